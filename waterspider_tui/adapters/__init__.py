@@ -1,0 +1,1 @@
+"""I/O lives here: issue sources, workspaces, agents, executors, GitHub and notifiers."""

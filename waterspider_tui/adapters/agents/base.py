@@ -1,0 +1,86 @@
+"""The contract every agent kind keeps: a launch spec from a session context, and a parser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from waterspider_tui.core.models import Progress, SessionResult
+
+
+@dataclass(frozen=True)
+class SessionContext:
+    """Everything an agent launch may need to know about its issue and its place."""
+
+    issue_key: str
+    number: int
+    repo: str
+    title: str
+    body: str
+    labels: tuple[str, ...]
+    branch: str
+    worktree: str
+    session_dir: str
+    attempt: int = 1
+    resume_agent_session: str = ""
+    """The agent's own session id to resume (Claude Code `--resume`), empty for a fresh start."""
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """A ready-to-run command: argv, the full environment for the child, and its cwd."""
+
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    cwd: str
+    agent_session_id: str = ""
+    """The agent's session id when we choose it up front (Claude Code `--session-id`)."""
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One readable line of an agent's stream for the log panel."""
+
+    kind: str
+    """One of: system, text, tool, result, error, raw."""
+    text: str
+
+
+class StreamParser(Protocol):
+    """Reads an agent's stdout line by line; never raises on bad input."""
+
+    def feed(self, line: str) -> list[LogEntry]:
+        """Take one line (without its newline); return what it shows to a reader."""
+        ...
+
+    def progress(self) -> Progress:
+        """Progress so far: phase, todos, turns, cost, last activity."""
+        ...
+
+    def finish(self, exit_code: int | None, *, stalled: bool = False, timed_out: bool = False) -> SessionResult:
+        """The session's result once the process has ended (exit_code None: unknown)."""
+        ...
+
+
+class Agent(Protocol):
+    """One kind of agent (claude, codex, command, simulated)."""
+
+    name: str
+
+    def launch(self, context: SessionContext) -> LaunchSpec:
+        """The command that runs this agent for one session."""
+        ...
+
+    def parser(self) -> StreamParser:
+        """A fresh parser for one session's stream."""
+        ...
+
+
+@dataclass
+class EnvPolicy:
+    """Which of the orchestrator's environment variables reach an agent (an allowlist)."""
+
+    allow: tuple[str, ...] = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TMPDIR", "SHELL", "TZ")
+    extra: dict[str, str] = field(default_factory=dict)
+    """Variables the operator adds on purpose (an API key for the agent, say)."""

@@ -1,0 +1,1 @@
+"""Where sessions run: local processes, remote hosts over SSH, GitHub Actions runners."""

@@ -1,0 +1,171 @@
+"""Dependency references parsed from issue text, the task graph, cycles and a text layout."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+import networkx as nx
+
+_REF = r"(?:(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)?#(?P<num>\d+)|https?://[^\s/]+/(?P<urlrepo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/issues/(?P<urlnum>\d+))"
+_SINGLE_REF = re.compile(_REF)
+_BARE_REF = r"(?:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)?#\d+|https?://[^\s/]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/issues/\d+"
+_KEYWORD_LIST = re.compile(
+    r"\b(?:depends\s+on|depend\s+on|dependent\s+on|blocked\s+by|after|requires|needs|waits?\s+(?:on|for))"
+    r"\s*:?\s*(?P<refs>(?:" + _BARE_REF + r")(?:\s*(?:,|and|&|\+)?\s*(?:" + _BARE_REF + r"))*)",
+    re.IGNORECASE,
+)
+_TASK_ITEM = re.compile(r"^\s*[-*+]\s+\[[ xX]\]\s+" + _REF)
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_INLINE_CODE = re.compile(r"`[^`]*`")
+
+
+def _prose_lines(body: str) -> Iterable[str]:
+    """The body's lines outside fenced code and block quotes, with inline code removed."""
+    in_fence = False
+    for line in body.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence or line.lstrip().startswith(">"):
+            continue
+        yield _INLINE_CODE.sub("", line)
+
+
+def _ref_key(match: re.Match[str], repo: str) -> str:
+    if match.group("urlnum"):
+        return f"{match.group('urlrepo')}#{match.group('urlnum')}"
+    return f"{match.group('repo') or repo}#{match.group('num')}"
+
+
+def parse_references(body: str, repo: str) -> tuple[str, ...]:
+    """Issue keys a body says it waits on ("depends on #12", "blocked by o/r#7", "- [ ] #3").
+
+    Case-insensitive; code blocks, inline code and quotes are ignored, so an example in a
+    code block never creates an edge.
+    """
+    found: dict[str, None] = {}
+    for line in _prose_lines(body or ""):
+        task_item = _TASK_ITEM.match(line)
+        if task_item:
+            found[_ref_key(task_item, repo)] = None
+        for keyword in _KEYWORD_LIST.finditer(line):
+            for ref in _SINGLE_REF.finditer(keyword.group("refs")):
+                found[_ref_key(ref, repo)] = None
+    return tuple(found)
+
+
+def build_graph(deps_by_task: Mapping[str, Iterable[str]]) -> nx.DiGraph:
+    """Edges point from a dependency to the task that waits on it; unknown keys are left out."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(deps_by_task)
+    for task, deps in deps_by_task.items():
+        for dep in deps:
+            if dep in deps_by_task:
+                graph.add_edge(dep, task)
+    return graph
+
+
+def find_cycles(graph: nx.DiGraph) -> list[tuple[str, ...]]:
+    """One cycle (in order) for each group of tasks that wait on each other; never hangs.
+
+    Strongly connected components are linear in the graph's size, unlike enumerating every
+    simple cycle, which can be exponential.
+    """
+    cycles: list[tuple[str, ...]] = []
+    for component in nx.strongly_connected_components(graph):
+        if len(component) == 1:
+            node = next(iter(component))
+            if not graph.has_edge(node, node):
+                continue
+        sub = graph.subgraph(component)
+        edges = nx.find_cycle(sub)
+        cycles.append(tuple(edge[0] for edge in edges))
+    cycles.sort()
+    return cycles
+
+
+def cycle_members(cycles: Iterable[tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    return {member: cycle for cycle in cycles for member in cycle}
+
+
+def downstream_work(graph: nx.DiGraph, durations: Mapping[str, float]) -> dict[str, float]:
+    """For each task, the longest chain of work that waits on it (itself excluded).
+
+    This is how much finishing the task early can shorten the whole run: its tail on the
+    critical path. Computed in one pass over a topological order; cycles count as zero.
+    """
+    if not nx.is_directed_acyclic_graph(graph):
+        graph = graph.copy()
+        for cycle in find_cycles(graph):
+            graph.remove_nodes_from(cycle)
+    tail: dict[str, float] = {}
+    for node in reversed(list(nx.topological_sort(graph))):
+        best = 0.0
+        for child in graph.successors(node):
+            best = max(best, durations.get(child, 0.0) + tail.get(child, 0.0))
+        tail[node] = best
+    return tail
+
+
+def critical_path(graph: nx.DiGraph, durations: Mapping[str, float]) -> list[str]:
+    """The chain of tasks with the most work in it, first to last."""
+    if graph.number_of_nodes() == 0 or not nx.is_directed_acyclic_graph(graph):
+        return []
+    return _longest(graph, durations)
+
+
+def _longest(graph: nx.DiGraph, durations: Mapping[str, float]) -> list[str]:
+    best: dict[str, tuple[float, str | None]] = {}
+    for node in nx.topological_sort(graph):
+        preds = [(best[p][0], p) for p in graph.predecessors(node)]
+        length, parent = max(preds, default=(0.0, None))
+        best[node] = (length + durations.get(node, 0.0), parent)
+    if not best:
+        return []
+    node: str | None = max(best, key=lambda key: best[key][0])
+    path: list[str] = []
+    while node is not None:
+        path.append(node)
+        node = best[node][1]
+    return path[::-1]
+
+
+@dataclass(frozen=True)
+class DagLayout:
+    """Tasks in layers by depth (a task sits one layer right of its deepest dependency)."""
+
+    layers: tuple[tuple[str, ...], ...]
+    edges: tuple[tuple[str, str], ...]
+    critical: tuple[str, ...]
+    cycles: tuple[tuple[str, ...], ...]
+
+
+def layout(graph: nx.DiGraph, durations: Mapping[str, float], focus: str | None = None, max_nodes: int = 60) -> DagLayout:
+    """A text-friendly layout; with a large graph only the focus's ancestors and descendants."""
+    if focus is not None and focus in graph and graph.number_of_nodes() > max_nodes:
+        keep = {focus} | nx.ancestors(graph, focus) | nx.descendants(graph, focus)
+        graph = graph.subgraph(keep).copy()
+    cycles = find_cycles(graph)
+    acyclic = graph.copy()
+    for cycle in cycles:
+        acyclic.remove_nodes_from(cycle)
+    depth: dict[str, int] = {}
+    for node in nx.topological_sort(acyclic):
+        depth[node] = max((depth[p] + 1 for p in acyclic.predecessors(node)), default=0)
+    layers: dict[int, list[str]] = {}
+    for node, level in depth.items():
+        layers.setdefault(level, []).append(node)
+    ordered = tuple(tuple(sorted(layers[level], key=_natural)) for level in sorted(layers))
+    return DagLayout(
+        layers=ordered,
+        edges=tuple(sorted(graph.edges())),
+        critical=tuple(critical_path(acyclic, durations)),
+        cycles=tuple(cycles),
+    )
+
+
+def _natural(key: str) -> tuple[str, int]:
+    repo, _, number = key.rpartition("#")
+    return (repo, int(number) if number.isdigit() else 0)

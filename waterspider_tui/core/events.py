@@ -1,0 +1,229 @@
+"""Things that happened: every change to state is one of these, appended to the log first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from waterspider_tui.core.models import HostStatus, Issue, Progress, SessionInfo, SessionResult
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Base of all events; `ts` is seconds since the epoch, `seq` is given by the store."""
+
+    type: ClassVar[str] = "event"
+    ts: float
+    seq: int = 0
+
+    @property
+    def issue_key(self) -> str | None:
+        return getattr(self, "issue", None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueSeen(Event):
+    """A source reported an issue, new or changed."""
+
+    type: ClassVar[str] = "issue_seen"
+    issue_data: Issue
+
+    @property
+    def issue_key(self) -> str | None:
+        return self.issue_data.key
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueGone(Event):
+    """An issue was closed upstream or lost its trigger label."""
+
+    type: ClassVar[str] = "issue_gone"
+    issue: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueRejected(Event):
+    """A source could not read an issue (a malformed file, a bad body); it is skipped."""
+
+    type: ClassVar[str] = "issue_rejected"
+    path: str
+    error: str
+    issue: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueHeld(Event):
+    """A source holds an issue back (untrusted label or edit); `reason` empty releases it."""
+
+    type: ClassVar[str] = "issue_held"
+    issue: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Warned(Event):
+    """Something the operator should read that stops nothing (unknown reference, cycle)."""
+
+    type: ClassVar[str] = "warned"
+    message: str
+    issue: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionStarted(Event):
+    """A session was decided and is being launched; recorded before the process exists."""
+
+    type: ClassVar[str] = "session_started"
+    issue: str
+    session: SessionInfo
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionSpawned(Event):
+    """The session's process runs (or was found running again after a restart)."""
+
+    type: ClassVar[str] = "session_spawned"
+    issue: str
+    session_id: str
+    pid: int | None
+    reattached: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionProgressed(Event):
+    """New progress parsed from a running session's stream (throttled)."""
+
+    type: ClassVar[str] = "session_progressed"
+    issue: str
+    session_id: str
+    progress: Progress
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionFinished(Event):
+    """A session ended, with what its stream and branch say."""
+
+    type: ClassVar[str] = "session_finished"
+    issue: str
+    session_id: str
+    result: SessionResult
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionDetached(Event):
+    """The orchestrator stopped and left this session running, to be reattached."""
+
+    type: ClassVar[str] = "session_detached"
+    issue: str
+    session_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryScheduled(Event):
+    """A failed issue goes back to the queue by the retry policy, not before `not_before`."""
+
+    type: ClassVar[str] = "retry_scheduled"
+    issue: str
+    not_before: float
+    error_class: str
+    resume_agent_session: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DispatcherPaused(Event):
+    """No new sessions start until resumed (or until `until`, for limits that reset)."""
+
+    type: ClassVar[str] = "dispatcher_paused"
+    by: str
+    reason: str = ""
+    until: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DispatcherResumed(Event):
+    type: ClassVar[str] = "dispatcher_resumed"
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssuePaused(Event):
+    type: ClassVar[str] = "issue_paused"
+    issue: str
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueResumed(Event):
+    type: ClassVar[str] = "issue_resumed"
+    issue: str
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PriorityBumped(Event):
+    type: ClassVar[str] = "priority_bumped"
+    issue: str
+    delta: int
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssuePinned(Event):
+    type: ClassVar[str] = "issue_pinned"
+    issue: str
+    pinned: bool
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueRequeued(Event):
+    """The operator sent a failed or cancelled issue back to the queue."""
+
+    type: ClassVar[str] = "issue_requeued"
+    issue: str
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelRequested(Event):
+    type: ClassVar[str] = "cancel_requested"
+    issue: str
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostProbed(Event):
+    type: ClassVar[str] = "host_probed"
+    host: HostStatus
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourcePolled(Event):
+    """A poll of an issue source finished; `wait_until` is set while a rate limit holds it."""
+
+    type: ClassVar[str] = "source_polled"
+    source: str
+    ok: bool
+    message: str = ""
+    next_poll: float | None = None
+    rate_remaining: int | None = None
+    rate_limit: int | None = None
+    wait_until: float | None = None
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls
+    for cls in (
+        IssueSeen, IssueGone, IssueRejected, IssueHeld, Warned, SessionStarted, SessionSpawned,
+        SessionProgressed, SessionFinished, SessionDetached, RetryScheduled, DispatcherPaused,
+        DispatcherResumed, IssuePaused, IssueResumed, PriorityBumped, IssuePinned,
+        IssueRequeued, CancelRequested, HostProbed, SourcePolled,
+    )
+}
+"""Every event class by its stored type name."""
+
+OPERATOR_EVENTS = (
+    DispatcherPaused, DispatcherResumed, IssuePaused, IssueResumed, PriorityBumped,
+    IssuePinned, IssueRequeued, CancelRequested,
+)

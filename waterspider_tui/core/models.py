@@ -1,0 +1,172 @@
+"""The domain's value types: issues, task states, sessions, outcomes and hosts."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class TaskState(str, enum.Enum):
+    """Where one issue stands; an issue is in exactly one state at a time."""
+
+    QUEUED = "queued"
+    """Open and waiting: ready or blocked is decided by the scheduler from dependencies."""
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    GONE = "gone"
+    """Closed upstream or lost its trigger label before finishing here."""
+
+    @property
+    def is_final(self) -> bool:
+        return self in (TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELLED, TaskState.GONE)
+
+
+class Outcome(str, enum.Enum):
+    """How a session ended."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ErrorClass(str, enum.Enum):
+    """Failure classes an operator can act on."""
+
+    MAX_TURNS = "max_turns"
+    BUDGET = "budget"
+    AUTH = "auth"
+    RATE_LIMITED = "rate_limited"
+    USAGE_LIMIT = "usage_limit"
+    OVERLOADED = "overloaded"
+    PROMPT_TOO_LONG = "prompt_too_long"
+    PERMISSION_DENIED = "permission_denied"
+    STALLED = "stalled"
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"
+    AGENT_NOT_FOUND = "agent_not_found"
+    BAD_OUTPUT = "bad_output"
+    WORKSPACE = "workspace"
+    """The worktree or branch could not be prepared."""
+    LOST = "lost"
+    """The orchestrator restarted and found no trace of the process."""
+
+
+def issue_key(repo: str, number: int) -> str:
+    """The stable identity of an issue across sources: `owner/name#N` (or `local#N`)."""
+    return f"{repo}#{number}"
+
+
+def split_issue_key(key: str) -> tuple[str, int]:
+    """Inverse of `issue_key`."""
+    repo, _, number = key.rpartition("#")
+    return repo, int(number)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One issue as a source reported it, already normalised."""
+
+    repo: str
+    number: int
+    title: str
+    body: str = ""
+    labels: tuple[str, ...] = ()
+    milestone: str | None = None
+    depends_on: tuple[str, ...] = ()
+    """Issue keys this one waits on, as given explicitly by the source (front matter, API)."""
+    estimate_min: float | None = None
+    created: float = 0.0
+    """Creation time, seconds since the epoch."""
+    closed: bool = False
+    url: str = ""
+    assignees: tuple[str, ...] = ()
+    source_path: str = ""
+    """Where the issue came from (a file path, an API URL); shown in error messages."""
+    external_open: tuple[str, ...] = ()
+    """Referenced issues the source found open but does not offer for work: they block."""
+    external_closed: tuple[str, ...] = ()
+    """Referenced issues the source found closed: they count as done."""
+
+    @property
+    def key(self) -> str:
+        return issue_key(self.repo, self.number)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Operator inputs to ordering: bumps, a pin, a pause."""
+
+    bump: int = 0
+    """Steps up (positive) or down (negative) the operator asked for."""
+    pinned: bool = False
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A running session's progress as parsed from the agent's stream."""
+
+    phase: str = "starting"
+    phases_done: int = 0
+    phases_total: int = 0
+    turns: int = 0
+    cost_usd: float = 0.0
+    last_activity: str = ""
+    last_output_at: float = 0.0
+    todos: tuple[tuple[str, str], ...] = ()
+    """The agent's own todo list as (content, status) pairs, when it keeps one."""
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A live or finished session of one agent on one issue."""
+
+    session_id: str
+    issue: str
+    attempt: int
+    executor: str
+    host: str
+    worktree: str
+    branch: str
+    log_path: str
+    started_at: float
+    agent: str = "simulated"
+    agent_session_id: str = ""
+    """The agent's own session id (Claude Code's), used to resume on retry."""
+    pid: int | None = None
+    progress: Progress = field(default_factory=Progress)
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    """What a finished session produced, parsed from its stream and its branch."""
+
+    outcome: Outcome
+    error_class: ErrorClass | None = None
+    error: str = ""
+    summary: str = ""
+    turns: int = 0
+    cost_usd: float = 0.0
+    duration_s: float = 0.0
+    exit_code: int | None = None
+    commits: int = 0
+    files_changed: int = 0
+    retry_at: float | None = None
+    """For rate and usage limits: when the agent said the limit resets."""
+
+
+@dataclass(frozen=True)
+class HostStatus:
+    """One executor host as last probed."""
+
+    name: str
+    slots_total: int
+    slots_used: int = 0
+    reachable: bool = True
+    load: float | None = None
+    mem_percent: float | None = None
+    probed_at: float = 0.0
+    error: str = ""
+    load_history: tuple[float, ...] = ()

@@ -1,0 +1,154 @@
+"""The business score of a task: label, estimate, what it unblocks and age, with its parts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from waterspider_tui.core.models import Issue, Overrides
+
+DEFAULT_LABEL_WEIGHTS: Mapping[str, float] = {"P0": 1.0, "P1": 0.7, "P2": 0.4, "P3": 0.1}
+
+_PRIORITY_LABEL = re.compile(r"^(?:priority\s*[:/_ -]\s*)?p(?P<level>\d)(?:\b|[-_ :]|$)", re.IGNORECASE)
+_ESTIMATE_LABEL = re.compile(r"^(?:estimate|est|time)\s*[:=/ ]\s*(?P<value>.+)$", re.IGNORECASE)
+_ESTIMATE_LINE = re.compile(r"^\s*(?:\*\*)?estimate(?:\*\*)?\s*:\s*(?:\*\*)?\s*(?P<value>[0-9][^\n]*)$", re.IGNORECASE | re.MULTILINE)
+_DURATION = re.compile(r"^\s*(?:(?P<days>\d+(?:\.\d+)?)\s*d)?\s*(?:(?P<hours>\d+(?:\.\d+)?)\s*h)?\s*(?:(?P<minutes>\d+(?:\.\d+)?)\s*m(?:in)?)?\s*$", re.IGNORECASE)
+
+
+def priority_level(label: str) -> str | None:
+    """`P0`..`P9` for a priority label, else None.
+
+    The rule: leading symbols and spaces (emoji) are dropped, an optional `priority:` prefix
+    (any of `: / _ -` or a space) is allowed, then `P<digit>` must start the rest,
+    case-insensitive, followed by nothing or a separator. So `P0-Critical`, `P0`,
+    `priority:P0`, `priority:p0-critical` and `🔥 P0-Critical` all mean P0.
+    """
+    stripped = re.sub(r"^[^A-Za-z0-9]+", "", label.strip())
+    match = _PRIORITY_LABEL.match(stripped)
+    return f"P{match.group('level')}" if match else None
+
+
+def parse_duration_minutes(text: str) -> float | None:
+    """Minutes in `90m`, `2h`, `1h30m`, `1.5h`, `1d` or a bare number of minutes; None if unreadable."""
+    text = text.strip()
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text)
+    match = _DURATION.match(text)
+    if not match or not any(match.groupdict().values()):
+        return None
+    days, hours, minutes = (float(match.group(name) or 0) for name in ("days", "hours", "minutes"))
+    return days * 8 * 60 + hours * 60 + minutes
+
+
+def estimate_minutes(issue: Issue) -> float | None:
+    """The issue's estimate: explicit, else an `estimate:` label, else an `Estimate:` body line."""
+    if issue.estimate_min is not None:
+        return issue.estimate_min
+    for label in issue.labels:
+        match = _ESTIMATE_LABEL.match(label.strip())
+        if match:
+            value = parse_duration_minutes(match.group("value"))
+            if value is not None:
+                return value
+    match = _ESTIMATE_LINE.search(issue.body or "")
+    if match:
+        return parse_duration_minutes(match.group("value").strip().rstrip("*").strip())
+    return None
+
+
+@dataclass(frozen=True)
+class PriorityConfig:
+    """Weights of the score; each part is normalised to 0..1 before weighting."""
+
+    weight_label: float = 0.5
+    weight_time: float = 0.2
+    weight_deps: float = 0.2
+    weight_age: float = 0.1
+    label_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_LABEL_WEIGHTS))
+    default_label_weight: float = 0.25
+    """Weight of an issue with no priority label (or an unknown level)."""
+    default_estimate_min: float = 60.0
+    longest_estimate_min: float = 480.0
+    """Estimates at or above this get no shortest-first credit."""
+    age_horizon_h: float = 168.0
+    """Age at which the age part reaches 1, so nothing starves."""
+    bump_step: float = 0.1
+    """How much one operator bump moves the score."""
+
+
+def label_weight(labels: tuple[str, ...], config: PriorityConfig) -> tuple[float, str]:
+    """The highest priority label's weight and the level it came from ('' if none)."""
+    best: tuple[float, str] | None = None
+    for label in labels:
+        level = priority_level(label)
+        if level is None or level not in config.label_weights:
+            continue
+        weight = config.label_weights[level]
+        if best is None or weight > best[0]:
+            best = (weight, level)
+    return best if best else (config.default_label_weight, "")
+
+
+@dataclass(frozen=True)
+class ScorePart:
+    name: str
+    weight: float
+    value: float
+    explanation: str
+
+    @property
+    def contribution(self) -> float:
+        return self.weight * self.value
+
+
+@dataclass(frozen=True)
+class Score:
+    """A task's score with its parts, so "why is this first?" has an answer."""
+
+    total: float
+    parts: tuple[ScorePart, ...]
+    level: str = ""
+    pinned: bool = False
+    bump: int = 0
+    critical: bool = False
+    """On the critical path and jumped the queue for it."""
+
+    def parts_dict(self) -> dict[str, float]:
+        return {part.name: round(part.contribution, 4) for part in self.parts}
+
+    def explain(self) -> str:
+        text = "  ".join(f"{p.name} {p.weight:g}×{p.value:.2f} ({p.explanation})" for p in self.parts)
+        extras = [f"bump {self.bump:+d}"] if self.bump else []
+        extras += ["pinned"] if self.pinned else []
+        extras += ["on the critical path"] if self.critical else []
+        return text + ("  " + ", ".join(extras) if extras else "")
+
+
+def score_task(
+    issue: Issue,
+    overrides: Overrides,
+    *,
+    now: float,
+    downstream_min: float,
+    max_downstream_min: float,
+    unblocks: int,
+    config: PriorityConfig,
+) -> Score:
+    """Blend label, estimate (shorter first), downstream work and age into one score."""
+    weight, level = label_weight(issue.labels, config)
+    estimate = estimate_minutes(issue)
+    effective = estimate if estimate is not None else config.default_estimate_min
+    time_value = 1.0 - min(effective, config.longest_estimate_min) / config.longest_estimate_min
+    deps_value = downstream_min / max_downstream_min if max_downstream_min > 0 else 0.0
+    age_h = max(0.0, now - issue.created) / 3600 if issue.created else 0.0
+    age_value = min(age_h / config.age_horizon_h, 1.0)
+    estimate_text = f"estimate {effective:g}m" + ("" if estimate is not None else " (default)")
+    parts = (
+        ScorePart("label", config.weight_label, weight, level or "no priority label"),
+        ScorePart("time", config.weight_time, time_value, estimate_text),
+        ScorePart("deps", config.weight_deps, deps_value, f"unblocks {unblocks}, {downstream_min:g}m of work waits on it"),
+        ScorePart("age", config.weight_age, age_value, f"{age_h:.0f}h old"),
+    )
+    total = sum(part.contribution for part in parts) + overrides.bump * config.bump_step
+    return Score(total=round(total, 6), parts=parts, level=level, pinned=overrides.pinned, bump=overrides.bump)

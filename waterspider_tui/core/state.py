@@ -1,0 +1,290 @@
+"""The immutable Snapshot and the pure reducer that folds events into it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Iterable, Mapping
+
+from waterspider_tui.core import events as ev
+from waterspider_tui.core.dag import parse_references
+from waterspider_tui.core.models import (
+    ErrorClass, HostStatus, Issue, Outcome, Overrides, SessionInfo, SessionResult, TaskState,
+)
+
+RECENT_EVENTS_KEPT = 200
+WARNINGS_KEPT = 100
+HOST_HISTORY_KEPT = 60
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One finished session of an issue, for the detail view and reports."""
+
+    session_id: str
+    attempt: int
+    outcome: Outcome
+    error_class: ErrorClass | None
+    error: str
+    cost_usd: float
+    duration_s: float
+    log_path: str
+    host: str
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """Everything known about one issue's work."""
+
+    issue: Issue
+    state: TaskState
+    deps: tuple[str, ...]
+    """Issue keys this task waits on: the source's explicit edges plus body references."""
+    overrides: Overrides = Overrides()
+    attempts: int = 0
+    session: SessionInfo | None = None
+    """The live session, or the last one once finished."""
+    result: SessionResult | None = None
+    history: tuple[Attempt, ...] = ()
+    first_seen: float = 0.0
+    finished_at: float | None = None
+    not_before: float | None = None
+    """A retry waits until then (backoff)."""
+    resume_agent_session: str = ""
+    cancel_requested: bool = False
+    held_reason: str = ""
+    """Non-empty while the source holds the issue back (untrusted label or edit)."""
+
+    @property
+    def key(self) -> str:
+        return self.issue.key
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The whole state at one point of the event log; never mutated."""
+
+    seq: int = 0
+    now: float = 0.0
+    tasks: Mapping[str, TaskRecord] = field(default_factory=lambda: MappingProxyType({}))
+    hosts: Mapping[str, HostStatus] = field(default_factory=lambda: MappingProxyType({}))
+    rejected: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Source path -> why it was skipped, for files and bodies that could not be read."""
+    dispatcher_paused: bool = False
+    pause_reason: str = ""
+    paused_until: float | None = None
+    warnings: tuple[str, ...] = ()
+    spend_by_day: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    """UTC date (YYYY-MM-DD) -> dollars spent by sessions that finished that day."""
+    sources: Mapping[str, ev.SourcePolled] = field(default_factory=lambda: MappingProxyType({}))
+    recent: tuple[ev.Event, ...] = ()
+    """The latest events, newest last, for the event log panel."""
+
+    def tasks_in(self, *states: TaskState) -> list[TaskRecord]:
+        return [task for task in self.tasks.values() if task.state in states]
+
+    def running(self) -> list[TaskRecord]:
+        return self.tasks_in(TaskState.RUNNING)
+
+    def spend_on(self, day: str) -> float:
+        return self.spend_by_day.get(day, 0.0)
+
+
+def utc_day(ts: float) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(ts))
+
+
+class _Draft:
+    """A mutable working copy used while folding a batch of events, frozen once at the end.
+
+    Copying the task map once per batch instead of once per event keeps replaying a long
+    log linear in its length.
+    """
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.base = snapshot
+        self.tasks = dict(snapshot.tasks)
+        self.hosts = dict(snapshot.hosts)
+        self.rejected = dict(snapshot.rejected)
+        self.spend = dict(snapshot.spend_by_day)
+        self.sources = dict(snapshot.sources)
+        self.flags: dict[str, object] = {}
+        self.warnings = list(snapshot.warnings)
+        self.recent = list(snapshot.recent)
+        self.seq = snapshot.seq
+        self.now = snapshot.now
+
+    def update(self, key: str, **changes: object) -> None:
+        task = self.tasks.get(key)
+        if task is not None:
+            self.tasks[key] = replace(task, **changes)
+
+    def overrides(self, key: str, **changes: object) -> None:
+        task = self.tasks.get(key)
+        if task is not None:
+            self.tasks[key] = replace(task, overrides=replace(task.overrides, **changes))
+
+    def freeze(self) -> Snapshot:
+        return replace(
+            self.base,
+            seq=self.seq,
+            now=self.now,
+            tasks=MappingProxyType(self.tasks),
+            hosts=MappingProxyType(self.hosts),
+            rejected=MappingProxyType(self.rejected),
+            spend_by_day=MappingProxyType(self.spend),
+            sources=MappingProxyType(self.sources),
+            warnings=tuple(self.warnings[-WARNINGS_KEPT:]),
+            recent=tuple(self.recent[-RECENT_EVENTS_KEPT:]),
+            **self.flags,  # type: ignore[arg-type]
+        )
+
+
+def _seen(draft: _Draft, event: ev.IssueSeen) -> None:
+    issue = event.issue_data
+    deps = tuple(dict.fromkeys(issue.depends_on + parse_references(issue.body, issue.repo)))
+    deps = tuple(dep for dep in deps if dep != issue.key)
+    existing = draft.tasks.get(issue.key)
+    if existing is None:
+        draft.tasks[issue.key] = TaskRecord(issue=issue, state=TaskState.QUEUED, deps=deps, first_seen=event.ts)
+    else:
+        state = existing.state
+        if state is TaskState.GONE and not issue.closed:
+            state = TaskState.QUEUED
+        draft.tasks[issue.key] = replace(existing, issue=issue, deps=deps, state=state)
+    draft.rejected.pop(issue.source_path, None)
+
+
+_OUTCOME_STATE = {
+    Outcome.SUCCEEDED: TaskState.SUCCEEDED,
+    Outcome.FAILED: TaskState.FAILED,
+    Outcome.CANCELLED: TaskState.CANCELLED,
+}
+
+
+def _finished(draft: _Draft, event: ev.SessionFinished) -> None:
+    task = draft.tasks.get(event.issue)
+    if task is None or task.session is None or task.session.session_id != event.session_id:
+        return
+    if task.state is not TaskState.RUNNING:
+        return
+    result = event.result
+    session = task.session
+    attempt = Attempt(
+        session_id=session.session_id, attempt=session.attempt, outcome=result.outcome,
+        error_class=result.error_class, error=result.error, cost_usd=result.cost_usd,
+        duration_s=result.duration_s, log_path=session.log_path, host=session.host,
+    )
+    day = utc_day(event.ts)
+    draft.spend[day] = draft.spend.get(day, 0.0) + result.cost_usd
+    draft.tasks[event.issue] = replace(
+        task, state=_OUTCOME_STATE[result.outcome], result=result,
+        history=task.history + (attempt,), finished_at=event.ts, cancel_requested=False,
+    )
+
+
+def _requeue(draft: _Draft, key: str, not_before: float | None = None, resume: str = "") -> None:
+    task = draft.tasks.get(key)
+    if task is None or task.state not in (TaskState.FAILED, TaskState.CANCELLED):
+        return
+    draft.update(key, state=TaskState.QUEUED, not_before=not_before, resume_agent_session=resume, finished_at=None)
+
+
+def _host(draft: _Draft, event: ev.HostProbed) -> None:
+    host = event.host
+    previous = draft.hosts.get(host.name)
+    history = previous.load_history if previous else ()
+    if host.load is not None:
+        history = (history + (host.load,))[-HOST_HISTORY_KEPT:]
+    draft.hosts[host.name] = replace(host, load_history=history)
+
+
+def _session_matches(draft: _Draft, key: str, session_id: str) -> TaskRecord | None:
+    task = draft.tasks.get(key)
+    if task is None or task.session is None or task.session.session_id != session_id:
+        return None
+    return task
+
+
+def _apply_specific(draft: _Draft, event: ev.Event) -> None:
+    match event:
+        case ev.IssueSeen():
+            _seen(draft, event)
+        case ev.IssueGone(issue=key):
+            task = draft.tasks.get(key)
+            if task is not None and task.state is TaskState.QUEUED:
+                draft.update(key, state=TaskState.GONE, finished_at=event.ts)
+        case ev.IssueRejected(path=path, error=error):
+            draft.rejected[path] = error
+        case ev.IssueHeld(issue=key, reason=reason):
+            draft.update(key, held_reason=reason)
+        case ev.Warned(message=message):
+            draft.warnings.append(message)
+        case ev.SessionStarted(issue=key, session=session):
+            task = draft.tasks.get(key)
+            if task is not None:
+                draft.update(
+                    key, state=TaskState.RUNNING, session=session,
+                    attempts=max(task.attempts, session.attempt), not_before=None, result=None,
+                    cancel_requested=False,
+                )
+        case ev.SessionSpawned(issue=key, session_id=session_id, pid=pid):
+            task = _session_matches(draft, key, session_id)
+            if task is not None and task.session is not None:
+                draft.update(key, session=replace(task.session, pid=pid))
+        case ev.SessionProgressed(issue=key, session_id=session_id, progress=progress):
+            task = _session_matches(draft, key, session_id)
+            if task is not None and task.session is not None:
+                draft.update(key, session=replace(task.session, progress=progress))
+        case ev.SessionFinished():
+            _finished(draft, event)
+        case ev.RetryScheduled(issue=key, not_before=not_before, resume_agent_session=resume):
+            _requeue(draft, key, not_before, resume)
+        case ev.IssueRequeued(issue=key):
+            _requeue(draft, key)
+        case ev.CancelRequested(issue=key):
+            draft.update(key, cancel_requested=True)
+        case ev.DispatcherPaused(reason=reason, until=until, by=by):
+            draft.flags.update(dispatcher_paused=True, pause_reason=reason or f"paused by {by}", paused_until=until)
+        case ev.DispatcherResumed():
+            draft.flags.update(dispatcher_paused=False, pause_reason="", paused_until=None)
+        case ev.IssuePaused(issue=key):
+            draft.overrides(key, paused=True)
+        case ev.IssueResumed(issue=key):
+            draft.overrides(key, paused=False)
+        case ev.PriorityBumped(issue=key, delta=delta):
+            task = draft.tasks.get(key)
+            if task is not None:
+                draft.overrides(key, bump=task.overrides.bump + delta)
+        case ev.IssuePinned(issue=key, pinned=pinned):
+            draft.overrides(key, pinned=pinned)
+        case ev.HostProbed():
+            _host(draft, event)
+        case ev.SourcePolled(source=source):
+            draft.sources[source] = event
+
+
+_QUIET_EVENTS = (ev.SessionProgressed, ev.HostProbed, ev.SourcePolled)
+"""High-volume events left out of the recent-events list the event log panel shows."""
+
+
+def apply_all(snapshot: Snapshot, events: Iterable[ev.Event]) -> Snapshot:
+    """Fold events, in order, into a new snapshot; pure, so replaying the log rebuilds state."""
+    draft = _Draft(snapshot)
+    for event in events:
+        _apply_specific(draft, event)
+        if not isinstance(event, _QUIET_EVENTS):
+            draft.recent.append(event)
+        draft.seq = max(draft.seq, event.seq)
+        draft.now = max(draft.now, event.ts)
+    return draft.freeze()
+
+
+def apply(snapshot: Snapshot, event: ev.Event) -> Snapshot:
+    """Fold one event into a new snapshot."""
+    return apply_all(snapshot, (event,))
+
+
+def replay(events: Iterable[ev.Event], start: Snapshot | None = None) -> Snapshot:
+    return apply_all(start or Snapshot(), events)

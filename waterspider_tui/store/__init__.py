@@ -1,0 +1,1 @@
+"""Durable state: the SQLite event log and the state store that folds it into snapshots."""

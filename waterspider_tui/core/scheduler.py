@@ -56,10 +56,16 @@ def _open(task: TaskRecord) -> bool:
     return task.state in (TaskState.QUEUED, TaskState.RUNNING)
 
 
-def _blocker_detail(dep: str, snapshot: Snapshot) -> str:
+def short_key(key: str, repo: str) -> str:
+    """`#12` for an issue of the same repository, the full `owner/name#12` otherwise."""
+    other, _, number = key.rpartition("#")
+    return f"#{number}" if other == repo else key
+
+
+def _blocker_detail(dep: str, snapshot: Snapshot, repo: str) -> str:
     task = snapshot.tasks.get(dep)
     state = task.state.value if task else "open, not queued here"
-    return f"{dep} ({state})"
+    return f"{short_key(dep, repo)} ({state})"
 
 
 def plan(snapshot: Snapshot, now: float, config: SchedulerConfig | None = None) -> Plan:
@@ -128,7 +134,8 @@ def _blocked_reason(
         return BlockedTask(key, "paused", "paused by operator")
     if key in in_cycle:
         cycle = in_cycle[key]
-        return BlockedTask(key, "cycle", "cycle " + " → ".join(cycle + cycle[:1]), cycle=cycle)
+        path = " → ".join(short_key(member, task.issue.repo) for member in cycle + cycle[:1])
+        return BlockedTask(key, "cycle", f"cycle {path}", cycle=cycle)
     waiting: list[str] = []
     failed: list[str] = []
     for dep in task.deps:
@@ -146,10 +153,10 @@ def _blocked_reason(
         else:
             waiting.append(dep)
     if failed:
-        detail = "waits on " + ", ".join(_blocker_detail(dep, snapshot) for dep in failed + waiting)
+        detail = "waits on " + ", ".join(_blocker_detail(dep, snapshot, task.issue.repo) for dep in failed + waiting)
         return BlockedTask(key, "failed_dependency", detail, waiting_on=tuple(failed + waiting))
     if waiting:
-        detail = "waits on " + ", ".join(_blocker_detail(dep, snapshot) for dep in waiting)
+        detail = "waits on " + ", ".join(_blocker_detail(dep, snapshot, task.issue.repo) for dep in waiting)
         return BlockedTask(key, "dependency", detail, waiting_on=tuple(waiting))
     if task.not_before and task.not_before > now:
         return BlockedTask(key, "retry_wait", f"retry after backoff ({task.not_before - now:.0f}s)")

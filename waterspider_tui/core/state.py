@@ -147,11 +147,14 @@ def _seen(draft: _Draft, event: ev.IssueSeen) -> None:
     deps = tuple(dep for dep in deps if dep != issue.key)
     existing = draft.tasks.get(issue.key)
     if existing is None:
-        draft.tasks[issue.key] = TaskRecord(issue=issue, state=TaskState.QUEUED, deps=deps, first_seen=event.ts)
+        state = TaskState.GONE if issue.closed else TaskState.QUEUED
+        draft.tasks[issue.key] = TaskRecord(issue=issue, state=state, deps=deps, first_seen=event.ts)
     else:
         state = existing.state
         if state is TaskState.GONE and not issue.closed:
             state = TaskState.QUEUED
+        elif state is TaskState.QUEUED and issue.closed:
+            state = TaskState.GONE
         draft.tasks[issue.key] = replace(existing, issue=issue, deps=deps, state=state)
     draft.rejected.pop(issue.source_path, None)
 

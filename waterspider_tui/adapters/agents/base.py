@@ -29,7 +29,11 @@ class SessionContext:
 
 @dataclass(frozen=True)
 class LaunchSpec:
-    """A ready-to-run command: argv, the full environment for the child, and its cwd."""
+    """A ready-to-run command: argv, the full environment for the child, and its cwd.
+
+    Executors run it with stdin from /dev/null: Claude Code and Codex wait for input on an open
+    pipe. `env` is complete (built from the EnvPolicy allowlist), not added to the parent's.
+    """
 
     argv: tuple[str, ...]
     env: dict[str, str]

@@ -1,0 +1,118 @@
+"""Git worktrees per issue: `.worktrees/issue-N` on branch `feature/issue-N`, via GitPython."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+
+class WorkspaceError(RuntimeError):
+    """The worktree or branch could not be prepared; the message says why."""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    path: Path
+    branch: str
+    base: str
+    reused: bool
+
+
+def branch_name(number: int, repo: str = "", multi_repo: bool = False) -> str:
+    if multi_repo and repo:
+        return f"feature/{repo.replace('/', '-')}-issue-{number}"
+    return f"feature/issue-{number}"
+
+
+class WorkspaceManager:
+    """Creates, reuses and removes issue worktrees; never touches the operator's checkout.
+
+    Everything goes through `git worktree` on the repository, so the operator's own
+    working tree, index and current branch are left as they are.
+    """
+
+    def __init__(self, repo_path: Path | str, *, base_branch: str | None = None, worktrees_dir: str = ".worktrees") -> None:
+        try:
+            self.repo = git.Repo(repo_path, search_parent_directories=False)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as error:
+            raise WorkspaceError(f"{repo_path} is not a git repository: {error}") from error
+        if self.repo.bare:
+            raise WorkspaceError(f"{repo_path} is a bare repository; point waterspider at a checkout")
+        self.root = Path(self.repo.working_tree_dir or repo_path).resolve()
+        self.worktrees = self.root / worktrees_dir
+        self.base_branch = base_branch or self._current_branch()
+        self._lock = threading.Lock()
+        """git's own ref and config locks make concurrent `worktree add` calls fail at random."""
+
+    def _current_branch(self) -> str:
+        try:
+            return self.repo.active_branch.name
+        except TypeError:
+            return self.repo.head.commit.hexsha
+
+    def path_for(self, number: int, repo: str = "", multi_repo: bool = False) -> Path:
+        name = f"{repo.replace('/', '-')}-issue-{number}" if multi_repo and repo else f"issue-{number}"
+        return self.worktrees / name
+
+    def prepare(self, number: int, repo: str = "", multi_repo: bool = False) -> Workspace:
+        """The issue's worktree, created from the base branch or reused as it was left."""
+        path = self.path_for(number, repo, multi_repo)
+        branch = branch_name(number, repo, multi_repo)
+        with self._lock:
+            if (path / ".git").exists():
+                return Workspace(path, branch, self.base_branch, reused=True)
+            self._ignore_worktrees()
+            try:
+                self.repo.git.worktree("prune")
+                if branch in self.repo.heads:
+                    self.repo.git.worktree("add", str(path), branch)
+                else:
+                    self.repo.git.worktree("add", "-b", branch, str(path), self.base_branch)
+            except git.GitCommandError as error:
+                detail = (error.stderr or str(error)).strip().replace("\n", " ")
+                raise WorkspaceError(f"git worktree add {path.name} on {branch} failed: {detail}") from error
+        return Workspace(path, branch, self.base_branch, reused=False)
+
+    def _ignore_worktrees(self) -> None:
+        """Keep `.worktrees/` out of the operator's `git status` without editing tracked files."""
+        exclude = Path(self.repo.git_dir) / "info" / "exclude"
+        entry = f"/{self.worktrees.relative_to(self.root)}/"
+        try:
+            text = exclude.read_text() if exclude.exists() else ""
+            if entry not in text.splitlines():
+                exclude.parent.mkdir(parents=True, exist_ok=True)
+                exclude.write_text(text + ("" if text.endswith("\n") or not text else "\n") + entry + "\n")
+        except (OSError, ValueError):
+            pass
+
+    def commits_since_base(self, branch: str) -> tuple[int, int]:
+        """Commits on the branch beyond the base, and files they changed."""
+        try:
+            count = int(self.repo.git.rev_list("--count", f"{self.base_branch}..{branch}"))
+            names = self.repo.git.diff("--name-only", f"{self.base_branch}...{branch}")
+        except git.GitCommandError:
+            return 0, 0
+        return count, len([line for line in names.splitlines() if line.strip()])
+
+    def remove(self, number: int, repo: str = "", multi_repo: bool = False, *, delete_branch: bool = False) -> bool:
+        """Remove the issue's worktree (and its branch if asked); True if something was removed."""
+        path = self.path_for(number, repo, multi_repo)
+        removed = False
+        with self._lock:
+            if path.exists():
+                self.repo.git.worktree("remove", "--force", str(path))
+                removed = True
+            self.repo.git.worktree("prune")
+            branch = branch_name(number, repo, multi_repo)
+            if delete_branch and branch in self.repo.heads:
+                self.repo.git.branch("-D", branch)
+                removed = True
+        return removed
+
+    def existing(self) -> list[Path]:
+        if not self.worktrees.exists():
+            return []
+        return sorted(path for path in self.worktrees.iterdir() if (path / ".git").exists())

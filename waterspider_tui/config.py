@@ -1,0 +1,175 @@
+"""Settings: one `waterspider.toml`, overridable by `WATERSPIDER_SECTION__FIELD` and CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from waterspider_tui.core.priority import DEFAULT_LABEL_WEIGHTS, PriorityConfig
+from waterspider_tui.core.scheduler import SchedulerConfig
+
+
+class IssuesSection(BaseModel):
+    dir: Path | None = None
+    """A folder of Markdown issues (the embedded source); used when no GitHub repo is set."""
+    repo_name: str = "local"
+    """The name local issues are known by (`local#12`)."""
+    poll_interval_s: float = Field(5.0, gt=0)
+    """How often the folder is read again."""
+
+
+class GitHubSection(BaseModel):
+    repos: list[str] = []
+    """`owner/name` repositories polled for labeled issues."""
+    api_url: str = "https://api.github.com"
+    """The REST API root; for GitHub Enterprise Server `https://HOST/api/v3`."""
+    trigger_label: str = "trigger:agent-execute"
+    poll_interval_s: float = Field(10.0, gt=0)
+    operators: list[str] = []
+    """Logins @mentioned when a session fails; the issue's assignees when empty."""
+    trusted_logins: list[str] = []
+    """Logins whose labels and edits are trusted without a permission check."""
+    include_sub_issues: bool = True
+    """A parent issue waits for its sub-issues."""
+    comment_interval_s: float = Field(20.0, ge=0)
+    min_write_interval_s: float = Field(1.0, ge=0)
+    labels: dict[str, str] = {"queued": "agent:queued", "running": "agent:running", "done": "agent:done", "failed": "agent:failed"}
+
+    @field_validator("repos")
+    @classmethod
+    def _repo_names(cls, repos: list[str]) -> list[str]:
+        for repo in repos:
+            if repo.count("/") != 1 or not all(repo.split("/")):
+                raise ValueError(f"repository {repo!r} is not owner/name")
+        return repos
+
+
+class SchedulerSection(BaseModel):
+    capacity: int = Field(5, ge=1, le=1000)
+    """Sessions running at once."""
+    weight_label: float = Field(0.5, ge=0)
+    weight_time: float = Field(0.2, ge=0)
+    weight_deps: float = Field(0.2, ge=0)
+    weight_age: float = Field(0.1, ge=0)
+    label_weights: dict[str, float] = dict(DEFAULT_LABEL_WEIGHTS)
+    """Weight per priority level (`P0`..`P9`)."""
+    default_label_weight: float = Field(0.25, ge=0)
+    default_estimate_min: float = Field(60.0, gt=0)
+    critical_share: float = Field(0.5, ge=0, le=1)
+
+    def to_core(self) -> SchedulerConfig:
+        return SchedulerConfig(
+            capacity=self.capacity,
+            critical_share=self.critical_share,
+            priority=PriorityConfig(
+                weight_label=self.weight_label, weight_time=self.weight_time,
+                weight_deps=self.weight_deps, weight_age=self.weight_age,
+                label_weights=dict(self.label_weights), default_label_weight=self.default_label_weight,
+                default_estimate_min=self.default_estimate_min,
+            ),
+        )
+
+
+class AgentSection(BaseModel):
+    kind: Literal["claude", "codex", "command", "simulated"] = "claude"
+    options: dict[str, Any] = {}
+    """Options of the agent kind (model, max_turns, argv for `command`, duration_s for `simulated`...)."""
+    env_allow: list[str] = []
+    """Extra variable names passed through from the orchestrator's environment."""
+    env: dict[str, str] = {}
+    """Variables set for the agent on purpose."""
+
+
+class SessionsSection(BaseModel):
+    stall_timeout_s: float = Field(600.0, gt=0)
+    """A session with no output for this long is stopped as stalled."""
+    timeout_s: float = Field(3 * 3600.0, gt=0)
+    """Wall-clock limit of one session."""
+    grace_s: float = Field(10.0, ge=0)
+    """Between SIGTERM and SIGKILL."""
+    max_attempts: int = Field(3, ge=1)
+    retry_backoff_s: float = Field(30.0, ge=0)
+    per_issue_budget_usd: float | None = Field(None, gt=0)
+    daily_budget_usd: float | None = Field(None, gt=0)
+    on_exit: Literal["leave", "stop"] = "leave"
+    """On Ctrl-C or SIGTERM: leave sessions running to reattach, or stop them."""
+    on_issue_gone: Literal["finish", "stop"] = "finish"
+    """When a running issue is closed or unlabeled: let it finish, or stop it."""
+
+
+class WorkspaceSection(BaseModel):
+    repo_path: Path = Path(".")
+    base_branch: str | None = None
+    """Branch the issue branches start from; the repository's current branch when unset."""
+    worktrees_dir: str = ".worktrees"
+
+
+class StoreSection(BaseModel):
+    path: Path | None = None
+    """SQLite file; `.waterspider/state.db` in the repository by default."""
+
+
+class UISection(BaseModel):
+    theme: str = "waterspider-dark"
+    theme_dir: Path | None = None
+    keymap: dict[str, str] = {}
+    """Binding id -> keys, e.g. `{"pause_all" = "P"}`."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WATERSPIDER_", env_nested_delimiter="__", extra="forbid")
+
+    issues: IssuesSection = IssuesSection()
+    github: GitHubSection = GitHubSection()
+    scheduler: SchedulerSection = SchedulerSection()
+    agent: AgentSection = AgentSection()
+    sessions: SessionsSection = SessionsSection()
+    workspace: WorkspaceSection = WorkspaceSection()
+    store: StoreSection = StoreSection()
+    ui: UISection = UISection()
+
+    _toml_file: Path | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if _CONFIG_FILE[0] is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=_CONFIG_FILE[0]))
+        return tuple(sources)
+
+    def store_path(self) -> Path:
+        return self.store.path or (self.workspace.repo_path / ".waterspider" / "state.db")
+
+
+_CONFIG_FILE: list[Path | None] = [None]
+
+
+class ConfigError(ValueError):
+    """A bad config file or value, phrased in one line."""
+
+
+def load_settings(config_file: Path | None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Settings from init overrides, then env, then the TOML file (`waterspider.toml` if present)."""
+    if config_file is None and Path("waterspider.toml").is_file():
+        config_file = Path("waterspider.toml")
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"config file {config_file} does not exist")
+    _CONFIG_FILE[0] = config_file
+    try:
+        return Settings(**(overrides or {}))
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        source = f" in {config_file}" if config_file else ""
+        raise ConfigError(f"bad setting {where}{source}: {first['msg']}") from error
+    except Exception as error:  # a TOML syntax error arrives as the parser's own exception
+        raise ConfigError(f"cannot read {config_file}: {error}") from error
+    finally:
+        _CONFIG_FILE[0] = None

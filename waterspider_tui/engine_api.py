@@ -1,0 +1,53 @@
+"""What a front end may ask of the engine: snapshots, the plan, session logs, commands."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Protocol
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.agents.base import LogEntry
+    from waterspider_tui.core.commands import Command
+    from waterspider_tui.core.scheduler import Plan
+    from waterspider_tui.core.state import Snapshot
+
+SnapshotListener = Callable[["Snapshot"], None]
+LogListener = Callable[[str, "list[LogEntry]"], None]
+"""Called with an issue key and the session's new log entries."""
+
+
+class EngineHandle(Protocol):
+    """The engine as the TUI and the headless printer see it; both share one engine."""
+
+    title: str
+    """What the header shows: the repositories or the issue folder."""
+    capacity: int
+
+    @property
+    def snapshot(self) -> Snapshot: ...
+
+    def plan(self) -> Plan:
+        """The scheduler's view of the current snapshot (cached per snapshot)."""
+        ...
+
+    def subscribe(self, listener: SnapshotListener) -> Callable[[], None]:
+        """Call `listener` with each new snapshot; returns an unsubscribe function."""
+        ...
+
+    def subscribe_logs(self, listener: LogListener) -> Callable[[], None]:
+        ...
+
+    def session_log(self, issue_key: str) -> list[LogEntry]:
+        """The recent readable lines of the issue's live or last session (bounded)."""
+        ...
+
+    async def submit(self, command: Command) -> str:
+        """Carry out an operator command; returns a one-line confirmation.
+
+        Raises ValueError with a one-line reason when the command does not apply
+        (requeue of a running issue, cancel of a queued one, unknown issue).
+        """
+        ...
+
+    async def stop(self, *, leave_running: bool) -> None:
+        """Stop dispatching and end the run; sessions are left to reattach or stopped."""
+        ...

@@ -1,0 +1,78 @@
+"""One readable line per event, shared by `--no-ui` and the control center's event log."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from waterspider_tui.core import events as ev
+from waterspider_tui.core.retry import ADVICE
+
+KeyFormat = Callable[[str], str]
+
+
+def _short(key: str) -> str:
+    return "#" + key.rpartition("#")[2]
+
+
+def _money(value: float) -> str:
+    return f"${value:.2f}"
+
+
+def describe(event: ev.Event, key: KeyFormat = _short) -> str | None:
+    """The line for an event, or None for events too chatty to print (host probes)."""
+    match event:
+        case ev.IssueSeen(issue_data=issue):
+            state = " (closed)" if issue.closed else ""
+            return f"{key(issue.key)} seen: {issue.title}{state}"
+        case ev.IssueGone(issue=issue, reason=reason):
+            return f"{key(issue)} left the queue: {reason}"
+        case ev.IssueRejected(error=error):
+            return f"skipped: {error}"
+        case ev.IssueHeld(issue=issue, reason=reason):
+            return f"{key(issue)} held: {reason}" if reason else f"{key(issue)} no longer held"
+        case ev.Warned(message=message):
+            return f"warning: {message}"
+        case ev.SessionStarted(issue=issue, session=session):
+            return f"{key(issue)} started: attempt {session.attempt}, {session.agent} on {session.host}, {session.branch}"
+        case ev.SessionSpawned(issue=issue, pid=pid, reattached=reattached):
+            return f"{key(issue)} reattached to pid {pid}" if reattached else f"{key(issue)} agent running (pid {pid})"
+        case ev.SessionProgressed(issue=issue, progress=progress):
+            steps = f" {progress.phases_done}/{progress.phases_total}" if progress.phases_total else ""
+            return f"{key(issue)} {progress.phase}{steps}: {progress.last_activity}" if progress.last_activity else f"{key(issue)} {progress.phase}{steps}"
+        case ev.SessionFinished(issue=issue, result=result):
+            figures = f"{result.duration_s:.1f}s, {result.turns} turns, {_money(result.cost_usd)}, {result.commits} commit{'s' if result.commits != 1 else ''}"
+            if result.outcome.value == "succeeded":
+                return f"{key(issue)} succeeded in {figures}"
+            if result.outcome.value == "cancelled":
+                return f"{key(issue)} cancelled ({result.error or 'by operator'}) after {figures}"
+            error_class = result.error_class.value if result.error_class else "failed"
+            advice = ADVICE.get(result.error_class, "") if result.error_class else ""
+            detail = f": {result.error}" if result.error else ""
+            return f"{key(issue)} failed ({error_class}){detail} after {figures}" + (f" — {advice}" if advice else "")
+        case ev.SessionDetached(issue=issue):
+            return f"{key(issue)} left running, to be reattached on the next start"
+        case ev.RetryScheduled(issue=issue, error_class=error_class, not_before=not_before):
+            return f"{key(issue)} will retry ({error_class}) after {max(0.0, not_before - event.ts):.0f}s"
+        case ev.DispatcherPaused(by=by, reason=reason):
+            return f"dispatch paused by {by}" + (f": {reason}" if reason else "")
+        case ev.DispatcherResumed(by=by):
+            return f"dispatch resumed by {by}"
+        case ev.IssuePaused(issue=issue, by=by):
+            return f"{key(issue)} paused by {by}"
+        case ev.IssueResumed(issue=issue, by=by):
+            return f"{key(issue)} resumed by {by}"
+        case ev.PriorityBumped(issue=issue, delta=delta, by=by):
+            return f"{key(issue)} priority {'up' if delta > 0 else 'down'} by {by}"
+        case ev.IssuePinned(issue=issue, pinned=pinned, by=by):
+            return f"{key(issue)} {'pinned' if pinned else 'unpinned'} by {by}"
+        case ev.IssueRequeued(issue=issue, by=by):
+            return f"{key(issue)} requeued by {by}"
+        case ev.CancelRequested(issue=issue, by=by):
+            return f"{key(issue)} cancel requested by {by}"
+        case ev.SourcePolled(source=source, ok=ok, message=message, wait_until=wait_until):
+            if wait_until:
+                import time
+
+                return f"{source}: rate limited, waiting until {time.strftime('%H:%M:%S', time.localtime(wait_until))}"
+            return f"{source}: {'ok' if ok else 'poll failed'}" + (f" ({message})" if message else "")
+    return None

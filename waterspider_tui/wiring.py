@@ -1,0 +1,79 @@
+"""Builds an Engine from Settings: the one place that picks sources, agent and executor."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from waterspider_tui.adapters.agents.base import EnvPolicy
+from waterspider_tui.adapters.agents.registry import make_agent
+from waterspider_tui.adapters.executors.local import LocalExecutor
+from waterspider_tui.adapters.local_issues import LocalIssueSource
+from waterspider_tui.adapters.workspace import WorkspaceManager
+from waterspider_tui.config import ConfigError, Settings
+from waterspider_tui.engine import Engine, open_store
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.source_base import IssueSource, Reporter
+
+
+def _env_policy(settings: Settings) -> EnvPolicy:
+    base = EnvPolicy()
+    return EnvPolicy(allow=base.allow + tuple(settings.agent.env_allow), extra=dict(settings.agent.env))
+
+
+def _github_parts(settings: Settings) -> tuple[list[tuple[IssueSource, float]], list[Reporter]]:
+    from waterspider_tui.adapters.github.client import GitHubClient, find_token
+    from waterspider_tui.adapters.github.reporter import GitHubReporter
+    from waterspider_tui.adapters.github.source import GitHubIssueSource
+
+    github = settings.github
+    token = find_token()
+    client = GitHubClient(github.api_url, token, min_write_interval=github.min_write_interval_s)
+    source = GitHubIssueSource(
+        client, tuple(github.repos), trigger_label=github.trigger_label,
+        include_sub_issues=github.include_sub_issues, trusted_logins=tuple(github.trusted_logins),
+    )
+    reporter = GitHubReporter(
+        client, tuple(github.repos), operators=tuple(github.operators), label_names=dict(github.labels),
+        comment_interval_s=github.comment_interval_s,
+    )
+    return [(source, github.poll_interval_s)], [reporter]
+
+
+def build_engine(settings: Settings) -> Engine:
+    """Raises ConfigError (one line) when the settings cannot make a working engine."""
+    sources: list[tuple[IssueSource, float]] = []
+    reporters: list[Reporter] = []
+    if settings.github.repos:
+        sources, reporters = _github_parts(settings)
+    if settings.issues.dir is not None:
+        if not settings.issues.dir.is_dir():
+            raise ConfigError(f"issue folder {settings.issues.dir} does not exist")
+        sources.append((LocalIssueSource(settings.issues.dir, settings.issues.repo_name), settings.issues.poll_interval_s))
+    if not sources:
+        raise ConfigError("no issue source: give --issues DIR (a folder of Markdown issues) or --repo owner/name")
+    try:
+        workspace = WorkspaceManager(settings.workspace.repo_path, base_branch=settings.workspace.base_branch, worktrees_dir=settings.workspace.worktrees_dir)
+    except Exception as error:
+        raise ConfigError(str(error)) from error
+    try:
+        agent = make_agent(settings.agent.kind, dict(settings.agent.options), _env_policy(settings))
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"agent: {error}") from error
+    store_path = settings.store_path()
+    if not store_path.is_absolute():
+        store_path = Path(os.path.abspath(store_path))
+    store = open_store(store_path)
+    title = ", ".join(settings.github.repos) or str(settings.issues.dir)
+    sessions = settings.sessions
+    return Engine(
+        store=store, sources=sources, agent=agent, workspace=workspace,
+        scheduler=settings.scheduler.to_core(), sessions_dir=store_path.parent / "sessions",
+        executor=LocalExecutor(capacity=settings.scheduler.capacity), reporters=reporters, title=title,
+        stall_timeout_s=sessions.stall_timeout_s, timeout_s=sessions.timeout_s, grace_s=sessions.grace_s,
+        max_attempts=sessions.max_attempts, retry_backoff_s=sessions.retry_backoff_s,
+        per_issue_budget_usd=sessions.per_issue_budget_usd, daily_budget_usd=sessions.daily_budget_usd,
+        on_issue_gone=sessions.on_issue_gone, seed=int(settings.agent.options.get("seed", 0) or 0),
+    )

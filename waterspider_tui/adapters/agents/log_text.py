@@ -1,0 +1,87 @@
+"""Safe text for the log panel: decode, clean, cap and shorten whatever an agent prints."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MAX_ENTRY_CHARS = 64 * 1024
+"""The most of one entry we keep; a 10 MB line must not live on in memory or in the UI."""
+
+MAX_JSON_CHARS = 32 * 1024 * 1024
+"""Longer lines are not even parsed: real tool outputs reach a few MiB, never this."""
+
+# Control characters would move the terminal cursor or change colours in the log panel.
+_CONTROL_CHARS = {code: "\ufffd" for code in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F)}
+_CONTROL_CHARS[0x0D] = None
+_CONTROL_CHARS[0x09] = "    "
+
+
+def as_text(line: str | bytes) -> str:
+    """A line as text, whatever the caller handed us (bytes decode with replacement)."""
+    if isinstance(line, bytes):
+        return line.decode("utf-8", "replace")
+    return line
+
+
+def clean(text: str, limit: int = MAX_ENTRY_CHARS) -> str:
+    """Text capped at `limit` characters, with control characters and lone surrogates replaced."""
+    cut = len(text) > limit
+    text = text[:limit]
+    # Lone surrogates (from surrogateescape decoding) cannot be written as UTF-8 later.
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = text.translate(_CONTROL_CHARS)
+    return text + " …[cut]" if cut else text
+
+
+def one_line(text: str, width: int = 120) -> str:
+    """The first non-blank line of `text`, shortened to `width`, noting how many lines were left."""
+    lines = [line for line in text[: width * 40].splitlines() if line.strip()]
+    if not lines:
+        return ""
+    first = clean(lines[0].strip(), width * 4)
+    if len(first) > width:
+        first = first[: width - 1] + "…"
+    more = len(lines) - 1
+    return f"{first}  (+{more} lines)" if more > 0 else first
+
+
+def text_lines(text: str, max_lines: int = 40) -> list[str]:
+    """Multi-line text as cleaned single lines (the log panel shows one line per entry)."""
+    lines = [clean(line.rstrip()) for line in text[:MAX_ENTRY_CHARS].splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    if len(lines) > max_lines:
+        hidden = len(lines) - max_lines
+        lines = [*lines[:max_lines], f"… {hidden} more lines"]
+    return lines
+
+
+def load_json(line: str) -> Any:
+    """The JSON value on a line, or None when the line is not (complete, sane) JSON."""
+    stripped = line.strip()
+    if not stripped or stripped[0] not in "{[" or len(stripped) > MAX_JSON_CHARS:
+        return None
+    try:
+        return json.loads(stripped)
+    except (ValueError, RecursionError):
+        return None
+
+
+def number(value: Any, default: float = 0.0) -> float:
+    """A JSON number as float; anything else (null, strings, bools) gives `default`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return default
+    return float(value)
+
+
+def integer(value: Any, default: int = 0) -> int:
+    """A JSON number as int; anything else gives `default`."""
+    return int(number(value, default))
+
+
+def text_of(value: Any) -> str:
+    """A JSON string, or '' for anything else."""
+    return value if isinstance(value, str) else ""

@@ -65,6 +65,8 @@ def build_engine(settings: Settings) -> Engine:
     store_path = settings.store_path()
     if not store_path.is_absolute():
         store_path = Path(os.path.abspath(store_path))
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    workspace.ignore(store_path.parent)
     store = open_store(store_path)
     title = ", ".join(settings.github.repos) or str(settings.issues.dir)
     sessions = settings.sessions

@@ -64,7 +64,7 @@ class WorkspaceManager:
         with self._lock:
             if (path / ".git").exists():
                 return Workspace(path, branch, self.base_branch, reused=True)
-            self._ignore_worktrees()
+            self.ignore(self.worktrees)
             try:
                 self.repo.git.worktree("prune")
                 if branch in self.repo.heads:
@@ -76,10 +76,16 @@ class WorkspaceManager:
                 raise WorkspaceError(f"git worktree add {path.name} on {branch} failed: {detail}") from error
         return Workspace(path, branch, self.base_branch, reused=False)
 
-    def _ignore_worktrees(self) -> None:
-        """Keep `.worktrees/` out of the operator's `git status` without editing tracked files."""
+    def ignore(self, folder: Path) -> None:
+        """Keep a folder of ours (worktrees, state) out of the operator's `git status`.
+
+        It goes in `.git/info/exclude`, so no tracked file of the operator's is edited.
+        """
         exclude = Path(self.repo.git_dir) / "info" / "exclude"
-        entry = f"/{self.worktrees.relative_to(self.root)}/"
+        try:
+            entry = f"/{folder.resolve().relative_to(self.root)}/"
+        except ValueError:
+            return
         try:
             text = exclude.read_text() if exclude.exists() else ""
             if entry not in text.splitlines():

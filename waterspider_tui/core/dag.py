@@ -71,19 +71,43 @@ def find_cycles(graph: nx.DiGraph) -> list[tuple[str, ...]]:
     """One cycle (in order) for each group of tasks that wait on each other; never hangs.
 
     Strongly connected components are linear in the graph's size, unlike enumerating every
-    simple cycle, which can be exponential.
+    simple cycle, which can be exponential. Each cycle starts at its lowest issue number and
+    is searched in a fixed order, so the answer does not depend on set or hash order.
     """
     cycles: list[tuple[str, ...]] = []
-    for component in nx.strongly_connected_components(graph):
-        if len(component) == 1:
-            node = next(iter(component))
-            if not graph.has_edge(node, node):
-                continue
-        sub = graph.subgraph(component)
-        edges = nx.find_cycle(sub)
-        cycles.append(tuple(edge[0] for edge in edges))
-    cycles.sort()
+    for component in _cyclic_components(graph):
+        members = sorted(component, key=_sort_key)
+        sub = nx.DiGraph()
+        sub.add_nodes_from(members)
+        sub.add_edges_from(
+            (node, child) for node in members
+            for child in sorted(graph.successors(node), key=_sort_key) if child in component
+        )
+        cycle = [edge[0] for edge in nx.find_cycle(sub, source=members[0])]
+        start = cycle.index(min(cycle, key=_sort_key))
+        cycles.append(tuple(cycle[start:] + cycle[:start]))
+    cycles.sort(key=lambda cycle: [_sort_key(member) for member in cycle])
     return cycles
+
+
+def _cyclic_components(graph: nx.DiGraph) -> list[set[str]]:
+    """The strongly connected components that hold a cycle (several nodes, or a self-loop)."""
+    return [
+        component for component in nx.strongly_connected_components(graph)
+        if len(component) > 1 or graph.has_edge(next(iter(component)), next(iter(component)))
+    ]
+
+
+def _without_cycles(graph: nx.DiGraph) -> nx.DiGraph:
+    """The graph minus every node that sits on a cycle, so a topological order exists.
+
+    Removing only the one reported cycle per component is not enough: a component can hold
+    several cycles.
+    """
+    acyclic = graph.copy()
+    for component in _cyclic_components(graph):
+        acyclic.remove_nodes_from(component)
+    return acyclic
 
 
 def cycle_members(cycles: Iterable[tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
@@ -97,9 +121,7 @@ def downstream_work(graph: nx.DiGraph, durations: Mapping[str, float]) -> dict[s
     critical path. Computed in one pass over a topological order; cycles count as zero.
     """
     if not nx.is_directed_acyclic_graph(graph):
-        graph = graph.copy()
-        for cycle in find_cycles(graph):
-            graph.remove_nodes_from(cycle)
+        graph = _without_cycles(graph)
     tail: dict[str, float] = {}
     for node in reversed(list(nx.topological_sort(graph))):
         best = 0.0
@@ -148,9 +170,7 @@ def layout(graph: nx.DiGraph, durations: Mapping[str, float], focus: str | None 
         keep = {focus} | nx.ancestors(graph, focus) | nx.descendants(graph, focus)
         graph = graph.subgraph(keep).copy()
     cycles = find_cycles(graph)
-    acyclic = graph.copy()
-    for cycle in cycles:
-        acyclic.remove_nodes_from(cycle)
+    acyclic = _without_cycles(graph)
     depth: dict[str, int] = {}
     for node in nx.topological_sort(acyclic):
         depth[node] = max((depth[p] + 1 for p in acyclic.predecessors(node)), default=0)
@@ -169,3 +189,7 @@ def layout(graph: nx.DiGraph, durations: Mapping[str, float], focus: str | None 
 def _natural(key: str) -> tuple[str, int]:
     repo, _, number = key.rpartition("#")
     return (repo, int(number) if number.isdigit() else 0)
+
+
+def _sort_key(key: str) -> tuple[str, int, str]:
+    return (*_natural(key), key)

@@ -13,7 +13,7 @@ _SINGLE_REF = re.compile(_REF)
 _BARE_REF = r"(?:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)?#\d+|https?://[^\s/]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/issues/\d+"
 _KEYWORD_LIST = re.compile(
     r"\b(?:depends\s+on|depend\s+on|dependent\s+on|blocked\s+by|after|requires|needs|waits?\s+(?:on|for))"
-    r"\s*:?\s*(?P<refs>(?:" + _BARE_REF + r")(?:\s*(?:,|and|&|\+)?\s*(?:" + _BARE_REF + r"))*)",
+    r"\s*:?\s*(?P<refs>(?:" + _BARE_REF + r")(?:\s*(?:,\s*(?:and|&)?|and|&|\+)?\s*(?:" + _BARE_REF + r"))*)",
     re.IGNORECASE,
 )
 _TASK_ITEM = re.compile(r"^\s*[-*+]\s+\[[ xX]\]\s+" + _REF)

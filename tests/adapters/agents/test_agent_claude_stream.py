@@ -170,7 +170,7 @@ def test_failures_are_classified_by_structured_fields(stream: list[str], expecte
 
 def test_a_usage_limit_carries_its_reset_time() -> None:
     limit = line(type="rate_limit_event", rate_limit_info={"status": "rejected", "resetsAt": 1_900_000_000, "rateLimitType": "five_hour"})
-    parser, session = run(INIT, limit, synthetic("rate_limit", 429), result(is_error=True, api_error_status=429))
+    _, session = run(INIT, limit, synthetic("rate_limit", 429), result(is_error=True, api_error_status=429))
     assert session.error_class is ErrorClass.USAGE_LIMIT
     assert session.retry_at == 1_900_000_000
     _, in_millis = run(INIT, limit.replace("1900000000", "1900000000000"), result(is_error=True))
@@ -213,7 +213,7 @@ def test_silence_with_exit_zero_is_bad_output() -> None:
 
 
 def test_the_last_result_wins() -> None:
-    parser, session = run(INIT, result(is_error=True, total_cost_usd=0.2), result(total_cost_usd=0.7), exit_code=0)
+    _, session = run(INIT, result(is_error=True, total_cost_usd=0.2), result(total_cost_usd=0.7), exit_code=0)
     assert session.outcome is Outcome.SUCCEEDED
     assert session.cost_usd == pytest.approx(0.7)
 

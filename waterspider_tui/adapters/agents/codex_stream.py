@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from waterspider_tui.adapters.agents.base import LogEntry
 from waterspider_tui.adapters.agents.claude_errors import class_of_status

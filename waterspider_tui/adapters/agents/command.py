@@ -22,8 +22,8 @@ import re
 import shlex
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from waterspider_tui.adapters.agents.base import EnvPolicy, LaunchSpec, LogEntry, SessionContext
 from waterspider_tui.adapters.agents.environment import (

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from itertools import islice
-from typing import Any, Iterator
+from typing import Any
 
 from waterspider_tui.adapters.agents.log_text import load_json
 from waterspider_tui.adapters.agents.registry import parser_for

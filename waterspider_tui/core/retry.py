@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from waterspider_tui.core.models import ErrorClass, Outcome, SessionResult
 
-RETRYABLE = frozenset({ErrorClass.OVERLOADED, ErrorClass.CRASHED, ErrorClass.STALLED, ErrorClass.LOST, ErrorClass.TIMEOUT, ErrorClass.BAD_OUTPUT})
+RETRYABLE = frozenset({ErrorClass.OVERLOADED, ErrorClass.CRASHED, ErrorClass.STALLED, ErrorClass.LOST})
 """Failures that another attempt (resuming the same agent session) can fix."""
 LIMITS = frozenset({ErrorClass.RATE_LIMITED, ErrorClass.USAGE_LIMIT})
 """Failures that hit every session alike: pause the dispatcher instead of burning retries."""

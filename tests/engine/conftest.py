@@ -51,8 +51,12 @@ def write_script(tmp_path: Path, name: str, code: str) -> Path:
 
 @pytest.fixture
 def make_engine(tmp_path: Path, repo: Path, issues: Path) -> EngineFactory:
-    def factory(script: Path, **settings: Any) -> Engine:
-        agent = make_agent("command", {"argv": [sys.executable, str(script)]}, EnvPolicy())
+    def factory(script: Path | None, **settings: Any) -> Engine:
+        simulated = settings.pop("simulated", None)
+        if simulated is not None:
+            agent = make_agent("simulated", simulated, EnvPolicy())
+        else:
+            agent = make_agent("command", {"argv": [sys.executable, str(script)]}, EnvPolicy())
         store = open_store(tmp_path / "state" / "state.db")
         defaults: dict[str, Any] = dict(stall_timeout_s=30.0, timeout_s=60.0, grace_s=1.0, max_attempts=2, retry_backoff_s=0.0)
         defaults.update(settings)

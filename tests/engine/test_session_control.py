@@ -132,21 +132,20 @@ async def test_stopping_the_orchestrator_requeues_what_it_stopped(tmp_path: Path
 async def test_daily_budget_pauses_dispatch(tmp_path: Path, issues: Path, make_engine: EngineFactory) -> None:
     for number in (1, 2, 3):
         write_issue(issues, number)
-    engine = make_engine(write_script(tmp_path, "ok.py", "print('ok')\n"), capacity=1)
-    engine.daily_budget_usd = 0.000001
-    # The command agent reports no cost; charge one by recording what a priced session would.
-    original = engine._finish
-
-    def priced(key, session, result):
-        from dataclasses import replace
-
-        original(key, session, replace(result, cost_usd=1.0))
-
-    engine._finish = priced  # type: ignore[method-assign]
+    engine = make_engine(None, simulated={"duration_s": 0.3}, capacity=1, daily_budget_usd=0.01)
     await _run(engine)
     snapshot = engine.snapshot
     assert snapshot.dispatcher_paused and "daily budget" in snapshot.pause_reason
     assert sum(1 for t in snapshot.tasks.values() if t.state is TaskState.SUCCEEDED) == 1
+    assert sum(snapshot.spend_by_day.values()) > 0.01
+
+
+async def test_per_issue_budget_stops_a_session_as_budget(tmp_path: Path, issues: Path, make_engine: EngineFactory) -> None:
+    write_issue(issues, 1)
+    engine = make_engine(None, simulated={"duration_s": 3.0}, per_issue_budget_usd=0.01)
+    await _run(engine)
+    [finished] = _finished(engine, "local#1")
+    assert finished.result.error_class is ErrorClass.BUDGET
 
 
 async def _until(condition, timeout: float = 20.0) -> None:

@@ -20,6 +20,7 @@ from waterspider_tui.adapters.agents.log_text import (
     MAX_ENTRY_CHARS,
     as_text,
     clean,
+    dict_of,
     integer,
     load_json,
     number,
@@ -118,6 +119,7 @@ class ClaudeStreamParser:
 
     def finish(self, exit_code: int | None, *, stalled: bool = False, timed_out: bool = False) -> SessionResult:
         """The result: a successful `result` line wins even if we killed a process hung after it."""
+        error_class: ErrorClass | None
         if self.result is None:
             error_class, error = ended_without_result(
                 exit_code, stalled=stalled, timed_out=timed_out, saw_events=self._saw_events
@@ -238,7 +240,7 @@ class ClaudeStreamParser:
         return [] if subtype in _QUIET_SYSTEM_SUBTYPES else None
 
     def _on_assistant(self, event: dict[str, Any]) -> list[LogEntry]:
-        message = event.get("message") if isinstance(event.get("message"), dict) else {}
+        message = dict_of(event.get("message"))
         nested = bool(event.get("parent_tool_use_id"))
         synthetic = message.get("model") == "<synthetic>" or bool(event.get("is_api_error_message"))
         api_error = text_of(event.get("error"))
@@ -277,7 +279,7 @@ class ClaudeStreamParser:
         return LogEntry("tool", ("↳ " if nested else "") + text)
 
     def _on_user(self, event: dict[str, Any]) -> list[LogEntry]:
-        message = event.get("message") if isinstance(event.get("message"), dict) else {}
+        message = dict_of(event.get("message"))
         content = message.get("content")
         if isinstance(content, str):
             return [LogEntry("system", f"prompt: {one_line(content, 100)}")]
@@ -312,7 +314,7 @@ class ClaudeStreamParser:
         return [LogEntry("result", f"failed, {error_class.value} ({spent}): {why}".rstrip(": "))]
 
     def _on_rate_limit(self, event: dict[str, Any]) -> list[LogEntry]:
-        info = event.get("rate_limit_info") if isinstance(event.get("rate_limit_info"), dict) else {}
+        info = dict_of(event.get("rate_limit_info"))
         status = text_of(info.get("status"))
         window = text_of(info.get("rateLimitType")) or "limit"
         resets_at = resets_at_seconds(info.get("resetsAt"))

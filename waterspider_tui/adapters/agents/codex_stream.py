@@ -15,7 +15,9 @@ from waterspider_tui.adapters.agents.log_text import (
     MAX_ENTRY_CHARS,
     as_text,
     clean,
+    dict_of,
     integer,
+    list_of,
     load_json,
     one_line,
     text_lines,
@@ -147,7 +149,7 @@ class CodexStreamParser:
             return []
         if kind == "turn.completed":
             self._ended = "completed"
-            usage = event.get("usage") if isinstance(event.get("usage"), dict) else {}
+            usage = dict_of(event.get("usage"))
             self._tokens["input"] += integer(usage.get("input_tokens"))
             self._tokens["cache_read"] += integer(usage.get("cached_input_tokens"))
             self._tokens["output"] += integer(usage.get("output_tokens"))
@@ -157,7 +159,7 @@ class CodexStreamParser:
             return [LogEntry("result", f"turn completed ({used} tokens)")]
         if kind == "turn.failed":
             self._ended = "failed"
-            error = event.get("error") if isinstance(event.get("error"), dict) else {}
+            error = dict_of(event.get("error"))
             self._error = text_of(error.get("message")) or self._error or "turn failed"
             self._last_activity = "failed"
             return [LogEntry("result", f"failed: {one_line(self._error, 150)}")]
@@ -199,7 +201,7 @@ class CodexStreamParser:
         if item_type == "command_execution":
             return self._on_command(item, done)
         if item_type == "file_change":
-            changes = item.get("changes") if isinstance(item.get("changes"), list) else []
+            changes = list_of(item.get("changes"))
             paths = ", ".join(f"{text_of(c.get('path'))} ({text_of(c.get('kind'))})" for c in changes if isinstance(c, dict))
             self._count(item, "file_change")
             self._phases.see("implementing")
@@ -221,7 +223,7 @@ class CodexStreamParser:
             self._phases.see("analysing")
             return [LogEntry("tool", f"web_search {one_line(text_of(item.get('query')), 100)}")] if not done else []
         if item_type == "todo_list":
-            items = item.get("items") if isinstance(item.get("items"), list) else []
+            items = list_of(item.get("items"))
             todos = [
                 {"content": text_of(todo.get("text")), "status": "completed" if todo.get("completed") else "pending"}
                 for todo in items

@@ -12,7 +12,7 @@ MAX_JSON_CHARS = 32 * 1024 * 1024
 """Longer lines are not even parsed: real tool outputs reach a few MiB, never this."""
 
 # Control characters would move the terminal cursor or change colours in the log panel.
-_CONTROL_CHARS = {code: "\ufffd" for code in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F)}
+_CONTROL_CHARS: dict[int, str | None] = {code: "\ufffd" for code in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F)}
 _CONTROL_CHARS[0x0D] = None
 _CONTROL_CHARS[0x09] = "    "
 
@@ -85,3 +85,13 @@ def integer(value: Any, default: int = 0) -> int:
 def text_of(value: Any) -> str:
     """A JSON string, or '' for anything else."""
     return value if isinstance(value, str) else ""
+
+
+def dict_of(value: Any) -> dict[str, Any]:
+    """A JSON object, or {} for anything else."""
+    return value if isinstance(value, dict) else {}
+
+
+def list_of(value: Any) -> list[Any]:
+    """A JSON array, or [] for anything else."""
+    return value if isinstance(value, list) else []

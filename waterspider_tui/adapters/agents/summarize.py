@@ -17,14 +17,14 @@ _CODEX_TYPES = {"thread.started", "turn.started", "turn.completed", "turn.failed
 _MAX_ARRAY_FILE_BYTES = 64 * 1024 * 1024
 
 
-def _lines(path: str) -> Iterator[str]:
+def _lines(path: str | os.PathLike[str]) -> Iterator[str]:
     """The file's lines as text, decoded leniently (a log may hold binary garbage)."""
     with open(path, "rb") as log:
         for raw in log:
             yield raw.rstrip(b"\r\n").decode("utf-8", "replace")
 
 
-def _json_array(path: str) -> list[Any] | None:
+def _json_array(path: str | os.PathLike[str]) -> list[Any] | None:
     """The transcript when the file is one JSON array (`--output-format json --verbose`), pretty or not."""
     if os.path.getsize(path) > _MAX_ARRAY_FILE_BYTES:
         return None
@@ -53,7 +53,7 @@ def detect_agent_kind(lines: Iterator[str] | list[str]) -> str:
     return "command"
 
 
-def summarize_log(path: str, agent_kind: str | None = None, exit_code: int | None = None) -> dict[str, Any]:
+def summarize_log(path: str | os.PathLike[str], agent_kind: str | None = None, exit_code: int | None = None) -> dict[str, Any]:
     """Replay a session log through its parser; the agent kind is detected when not given."""
     array = _json_array(path)
     lines: list[str] | Iterator[str] = [json.dumps(item) for item in array] if array is not None else _lines(path)
@@ -68,7 +68,7 @@ def summarize_log(path: str, agent_kind: str | None = None, exit_code: int | Non
     progress = parser.progress()
     unfinished = exit_code is None and not getattr(parser, "saw_end", False)
     return {
-        "path": path,
+        "path": str(path),
         "agent": agent_kind,
         "outcome": "unfinished" if unfinished else result.outcome.value,
         "error_class": None if unfinished or result.error_class is None else result.error_class.value,

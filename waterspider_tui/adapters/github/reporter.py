@@ -1,0 +1,191 @@
+"""Progress back on the GitHub issue: one comment per session edited in place, state labels, a failure notice."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence
+
+from waterspider_tui.adapters.github.errors import GitHubError
+from waterspider_tui.adapters.github.state_labels import LabelWriter, StateLabels
+from waterspider_tui.core import events as ev
+from waterspider_tui.core.models import Outcome, TaskState, split_issue_key
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.github.client import GitHubClient
+    from waterspider_tui.core.state import Snapshot, TaskRecord
+
+log = logging.getLogger(__name__)
+
+
+class CommentRenderer(Protocol):
+    """What the reporter needs to write comments; `reporting.progress_comment.ProgressCommentRenderer` is one."""
+
+    def session_marker(self, session_id: str) -> str: ...
+    def failure_marker(self, session_id: str) -> str: ...
+    def failure_mentions(self, task: TaskRecord, operators: Sequence[str]) -> tuple[str, ...]: ...
+    def progress(self, task: TaskRecord, now: float) -> str: ...
+    def failure_notice(self, task: TaskRecord, mentions: Sequence[str]) -> str: ...
+
+
+@dataclass
+class _SessionComment:
+    comment_id: int
+    last_body: str = ""
+    last_edit_at: float = float("-inf")
+    failure_posted: bool = False
+
+
+_HANDLED = (ev.IssueSeen, ev.RetryScheduled, ev.IssueRequeued, ev.SessionStarted, ev.SessionProgressed, ev.SessionFinished)
+
+
+class GitHubReporter:
+    """A `Reporter`: `on_event` only queues; one worker does the writes, paced by the client.
+
+    Writes are at least a second apart, so doing them inline would stall the engine; the
+    queue also lets a burst of progress events collapse into one edit.
+    """
+
+    def __init__(
+        self,
+        client: GitHubClient,
+        repos: Iterable[str],
+        *,
+        renderer: CommentRenderer,
+        operators: Sequence[str] = (),
+        label_names: StateLabels | Mapping[str, str] | None = None,
+        comment_interval_s: float = 20.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.repos = {repo.lower() for repo in repos}
+        self.renderer = renderer
+        self.operators = tuple(operators)
+        names = label_names if isinstance(label_names, StateLabels) else StateLabels.from_mapping(label_names)
+        self.labels = LabelWriter(client, names)
+        self.comment_interval_s = comment_interval_s
+        """At most one progress edit per session this often; start and finish always write."""
+        self._clock = clock
+        self._sessions: dict[str, _SessionComment] = {}
+        self._queue: asyncio.Queue[tuple[ev.Event, Snapshot]] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self.errors: collections.deque[str] = collections.deque(maxlen=50)
+        """Recent write failures, one line each, for the log panel and tests."""
+
+    def handles(self, issue_key: str | None) -> bool:
+        return bool(issue_key) and "#" in str(issue_key) and split_issue_key(str(issue_key))[0].lower() in self.repos
+
+    async def ensure_labels(self) -> None:
+        """Create the state labels in every repository now (else on the first write to each)."""
+        for repo in sorted(self.repos):
+            try:
+                await self.labels.ensure_repo_labels(repo)
+            except GitHubError as error:
+                self._failed(f"creating state labels in {repo}", error)
+
+    async def on_event(self, event: ev.Event, snapshot: Snapshot) -> None:
+        """Queue the event for the worker; never raises and never waits on GitHub."""
+        if not isinstance(event, _HANDLED) or not self.handles(event.issue_key):
+            return
+        self._queue.put_nowait((event, snapshot))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._work(), name="github-reporter")
+
+    async def drain(self) -> None:
+        """Wait until every queued event is handled (tests, shutdown)."""
+        await self._queue.join()
+
+    async def close(self, timeout_s: float = 30.0) -> None:
+        try:
+            await asyncio.wait_for(self.drain(), timeout_s)
+        except asyncio.TimeoutError:
+            log.warning("GitHub reporter closed with %d writes still queued", self._queue.qsize())
+        if self._worker is not None:
+            self._worker.cancel()
+
+    async def _work(self) -> None:
+        while True:
+            event, snapshot = await self._queue.get()
+            try:
+                await self._handle(event, snapshot)
+            except GitHubError as error:
+                self._failed(f"reporting {event.type} of {event.issue_key}", error)
+            except Exception as error:  # a reporter bug must never stop the engine
+                log.exception("GitHub reporter failed on %s", event.type)
+                self.errors.append(f"{event.type} {event.issue_key}: {error.__class__.__name__}: {error}")
+            finally:
+                self._queue.task_done()
+
+    def _failed(self, what: str, error: GitHubError) -> None:
+        log.warning("GitHub %s failed: %s", what, error)
+        self.errors.append(f"{what}: {error}")
+
+    async def _handle(self, event: ev.Event, snapshot: Snapshot) -> None:
+        key = str(event.issue_key)
+        task = snapshot.tasks.get(key)
+        if task is None:
+            return
+        repo, number = split_issue_key(key)
+        self.labels.saw(key, task.issue.labels)
+        names = self.labels.names
+        match event:
+            case ev.IssueSeen() | ev.RetryScheduled() | ev.IssueRequeued():
+                if task.state is TaskState.QUEUED and not task.held_reason:
+                    await self.labels.move_to(repo, number, key, names.queued)
+            case ev.SessionStarted(session=session):
+                await self._write_progress(repo, number, task, session.session_id, force=True)
+                await self.labels.move_to(repo, number, key, names.running)
+            case ev.SessionProgressed(session_id=session_id):
+                await self._write_progress(repo, number, task, session_id, force=False)
+            case ev.SessionFinished(session_id=session_id, result=result):
+                await self._write_progress(repo, number, task, session_id, force=True)
+                target = {Outcome.SUCCEEDED: names.done, Outcome.FAILED: names.failed}.get(result.outcome)
+                await self.labels.move_to(repo, number, key, target)
+                if result.outcome is Outcome.FAILED:
+                    await self._notify_failure(repo, number, task, session_id)
+
+    async def _write_progress(self, repo: str, number: int, task: TaskRecord, session_id: str, *, force: bool) -> None:
+        """Create or find the session's comment, then edit it when due and changed."""
+        if task.session is None or task.session.session_id != session_id:
+            return
+        comment = self._sessions.get(session_id) or await self._find_or_create(repo, number, task, session_id)
+        now = self._clock()
+        if not force and now - comment.last_edit_at < self.comment_interval_s:
+            return
+        body = self.renderer.progress(task, now)
+        if body != comment.last_body:
+            await self.client.patch(f"/repos/{repo}/issues/comments/{comment.comment_id}", {"body": body})
+            comment.last_body = body
+        comment.last_edit_at = now
+
+    async def _find_or_create(self, repo: str, number: int, task: TaskRecord, session_id: str) -> _SessionComment:
+        """After a restart the marker finds the comment we already posted, so none is posted twice."""
+        marker = self.renderer.session_marker(session_id)
+        failure = self.renderer.failure_marker(session_id)
+        existing, _ = await self.client.paginate(f"/repos/{repo}/issues/{number}/comments", {"per_page": 100})
+        found: dict[str, Any] | None = None
+        failure_posted = False
+        for item in existing:
+            body = str(item.get("body") or "") if isinstance(item, dict) else ""
+            found = item if marker in body and found is None else found
+            failure_posted = failure_posted or failure in body
+        if found is not None:
+            comment = _SessionComment(int(found["id"]), str(found.get("body") or ""), failure_posted=failure_posted)
+        else:
+            body = self.renderer.progress(task, self._clock())
+            created = await self.client.post(f"/repos/{repo}/issues/{number}/comments", {"body": body})
+            comment = _SessionComment(int(created.data["id"]), body, self._clock(), failure_posted)
+        self._sessions[session_id] = comment
+        return comment
+
+    async def _notify_failure(self, repo: str, number: int, task: TaskRecord, session_id: str) -> None:
+        comment = self._sessions.get(session_id)
+        mentions = self.renderer.failure_mentions(task, self.operators)
+        if comment is None or comment.failure_posted or not mentions:
+            return
+        body = self.renderer.failure_notice(task, mentions)
+        await self.client.post(f"/repos/{repo}/issues/{number}/comments", {"body": body})
+        comment.failure_posted = True

@@ -1,0 +1,86 @@
+"""The retry policy: which failures are retried, how long to wait, and limits that pause."""
+
+from __future__ import annotations
+
+import pytest
+
+from core_builders import clock
+from waterspider_tui.core.models import ErrorClass, Outcome, SessionResult
+from waterspider_tui.core.retry import ADVICE, DEFAULT_LIMIT_WAIT_S, LIMITS, RETRYABLE, decide_retry
+
+NOW = clock().now()
+
+
+def failed(error_class: ErrorClass | None, retry_at: float | None = None) -> SessionResult:
+    return SessionResult(outcome=Outcome.FAILED, error_class=error_class, retry_at=retry_at)
+
+
+def decide(result: SessionResult, attempt: int, max_attempts: int = 3, backoff_s: float = 30.0):
+    return decide_retry(result, attempt, max_attempts=max_attempts, backoff_s=backoff_s, now=NOW)
+
+
+@pytest.mark.parametrize("error_class", sorted(RETRYABLE, key=lambda c: c.value))
+def test_retryable_classes_back_off_exponentially_until_max_attempts(error_class: ErrorClass) -> None:
+    delays = []
+    for attempt in (1, 2, 3):
+        decision = decide(failed(error_class), attempt, max_attempts=4, backoff_s=30.0)
+        assert decision.retry is True
+        assert decision.pause_until is None
+        assert decision.not_before is not None
+        delays.append(decision.not_before - NOW)
+    assert delays == [30.0, 60.0, 120.0]
+    last = decide(failed(error_class), 4, max_attempts=4)
+    assert (last.retry, last.not_before) == (False, None)
+    assert last.reason == ADVICE[error_class]
+
+
+def test_retry_reason_names_the_next_attempt() -> None:
+    decision = decide(failed(ErrorClass.CRASHED), 1, max_attempts=3, backoff_s=10.0)
+    assert decision.reason == "crashed, attempt 2 of 3 in 10s"
+
+
+def test_the_retryable_set() -> None:
+    # a wall-clock timeout or unreadable output would most likely happen again
+    assert RETRYABLE == {ErrorClass.OVERLOADED, ErrorClass.CRASHED, ErrorClass.STALLED, ErrorClass.LOST}
+
+
+@pytest.mark.parametrize(
+    "error_class",
+    [ErrorClass.AUTH, ErrorClass.PROMPT_TOO_LONG, ErrorClass.BUDGET, ErrorClass.MAX_TURNS,
+     ErrorClass.PERMISSION_DENIED, ErrorClass.AGENT_NOT_FOUND, ErrorClass.WORKSPACE, ErrorClass.TIMEOUT,
+     ErrorClass.BAD_OUTPUT],
+)
+def test_failures_a_retry_cannot_fix_are_not_retried(error_class: ErrorClass) -> None:
+    decision = decide(failed(error_class), 1, max_attempts=5)
+    assert (decision.retry, decision.not_before, decision.pause_until) == (False, None, None)
+    assert decision.reason == ADVICE[error_class] != ""
+
+
+@pytest.mark.parametrize("error_class", [ErrorClass.RATE_LIMITED, ErrorClass.USAGE_LIMIT])
+def test_limits_pause_until_the_reset_time_when_given(error_class: ErrorClass) -> None:
+    decision = decide(failed(error_class, retry_at=NOW + 1234), 1)
+    assert decision.retry is True
+    assert decision.pause_until == decision.not_before == NOW + 1234
+
+
+@pytest.mark.parametrize("error_class", [ErrorClass.RATE_LIMITED, ErrorClass.USAGE_LIMIT])
+def test_limits_without_a_future_reset_wait_the_default(error_class: ErrorClass) -> None:
+    for retry_at in (None, NOW - 5, NOW):
+        decision = decide(failed(error_class, retry_at=retry_at), 1)
+        assert decision.pause_until == decision.not_before == NOW + DEFAULT_LIMIT_WAIT_S == NOW + 900
+
+
+def test_limits_do_not_burn_attempts() -> None:
+    decision = decide(failed(ErrorClass.USAGE_LIMIT, retry_at=NOW + 60), attempt=3, max_attempts=3)
+    assert decision.retry is True and decision.pause_until == NOW + 60
+    assert LIMITS == {ErrorClass.RATE_LIMITED, ErrorClass.USAGE_LIMIT}
+
+
+def test_success_cancel_and_unclassified_failures_are_not_retried() -> None:
+    assert decide(SessionResult(outcome=Outcome.SUCCEEDED), 1).retry is False
+    assert decide(SessionResult(outcome=Outcome.CANCELLED, error_class=ErrorClass.CRASHED), 1).retry is False
+    assert decide(failed(None), 1).retry is False
+
+
+def test_every_error_class_has_advice() -> None:
+    assert set(ADVICE) == set(ErrorClass)

@@ -27,12 +27,15 @@ def _snapshot_from_folder(settings: Settings) -> Snapshot:
 
 
 def _snapshot_from_store(settings: Settings) -> Snapshot:
-    from waterspider_tui.store.event_log import EventLog
+    from waterspider_tui.store.event_log import EventLog, SchemaError
 
     path = settings.store_path()
     if not path.exists():
         raise ConfigError(f"no state at {path}: give --issues DIR or --store PATH")
-    return replay(EventLog(path, read_only=True).read())
+    try:
+        return replay(EventLog(path, read_only=True).read())
+    except SchemaError as error:
+        raise ConfigError(str(error)) from error
 
 
 def plan_command(settings: Settings, *, from_store: bool, as_json: bool) -> str:

@@ -44,6 +44,7 @@ class EventLog:
         self.path = Path(path)
         if read_only:
             self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            self._check_version(read_only=True)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -53,10 +54,17 @@ class EventLog:
             self._db.executescript(_SCHEMA)
             self._check_version()
 
-    def _check_version(self) -> None:
-        row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    def _check_version(self, *, read_only: bool = False) -> None:
+        """Refuse a log written by a newer schema; a new writable log gets this version."""
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.OperationalError:
+            if read_only:
+                return  # no tables yet: a writer is still creating the log
+            raise
         if row is None:
-            self._db.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            if not read_only:
+                self._db.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         elif int(row[0]) > SCHEMA_VERSION:
             raise SchemaError(
                 f"{self.path} has schema version {row[0]}, this waterspider knows up to {SCHEMA_VERSION}: upgrade waterspider"

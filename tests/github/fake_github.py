@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -286,6 +287,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet test output
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; without this, Nagle plus delayed ACKs
+        # add about 40 ms to every keep-alive request.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self) -> None:
         self._handle("GET")
 
@@ -432,6 +439,6 @@ def start_fake_github(*, rate_limit: int = 5000, tokens: dict[str, str] | None =
     github.base_url = base_url
     github.shapes.api = base_url
     github._server = server
-    threading.Thread(target=server.serve_forever, name="fake-github", daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-github", daemon=True).start()
     return base_url, github
 

@@ -95,6 +95,8 @@ def parse_issue_file(path: Path, repo: str = "local", text: str | None = None) -
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
         raise IssueFileError(f"front matter is not valid YAML{where}: {getattr(error, 'problem', error)}") from error
+    except ValueError as error:  # YAML that parses to an impossible value, such as a date 2026-13-45
+        raise IssueFileError(f"front matter has an impossible value: {error}") from error
     if not isinstance(meta, dict):
         raise IssueFileError("front matter must be a mapping of keys to values")
     unknown = sorted(set(map(str, meta)) - KNOWN_KEYS)

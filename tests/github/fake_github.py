@@ -136,6 +136,11 @@ class FakeGitHub:
             self.repos[full_name.lower()] = repo
             return repo
 
+    def add_label(self, full_name: str, name: str, color: str = "0e8a16", description: str | None = None) -> None:
+        with self.lock:
+            repo = self.repo(full_name)
+            repo.labels.setdefault(name.lower(), FakeLabel(self.ids.next("label"), name, color, description))
+
     def set_permission(self, full_name: str, login: str, permission: str) -> None:
         with self.lock:
             self.repo(full_name).permissions[login] = permission

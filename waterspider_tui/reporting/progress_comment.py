@@ -136,6 +136,7 @@ def render_failure_notice(task: TaskRecord, mentions: Sequence[str]) -> str:
         + (f": {quiet(result.error)}" if result.error else "."),
         "",
         f"**What to do next:** {advice_for(result.error_class)}",
+        "",
         f"Branch `{session.branch}` keeps any committed work; the progress comment above has the details.",
     ]) + "\n"
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError, TomlConfigSettingsSource,
+)
 
 from waterspider_tui.core.priority import DEFAULT_LABEL_WEIGHTS, PriorityConfig
 from waterspider_tui.core.scheduler import SchedulerConfig
@@ -167,9 +170,20 @@ def load_settings(config_file: Path | None, overrides: dict[str, Any] | None = N
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        source = f" in {config_file}" if config_file else ""
-        raise ConfigError(f"bad setting {where}{source}: {first['msg']}") from error
+        raise ConfigError(f"bad setting {where}{_origin(first['loc'], config_file)}: {first['msg']}") from error
+    except SettingsError as error:  # an environment value that is not JSON where a list or table is expected
+        raise ConfigError(f"bad setting: {error}") from error
     except Exception as error:  # a TOML syntax error arrives as the parser's own exception
         raise ConfigError(f"cannot read {config_file}: {error}") from error
     finally:
         _CONFIG_FILE[0] = None
+
+
+def _origin(loc: tuple[int | str, ...], config_file: Path | None) -> str:
+    """Where a bad value came from: the environment variable that sets it, else the file."""
+    present = {name.upper() for name in os.environ}
+    for length in range(len(loc), 0, -1):
+        name = "WATERSPIDER_" + "__".join(str(part) for part in loc[:length]).upper()
+        if name in present:
+            return f" from {name}"
+    return f" in {config_file}" if config_file else ""

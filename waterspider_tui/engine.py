@@ -134,6 +134,9 @@ class Engine:
     def record(self, *events: ev.Event) -> list[ev.Event]:
         return self.store.record(events)
 
+    def record_transient(self, *events: ev.Event) -> list[ev.Event]:
+        return self.store.record(events, durable=False)
+
     def _on_stored(self, snapshot: Snapshot, events: list[ev.Event]) -> None:
         self._wake.set()
         for queue in self._reporter_queues:
@@ -343,7 +346,7 @@ class Engine:
         while True:
             status = await asyncio.to_thread(probe_local, self.executor.name, self.capacity)
             status = replace(status, slots_used=len(self.snapshot.running()), probed_at=self.clock.now())
-            self.record(ev.HostProbed(ts=self.clock.now(), host=status))
+            self.record_transient(ev.HostProbed(ts=self.clock.now(), host=status))
             await asyncio.sleep(HOST_PROBE_INTERVAL_S)
 
     async def _dispatch_loop(self) -> None:
@@ -423,7 +426,7 @@ class Engine:
             pid = await self.executor.start(session_dir, spec)
             if spec.agent_session_id and spec.agent_session_id != session.agent_session_id:
                 session = replace(session, agent_session_id=spec.agent_session_id)
-            self.record(ev.SessionSpawned(ts=self.clock.now(), issue=key, session_id=session.session_id, pid=pid))
+            self.record(ev.SessionSpawned(ts=self.clock.now(), issue=key, session_id=session.session_id, pid=pid, agent_session_id=spec.agent_session_id))
             await self._watch(key, session, session_dir)
         except asyncio.CancelledError:
             raise
@@ -454,8 +457,10 @@ class Engine:
                     self._publish_log(key, entries)
                 progress = watch.parser.progress()
                 if progress != last_progress and now - last_progress_at >= PROGRESS_INTERVAL_S:
+                    event = ev.SessionProgressed(ts=now, issue=key, session_id=session.session_id, progress=replace(progress, last_output_at=last_output))
+                    new_phase = last_progress is None or (progress.phase, progress.phases_done) != (last_progress.phase, last_progress.phases_done)
+                    (self.record if new_phase else self.record_transient)(event)
                     last_progress, last_progress_at = progress, now
-                    self.record(ev.SessionProgressed(ts=now, issue=key, session_id=session.session_id, progress=replace(progress, last_output_at=last_output)))
                 if stop_reason is None:
                     stop_reason, stalled, timed_out = self._limit_reached(key, progress.cost_usd, now, started, last_output)
                     if stop_reason is not None:
@@ -468,6 +473,9 @@ class Engine:
         if entries:
             self._publish_log(key, entries)
         result = watch.parser.finish(status.returncode, stalled=stalled, timed_out=timed_out)
+        streamed_id = getattr(watch.parser, "session_id", "") or ""
+        if streamed_id and not session.agent_session_id:
+            session = replace(session, agent_session_id=streamed_id)
         if stop_reason and not stalled and not timed_out:
             if stop_reason.startswith("budget"):
                 result = replace(result, outcome=Outcome.FAILED, error_class=ErrorClass.BUDGET, error=stop_reason)
@@ -500,12 +508,14 @@ class Engine:
         now = self.clock.now()
         events: list[ev.Event] = [ev.SessionFinished(ts=now, issue=key, session_id=session.session_id, result=result)]
         decision = decide_retry(result, session.attempt, max_attempts=self.max_attempts, backoff_s=self.retry_backoff_s, now=now)
+        # Resuming a conversation that never got a turn fails the same way again: start afresh.
+        resume = session.agent_session_id if result.turns > 0 else ""
         if decision.pause_until is not None and not self.snapshot.dispatcher_paused:
             events.append(ev.DispatcherPaused(ts=now, by="limit", reason=f"{result.error_class.value if result.error_class else 'limit'}: waiting for the reset", until=decision.pause_until))
         if decision.retry and decision.not_before is not None:
-            events.append(ev.RetryScheduled(ts=now, issue=key, not_before=decision.not_before, error_class=result.error_class.value if result.error_class else "", resume_agent_session=session.agent_session_id))
+            events.append(ev.RetryScheduled(ts=now, issue=key, not_before=decision.not_before, error_class=result.error_class.value if result.error_class else "", resume_agent_session=resume))
         if result.outcome is Outcome.CANCELLED and result.error == "orchestrator shut down":
-            events.append(ev.RetryScheduled(ts=now, issue=key, not_before=now, error_class="shutdown", resume_agent_session=session.agent_session_id))
+            events.append(ev.RetryScheduled(ts=now, issue=key, not_before=now, error_class="shutdown", resume_agent_session=resume))
         self.record(*events)
         self._check_daily_budget(now)
 

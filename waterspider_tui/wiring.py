@@ -77,5 +77,5 @@ def build_engine(settings: Settings) -> Engine:
         stall_timeout_s=sessions.stall_timeout_s, timeout_s=sessions.timeout_s, grace_s=sessions.grace_s,
         max_attempts=sessions.max_attempts, retry_backoff_s=sessions.retry_backoff_s,
         per_issue_budget_usd=sessions.per_issue_budget_usd, daily_budget_usd=sessions.daily_budget_usd,
-        on_issue_gone=sessions.on_issue_gone, seed=int(settings.agent.options.get("seed", 0) or 0),
+        on_issue_gone=sessions.on_issue_gone,
     )

@@ -88,6 +88,8 @@ class SessionSpawned(Event):
     session_id: str
     pid: int | None
     reattached: bool = False
+    agent_session_id: str = ""
+    """The agent's own session id when it became known at launch (kept for `--resume`)."""
 
 
 @dataclass(frozen=True, kw_only=True)

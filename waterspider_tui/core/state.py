@@ -232,10 +232,11 @@ def _apply_specific(draft: _Draft, event: ev.Event) -> None:
                     attempts=max(task.attempts, session.attempt), not_before=None, result=None,
                     cancel_requested=False,
                 )
-        case ev.SessionSpawned(issue=key, session_id=session_id, pid=pid):
+        case ev.SessionSpawned(issue=key, session_id=session_id, pid=pid, agent_session_id=agent_session_id):
             task = _session_matches(draft, key, session_id)
             if task is not None and task.session is not None:
-                draft.update(key, session=replace(task.session, pid=pid))
+                agent_session = agent_session_id or task.session.agent_session_id
+                draft.update(key, session=replace(task.session, pid=pid, agent_session_id=agent_session))
         case ev.SessionProgressed(issue=key, session_id=session_id, progress=progress):
             task = _session_matches(draft, key, session_id)
             if task is not None and task.session is not None:

@@ -23,8 +23,14 @@ class StateStore:
         self._subscribers.append(subscriber)
         return lambda: self._subscribers.remove(subscriber)
 
-    def record(self, events: Iterable[ev.Event]) -> list[ev.Event]:
-        stored = self.log.append(list(events))
+    def record(self, events: Iterable[ev.Event], *, durable: bool = True) -> list[ev.Event]:
+        """Append and publish events; `durable=False` publishes without writing to the log.
+
+        Transient events are for what is measured again anyway (host load, a running
+        session's turn count between phases): they keep the log small and replay fast.
+        """
+        batch = list(events)
+        stored = self.log.append(batch) if durable else batch
         if not stored:
             return stored
         self.snapshot = apply_all(self.snapshot, stored)

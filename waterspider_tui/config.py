@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError, TomlConfigSettingsSource,
 )
@@ -15,7 +15,13 @@ from waterspider_tui.core.priority import DEFAULT_LABEL_WEIGHTS, PriorityConfig
 from waterspider_tui.core.scheduler import SchedulerConfig
 
 
-class IssuesSection(BaseModel):
+class _Section(BaseModel):
+    """A table of the file: an unknown key is an error, so a typo is not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class IssuesSection(_Section):
     dir: Path | None = None
     """A folder of Markdown issues (the embedded source); used when no GitHub repo is set."""
     repo_name: str = "local"
@@ -24,7 +30,7 @@ class IssuesSection(BaseModel):
     """How often the folder is read again."""
 
 
-class GitHubSection(BaseModel):
+class GitHubSection(_Section):
     repos: list[str] = []
     """`owner/name` repositories polled for labeled issues."""
     api_url: str = "https://api.github.com"
@@ -50,7 +56,7 @@ class GitHubSection(BaseModel):
         return repos
 
 
-class SchedulerSection(BaseModel):
+class SchedulerSection(_Section):
     capacity: int = Field(5, ge=1, le=1000)
     """Sessions running at once."""
     weight_label: float = Field(0.5, ge=0)
@@ -76,7 +82,7 @@ class SchedulerSection(BaseModel):
         )
 
 
-class AgentSection(BaseModel):
+class AgentSection(_Section):
     kind: Literal["claude", "codex", "command", "simulated"] = "claude"
     options: dict[str, Any] = {}
     """Options of the agent kind (model, max_turns, argv for `command`, duration_s for `simulated`...)."""
@@ -86,7 +92,7 @@ class AgentSection(BaseModel):
     """Variables set for the agent on purpose."""
 
 
-class SessionsSection(BaseModel):
+class SessionsSection(_Section):
     stall_timeout_s: float = Field(600.0, gt=0)
     """A session with no output for this long is stopped as stalled."""
     timeout_s: float = Field(3 * 3600.0, gt=0)
@@ -103,19 +109,19 @@ class SessionsSection(BaseModel):
     """When a running issue is closed or unlabeled: let it finish, or stop it."""
 
 
-class WorkspaceSection(BaseModel):
+class WorkspaceSection(_Section):
     repo_path: Path = Path(".")
     base_branch: str | None = None
     """Branch the issue branches start from; the repository's current branch when unset."""
     worktrees_dir: str = ".worktrees"
 
 
-class StoreSection(BaseModel):
+class StoreSection(_Section):
     path: Path | None = None
     """SQLite file; `.waterspider/state.db` in the repository by default."""
 
 
-class UISection(BaseModel):
+class UISection(_Section):
     theme: str = "waterspider-dark"
     theme_dir: Path | None = None
     keymap: dict[str, str] = {}

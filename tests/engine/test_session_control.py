@@ -154,3 +154,24 @@ async def _until(condition, timeout: float = 20.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.05)
+
+
+async def test_a_usage_limit_pauses_all_dispatch_until_the_reset(tmp_path: Path, issues: Path, make_engine: EngineFactory) -> None:
+    for number in (1, 2, 3):
+        write_issue(issues, number)
+    engine = make_engine(None, simulated={"duration_s": 0.3, "fail_rate": 1.0, "fail_mode": "usage_limit"}, capacity=1)
+    runner = asyncio.create_task(engine.run())
+    try:
+        await _until(lambda: engine.snapshot.dispatcher_paused)
+        snapshot = engine.snapshot
+        assert snapshot.paused_until is not None and snapshot.paused_until > engine.clock.now() + 200
+        assert "usage_limit" in snapshot.pause_reason
+        failed = [t for t in snapshot.tasks.values() if t.history]
+        assert len(failed) == 1, "one limit hit must not burn every issue's attempts"
+        assert failed[0].state is TaskState.QUEUED and failed[0].not_before == snapshot.paused_until
+        await asyncio.sleep(0.5)
+        assert not engine.snapshot.running(), "nothing starts while paused for the reset"
+        assert not engine.is_idle(), "a run waiting for a reset is not finished"
+    finally:
+        await engine.stop(leave_running=False)
+        await asyncio.wait_for(runner, 30)

@@ -1,0 +1,1 @@
+"""Tests of the Textual control center against a FakeEngine."""

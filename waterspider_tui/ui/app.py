@@ -1,0 +1,429 @@
+"""WaterspiderApp: modes, keys, the engine worker, and snapshots and logs routed to the screens."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.theme import Theme
+from textual.worker import Worker, WorkerState
+
+from waterspider_tui.adapters.agents.base import LogEntry
+from waterspider_tui.core import commands as cmd
+from waterspider_tui.core.models import TaskState
+from waterspider_tui.engine_api import EngineHandle
+from waterspider_tui.ui import format as fmt
+from waterspider_tui.ui.commands import IssueCommands
+from waterspider_tui.ui.messages import LogsPending, SnapshotReady
+from waterspider_tui.ui.palette import Palette
+from waterspider_tui.ui.screens.control import ControlScreen
+from waterspider_tui.ui.screens.dag import DagScreen
+from waterspider_tui.ui.screens.modals import ConfirmScreen, HelpScreen, QuitScreen, TaskDetailScreen
+from waterspider_tui.ui.themes import BUILTIN_THEME_DIR, DEFAULT_THEME, load_themes
+from waterspider_tui.ui.view import View
+
+TICK_S = 1.0
+"""How often elapsed times and countdowns are redrawn without a new snapshot."""
+
+_TASK_ACTIONS = ("toggle_issue", "bump", "pin", "requeue", "cancel_session", "detail")
+"""Actions that apply to the selected issue; `check_action` greys them out when they do not."""
+
+
+class WaterspiderApp(App[int]):
+    """The control center: renders engine snapshots and turns keys into engine commands."""
+
+    TITLE = "waterspider"
+    CSS_PATH = ["tcss/app.tcss", "tcss/control.tcss", "tcss/dag.tcss", "tcss/modals.tcss"]
+    MODES = {"control": ControlScreen, "dag": DagScreen}
+    DEFAULT_MODE = "control"
+    COMMANDS = App.COMMANDS | {IssueCommands}
+    BINDINGS = [
+        Binding("p", "toggle_dispatcher", "pause all", id="pause_dispatcher", tooltip="Pause or resume starting new sessions"),
+        Binding("space", "toggle_issue", "pause issue", id="pause_issue", tooltip="Pause or resume the selected issue"),
+        Binding("plus", "bump(1)", "up", id="bump_up", tooltip="Raise the selected issue's priority one step"),
+        Binding("minus", "bump(-1)", "down", id="bump_down", tooltip="Lower the selected issue's priority one step"),
+        Binding("t", "pin", "pin", id="pin", tooltip="Pin (or unpin) the selected issue to the front of the queue"),
+        Binding("r", "requeue", "requeue", id="requeue", tooltip="Send the selected failed or cancelled issue back to the queue"),
+        Binding("x", "cancel_session", "cancel", id="cancel", tooltip="Cancel the selected running session (asks first)"),
+        Binding("enter", "detail", "detail", id="detail", tooltip="Score, dependencies, attempts and workspace of the selected issue"),
+        Binding("d", "show_dag", "DAG", id="dag", tooltip="Show the dependency graph (again: back to the queues)"),
+        Binding("slash", "filter", "filter", id="filter", tooltip="Show only issues whose number, title or label match"),
+        Binding("g", "refresh", "poll", id="refresh", show=False, tooltip="Poll the issue sources now"),
+        Binding("1", "show_panel('running')", "running", id="panel_running", show=False, tooltip="Show the running sessions"),
+        Binding("2", "show_panel('ready')", "ready", id="panel_ready", show=False, tooltip="Show the ready queue in dispatch order"),
+        Binding("3", "show_panel('blocked')", "blocked", id="panel_blocked", show=False, tooltip="Show blocked issues and why"),
+        Binding("4", "show_panel('finished')", "finished", id="panel_finished", show=False, tooltip="Show finished issues"),
+        Binding("5", "show_panel('hosts')", "hosts", id="panel_hosts", show=False, tooltip="Show the executor hosts"),
+        Binding("6", "show_panel('log')", "log", id="panel_log", show=False, tooltip="Show the selected session's agent log"),
+        Binding("7", "show_panel('events')", "events", id="panel_events", show=False, tooltip="Show the engine's event log"),
+        Binding("question_mark", "help", "help", id="help", tooltip="Every key and what it does"),
+        Binding("q", "quit", "quit", id="quit", tooltip="Quit (asks what to do with running sessions)"),
+    ]
+
+    view: reactive[View | None] = reactive(None, init=False, always_update=True)
+    """What the screens show: the newest snapshot with its plan and the time."""
+    selected_issue: reactive[str | None] = reactive(None, init=False, bindings=True)
+    """The issue key actions apply to: the row under the cursor, or the DAG node."""
+    log_issue: reactive[str | None] = reactive(None, init=False)
+    """The issue whose session log the log panel follows."""
+    engine_note: reactive[str] = reactive("", init=False)
+    """A problem with the engine itself (its worker failed), shown in the header."""
+
+    def __init__(
+        self,
+        engine: EngineHandle,
+        *,
+        run_engine: Callable[[], Awaitable[None]] | None = None,
+        theme: str | None = None,
+        theme_dir: Path | None = None,
+        keymap: dict[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.clock = clock
+        self.palette = Palette.plain()
+        """Styles of the current theme for the panels' text."""
+        self._run_engine_fn = run_engine
+        self._wanted_theme = theme
+        self._theme_dir = theme_dir
+        self._config_keymap = dict(keymap or {})
+        self._control: ControlScreen | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._log_lock = threading.Lock()
+        self._pending_logs: list[tuple[str, list[LogEntry]]] = []
+        self._action_states: tuple[bool | None, ...] = ()
+        self._exit_code = 0
+        self._stopping = False
+
+    # Start and stop
+
+    def on_mount(self) -> None:
+        self._install_themes()
+        self.theme_changed_signal.subscribe(self, self._on_theme_changed)
+        self.palette = Palette.from_variables(self.theme_variables)
+        if self._config_keymap:
+            self.set_keymap(self._config_keymap)
+        self._unsubscribe.append(self.engine.subscribe(self._on_engine_snapshot))
+        self._unsubscribe.append(self.engine.subscribe_logs(self._on_engine_logs))
+        self.refresh_view()
+        self.set_interval(TICK_S, self.refresh_view)
+        if self._run_engine_fn is not None:
+            self._run_engine()
+
+    def on_unmount(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+
+    def _install_themes(self) -> None:
+        """Register the shipped and the operator's themes; fall back to the default on trouble."""
+        loaded = load_themes(BUILTIN_THEME_DIR, self._theme_dir)
+        for theme in loaded.themes.values():
+            self.register_theme(theme)
+        for error in loaded.errors:
+            self.notify(error, title="Theme file skipped", severity="warning", timeout=15)
+        wanted = self._wanted_theme or DEFAULT_THEME
+        if self.get_theme(wanted) is None:
+            self.notify(f"Theme {wanted!r} is not available; using {DEFAULT_THEME}.", title="Theme", severity="warning", timeout=15)
+            wanted = DEFAULT_THEME
+        self.theme = wanted
+
+    def _on_theme_changed(self, theme: Theme) -> None:
+        self.palette = Palette.from_variables(self.theme_variables)
+        self.refresh_view()
+
+    @work(group="engine", exit_on_error=False)
+    async def _run_engine(self) -> None:
+        assert self._run_engine_fn is not None
+        await self._run_engine_fn()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "engine":
+            return
+        if event.state is WorkerState.ERROR:
+            error = worker.error
+            self._exit_code = 1
+            self.engine_note = f"✘ engine stopped: {type(error).__name__}: {error}"
+            self.notify(f"{type(error).__name__}: {error}", title="The engine stopped", severity="error", timeout=60)
+            self.refresh_view()
+        elif event.state is WorkerState.SUCCESS and not self._stopping:
+            self.engine_note = "engine finished"
+            self.refresh_view()
+
+    # Snapshots and logs
+
+    def _on_engine_snapshot(self, snapshot: object) -> None:
+        """Engine callback (any thread): hand the snapshot to the UI loop, coalescing bursts."""
+        self.post_message(SnapshotReady(snapshot))  # type: ignore[arg-type]
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        self.refresh_view()
+
+    def refresh_view(self) -> None:
+        """Build the view from the engine's newest snapshot and plan, at the clock's time."""
+        snapshot = self.engine.snapshot
+        plan = self.engine.plan()
+        self.view = View.build(snapshot, plan, self.clock(), self.engine.capacity, self.engine.title)
+
+    def watch_view(self, view: View | None) -> None:
+        if view is None:
+            return
+        for screen in self.screen_stack:
+            render = getattr(screen, "render_view", None)
+            if render is not None:
+                render(view, self.palette)
+        if self.log_issue is None:
+            first = next(iter(sorted(view.plan.running)), None)
+            if first is not None:
+                self.log_issue = first
+        states = tuple(self.check_action(action, ()) for action in _TASK_ACTIONS)
+        if states != self._action_states:
+            self._action_states = states
+            self.refresh_bindings()
+
+    def _on_engine_logs(self, issue_key: str, entries: list[LogEntry]) -> None:
+        """Engine callback (any thread): keep only the followed session's lines, post one message."""
+        if issue_key != self.log_issue or not entries:
+            return
+        with self._log_lock:
+            self._pending_logs.append((issue_key, entries))
+        self.post_message(LogsPending())
+
+    def on_logs_pending(self, message: LogsPending) -> None:
+        with self._log_lock:
+            pending, self._pending_logs = self._pending_logs, []
+        followed = self.log_issue
+        entries = [entry for key, batch in pending if key == followed for entry in batch]
+        if entries and self._control is not None:
+            self._control.append_log(fmt.log_lines(entries))
+
+    def attach_control(self, control: ControlScreen) -> None:
+        """The control screen is mounted: it holds the log panel."""
+        self._control = control
+        self._show_log()
+
+    def watch_log_issue(self) -> None:
+        with self._log_lock:
+            self._pending_logs.clear()
+        self._show_log()
+
+    def _show_log(self) -> None:
+        if self._control is None:
+            return
+        key = self.log_issue
+        task = self.view.task(key) if self.view else None
+        if key is None or task is None or task.session is None:
+            self._control.show_log(None, "", [])
+            return
+        session = task.session
+        title = f"{self.view.label(key) if self.view else key} {fmt.truncate(task.issue.title, 40)} · {session.agent} · {session.host or session.executor} · {session.worktree}"
+        self._control.show_log(key, title, fmt.log_lines(self.engine.session_log(key)))
+
+    # Selection
+
+    def select_issue(self, key: str | None) -> None:
+        """The operator moved to an issue: actions now apply to it, the log follows its session."""
+        self.selected_issue = key
+        task = self.view.task(key) if self.view else None
+        if task is not None and task.session is not None:
+            self.log_issue = key
+
+    def watch_selected_issue(self) -> None:
+        self._action_states = tuple(self.check_action(action, ()) for action in _TASK_ACTIONS)
+
+    def _selected_task(self):  # type: ignore[no-untyped-def]
+        return self.view.task(self.selected_issue) if self.view else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out issue actions that do not apply to the selected issue's state."""
+        if action not in _TASK_ACTIONS:
+            return True
+        task = self._selected_task()
+        if task is None:
+            return None
+        if action == "detail":
+            return True
+        if action in ("toggle_issue", "bump", "pin"):
+            return True if task.state is TaskState.QUEUED else None
+        if action == "requeue":
+            return True if task.state in (TaskState.FAILED, TaskState.CANCELLED) else None
+        if action == "cancel_session":
+            return True if task.state is TaskState.RUNNING and not task.cancel_requested else None
+        return True
+
+    # Commands
+
+    def submit(self, command: cmd.Command) -> Worker[None]:
+        """Send a command to the engine in the background; its answer becomes a notification."""
+        return self.run_worker(self._submit(command), group="commands", exit_on_error=False)
+
+    async def _submit(self, command: cmd.Command) -> None:
+        try:
+            confirmation = await self.engine.submit(command)
+        except ValueError as error:
+            self.notify(str(error), title="Not done", severity="warning")
+            return
+        except Exception as error:  # the engine failing must not take the UI down
+            self.notify(f"{type(error).__name__}: {error}", title="Command failed", severity="error", timeout=15)
+            return
+        self.notify(confirmation or "done")
+
+    def action_toggle_dispatcher(self) -> None:
+        paused = self.view is not None and self.view.snapshot.dispatcher_paused
+        self.submit(cmd.ResumeDispatcher() if paused else cmd.PauseDispatcher())
+
+    def action_toggle_issue(self) -> None:
+        task = self._selected_task()
+        if task is not None:
+            self.submit(cmd.ResumeIssue(issue=task.key) if task.overrides.paused else cmd.PauseIssue(issue=task.key))
+
+    def action_bump(self, delta: int) -> None:
+        if self.selected_issue:
+            self.submit(cmd.Bump(issue=self.selected_issue, delta=delta))
+
+    def action_pin(self) -> None:
+        task = self._selected_task()
+        if task is not None:
+            self.submit(cmd.Pin(issue=task.key, pinned=not task.overrides.pinned))
+
+    def action_requeue(self) -> None:
+        if self.selected_issue:
+            self.submit(cmd.Requeue(issue=self.selected_issue))
+
+    def action_cancel_session(self) -> None:
+        if self.selected_issue:
+            self.confirm_cancel(self.selected_issue)
+
+    def confirm_cancel(self, key: str) -> None:
+        """Ask before cancelling a running session; submit Cancel only on yes."""
+        task = self.view.task(key) if self.view else None
+        title = f" {fmt.truncate(task.issue.title, 50)}" if task else ""
+        label = self.view.label(key) if self.view else key
+        question = f"Cancel the running session of {label}{title}?\nIts worktree is kept; requeue it later with r."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.submit(cmd.Cancel(issue=key))
+
+        self.push_screen(ConfirmScreen(question, "Cancel session", "Keep running"), answered)
+
+    def action_refresh(self) -> None:
+        self.submit(cmd.Refresh())
+
+    # Navigation
+
+    def action_detail(self) -> None:
+        if self.selected_issue:
+            self.open_detail(self.selected_issue)
+
+    def open_detail(self, key: str) -> None:
+        self.push_screen(TaskDetailScreen(key))
+
+    def _to_control(self) -> ControlScreen | None:
+        if self.current_mode != "control":
+            self.switch_mode("control")
+        return self._control
+
+    def action_show_panel(self, panel_id: str) -> None:
+        control = self._to_control()
+        if control is not None:
+            control.show_panel(panel_id)
+
+    def action_filter(self) -> None:
+        control = self._to_control()
+        if control is not None:
+            control.open_filter()
+
+    def action_show_dag(self) -> None:
+        if self.current_mode == "dag":
+            self.switch_mode("control")
+        else:
+            if self._control is not None and self.selected_issue is None:
+                self.selected_issue = self._control.selected_in_table()
+            self.switch_mode("dag")
+
+    def jump_to(self, key: str) -> None:
+        """Show the panel that lists an issue, with the cursor on it."""
+        control = self._to_control()
+        if control is None or not control.reveal(key):
+            self.notify(f"{key} is not listed in any queue.", severity="warning")
+
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        """(keys, action, tooltip) for every app key, as the keymap remaps them."""
+        rows: list[tuple[str, str, str]] = []
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            keys = self._config_keymap.get(binding.id or "", binding.key)
+            shown = ", ".join(self.get_key_display(Binding(key.strip(), "")) for key in keys.split(","))
+            rows.append((shown, binding.description, binding.tooltip))
+        rows.append(("ctrl+p", "palette", "Every action by name: \"requeue #12\", \"jump to #7\", \"pause dispatcher\""))
+        rows.append(("arrows", "move", "Move the cursor; in the DAG, between issues and layers"))
+        rows.append(("tab", "next panel", "Move focus to the next panel"))
+        return rows
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.help_rows()))
+
+    # Quit
+
+    async def action_quit(self) -> None:
+        """Quit; with sessions running, ask whether to leave them running or stop them first."""
+        running = len(self.view.plan.running) if self.view else 0
+        if running:
+            self.push_screen(QuitScreen(running), self._quit_chosen)
+        else:
+            self._stop_and_exit(leave_running=True)
+
+    def _quit_chosen(self, choice: str | None) -> None:
+        if choice in ("leave", "stop"):
+            self._stop_and_exit(leave_running=choice == "leave")
+
+    @work(group="shutdown", exclusive=True, exit_on_error=False)
+    async def _stop_and_exit(self, leave_running: bool) -> None:
+        self._stopping = True
+        self.notify("Leaving sessions running…" if leave_running else "Stopping sessions…")
+        try:
+            await self.engine.stop(leave_running=leave_running)
+        except Exception as error:  # still quit, but say so and fail the exit code
+            self.exit(1, return_code=1, message=f"The engine did not stop cleanly: {type(error).__name__}: {error}")
+            return
+        self.exit(self._exit_code, return_code=self._exit_code)
+
+
+def run_ui(
+    engine: EngineHandle,
+    run_engine: Callable[[], Awaitable[None]] | None = None,
+    *,
+    settings: object | None = None,
+    theme: str | None = None,
+    theme_dir: Path | None = None,
+    keymap: dict[str, str] | None = None,
+) -> int:
+    """Run the control center until the operator quits; the exit code (1 if the engine failed).
+
+    `settings` may be the config's Settings: its `ui` section gives the theme, the operator's
+    theme folder and the keymap; the explicit arguments win over it.
+    """
+    ui = getattr(settings, "ui", None)
+    app = WaterspiderApp(
+        engine,
+        run_engine=run_engine,
+        theme=theme or getattr(ui, "theme", None),
+        theme_dir=theme_dir or getattr(ui, "theme_dir", None),
+        keymap=keymap if keymap is not None else dict(getattr(ui, "keymap", None) or {}),
+    )
+    result = app.run()
+    if isinstance(result, int):
+        return result
+    return app.return_code or 0
+
+
+__all__ = ["WaterspiderApp", "run_ui"]

@@ -1,0 +1,174 @@
+"""Table rows for the four queues, built from a View: (issue key, styled cells) in display order."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from rich.text import Text
+
+from waterspider_tui.core.models import TaskState
+from waterspider_tui.core.state import TaskRecord
+from waterspider_tui.ui import format as fmt
+from waterspider_tui.ui.palette import Palette
+from waterspider_tui.ui.view import View, matches, natural
+
+Row = tuple[str, tuple[Text, ...]]
+Filter = Callable[[TaskRecord], bool]
+
+FINISHED_SHOWN = 300
+"""The finished table keeps the latest this many; the panel title gives the full count."""
+IDLE_AFTER_S = 300
+"""A running session silent this long gets its last activity marked idle."""
+
+RUNNING_COLUMNS = (("Issue", "issue"), ("Title", "title"), ("Host", "host"), ("Phase", "phase"), ("Elapsed", "elapsed"), ("Cost", "cost"), ("Turns", "turns"), ("Last activity", "activity"))
+READY_COLUMNS = (("#", "rank"), ("Issue", "issue"), ("Title", "title"), ("P", "level"), ("Score", "score"), ("", "marks"))
+BLOCKED_COLUMNS = (("Issue", "issue"), ("Title", "title"), ("Why", "reason"))
+FINISHED_COLUMNS = (("", "mark"), ("Issue", "issue"), ("Title", "title"), ("Result", "result"), ("Took", "took"), ("Cost", "cost"), ("PR", "pr"))
+
+TITLE_WIDTH = 26
+FINISHED_TITLE_WIDTH = 20
+TITLE_WIDTHS = {
+    "narrow": {"running": 20, "ready": 24, "blocked": 20, "finished": 20},
+    "medium": {"running": 18, "ready": 14, "blocked": 18, "finished": 14},
+    "wide": {"running": 24, "ready": 26, "blocked": 26, "finished": 20},
+}
+"""Title column widths per layout: one panel at a time, every panel on ~120 columns, on ~200."""
+
+
+def _t(text: str, style: object = None) -> Text:
+    return Text(text, style=style or "", no_wrap=True, overflow="ellipsis", end="")  # type: ignore[arg-type]
+
+
+def _title(task: TaskRecord, width: int = TITLE_WIDTH) -> Text:
+    return _t(fmt.truncate(task.issue.title, width))
+
+
+def running_rows(view: View, palette: Palette, needle: str = "", title_width: int = 24) -> list[Row]:
+    """Running sessions in issue order: where, phase, elapsed, turns, cost, last activity."""
+    rows: list[Row] = []
+    for key in sorted(view.plan.running, key=natural):
+        task = view.snapshot.tasks.get(key)
+        if task is None or task.session is None or not matches(task, needle):
+            continue
+        session = task.session
+        progress = session.progress
+        if task.cancel_requested:
+            phase = _t("cancelling…", palette.warning)
+        else:
+            phase = _t("▶ " + fmt.phase(progress), palette.running)
+        idle = progress.last_output_at and view.now - progress.last_output_at > IDLE_AFTER_S
+        activity = fmt.truncate(progress.last_activity, 40)
+        if idle:
+            activity = f"idle {fmt.duration(view.now - progress.last_output_at)} · {activity}"
+        rows.append((key, (
+            _t(view.label(key), palette.running), _title(task, title_width),
+            _t(session.host or session.executor), phase,
+            _t(fmt.duration(view.now - session.started_at)), _t(fmt.money(progress.cost_usd)),
+            _t(str(progress.turns)), _t(activity, palette.warning if idle else palette.muted),
+        )))
+    return rows
+
+
+def ready_rows(view: View, palette: Palette, needle: str = "", title_width: int = TITLE_WIDTH) -> list[Row]:
+    """Ready issues in dispatch order, with score and critical-path / pinned / bump marks."""
+    rows: list[Row] = []
+    for rank, item in enumerate(view.plan.ready, 1):
+        task = view.snapshot.tasks.get(item.issue)
+        if task is None or not matches(task, needle):
+            continue
+        score = item.score
+        marks = Text(no_wrap=True, end="")
+        if score.critical:
+            marks.append("critical path ", palette.critical)
+        if score.pinned:
+            marks.append("pinned ", palette.accent)
+        if score.bump:
+            marks.append(f"bump {score.bump:+d} ", palette.muted)
+        marks.rstrip()
+        next_up = item.issue in view.plan.dispatch
+        rows.append((item.issue, (
+            _t(str(rank), palette.muted), _t(view.label(item.issue), palette.bold if next_up else palette.ready),
+            _title(task, title_width), _t(score.level or "–", palette.muted), _t(f"{score.total:.2f}"), marks,
+        )))
+    return rows
+
+
+def blocked_reason(view: View, palette: Palette, key: str) -> Text:
+    blocked = view.blocked_by_key[key]
+    task = view.snapshot.tasks[key]
+    if blocked.reason in ("dependency", "failed_dependency"):
+        text = Text("waits on ", no_wrap=True, end="")
+        for index, dep in enumerate(blocked.waiting_on):
+            if index:
+                text.append(", ")
+            state = view.state_text(dep)
+            style = palette.failed if state in ("failed", "cancelled") else None
+            text.append(f"{view.label(dep)} ({state})", style or "")
+        if blocked.reason == "failed_dependency":
+            text.stylize(palette.failed)
+        return text
+    if blocked.reason == "cycle":
+        chain = blocked.cycle + blocked.cycle[:1]
+        return _t("cycle " + " → ".join(view.label(member) for member in chain), palette.failed)
+    if blocked.reason == "paused":
+        return _t("paused by operator", palette.muted)
+    if blocked.reason == "held":
+        return _t(f"held: {blocked.detail}", palette.muted)
+    if blocked.reason == "retry_wait" and task.not_before:
+        after = task.result.error_class.value if task.result and task.result.error_class else "failure"
+        return _t(f"retry in {fmt.duration(task.not_before - view.now)} (after {after})", palette.warning)
+    return _t(blocked.detail, palette.blocked)
+
+
+def blocked_rows(view: View, palette: Palette, needle: str = "", title_width: int = TITLE_WIDTH) -> list[Row]:
+    """Blocked issues in issue order, each with why: which dependency, cycle, pause, hold or wait."""
+    rows: list[Row] = []
+    for item in view.plan.blocked:
+        task = view.snapshot.tasks.get(item.issue)
+        if task is None or not matches(task, needle):
+            continue
+        style = palette.failed if item.reason in ("cycle", "failed_dependency") else palette.blocked
+        rows.append((item.issue, (_t(view.label(item.issue), style), _title(task, title_width), blocked_reason(view, palette, item.issue))))
+    return rows
+
+
+_FINAL = (TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELLED, TaskState.GONE)
+
+
+def finished_tasks(view: View) -> list[TaskRecord]:
+    """Finished issues, latest first."""
+    tasks = view.snapshot.tasks_in(*_FINAL)
+    tasks.sort(key=lambda task: (-(task.finished_at or 0.0), natural(task.key)))
+    return tasks
+
+
+def finished_rows(view: View, palette: Palette, needle: str = "", title_width: int = FINISHED_TITLE_WIDTH) -> list[Row]:
+    """The latest finished issues: outcome mark, result or error class, time, cost and PR."""
+    rows: list[Row] = []
+    for task in finished_tasks(view):
+        if len(rows) >= FINISHED_SHOWN:
+            break
+        if not matches(task, needle):
+            continue
+        result = task.result
+        spent = sum(attempt.cost_usd for attempt in task.history)
+        took = sum(attempt.duration_s for attempt in task.history)
+        pr_text, _ = fmt.pr_link(result.summary if result else "")
+        if task.state is TaskState.SUCCEEDED:
+            mark, style = "✔", palette.succeeded
+            what = f"{result.commits} commits, {result.files_changed} files" if result and result.commits else "succeeded"
+        elif task.state is TaskState.FAILED:
+            mark, style = "✘", palette.failed
+            error = result.error_class.value if result and result.error_class else "failed"
+            tries = len(task.history)
+            what = f"{error}, {tries} tries" if tries > 1 else error
+        elif task.state is TaskState.CANCELLED:
+            mark, style, what = "⊘", palette.muted, "cancelled"
+        else:
+            mark, style, what = "–", palette.muted, "closed upstream"
+        rows.append((task.key, (
+            _t(mark, style), _t(view.label(task.key), style), _title(task, title_width),
+            _t(what, style if task.state is TaskState.FAILED else None),
+            _t(fmt.duration(took) if task.history else "–"), _t(fmt.money(spent)), _t(pr_text, palette.accent),
+        )))
+    return rows

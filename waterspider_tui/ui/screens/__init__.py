@@ -1,0 +1,1 @@
+"""Screens of the control center: the queues, the DAG, and the modals over them."""

@@ -1,0 +1,97 @@
+"""The DAG mode: open work as a layered graph around the selected issue, critical path marked."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import ScrollableContainer
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from waterspider_tui.core.dag import build_graph, layout
+from waterspider_tui.core.models import TaskState
+from waterspider_tui.core.priority import PriorityConfig, estimate_minutes
+from waterspider_tui.ui.palette import Palette
+from waterspider_tui.ui.view import View
+from waterspider_tui.ui.widgets.dag_view import DagModel, DagView
+from waterspider_tui.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from waterspider_tui.ui.app import WaterspiderApp
+
+MAX_NODES = 60
+"""Above this many open issues the graph shows only the selected issue's ancestors and descendants."""
+
+
+def dag_model(view: View, focus: str | None, max_nodes: int = MAX_NODES) -> DagModel:
+    """The layout of open work (queued and running issues) for the DAG widget."""
+    tasks = view.snapshot.tasks
+    open_tasks = {key: task for key, task in tasks.items() if task.state in (TaskState.QUEUED, TaskState.RUNNING)}
+    graph = build_graph({key: task.deps for key, task in open_tasks.items()})
+    default_minutes = PriorityConfig().default_estimate_min
+    durations = {key: estimate_minutes(task.issue) or default_minutes for key, task in open_tasks.items()}
+    if focus not in open_tasks:
+        focus = next(iter(view.plan.running), None) or next(iter(view.plan.ready_keys()), None) or next(iter(open_tasks), None)
+    dag = layout(graph, durations, focus=focus, max_nodes=max_nodes)
+    shown = {key for layer in dag.layers for key in layer} | {key for cycle in dag.cycles for key in cycle}
+    if len(shown) < len(open_tasks) and focus:
+        note = f"{len(shown)} of {len(open_tasks)} open issues: {view.label(focus)}'s dependencies and dependents (select another issue to refocus)"
+    else:
+        note = f"{len(open_tasks)} open issues in {len(dag.layers)} layers"
+    return DagModel(
+        layout=dag,
+        labels={key: view.label(key) for key in shown},
+        titles={key: tasks[key].issue.title for key in shown},
+        states={key: view.state_class(key) for key in shown},
+        note=note,
+    )
+
+
+class DagScreen(Screen[None]):
+    """The dependency graph of open work; arrows move between issues, enter opens the detail."""
+
+    BINDINGS = [
+        Binding("escape", "app.show_panel('running')", "back", id="dag_back", tooltip="Back to the queues"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._key: tuple[object, ...] | None = None
+
+    @property
+    def wapp(self) -> WaterspiderApp:
+        return cast("WaterspiderApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with ScrollableContainer(id="dag-scroll") as scroll:
+            scroll.border_title = "DAG · open work, left to right by depth"
+            yield DagView(id="dag")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DagView).focus()
+
+    def on_resize(self) -> None:
+        self.on_screen_resume()
+
+    def on_screen_resume(self) -> None:
+        if self.wapp.view is not None:
+            self.render_view(self.wapp.view, self.wapp.palette)
+
+    def render_view(self, view: View, palette: Palette) -> None:
+        """Recompute the layout only when the snapshot, the selection or the theme changed."""
+        self.query_one(StatusBar).show(view, palette, self.wapp.engine_note)
+        selected = self.wapp.selected_issue
+        key = (view.snapshot.seq, id(view.snapshot), selected, id(palette), self.size.width)
+        if key == self._key:
+            return
+        self._key = key
+        self.query_one(DagView).show(dag_model(view, selected), palette, selected, max(self.size.width - 4, 40))
+
+    def on_dag_view_node_selected(self, message: DagView.NodeSelected) -> None:
+        self.wapp.select_issue(message.key)
+        if self.wapp.view is not None:
+            self.render_view(self.wapp.view, self.wapp.palette)

@@ -1,0 +1,136 @@
+"""Modals: an issue's detail, key help, cancel confirmation and the quit question."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from waterspider_tui.ui.detail import detail_renderable
+from waterspider_tui.ui.palette import Palette
+from waterspider_tui.ui.view import View
+
+if TYPE_CHECKING:
+    from waterspider_tui.ui.app import WaterspiderApp
+
+
+class TaskDetailScreen(ModalScreen[None]):
+    """Score breakdown, dependencies both ways, attempts, workspace and PR of one issue; live."""
+
+    BINDINGS = [
+        Binding("escape,enter,q", "dismiss", "close", id="detail_close", tooltip="Close the detail"),
+    ]
+
+    def __init__(self, issue_key: str) -> None:
+        super().__init__(classes="modal")
+        self.issue_key = issue_key
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="detail-box", classes="modal-box") as box:
+            box.border_title = "Detail"
+            box.border_subtitle = "esc close"
+            yield Static(id="detail-body")
+
+    def on_mount(self) -> None:
+        app = cast("WaterspiderApp", self.app)
+        if app.view is not None:
+            self.render_view(app.view, app.palette)
+
+    def render_view(self, view: View, palette: Palette) -> None:
+        self.query_one("#detail-body", Static).update(detail_renderable(view, self.issue_key, palette))
+        self.query_one("#detail-box").border_title = f"Detail {view.label(self.issue_key)}"
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key with what it does, as remapped by the keymap."""
+
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "close", id="help_close", tooltip="Close the help")]
+
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+        super().__init__(classes="modal")
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, padding=(0, 2), show_header=False, expand=True)
+        table.add_column("key", no_wrap=True, style="bold")
+        table.add_column("action", no_wrap=True)
+        table.add_column("what it does")
+        for key, description, tooltip in self.rows:
+            table.add_row(key, description, tooltip)
+        intro = Text(
+            "Queues, hosts and logs share the main screen; a narrow terminal shows one panel at a time. "
+            "Actions apply to the issue under the cursor and go to the engine, which answers in a notification. "
+            "Greyed keys do not apply to the selection.\n"
+        )
+        with VerticalScroll(id="help-box", classes="modal-box") as box:
+            box.border_title = "Keys"
+            box.border_subtitle = "esc close"
+            yield Static(intro, id="help-intro")
+            yield Static(table, id="help-keys")
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; dismisses with True only on an explicit yes."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "yes", id="confirm_yes", tooltip="Yes, do it"),
+        Binding("n,escape", "answer(False)", "no", id="confirm_no", tooltip="No, keep things as they are"),
+    ]
+
+    def __init__(self, question: str, yes: str, no: str) -> None:
+        super().__init__(classes="modal")
+        self.question, self.yes, self.no = question, yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal-box question-box"):
+            yield Static(self.question, classes="question")
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self.yes} [y]", id="yes", variant="error")
+                yield Button(f"{self.no} [n]", id="no", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class QuitScreen(ModalScreen[str | None]):
+    """Sessions are running: leave them for a later reattach, stop them, or stay."""
+
+    BINDINGS = [
+        Binding("l", "choose('leave')", "leave running", id="quit_leave", tooltip="Quit and leave sessions running to reattach later"),
+        Binding("s", "choose('stop')", "stop them", id="quit_stop", tooltip="Stop every session, then quit"),
+        Binding("c,escape", "choose(None)", "cancel", id="quit_cancel", tooltip="Do not quit"),
+    ]
+
+    def __init__(self, running: int) -> None:
+        super().__init__(classes="modal")
+        self.running = running
+
+    def compose(self) -> ComposeResult:
+        sessions = "1 session is" if self.running == 1 else f"{self.running} sessions are"
+        with Vertical(classes="modal-box question-box"):
+            yield Static(f"{sessions} running. Quit how?", classes="question")
+            with Horizontal(classes="buttons"):
+                yield Button("Leave running [l]", id="leave", variant="primary")
+                yield Button("Stop them [s]", id="stop", variant="error")
+                yield Button("Cancel [c]", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#leave", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id if event.button.id in ("leave", "stop") else None)
+
+    def action_choose(self, choice: str | None) -> None:
+        self.dismiss(choice)

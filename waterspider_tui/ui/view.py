@@ -1,0 +1,116 @@
+"""What the screens render: one snapshot with its plan, the time it is shown at, and lookups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from waterspider_tui.core.models import TaskState
+from waterspider_tui.core.scheduler import BlockedTask, Plan, ReadyTask
+from waterspider_tui.core.state import Snapshot, TaskRecord, utc_day
+
+_BLOCKED_CLASS = {
+    "dependency": "blocked", "failed_dependency": "failed", "cycle": "failed",
+    "paused": "paused", "held": "paused", "retry_wait": "blocked", "external": "blocked",
+}
+
+
+@dataclass(frozen=True)
+class View:
+    """A snapshot, the scheduler's plan for it and the time it is shown at; never mutated."""
+
+    snapshot: Snapshot
+    plan: Plan
+    now: float
+    capacity: int
+    title: str
+    single_repo: bool = True
+    """All issues come from one repository, so `#N` is enough to name one."""
+    ready_by_key: Mapping[str, tuple[int, ReadyTask]] = field(default_factory=dict)
+    blocked_by_key: Mapping[str, BlockedTask] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, snapshot: Snapshot, plan: Plan, now: float, capacity: int, title: str) -> View:
+        repos = {task.issue.repo for task in snapshot.tasks.values()}
+        return cls(
+            snapshot=snapshot, plan=plan, now=now, capacity=capacity, title=title,
+            single_repo=len(repos) <= 1,
+            ready_by_key={item.issue: (rank, item) for rank, item in enumerate(plan.ready, 1)},
+            blocked_by_key={item.issue: item for item in plan.blocked},
+        )
+
+    def task(self, key: str | None) -> TaskRecord | None:
+        return self.snapshot.tasks.get(key) if key else None
+
+    def label(self, key: str) -> str:
+        """`#443` when one repository is shown, else the full `owner/name#443`."""
+        if self.single_repo:
+            _, _, number = key.rpartition("#")
+            return f"#{number}"
+        return key
+
+    def state_class(self, key: str) -> str:
+        """The semantic state of an issue for colours: running, ready, blocked, paused, failed, ..."""
+        task = self.snapshot.tasks.get(key)
+        if task is None:
+            return "unknown"
+        if task.state is TaskState.QUEUED:
+            if key in self.ready_by_key:
+                return "ready"
+            blocked = self.blocked_by_key.get(key)
+            return _BLOCKED_CLASS.get(blocked.reason, "blocked") if blocked else "queued"
+        return task.state.value
+
+    def state_text(self, key: str) -> str:
+        """The state as a word for dependency lists: `running`, `ready`, `waiting`, `failed`, ..."""
+        task = self.snapshot.tasks.get(key)
+        if task is None:
+            return "unknown here"
+        if task.state is TaskState.QUEUED:
+            if key in self.ready_by_key:
+                return "ready"
+            blocked = self.blocked_by_key.get(key)
+            return {"paused": "paused", "held": "held", "cycle": "in a cycle"}.get(
+                blocked.reason if blocked else "", "waiting"
+            )
+        return task.state.value
+
+    def spend_today(self) -> float:
+        """Dollars of sessions finished today (UTC) plus what running sessions spent so far."""
+        live = sum(task.session.progress.cost_usd for task in self.snapshot.running() if task.session)
+        return self.snapshot.spend_on(utc_day(self.now)) + live
+
+    def counts(self) -> dict[str, int]:
+        """How many issues each queue holds, for the header and panel titles."""
+        tasks = self.snapshot.tasks.values()
+        return {
+            "running": len(self.plan.running),
+            "ready": len(self.plan.ready),
+            "blocked": len(self.plan.blocked),
+            "succeeded": sum(1 for task in tasks if task.state is TaskState.SUCCEEDED),
+            "failed": sum(1 for task in tasks if task.state is TaskState.FAILED),
+            "cancelled": sum(1 for task in tasks if task.state is TaskState.CANCELLED),
+        }
+
+
+def matches(task: TaskRecord, needle: str) -> bool:
+    """Does the filter text occur in the issue's key, title or labels (case-insensitive)?"""
+    if not needle:
+        return True
+    needle = needle.lower()
+    issue = task.issue
+    return (
+        needle in task.key.lower()
+        or needle in issue.title.lower()
+        or any(needle in label.lower() for label in issue.labels)
+    )
+
+
+def needed_by(snapshot: Snapshot, key: str) -> list[str]:
+    """Issues that wait on `key`, in natural order."""
+    return sorted((task.key for task in snapshot.tasks.values() if key in task.deps), key=natural)
+
+
+def natural(key: str) -> tuple[str, int]:
+    repo, _, number = key.rpartition("#")
+    return (repo, int(number) if number.isdigit() else 0)

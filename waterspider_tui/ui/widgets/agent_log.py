@@ -1,0 +1,99 @@
+"""The selected session's agent stream and the engine's event log: bounded, plain-text logs."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from rich.highlighter import Highlighter
+from rich.text import Text
+from textual.widgets import Log
+
+from waterspider_tui.core import events as ev
+from waterspider_tui.ui.format import LOG_MARKERS, event_line
+from waterspider_tui.ui.palette import Palette
+
+MAX_LOG_LINES = 5000
+
+
+class _MarkerHighlighter(Highlighter):
+    """Colours a log line by the marker it starts with (errors, tool calls, results, system)."""
+
+    def __init__(self, palette: Palette) -> None:
+        self.styles = (
+            (LOG_MARKERS["error"], palette.error),
+            (LOG_MARKERS["tool"], palette.accent),
+            (LOG_MARKERS["result"], palette.muted),
+            (LOG_MARKERS["system"], palette.muted),
+        )
+
+    def highlight(self, text: Text) -> None:
+        plain = text.plain
+        for marker, style in self.styles:
+            if plain.startswith(marker):
+                text.stylize(style)
+                return
+
+
+class AgentLog(Log):
+    """One session's readable stream; follows the tail only while scrolled to the bottom."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(max_lines=MAX_LOG_LINES, highlight=True, id=id)
+        self.issue_key: str | None = None
+        """The issue whose session is shown."""
+
+    def set_palette(self, palette: Palette) -> None:
+        self.highlighter = _MarkerHighlighter(palette)
+        self._render_line_cache.clear()
+        self.refresh()
+
+    def show(self, issue_key: str | None, lines: list[str]) -> None:
+        """Replace the content with another session's recent lines, scrolled to the end."""
+        self.issue_key = issue_key
+        self.clear()
+        self.write_lines(lines, scroll_end=True)
+
+    def append(self, lines: list[str]) -> None:
+        """Add new lines in one batch; stays put if the operator scrolled up."""
+        if lines:
+            self.write_lines(lines)
+
+
+class _EventHighlighter(Highlighter):
+    def __init__(self, palette: Palette) -> None:
+        self.palette = palette
+
+    def highlight(self, text: Text) -> None:
+        plain = text.plain
+        text.stylize(self.palette.muted, 0, 8)
+        if " failed " in plain or "rejected " in plain or " warning: " in plain:
+            text.stylize(self.palette.error, 9)
+        elif " succeeded " in plain:
+            text.stylize(self.palette.succeeded, 9)
+
+
+class EventLog(Log):
+    """The engine's recent events, one line each, appended as snapshots bring new ones."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(max_lines=MAX_LOG_LINES, highlight=True, id=id)
+        self._last: ev.Event | None = None
+
+    def set_palette(self, palette: Palette) -> None:
+        self.highlighter = _EventHighlighter(palette)
+        self._render_line_cache.clear()
+        self.refresh()
+
+    def update_events(self, recent: tuple[ev.Event, ...], label: Callable[[str], str]) -> None:
+        """Write the events newer than the last one written (found by identity in `recent`)."""
+        start = 0
+        if self._last is not None:
+            for index in range(len(recent) - 1, -1, -1):
+                if recent[index] is self._last:
+                    start = index + 1
+                    break
+        new = recent[start:]
+        if not new:
+            return
+        self._last = new[-1]
+        self.write_lines([event_line(event, label(event.issue_key) if event.issue_key else "") for event in new])

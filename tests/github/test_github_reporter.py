@@ -157,3 +157,32 @@ async def test_only_its_own_repositories(repo: FakeGitHub, make_client, fake_tim
     reporter = make_reporter(make_client, fake_time)
     await tell(reporter, story.seen(), story.started())
     assert repo.count() == 0
+
+
+async def test_session_news_goes_before_queued_labels_and_stale_jobs_are_dropped(
+    repo: FakeGitHub, make_client, fake_time
+) -> None:
+    stories = [new_story(repo) for _ in range(5)]
+    reporter = make_reporter(make_client, fake_time)
+    for story in stories:
+        await reporter.on_event(*story.seen())
+    await reporter.on_event(*stories[-1].started())
+    await reporter.drain()
+    writes = [r.path for r in repo.requests if r.method != "GET"]
+    first_comment = next(i for i, path in enumerate(writes) if path.endswith("/comments"))
+    assert first_comment <= 4 + 1, "after the state labels are created, the new session's comment comes first"
+    assert labels_on(repo, stories[-1].issue.number) == {"agent:running"}, "its queued label was never added"
+    assert all(labels_on(repo, s.issue.number) == {"agent:queued"} for s in stories[:-1])
+
+
+async def test_a_failed_final_report_is_retried_with_the_next_news(repo: FakeGitHub, make_client, fake_time) -> None:
+    story, other = new_story(repo), new_story(repo)
+    reporter = make_reporter(make_client, fake_time)
+    await tell(reporter, story.seen(), story.started())
+    repo.inject(502, times=4, method="PATCH")
+    await tell(reporter, story.finished(succeeded()))
+    assert "502" in reporter.errors[-1]
+    assert "succeeded" not in repo.comments_on(REPO, story.issue.number)[0].body
+    await tell(reporter, other.seen())
+    assert "succeeded" in repo.comments_on(REPO, story.issue.number)[0].body
+    assert labels_on(repo, story.issue.number) == {"agent:done"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import logging
 import time
 from dataclasses import dataclass
@@ -39,7 +40,10 @@ class _SessionComment:
     failure_posted: bool = False
 
 
-_HANDLED = (ev.IssueSeen, ev.RetryScheduled, ev.IssueRequeued, ev.SessionStarted, ev.SessionProgressed, ev.SessionFinished)
+_SESSION_EVENTS = (ev.SessionStarted, ev.SessionProgressed, ev.SessionFinished)
+_HANDLED = (ev.IssueSeen, ev.RetryScheduled, ev.IssueRequeued, *_SESSION_EVENTS)
+MAX_FINAL_ATTEMPTS = 3
+"""How often a session's final report is tried before it is given up (and logged)."""
 
 
 class GitHubReporter:
@@ -70,7 +74,11 @@ class GitHubReporter:
         """At most one progress edit per session this often; start and finish always write."""
         self._clock = clock
         self._sessions: dict[str, _SessionComment] = {}
-        self._queue: asyncio.Queue[tuple[ev.Event, Snapshot]] = asyncio.Queue()
+        self._queue: asyncio.PriorityQueue[tuple[int, int, ev.Event, Snapshot, int]] = asyncio.PriorityQueue()
+        self._order = itertools.count()
+        self._latest: dict[str, TaskRecord] = {}
+        """Each issue's newest task record, so a late queued job acts on the present, not its past."""
+        self._failed_finals: list[tuple[ev.Event, Snapshot, int]] = []
         self._worker: asyncio.Task[None] | None = None
         self.errors: collections.deque[str] = collections.deque(maxlen=50)
         """Recent write failures, one line each, for the log panel and tests."""
@@ -90,15 +98,32 @@ class GitHubReporter:
         """Queue the event for the worker; never raises and never waits on GitHub."""
         if not isinstance(event, _HANDLED) or not self.handles(event.issue_key):
             return
-        self._queue.put_nowait((event, snapshot))
+        task = snapshot.tasks.get(str(event.issue_key))
+        if task is not None:
+            self._latest[task.key] = task
+        self._retry_failed_finals()
+        self._put(event, snapshot, 0)
+
+    def _put(self, event: ev.Event, snapshot: Snapshot, attempt: int) -> None:
+        # Session news goes first: at startup dozens of `agent:queued` labels must not delay
+        # the comment of a session that just started.
+        priority = 0 if isinstance(event, _SESSION_EVENTS) else 1
+        self._queue.put_nowait((priority, next(self._order), event, snapshot, attempt))
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work(), name="github-reporter")
+
+    def _retry_failed_finals(self) -> None:
+        """A final edit that failed (GitHub down, rate limited) is tried again with the next news."""
+        failed, self._failed_finals = self._failed_finals, []
+        for event, snapshot, attempt in failed:
+            self._put(event, snapshot, attempt)
 
     async def drain(self) -> None:
         """Wait until every queued event is handled (tests, shutdown)."""
         await self._queue.join()
 
     async def close(self, timeout_s: float = 30.0) -> None:
+        self._retry_failed_finals()
         try:
             await asyncio.wait_for(self.drain(), timeout_s)
         except asyncio.TimeoutError:
@@ -108,11 +133,13 @@ class GitHubReporter:
 
     async def _work(self) -> None:
         while True:
-            event, snapshot = await self._queue.get()
+            _, _, event, snapshot, attempt = await self._queue.get()
             try:
                 await self._handle(event, snapshot)
             except GitHubError as error:
                 self._failed(f"reporting {event.type} of {event.issue_key}", error)
+                if isinstance(event, ev.SessionFinished) and attempt < MAX_FINAL_ATTEMPTS:
+                    self._failed_finals.append((event, snapshot, attempt + 1))
             except Exception as error:  # a reporter bug must never stop the engine
                 log.exception("GitHub reporter failed on %s", event.type)
                 self.errors.append(f"{event.type} {event.issue_key}: {error.__class__.__name__}: {error}")
@@ -131,15 +158,18 @@ class GitHubReporter:
         repo, number = split_issue_key(key)
         self.labels.saw(key, task.issue.labels)
         names = self.labels.names
+        latest = self._latest.get(key, task)
         match event:
             case ev.IssueSeen() | ev.RetryScheduled() | ev.IssueRequeued():
-                if task.state is TaskState.QUEUED and not task.held_reason:
+                if latest.state is TaskState.QUEUED and not latest.held_reason:
                     await self.labels.move_to(repo, number, key, names.queued)
             case ev.SessionStarted(session=session):
                 await self._write_progress(repo, number, task, session.session_id, force=True)
-                await self.labels.move_to(repo, number, key, names.running)
+                if latest.state is TaskState.RUNNING:
+                    await self.labels.move_to(repo, number, key, names.running)
             case ev.SessionProgressed(session_id=session_id):
-                await self._write_progress(repo, number, task, session_id, force=False)
+                fresher = latest.state is TaskState.RUNNING and latest.session is not None
+                await self._write_progress(repo, number, latest if fresher else task, session_id, force=False)
             case ev.SessionFinished(session_id=session_id, result=result):
                 await self._write_progress(repo, number, task, session_id, force=True)
                 target = {Outcome.SUCCEEDED: names.done, Outcome.FAILED: names.failed}.get(result.outcome)

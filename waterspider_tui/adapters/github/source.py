@@ -69,7 +69,7 @@ class GitHubIssueSource:
         return result
 
     async def close(self) -> None:
-        await self.client.aclose()
+        """Nothing to release: the client is shared with the reporter and closed by whoever made it."""
 
     async def _poll(self) -> PollResult:
         self.references.new_poll()

@@ -9,7 +9,8 @@ with `retry-after`, exhausted quota, 5xx runs, dropped connections, slow answers
 
     base_url, github = start_fake_github()
     github.add_repo("octo/app")
-    github.add_issue("octo/app", "Fix it", labels=["trigger:agent-execute"], labeled_by="maintainer")
+    github.add_issue("octo/app", "Fix it", labels=["trigger:agent-execute"], labeled_by="octo")
+    seed_backlog(github, "octo/app", 30)   # labeled by a maintainer, with blocked-by chains
     ...
     github.stop()
 """
@@ -447,3 +448,30 @@ def start_fake_github(*, rate_limit: int = 5000, tokens: dict[str, str] | None =
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-github", daemon=True).start()
     return base_url, github
 
+
+
+TRIGGER_LABEL = "trigger:agent-execute"
+
+
+def seed_backlog(
+    github: FakeGitHub, full_name: str, count: int = 30, *, blocked_every: int = 3, maintainer: str = "maintainer",
+    trigger_label: str = TRIGGER_LABEL,
+) -> list[FakeIssue]:
+    """`count` labeled issues, labeled by `maintainer` (given write access; the repository is added if new).
+
+    Every `blocked_every`-th issue is blocked by the one before it through the dependency API,
+    and every fifth carries a priority label, so an end-to-end run has a graph to schedule.
+    """
+    if full_name.lower() not in github.repos:
+        github.add_repo(full_name)
+    github.set_permission(full_name, maintainer, "write")
+    github.add_label(full_name, trigger_label)
+    issues: list[FakeIssue] = []
+    for index in range(count):
+        labels = [trigger_label] + (["P1-High"] if index % 5 == 0 else [])
+        issue = github.add_issue(full_name, f"Task {index + 1}", f"Estimate: {15 + index % 4 * 15}m",
+                                 labels=labels, labeled_by=maintainer, user=maintainer)
+        if blocked_every and index % blocked_every == blocked_every - 1:
+            github.add_blocked_by(full_name, issue.number, full_name, issues[-1].number)
+        issues.append(issue)
+    return issues

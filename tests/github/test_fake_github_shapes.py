@@ -174,6 +174,10 @@ def test_issue_events_name_who_labeled(github: FakeGitHub, http: httpx.Client) -
     github.add_issue("octo/app", "Labeled", labels=["trigger:agent-execute"], labeled_by="maintainer")
     (event,) = http.get("/repos/octo/app/issues/1/events").json()
     assert (event["event"], event["actor"]["login"], event["label"]["name"]) == ("labeled", "maintainer", "trigger:agent-execute")
+    http.post("/repos/octo/app/issues/1/comments", json={"body": "on it"})
+    timeline = http.get("/repos/octo/app/issues/1/timeline").json()
+    assert [entry["event"] for entry in timeline] == ["labeled", "commented"]
+    assert timeline[1]["actor"]["login"] == "waterspider-bot" and timeline[1]["body"] == "on it"
     permission = http.get("/repos/octo/app/collaborators/maintainer/permission").json()
     assert (permission["permission"], permission["role_name"]) == ("write", "maintain")
     assert http.get("/repos/octo/app/issues/1", headers={"Authorization": "Bearer wrong"}).status_code == 401

@@ -6,7 +6,7 @@ import pytest
 
 from waterspider_tui.adapters.github.source import GitHubIssueSource
 
-from .fake_github import FakeGitHub
+from .fake_github import FakeGitHub, seed_backlog
 
 REPO = "octo/app"
 OTHER = "octo/lib"
@@ -183,3 +183,12 @@ async def test_polls_several_repositories(repo: FakeGitHub, make_client) -> None
     repo.add_issue(OTHER, "In lib", labels=[TRIGGER], labeled_by="octo")
     source = GitHubIssueSource(make_client(), [REPO, OTHER])
     assert sorted(issue.key for issue in (await source.poll()).issues) == [f"{REPO}#1", f"{OTHER}#1"]
+
+
+async def test_a_seeded_backlog_polls_as_thirty_trusted_issues_with_edges(github: FakeGitHub, make_client) -> None:
+    issues = seed_backlog(github, "octo/big", 30)
+    result = await GitHubIssueSource(make_client(), ["octo/big"]).poll()
+    assert result.ok and len(result.issues) == 30 and not result.held
+    by_number = {issue.number: issue for issue in result.issues}
+    assert by_number[issues[2].number].depends_on == (f"octo/big#{issues[1].number}",)
+    assert sum(1 for issue in result.issues if issue.depends_on) == 10

@@ -7,7 +7,7 @@ for an authorized request, and as a private cache it serves them without asking 
 s unless every request carries `Cache-Control: no-cache`. It also stores on disk (SQLite) by
 default and does not tell us cleanly whether an answer was a free 304. What we need is
 narrower: always revalidate, keep one body per URL per token, count 304s. That is
-`EtagCache` below, about forty lines, with no new dependency.
+`etag_cache.EtagCache`, about forty lines, with no new dependency.
 """
 
 from __future__ import annotations

@@ -76,9 +76,10 @@ def rate_limit_wait_s(
 
 
 def retry_backoff_s(attempt: int, *, base_s: float, cap_s: float, jitter: float) -> float:
-    """Exponential backoff for server errors and network failures, with jitter in [0, 1).
+    """Exponential backoff for server errors and network failures; `jitter` in [0, 1).
 
-    Full jitter spreads retries from several clients so they do not arrive together.
+    Half the delay is fixed and half random, so retries from several clients spread out
+    without any of them retrying almost at once.
     """
     ceiling = min(cap_s, base_s * (2 ** max(attempt - 1, 0)))
     return ceiling / 2 + ceiling / 2 * jitter

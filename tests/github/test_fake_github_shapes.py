@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import httpx
 import pytest
@@ -61,7 +61,7 @@ def link_paths(link: str | None) -> list[str]:
 
 
 @pytest.fixture
-def http(github: FakeGitHub) -> httpx.Client:
+def http(github: FakeGitHub) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=github.base_url, headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}) as client:
         yield client
 

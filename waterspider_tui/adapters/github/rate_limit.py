@@ -72,7 +72,7 @@ def rate_limit_wait_s(
     reset = _int_header(headers, "x-ratelimit-reset")
     if _int_header(headers, "x-ratelimit-remaining") == 0 and reset is not None:
         return max(reset - now, 0.0) + 1.0
-    return secondary_wait_s * (2 ** max(attempt - 1, 0))
+    return secondary_wait_s * 2.0 ** max(attempt - 1, 0)
 
 
 def retry_backoff_s(attempt: int, *, base_s: float, cap_s: float, jitter: float) -> float:
@@ -81,5 +81,5 @@ def retry_backoff_s(attempt: int, *, base_s: float, cap_s: float, jitter: float)
     Half the delay is fixed and half random, so retries from several clients spread out
     without any of them retrying almost at once.
     """
-    ceiling = min(cap_s, base_s * (2 ** max(attempt - 1, 0)))
+    ceiling = min(cap_s, base_s * 2.0 ** max(attempt - 1, 0))
     return ceiling / 2 + ceiling / 2 * jitter

@@ -1,4 +1,4 @@
-"""The fake GitHub's data: repositories, issues, labels, comments, events, and their JSON shapes.
+"""The fake GitHub's data (repositories, issues, labels, comments, events, faults, request records) and its JSON shapes.
 
 The JSON mirrors the recorded octokit fixtures (issue, label, user, 422 error) and the
 webhook examples (comment, milestone); `test_fake_github_shapes.py` keeps them honest.
@@ -242,3 +242,34 @@ class Shapes:
         }
         user["role_name"] = permission
         return {"permission": legacy, "role_name": permission, "user": user}
+
+
+@dataclass
+class Fault:
+    """A response to give instead of the real one (or a delay before it), `times` times."""
+
+    status: int | None
+    times: int = 1
+    retry_after: int | None = None
+    remaining_zero: bool = False
+    reset_in_s: int = 60
+    delay_s: float = 0.0
+    disconnect: bool = False
+    method: str | None = None
+    path_contains: str | None = None
+    message: str | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (
+            self.path_contains is None or self.path_contains in path
+        )
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str
+    path: str
+    status: int
+    conditional: bool
+    login: str | None
+    headers: dict[str, str] = field(default_factory=dict)

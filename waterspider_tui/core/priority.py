@@ -75,6 +75,9 @@ class PriorityConfig:
     """Age at which the age part reaches 1, so nothing starves."""
     bump_step: float = 0.1
     """How much one operator bump moves the score."""
+    inherit_share: float = 0.9
+    """A task that a higher-priority task waits on counts at this share of that task's label
+    weight (never below its own), so a P3 that blocks a P0 goes before ordinary P1 work; 0 turns it off."""
 
 
 def label_weight(labels: tuple[str, ...], config: PriorityConfig) -> tuple[float, str]:
@@ -125,6 +128,20 @@ class Score:
         return text + ("  " + ", ".join(extras) if extras else "")
 
 
+@dataclass(frozen=True)
+class Inherited:
+    """The most important open task that waits (directly or not) on this one."""
+
+    weight: float
+    level: str
+    issue: str
+
+
+def age_hours(issue: Issue, now: float) -> int:
+    """Whole hours since the issue was opened (0 if unknown): age moves the score an hour at a time."""
+    return int(max(0.0, now - issue.created) // 3600) if issue.created else 0
+
+
 def score_task(
     issue: Issue,
     overrides: Overrides,
@@ -134,21 +151,72 @@ def score_task(
     max_downstream_min: float,
     unblocks: int,
     config: PriorityConfig,
+    inherited: Inherited | None = None,
 ) -> Score:
     """Blend label, estimate (shorter first), downstream work and age into one score."""
     weight, level = label_weight(issue.labels, config)
-    estimate = estimate_minutes(issue)
+    return blend_score(
+        issue, overrides, weight=weight, level=level, estimate=estimate_minutes(issue), now=now,
+        downstream_min=downstream_min, max_downstream_min=max_downstream_min, unblocks=unblocks,
+        config=config, inherited=inherited,
+    )
+
+
+def blend_score(
+    issue: Issue,
+    overrides: Overrides,
+    *,
+    weight: float,
+    level: str,
+    estimate: float | None,
+    now: float,
+    downstream_min: float,
+    max_downstream_min: float,
+    unblocks: int,
+    config: PriorityConfig,
+    inherited: Inherited | None = None,
+) -> Score:
+    """`score_task` with the label weight and estimate already read (the scheduler caches them)."""
+    label, time, deps = _static_parts(issue, weight, level, estimate, downstream_min, max_downstream_min, unblocks, config, inherited)
+    age_h = age_hours(issue, now)
+    age = ScorePart("age", config.weight_age, min(age_h / config.age_horizon_h, 1.0), f"{age_h}h old")
+    parts = (label, time, deps, age)
+    total = sum(part.contribution for part in parts) + overrides.bump * config.bump_step
+    return Score(total=round(total, 6), parts=parts, level=level, pinned=overrides.pinned, bump=overrides.bump)
+
+
+_PARTS: dict[int, tuple[object, ...]] = {}
+"""The label, time and deps parts of the last score of each issue object, with their inputs."""
+
+
+def _static_parts(
+    issue: Issue, weight: float, level: str, estimate: float | None, downstream_min: float,
+    max_downstream_min: float, unblocks: int, config: PriorityConfig, inherited: Inherited | None,
+) -> tuple[ScorePart, ScorePart, ScorePart]:
+    """The parts that do not move with the clock, reused while their inputs stay the same.
+
+    The scheduler scores every ready task after every event; building these texts was most
+    of its time.
+    """
+    inputs = (issue, weight, level, estimate, downstream_min, max_downstream_min, unblocks, config, inherited)
+    cached = _PARTS.get(id(issue))
+    if cached is not None and all(a is b or a == b for a, b in zip(cached[0], inputs)):  # type: ignore[call-overload]
+        return cached[1]  # type: ignore[return-value]
+    label_text = level or "no priority label"
+    if inherited is not None and config.inherit_share * inherited.weight > weight:
+        weight = config.inherit_share * inherited.weight
+        repo, _, number = inherited.issue.rpartition("#")
+        label_text += f", {inherited.level or 'unlabelled'} {'#' + number if repo == issue.repo else inherited.issue} waits on it"
     effective = estimate if estimate is not None else config.default_estimate_min
     time_value = 1.0 - min(effective, config.longest_estimate_min) / config.longest_estimate_min
     deps_value = downstream_min / max_downstream_min if max_downstream_min > 0 else 0.0
-    age_h = max(0.0, now - issue.created) / 3600 if issue.created else 0.0
-    age_value = min(age_h / config.age_horizon_h, 1.0)
     estimate_text = f"estimate {effective:g}m" + ("" if estimate is not None else " (default)")
     parts = (
-        ScorePart("label", config.weight_label, weight, level or "no priority label"),
+        ScorePart("label", config.weight_label, weight, label_text),
         ScorePart("time", config.weight_time, time_value, estimate_text),
         ScorePart("deps", config.weight_deps, deps_value, f"unblocks {unblocks}, {downstream_min:g}m of work waits on it"),
-        ScorePart("age", config.weight_age, age_value, f"{age_h:.0f}h old"),
     )
-    total = sum(part.contribution for part in parts) + overrides.bump * config.bump_step
-    return Score(total=round(total, 6), parts=parts, level=level, pinned=overrides.pinned, bump=overrides.bump)
+    if len(_PARTS) >= 200_000:
+        _PARTS.clear()
+    _PARTS[id(issue)] = (inputs, parts)
+    return parts

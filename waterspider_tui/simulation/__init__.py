@@ -1,0 +1,1 @@
+"""Scheduling in simulated time: generated backlogs, the real `plan()` on a fake clock, and the figures."""

@@ -1,0 +1,119 @@
+"""Seeded backlogs of five shapes, with log-normal estimates and log-normal estimation error."""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Callable
+
+from waterspider_tui.simulation.workload import SimIssue, Workload
+
+FAMILIES = ("independent", "backlog", "layered", "chains", "fanout")
+PRIORITY_SHARES = (("P0", 0.10), ("P1", 0.25), ("P2", 0.40), ("P3", 0.25))
+MEDIAN_ESTIMATE_MIN = 45.0
+ESTIMATE_SIGMA = 0.8
+"""Spread of the estimates themselves: most tasks 15 min to 2 h, a few a day."""
+BACKLOG_AGE_MIN = 14 * 24 * 60.0
+"""Issues were opened at random over the last two weeks (FIFO and age order differ from numbers)."""
+
+Shape = Callable[[random.Random, int], list[list[int]]]
+"""Given a size, the dependency lists (0-based positions) of each position."""
+
+
+def _independent(rng: random.Random, size: int) -> list[list[int]]:
+    return [[] for _ in range(size)]
+
+
+def _backlog(rng: random.Random, size: int) -> list[list[int]]:
+    """Mostly independent; about a third of the issues in small graphs of 2 to 6."""
+    deps: list[list[int]] = [[] for _ in range(size)]
+    position = 0
+    while position < size:
+        group = rng.randint(2, 6) if rng.random() < 0.12 else 1
+        group = min(group, size - position)
+        for member in range(1, group):
+            parents = rng.sample(range(member), k=min(member, rng.randint(1, 2)))
+            deps[position + member] = [position + parent for parent in parents]
+        position += group
+    return deps
+
+
+def _layered(rng: random.Random, size: int) -> list[list[int]]:
+    """Six layers; each issue waits on 1 to 3 of the layer before, a fifth also on an older layer."""
+    bounds = [round(size * layer / 6) for layer in range(7)]
+    layers = [list(range(bounds[i], bounds[i + 1])) for i in range(6)]
+    deps: list[list[int]] = [[] for _ in range(size)]
+    for index in range(1, 6):
+        previous = layers[index - 1] or [p for layer in layers[:index] for p in layer]
+        for node in layers[index]:
+            if not previous:
+                continue
+            parents = set(rng.sample(previous, k=min(len(previous), rng.randint(1, 3))))
+            older = [p for layer in layers[: index - 1] for p in layer]
+            if older and rng.random() < 0.2:
+                parents.add(rng.choice(older))
+            deps[node] = sorted(parents)
+    return deps
+
+
+def _chains(rng: random.Random, size: int) -> list[list[int]]:
+    """Chains of eight over about half of the backlog; the rest independent."""
+    deps: list[list[int]] = [[] for _ in range(size)]
+    chains = max(1, (size // 2) // 8)
+    for chain in range(chains):
+        start = chain * 8
+        for step in range(1, 8):
+            if start + step < size:
+                deps[start + step] = [start + step - 1]
+    return deps
+
+
+def _fanout(rng: random.Random, size: int) -> list[list[int]]:
+    """Epics of a root, a dozen children, a join and two to four follow-ups; the rest independent."""
+    deps: list[list[int]] = [[] for _ in range(size)]
+    position = 0
+    while position + 17 <= size:
+        root, children, join = position, list(range(position + 1, position + 13)), position + 13
+        for child in children:
+            deps[child] = [root]
+        deps[join] = children
+        follow_ups = rng.randint(2, 4)
+        for offset in range(follow_ups):
+            deps[join + 1 + offset] = [join]
+        position = join + 1 + follow_ups
+    return deps
+
+
+SHAPES: dict[str, Shape] = {
+    "independent": _independent, "backlog": _backlog, "layered": _layered, "chains": _chains, "fanout": _fanout,
+}
+
+
+def _priority(rng: random.Random) -> str:
+    draw = rng.random()
+    for level, share in PRIORITY_SHARES:
+        if draw < share:
+            return level
+        draw -= share
+    return PRIORITY_SHARES[-1][0]
+
+
+def generate(family: str, size: int, seed: int, *, sigma: float = 0.5) -> Workload:
+    """A backlog of `size` issues of one family; same arguments, same backlog.
+
+    Estimates are log-normal around 45 minutes; the true duration is the estimate times a
+    log-normal error of spread `sigma` (0.5: half of the tasks within -30%..+40%).
+    """
+    if family not in SHAPES:
+        raise ValueError(f"unknown family {family!r}: one of {', '.join(FAMILIES)}")
+    rng = random.Random(f"{family}:{size}:{seed}:{sigma}")
+    deps = SHAPES[family](rng, size)
+    issues = []
+    for position in range(size):
+        estimate = min(max(MEDIAN_ESTIMATE_MIN * math.exp(rng.gauss(0.0, ESTIMATE_SIGMA)), 5.0), 960.0)
+        actual = estimate * math.exp(rng.gauss(0.0, sigma)) if sigma > 0 else estimate
+        issues.append(SimIssue(
+            number=position + 1, priority=_priority(rng), estimate_min=round(estimate, 1), actual_min=round(actual, 1),
+            depends_on=tuple(dep + 1 for dep in deps[position]), created=-round(rng.uniform(0, BACKLOG_AGE_MIN), 1),
+        ))
+    return Workload(tuple(issues), family=family, seed=seed, meta={"sigma": sigma})

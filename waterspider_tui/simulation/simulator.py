@@ -1,0 +1,106 @@
+"""A discrete-event run of a workload: the real reducer and the real `plan()` on simulated minutes.
+
+Nothing sleeps. At each moment something happens (sessions finish, issues appear), the
+events are folded into the snapshot by `core.state.apply_all`, `core.scheduler.plan` decides
+on a FakeClock's time, and the decided sessions start; each ends after its true duration.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+from waterspider_tui.core import events as ev
+from waterspider_tui.core.clock import FakeClock
+from waterspider_tui.core.models import Issue, Outcome, SessionInfo, SessionResult
+from waterspider_tui.core.scheduler import SchedulerConfig, plan
+from waterspider_tui.core.state import Snapshot, apply_all
+from waterspider_tui.simulation.workload import SimIssue, Workload
+
+REPO = "sim/backlog"
+START = 1_700_000_000.0
+"""The FakeClock's time at minute 0."""
+
+
+def issue_key(number: int) -> str:
+    return f"{REPO}#{number}"
+
+
+def _issue(sim: SimIssue) -> Issue:
+    return Issue(
+        repo=REPO, number=sim.number, title=f"issue {sim.number}", labels=(sim.priority,),
+        depends_on=tuple(issue_key(dep) for dep in sim.depends_on), estimate_min=sim.estimate_min,
+        created=START + sim.created * 60,
+    )
+
+
+def _session(sim: SimIssue, now: float) -> SessionInfo:
+    key = issue_key(sim.number)
+    return SessionInfo(
+        session_id=f"sim-{sim.number}", issue=key, attempt=1, executor="sim", host="sim",
+        worktree="", branch="", log_path="", started_at=now,
+    )
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When each issue started and ended, in minutes from the start."""
+
+    workload: Workload
+    slots: int
+    policy: str
+    start: dict[int, float]
+    end: dict[int, float]
+    plan_calls: int
+    idle_while_ready: int
+    """Moments a slot stayed free although a ready task was left waiting (should be 0)."""
+    unscheduled: tuple[int, ...]
+    """Issues that never ran (held in a dependency cycle)."""
+
+    @property
+    def makespan(self) -> float:
+        return max(self.end.values(), default=0.0)
+
+
+def simulate(workload: Workload, config: SchedulerConfig, policy: str = "") -> Schedule:
+    """Run the whole workload to the end with `config.capacity` slots."""
+    clock = FakeClock(START)
+    by_number = workload.by_number()
+    arrivals = sorted((max(sim.created, 0.0), sim.number) for sim in workload.issues)
+    running: list[tuple[float, int]] = []
+    start: dict[int, float] = {}
+    end: dict[int, float] = {}
+    snapshot = Snapshot()
+    minute = 0.0
+    plan_calls = idle = 0
+    next_arrival = 0
+    while True:
+        now = START + minute * 60
+        clock.current = now
+        events: list[ev.Event] = []
+        while running and running[0][0] <= minute:
+            _, number = heapq.heappop(running)
+            end[number] = minute
+            result = SessionResult(outcome=Outcome.SUCCEEDED, duration_s=by_number[number].actual_min * 60)
+            events.append(ev.SessionFinished(ts=now, issue=issue_key(number), session_id=f"sim-{number}", result=result))
+        while next_arrival < len(arrivals) and arrivals[next_arrival][0] <= minute:
+            events.append(ev.IssueSeen(ts=now, issue_data=_issue(by_number[arrivals[next_arrival][1]])))
+            next_arrival += 1
+        snapshot = apply_all(snapshot, events)
+        decision = plan(snapshot, clock.now(), config)
+        plan_calls += 1
+        starts: list[ev.Event] = []
+        for key in decision.dispatch:
+            number = int(key.rpartition("#")[2])
+            start[number] = minute
+            heapq.heappush(running, (minute + by_number[number].actual_min, number))
+            starts.append(ev.SessionStarted(ts=now, issue=key, session=_session(by_number[number], now)))
+        snapshot = apply_all(snapshot, starts)
+        if len(running) < config.capacity and len(decision.ready) > len(decision.dispatch):
+            idle += 1
+        upcoming = [moment for moment in (running[0][0] if running else None, arrivals[next_arrival][0] if next_arrival < len(arrivals) else None) if moment is not None]
+        if not upcoming:
+            break
+        minute = min(upcoming)
+    unscheduled = tuple(sorted(sim.number for sim in workload.issues if sim.number not in end))
+    return Schedule(workload, config.capacity, policy, start, end, plan_calls, idle, unscheduled)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from waterspider_tui.adapters.github.client import ApiResponse, GitHubClient, RequestStats
 from waterspider_tui.adapters.github.errors import GitHubError, GitHubUnavailable, RateLimited
-from waterspider_tui.adapters.github.reporter import CommentRenderer, GitHubReporter
+from waterspider_tui.adapters.github.reporter import GitHubReporter
+from waterspider_tui.adapters.github.session_comments import CommentRenderer
 from waterspider_tui.adapters.github.source import DEFAULT_TRIGGER_LABEL, GitHubIssueSource
 from waterspider_tui.adapters.github.state_labels import StateLabels
 from waterspider_tui.adapters.github.token import TokenNotFound, discover_token

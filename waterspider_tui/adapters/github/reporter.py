@@ -7,10 +7,10 @@ import collections
 import itertools
 import logging
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from waterspider_tui.adapters.github.errors import GitHubError
+from waterspider_tui.adapters.github.session_comments import CommentRenderer, SessionComments
 from waterspider_tui.adapters.github.state_labels import LabelWriter, StateLabels
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import Outcome, TaskState, split_issue_key
@@ -20,24 +20,6 @@ if TYPE_CHECKING:
     from waterspider_tui.core.state import Snapshot, TaskRecord
 
 log = logging.getLogger(__name__)
-
-
-class CommentRenderer(Protocol):
-    """What the reporter needs to write comments; `reporting.progress_comment.ProgressCommentRenderer` is one."""
-
-    def session_marker(self, session_id: str) -> str: ...
-    def failure_marker(self, session_id: str) -> str: ...
-    def failure_mentions(self, task: TaskRecord, operators: Sequence[str]) -> tuple[str, ...]: ...
-    def progress(self, task: TaskRecord, now: float) -> str: ...
-    def failure_notice(self, task: TaskRecord, mentions: Sequence[str]) -> str: ...
-
-
-@dataclass
-class _SessionComment:
-    comment_id: int
-    last_body: str = ""
-    last_edit_at: float = float("-inf")
-    failure_posted: bool = False
 
 
 _SESSION_EVENTS = (ev.SessionStarted, ev.SessionProgressed, ev.SessionFinished)
@@ -66,14 +48,9 @@ class GitHubReporter:
     ) -> None:
         self.client = client
         self.repos = {repo.lower() for repo in repos}
-        self.renderer = renderer
-        self.operators = tuple(operators)
         names = label_names if isinstance(label_names, StateLabels) else StateLabels.from_mapping(label_names)
         self.labels = LabelWriter(client, names)
-        self.comment_interval_s = comment_interval_s
-        """At most one progress edit per session this often; start and finish always write."""
-        self._clock = clock
-        self._sessions: dict[str, _SessionComment] = {}
+        self.comments = SessionComments(client, renderer, operators=operators, interval_s=comment_interval_s, clock=clock)
         self._queue: asyncio.PriorityQueue[tuple[int, int, ev.Event, Snapshot, int]] = asyncio.PriorityQueue()
         self._order = itertools.count()
         self._latest: dict[str, TaskRecord] = {}
@@ -164,58 +141,15 @@ class GitHubReporter:
                 if latest.state is TaskState.QUEUED and not latest.held_reason:
                     await self.labels.move_to(repo, number, key, names.queued)
             case ev.SessionStarted(session=session):
-                await self._write_progress(repo, number, task, session.session_id, force=True)
+                await self.comments.write_progress(repo, number, task, session.session_id, force=True)
                 if latest.state is TaskState.RUNNING:
                     await self.labels.move_to(repo, number, key, names.running)
             case ev.SessionProgressed(session_id=session_id):
                 fresher = latest.state is TaskState.RUNNING and latest.session is not None
-                await self._write_progress(repo, number, latest if fresher else task, session_id, force=False)
+                await self.comments.write_progress(repo, number, latest if fresher else task, session_id, force=False)
             case ev.SessionFinished(session_id=session_id, result=result):
-                await self._write_progress(repo, number, task, session_id, force=True)
+                await self.comments.write_progress(repo, number, task, session_id, force=True)
                 target = {Outcome.SUCCEEDED: names.done, Outcome.FAILED: names.failed}.get(result.outcome)
                 await self.labels.move_to(repo, number, key, target)
                 if result.outcome is Outcome.FAILED:
-                    await self._notify_failure(repo, number, task, session_id)
-
-    async def _write_progress(self, repo: str, number: int, task: TaskRecord, session_id: str, *, force: bool) -> None:
-        """Create or find the session's comment, then edit it when due and changed."""
-        if task.session is None or task.session.session_id != session_id:
-            return
-        comment = self._sessions.get(session_id) or await self._find_or_create(repo, number, task, session_id)
-        now = self._clock()
-        if not force and now - comment.last_edit_at < self.comment_interval_s:
-            return
-        body = self.renderer.progress(task, now)
-        if body != comment.last_body:
-            await self.client.patch(f"/repos/{repo}/issues/comments/{comment.comment_id}", {"body": body})
-            comment.last_body = body
-        comment.last_edit_at = now
-
-    async def _find_or_create(self, repo: str, number: int, task: TaskRecord, session_id: str) -> _SessionComment:
-        """After a restart the marker finds the comment we already posted, so none is posted twice."""
-        marker = self.renderer.session_marker(session_id)
-        failure = self.renderer.failure_marker(session_id)
-        existing, _ = await self.client.paginate(f"/repos/{repo}/issues/{number}/comments", {"per_page": 100})
-        found: dict[str, Any] | None = None
-        failure_posted = False
-        for item in existing:
-            body = str(item.get("body") or "") if isinstance(item, dict) else ""
-            found = item if marker in body and found is None else found
-            failure_posted = failure_posted or failure in body
-        if found is not None:
-            comment = _SessionComment(int(found["id"]), str(found.get("body") or ""), failure_posted=failure_posted)
-        else:
-            body = self.renderer.progress(task, self._clock())
-            created = await self.client.post(f"/repos/{repo}/issues/{number}/comments", {"body": body})
-            comment = _SessionComment(int(created.data["id"]), body, self._clock(), failure_posted)
-        self._sessions[session_id] = comment
-        return comment
-
-    async def _notify_failure(self, repo: str, number: int, task: TaskRecord, session_id: str) -> None:
-        comment = self._sessions.get(session_id)
-        mentions = self.renderer.failure_mentions(task, self.operators)
-        if comment is None or comment.failure_posted or not mentions:
-            return
-        body = self.renderer.failure_notice(task, mentions)
-        await self.client.post(f"/repos/{repo}/issues/{number}/comments", {"body": body})
-        comment.failure_posted = True
+                    await self.comments.notify_failure(repo, number, task, session_id)

@@ -192,3 +192,17 @@ async def test_a_seeded_backlog_polls_as_thirty_trusted_issues_with_edges(github
     by_number = {issue.number: issue for issue in result.issues}
     assert by_number[issues[2].number].depends_on == (f"octo/big#{issues[1].number}",)
     assert sum(1 for issue in result.issues if issue.depends_on) == 10
+
+
+async def test_unreachable_references_are_not_asked_every_poll(repo: FakeGitHub, make_client, fake_time) -> None:
+    labeled(repo, "Refers away", "Depends on #404 and on private/repo#1")
+    source = make_source(make_client, clock=fake_time.clock)
+    first = await source.poll()
+    assert first.issues[0].external_open == () and first.issues[0].external_closed == ()
+    repo.reset_counts()
+    await source.poll()
+    assert repo.count() == 1, "only the (304) list call"
+    fake_time.advance(601)
+    repo.reset_counts()
+    await source.poll()
+    assert repo.count(path="/issues/404$") == 1

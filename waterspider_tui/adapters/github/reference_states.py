@@ -16,7 +16,8 @@ class ReferenceStates:
     """Answers "is this issue open?" cheaply.
 
     Open ones are asked again on each poll, conditionally, so an unchanged issue costs a
-    free 304; closed ones are trusted for `closed_refresh_s` since reopening is rare.
+    free 304; closed and unreachable ones are trusted for `closed_refresh_s`, since
+    reopening is rare.
     States reported by dependency listings are remembered and save a call.
     """
 
@@ -26,7 +27,7 @@ class ReferenceStates:
         self._client = client
         self._closed_refresh_s = closed_refresh_s
         self._clock = clock
-        self._known: dict[str, tuple[bool, float]] = {}
+        self._known: dict[str, tuple[bool | None, float]] = {}
         self._asked_this_poll: set[str] = set()
 
     def new_poll(self) -> None:
@@ -41,8 +42,8 @@ class ReferenceStates:
         known = self._known.get(key)
         if known is not None:
             is_open, seen_at = known
-            fresh_closed = not is_open and self._clock() - seen_at < self._closed_refresh_s
-            if key in self._asked_this_poll or fresh_closed:
+            settled = is_open is not True and self._clock() - seen_at < self._closed_refresh_s
+            if key in self._asked_this_poll or settled:
                 return is_open
         repo, number = split_issue_key(key)
         try:
@@ -50,7 +51,8 @@ class ReferenceStates:
         except (RateLimited, GitHubUnavailable):
             raise
         except GitHubError:
-            self._known.pop(key, None)
+            # Deleted, transferred or out of reach: asked again only after `closed_refresh_s`.
+            self._known[key] = (None, self._clock())
             return None
         self.remember(key, data.get("state") != "closed")
         return self._known[key][0]

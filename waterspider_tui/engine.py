@@ -12,7 +12,7 @@ import uuid
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Awaitable, Callable, Iterable, Sequence
 
 from waterspider_tui.adapters.agents.base import Agent, LogEntry, SessionContext
 from waterspider_tui.adapters.executors.local import LocalExecutor
@@ -68,6 +68,7 @@ class Engine:
         daily_budget_usd: float | None = None,
         on_issue_gone: str = "finish",
         seed: int = 0,
+        on_close: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
         self.store = store
         self.sources = list(sources)
@@ -89,6 +90,8 @@ class Engine:
         self.daily_budget_usd = daily_budget_usd
         self.on_issue_gone = on_issue_gone
         self.seed = seed
+        self._on_close = list(on_close)
+        """Closed after the reporters, e.g. the HTTP client they share with a source."""
         self.multi_repo = len({repo for source, _ in self.sources for repo in getattr(source, "repos", ())}) > 1
         self._snapshot_listeners: list[SnapshotListener] = []
         self._log_listeners: list[LogListener] = []
@@ -260,6 +263,9 @@ class Engine:
             for reporter in self.reporters:
                 with contextlib.suppress(Exception):
                     await reporter.close()
+            for close in self._on_close:
+                with contextlib.suppress(Exception):
+                    await close()
             if self._lock_file is not None:
                 os.close(self._lock_file)
                 self._lock_file = None

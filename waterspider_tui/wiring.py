@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from waterspider_tui.adapters.agents.base import EnvPolicy
 from waterspider_tui.adapters.agents.registry import make_agent
@@ -23,31 +23,35 @@ def _env_policy(settings: Settings) -> EnvPolicy:
     return EnvPolicy(allow=base.allow + tuple(settings.agent.env_allow), extra=dict(settings.agent.env))
 
 
-def _github_parts(settings: Settings) -> tuple[list[tuple[IssueSource, float]], list[Reporter]]:
-    from waterspider_tui.adapters.github.client import GitHubClient, find_token
-    from waterspider_tui.adapters.github.reporter import GitHubReporter
-    from waterspider_tui.adapters.github.source import GitHubIssueSource
+def _github_parts(settings: Settings) -> tuple[list[tuple[IssueSource, float]], list[Reporter], list[Callable[[], Awaitable[None]]]]:
+    """One client shared by the source and the reporter, so one rate limit is obeyed."""
+    from waterspider_tui.adapters.github import GitHubClient, GitHubIssueSource, GitHubReporter, TokenNotFound, discover_token
+    from waterspider_tui.reporting.progress_comment import ProgressCommentRenderer
 
     github = settings.github
-    token = find_token()
+    try:
+        token = discover_token()
+    except TokenNotFound as error:
+        raise ConfigError(str(error)) from error
     client = GitHubClient(github.api_url, token, min_write_interval=github.min_write_interval_s)
     source = GitHubIssueSource(
         client, tuple(github.repos), trigger_label=github.trigger_label,
         include_sub_issues=github.include_sub_issues, trusted_logins=tuple(github.trusted_logins),
     )
     reporter = GitHubReporter(
-        client, tuple(github.repos), operators=tuple(github.operators), label_names=dict(github.labels),
-        comment_interval_s=github.comment_interval_s,
+        client, tuple(github.repos), renderer=ProgressCommentRenderer(), operators=tuple(github.operators),
+        label_names=dict(github.labels), comment_interval_s=github.comment_interval_s,
     )
-    return [(source, github.poll_interval_s)], [reporter]
+    return [(source, github.poll_interval_s)], [reporter], [client.aclose]
 
 
 def build_engine(settings: Settings) -> Engine:
     """Raises ConfigError (one line) when the settings cannot make a working engine."""
     sources: list[tuple[IssueSource, float]] = []
     reporters: list[Reporter] = []
+    closers: list[Callable[[], Awaitable[None]]] = []
     if settings.github.repos:
-        sources, reporters = _github_parts(settings)
+        sources, reporters, closers = _github_parts(settings)
     if settings.issues.dir is not None:
         if not settings.issues.dir.is_dir():
             raise ConfigError(f"issue folder {settings.issues.dir} does not exist")
@@ -77,5 +81,5 @@ def build_engine(settings: Settings) -> Engine:
         stall_timeout_s=sessions.stall_timeout_s, timeout_s=sessions.timeout_s, grace_s=sessions.grace_s,
         max_attempts=sessions.max_attempts, retry_backoff_s=sessions.retry_backoff_s,
         per_issue_budget_usd=sessions.per_issue_budget_usd, daily_budget_usd=sessions.daily_budget_usd,
-        on_issue_gone=sessions.on_issue_gone,
+        on_issue_gone=sessions.on_issue_gone, on_close=closers,
     )

@@ -35,6 +35,30 @@ TITLE_WIDTHS = {
 """Title column widths per layout: one panel at a time, every panel on ~120 columns, on ~200."""
 
 
+class RowCache:
+    """The cells built for one table last time, reused while the inputs that made them are equal.
+
+    Why: building styled cells for hundreds of rows on every snapshot is the slowest part of
+    a render; with the same cell objects the table skips the row without comparing it.
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[object, tuple[Text, ...]]] = {}
+
+    def get(self, key: str, inputs: object) -> tuple[Text, ...] | None:
+        cached = self._rows.get(key)
+        return cached[1] if cached is not None and cached[0] == inputs else None
+
+    def put(self, key: str, inputs: object, cells: tuple[Text, ...]) -> tuple[Text, ...]:
+        self._rows[key] = (inputs, cells)
+        return cells
+
+    def retain(self, keys: set[str]) -> None:
+        """Forget rows no longer shown."""
+        if len(self._rows) > len(keys):
+            self._rows = {key: value for key, value in self._rows.items() if key in keys}
+
+
 def _t(text: str, style: object = None) -> Text:
     return Text(text, style=style or "", no_wrap=True, overflow="ellipsis", end="")  # type: ignore[arg-type]
 
@@ -43,7 +67,14 @@ def _title(task: TaskRecord, width: int = TITLE_WIDTH) -> Text:
     return _t(fmt.truncate(task.issue.title, width))
 
 
-def running_rows(view: View, palette: Palette, needle: str = "", title_width: int = 24) -> list[Row]:
+def _cached(cache: RowCache | None, key: str, inputs: object, build: Callable[[], tuple[Text, ...]]) -> tuple[Text, ...]:
+    if cache is None:
+        return build()
+    cells = cache.get(key, inputs)
+    return cells if cells is not None else cache.put(key, inputs, build())
+
+
+def running_rows(view: View, palette: Palette, needle: str = "", title_width: int = 24, cache: RowCache | None = None) -> list[Row]:
     """Running sessions in issue order: where, phase, elapsed, turns, cost, last activity."""
     rows: list[Row] = []
     for key in sorted(view.plan.running, key=natural):
@@ -52,24 +83,32 @@ def running_rows(view: View, palette: Palette, needle: str = "", title_width: in
             continue
         session = task.session
         progress = session.progress
-        if task.cancel_requested:
-            phase = _t("cancelling…", palette.warning)
-        else:
-            phase = _t("▶ " + fmt.phase(progress), palette.running)
-        idle = progress.last_output_at and view.now - progress.last_output_at > IDLE_AFTER_S
-        activity = fmt.truncate(progress.last_activity, 40)
-        if idle:
-            activity = f"idle {fmt.duration(view.now - progress.last_output_at)} · {activity}"
-        rows.append((key, (
-            _t(view.label(key), palette.running), _title(task, title_width),
-            _t(session.host or session.executor), phase,
-            _t(fmt.duration(view.now - session.started_at)), _t(fmt.money(progress.cost_usd)),
-            _t(str(progress.turns)), _t(activity, palette.warning if idle else palette.muted),
-        )))
+        elapsed = fmt.duration(view.now - session.started_at)
+        idle = bool(progress.last_output_at) and view.now - progress.last_output_at > IDLE_AFTER_S
+        idle_for = fmt.duration(view.now - progress.last_output_at) if idle else ""
+        label = view.label(key)
+
+        def build() -> tuple[Text, ...]:
+            if task.cancel_requested:
+                phase = _t("cancelling…", palette.warning)
+            else:
+                phase = _t("▶ " + fmt.phase(progress), palette.running)
+            activity = fmt.truncate(progress.last_activity, 40)
+            if idle:
+                activity = f"idle {idle_for} · {activity}"
+            return (
+                _t(label, palette.running), _title(task, title_width),
+                _t(session.host or session.executor), phase, _t(elapsed), _t(fmt.money(progress.cost_usd)),
+                _t(str(progress.turns)), _t(activity, palette.warning if idle else palette.muted),
+            )
+
+        rows.append((key, _cached(cache, key, (task, elapsed, idle_for, label, title_width, palette), build)))
+    if cache is not None:
+        cache.retain({key for key, _ in rows})
     return rows
 
 
-def ready_rows(view: View, palette: Palette, needle: str = "", title_width: int = TITLE_WIDTH) -> list[Row]:
+def ready_rows(view: View, palette: Palette, needle: str = "", title_width: int = TITLE_WIDTH, cache: RowCache | None = None) -> list[Row]:
     """Ready issues in dispatch order, with score and critical-path / pinned / bump marks."""
     rows: list[Row] = []
     for rank, item in enumerate(view.plan.ready, 1):
@@ -77,19 +116,26 @@ def ready_rows(view: View, palette: Palette, needle: str = "", title_width: int 
         if task is None or not matches(task, needle):
             continue
         score = item.score
-        marks = Text(no_wrap=True, end="")
-        if score.critical:
-            marks.append("critical path ", palette.critical)
-        if score.pinned:
-            marks.append("pinned ", palette.accent)
-        if score.bump:
-            marks.append(f"bump {score.bump:+d} ", palette.muted)
-        marks.rstrip()
         next_up = item.issue in view.plan.dispatch
-        rows.append((item.issue, (
-            _t(str(rank), palette.muted), _t(view.label(item.issue), palette.bold if next_up else palette.ready),
-            _title(task, title_width), _t(score.level or "–", palette.muted), _t(f"{score.total:.2f}"), marks,
-        )))
+        label = view.label(item.issue)
+
+        def build() -> tuple[Text, ...]:
+            marks = Text(no_wrap=True, end="")
+            if score.critical:
+                marks.append("critical path ", palette.critical)
+            if score.pinned:
+                marks.append("pinned ", palette.accent)
+            if score.bump:
+                marks.append(f"bump {score.bump:+d} ", palette.muted)
+            marks.rstrip()
+            return (
+                _t(str(rank), palette.muted), _t(label, palette.bold if next_up else palette.ready),
+                _title(task, title_width), _t(score.level or "–", palette.muted), _t(f"{score.total:.2f}"), marks,
+            )
+
+        rows.append((item.issue, _cached(cache, item.issue, (task, rank, score, next_up, label, title_width, palette), build)))
+    if cache is not None:
+        cache.retain({key for key, _ in rows})
     return rows
 
 
@@ -120,7 +166,7 @@ def blocked_reason(view: View, palette: Palette, key: str) -> Text:
     return _t(blocked.detail, palette.blocked)
 
 
-def blocked_rows(view: View, palette: Palette, needle: str = "", title_width: int = TITLE_WIDTH) -> list[Row]:
+def blocked_rows(view: View, palette: Palette, needle: str = "", title_width: int = TITLE_WIDTH, cache: RowCache | None = None) -> list[Row]:
     """Blocked issues in issue order, each with why: which dependency, cycle, pause, hold or wait."""
     rows: list[Row] = []
     for item in view.plan.blocked:
@@ -128,7 +174,17 @@ def blocked_rows(view: View, palette: Palette, needle: str = "", title_width: in
         if task is None or not matches(task, needle):
             continue
         style = palette.failed if item.reason in ("cycle", "failed_dependency") else palette.blocked
-        rows.append((item.issue, (_t(view.label(item.issue), style), _title(task, title_width), blocked_reason(view, palette, item.issue))))
+        label = view.label(item.issue)
+        dep_states = tuple(view.state_text(dep) for dep in item.waiting_on)
+        wait = fmt.duration(task.not_before - view.now) if item.reason == "retry_wait" and task.not_before else ""
+
+        def build() -> tuple[Text, ...]:
+            return (_t(label, style), _title(task, title_width), blocked_reason(view, palette, item.issue))
+
+        inputs = (task, item, dep_states, wait, label, title_width, palette)
+        rows.append((item.issue, _cached(cache, item.issue, inputs, build)))
+    if cache is not None:
+        cache.retain({key for key, _ in rows})
     return rows
 
 
@@ -142,7 +198,7 @@ def finished_tasks(view: View) -> list[TaskRecord]:
     return tasks
 
 
-def finished_rows(view: View, palette: Palette, needle: str = "", title_width: int = FINISHED_TITLE_WIDTH) -> list[Row]:
+def finished_rows(view: View, palette: Palette, needle: str = "", title_width: int = FINISHED_TITLE_WIDTH, cache: RowCache | None = None) -> list[Row]:
     """The latest finished issues: outcome mark, result or error class, time, cost and PR."""
     rows: list[Row] = []
     for task in finished_tasks(view):
@@ -150,25 +206,32 @@ def finished_rows(view: View, palette: Palette, needle: str = "", title_width: i
             break
         if not matches(task, needle):
             continue
-        result = task.result
-        spent = sum(attempt.cost_usd for attempt in task.history)
-        took = sum(attempt.duration_s for attempt in task.history)
-        pr_text, _ = fmt.pr_link(result.summary if result else "")
-        if task.state is TaskState.SUCCEEDED:
-            mark, style = "✔", palette.succeeded
-            what = f"{result.commits} commits, {result.files_changed} files" if result and result.commits else "succeeded"
-        elif task.state is TaskState.FAILED:
-            mark, style = "✘", palette.failed
-            error = result.error_class.value if result and result.error_class else "failed"
-            tries = len(task.history)
-            what = f"{error}, {tries} tries" if tries > 1 else error
-        elif task.state is TaskState.CANCELLED:
-            mark, style, what = "⊘", palette.muted, "cancelled"
-        else:
-            mark, style, what = "–", palette.muted, "closed upstream"
-        rows.append((task.key, (
-            _t(mark, style), _t(view.label(task.key), style), _title(task, title_width),
-            _t(what, style if task.state is TaskState.FAILED else None),
-            _t(fmt.duration(took) if task.history else "–"), _t(fmt.money(spent)), _t(pr_text, palette.accent),
-        )))
+        label = view.label(task.key)
+        rows.append((task.key, _cached(cache, task.key, (task, label, title_width, palette), lambda: _finished_cells(task, label, palette, title_width))))
+    if cache is not None:
+        cache.retain({key for key, _ in rows})
     return rows
+
+
+def _finished_cells(task: TaskRecord, label: str, palette: Palette, title_width: int) -> tuple[Text, ...]:
+    result = task.result
+    spent = sum(attempt.cost_usd for attempt in task.history)
+    took = sum(attempt.duration_s for attempt in task.history)
+    pr_text, _ = fmt.pr_link(result.summary if result else "")
+    if task.state is TaskState.SUCCEEDED:
+        mark, style = "✔", palette.succeeded
+        what = f"{result.commits} commits, {result.files_changed} files" if result and result.commits else "succeeded"
+    elif task.state is TaskState.FAILED:
+        mark, style = "✘", palette.failed
+        error = result.error_class.value if result and result.error_class else "failed"
+        tries = len(task.history)
+        what = f"{error}, {tries} tries" if tries > 1 else error
+    elif task.state is TaskState.CANCELLED:
+        mark, style, what = "⊘", palette.muted, "cancelled"
+    else:
+        mark, style, what = "–", palette.muted, "closed upstream"
+    return (
+        _t(mark, style), _t(label, style), _title(task, title_width),
+        _t(what, style if task.state is TaskState.FAILED else None),
+        _t(fmt.duration(took) if task.history else "–"), _t(fmt.money(spent)), _t(pr_text, palette.accent),
+    )

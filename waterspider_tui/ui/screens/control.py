@@ -52,6 +52,7 @@ class ControlScreen(Screen[None]):
         self._view: View | None = None
         self._palette: Palette | None = None
         self._widths = row_builders.TITLE_WIDTHS["wide"]
+        self._caches = {panel_id: row_builders.RowCache() for panel_id in _TABLE_PANELS}
 
     @property
     def wapp(self) -> WaterspiderApp:
@@ -106,16 +107,16 @@ class ControlScreen(Screen[None]):
         counts = view.counts()
         with self.app.batch_update():
             self.query_one(StatusBar).show(view, palette, self.wapp.engine_note)
-            running = row_builders.running_rows(view, palette, needle, widths["running"])
+            running = row_builders.running_rows(view, palette, needle, widths["running"], self._caches["running"])
             self._table("running").sync(running)
             self._panel("running").set_title(f"1 Running {counts['running']}/{view.capacity}", len(running))
-            ready = row_builders.ready_rows(view, palette, needle, widths["ready"])
+            ready = row_builders.ready_rows(view, palette, needle, widths["ready"], self._caches["ready"])
             self._table("ready").sync(ready)
             self._panel("ready").set_title(f"2 Ready {counts['ready']} · dispatch order", len(ready))
-            blocked = row_builders.blocked_rows(view, palette, needle, widths["blocked"])
+            blocked = row_builders.blocked_rows(view, palette, needle, widths["blocked"], self._caches["blocked"])
             self._table("blocked").sync(blocked)
             self._panel("blocked").set_title(f"3 Blocked {counts['blocked']}", len(blocked))
-            finished = row_builders.finished_rows(view, palette, needle, widths["finished"])
+            finished = row_builders.finished_rows(view, palette, needle, widths["finished"], self._caches["finished"])
             self._table("finished").sync(finished)
             done = counts["succeeded"] + counts["failed"] + counts["cancelled"]
             self._panel("finished").set_title(f"4 Finished {done} · ✔ {counts['succeeded']} ✘ {counts['failed']}", len(finished))

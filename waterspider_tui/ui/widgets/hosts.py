@@ -10,10 +10,11 @@ from textual.widgets import Sparkline, Static
 from waterspider_tui.core.models import HostStatus
 from waterspider_tui.ui import format as fmt
 from waterspider_tui.ui.palette import Palette
+from waterspider_tui.ui.widgets.queue_table import text_signature
 
 
-def host_summary(host: HostStatus, now: float, palette: Palette) -> tuple[Text, Text, Text]:
-    """(name and slots, load, memory and probe age) for one host's row."""
+def host_summary(host: HostStatus, now: float, palette: Palette) -> tuple[Text, Text, Text, tuple[float, ...]]:
+    """(name and slots, load, memory and probe age, load history) for one host's row."""
     head = Text(no_wrap=True, end="")
     head.append(f"{fmt.truncate(host.name, 10):<10} ", palette.error if not host.reachable else palette.bold)
     used_style = palette.warning if host.slots_used >= host.slots_total > 0 else None
@@ -28,7 +29,7 @@ def host_summary(host: HostStatus, now: float, palette: Palette) -> tuple[Text, 
         tail.append(f"mem {host.mem_percent:.0f}%")
     if host.probed_at:
         tail.append(f"  {fmt.duration(now - host.probed_at)} ago", palette.muted)
-    return head, load, tail
+    return head, load, tail, host.load_history
 
 
 class HostRow(Horizontal):
@@ -38,9 +39,10 @@ class HostRow(Horizontal):
         super().__init__(classes="host-row -down" if not host.reachable else "host-row")
         self.host_name = host.name
         self._first = (host_summary(host, now, palette), list(host.load_history))
+        self._shown: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
-        (head, load, tail), history = self._first
+        (head, load, tail, _), history = self._first
         yield Static(head, classes="host-head")
         yield Static(load, classes="host-load")
         spark = Sparkline(history, classes="host-spark")
@@ -49,7 +51,13 @@ class HostRow(Horizontal):
         yield Static(tail, classes="host-tail")
 
     def show(self, host: HostStatus, now: float, palette: Palette) -> None:
-        head, load, tail = host_summary(host, now, palette)
+        """Update in place; a part whose text did not change is not touched (no relayout)."""
+        parts = host_summary(host, now, palette)
+        shown = (*(text_signature(text) for text in parts[:3]), parts[3])
+        if shown == self._shown:
+            return
+        self._shown = shown
+        head, load, tail, _ = parts
         self.set_class(not host.reachable, "-down")
         self.query_one(".host-head", Static).update(head)
         self.query_one(".host-load", Static).update(load)

@@ -22,6 +22,7 @@ class Panel(Vertical):
 
     def __init__(self, *children: Widget, id: str, title: str, empty_note: str = "") -> None:
         self.note = Static(empty_note, classes="empty-note")
+        self._note_text = empty_note
         super().__init__(self.note, *children, id=id, classes="panel")
         self.border_title = title
 
@@ -32,13 +33,20 @@ class Panel(Vertical):
             self.set_class(count == 0, "-empty")
 
     def set_note(self, note: str) -> None:
-        self.note.update(note)
+        if note != self._note_text:
+            self._note_text = note
+            self.note.update(note)
 
 
 class PanelTabs(Static):
     """`1 run  2 ready  …  ? help` with the shown panel highlighted; only in the narrow layout."""
 
+    _shown: tuple[str, Palette] | None = None
+
     def show(self, current: str, palette: Palette) -> None:
+        if self._shown == (current, palette):
+            return
+        self._shown = (current, palette)
         text = Text(no_wrap=True, end="")
         for panel_id, key, name in PANELS:
             style = palette.bold + palette.ready if panel_id == current else palette.muted

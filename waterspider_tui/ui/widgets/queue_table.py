@@ -7,12 +7,12 @@ from typing import Sequence
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
 Row = tuple[str, tuple[Text, ...]]
 
 
-def _signature(cell: Text) -> tuple[object, ...]:
+def text_signature(cell: Text) -> tuple[object, ...]:
     """What makes a cell look different; Text equality ignores the base style."""
     return (cell.plain, str(cell.style), tuple((span.start, span.end, str(span.style)) for span in cell.spans))
 
@@ -39,6 +39,7 @@ class QueueTable(DataTable[Text], inherit_bindings=False):
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self._column_spec = tuple(columns)
         self._signatures: dict[str, tuple[tuple[object, ...], ...]] = {}
+        self._cells: dict[str, tuple[Text, ...]] = {}
         self._order: list[str] = []
         for label, key in self._column_spec:
             self.add_column(label, key=key)
@@ -59,7 +60,11 @@ class QueueTable(DataTable[Text], inherit_bindings=False):
         return list(self._order)
 
     def sync(self, rows: Sequence[Row]) -> None:
-        """Show exactly `rows` in this order, touching only what changed."""
+        """Show exactly `rows` in this order, touching only what changed.
+
+        A row whose cells are the very objects shown last time is skipped outright (the row
+        builders cache them); widths only grow, so updating a cell never re-measures a column.
+        """
         selected = self.selected_key
         wanted = {key for key, _ in rows}
         column_keys = [key for _, key in self._column_spec]
@@ -67,18 +72,23 @@ class QueueTable(DataTable[Text], inherit_bindings=False):
         for key in [key for key in self._signatures if key not in wanted]:
             self.remove_row(key)
             del self._signatures[key]
+            del self._cells[key]
             changed_order = True
         for key, cells in rows:
-            signatures = tuple(_signature(cell) for cell in cells)
+            if self._cells.get(key) is cells:
+                continue
+            signatures = tuple(text_signature(cell) for cell in cells)
             old = self._signatures.get(key)
             if old is None:
                 self.add_row(*cells, key=key)
                 changed_order = True
             elif old != signatures:
-                for column, cell, before, after in zip(column_keys, cells, old, signatures):
+                for column_key, cell, before, after in zip(column_keys, cells, old, signatures):
                     if before != after:
-                        self.update_cell(key, column, cell, update_width=True)
+                        wider = cell.cell_len > self.columns[ColumnKey(column_key)].content_width
+                        self.update_cell(key, column_key, cell, update_width=wider)
             self._signatures[key] = signatures
+            self._cells[key] = cells
         order = [key for key, _ in rows]
         if changed_order or order != self._order:
             if order != [row.key.value for row in self.ordered_rows]:

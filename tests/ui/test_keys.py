@@ -1,0 +1,280 @@
+"""Every key: the command the engine received and what the screen shows after it."""
+
+from __future__ import annotations
+
+from waterspider_tui.core import commands as cmd
+from waterspider_tui.ui.screens.dag import DagScreen
+from waterspider_tui.ui.screens.modals import ConfirmScreen, HelpScreen, QuitScreen, TaskDetailScreen
+from waterspider_tui.ui.widgets.dag_view import DagView
+from waterspider_tui.ui.widgets.status_bar import StatusBar
+
+from .pilots import notifications, select, settle, started, table
+from .scenarios import key
+
+
+async def test_p_pauses_then_resumes_the_dispatcher() -> None:
+    async with started() as (app, engine, pilot):
+        await pilot.press("p")
+        await settle(pilot)
+        assert engine.submitted == [cmd.PauseDispatcher()]
+        assert "dispatch paused: running sessions go on, no new ones start" in notifications(app)
+        assert "‖" in app.screen.query_one(StatusBar).render().plain
+        await pilot.press("p")
+        await settle(pilot)
+        assert engine.submitted[-1] == cmd.ResumeDispatcher()
+        assert "● dispatching" in app.screen.query_one(StatusBar).render().plain
+
+
+async def test_space_pauses_a_ready_issue_and_resumes_it_from_blocked() -> None:
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(450))
+        await pilot.press("space")
+        await settle(pilot)
+        assert engine.submitted == [cmd.PauseIssue(issue=key(450))]
+        assert "#450 paused" in notifications(app)
+        assert key(450) not in table(app, "ready").keys
+        assert key(450) in table(app, "blocked").keys
+        await select(pilot, key(450))
+        await pilot.press("space")
+        await settle(pilot)
+        assert engine.submitted[-1] == cmd.ResumeIssue(issue=key(450))
+        assert key(450) in table(app, "ready").keys
+
+
+async def test_plus_and_minus_bump_the_selected_issue() -> None:
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(453))
+        await pilot.press("plus")
+        await settle(pilot)
+        assert engine.submitted == [cmd.Bump(issue=key(453), delta=1)]
+        assert "#453 priority raised (bump +1)" in notifications(app)
+        assert "bump +1" in table(app, "ready").get_cell(key(453), "marks").plain
+        await pilot.press("minus")
+        await settle(pilot)
+        assert engine.submitted[-1] == cmd.Bump(issue=key(453), delta=-1)
+        assert table(app, "ready").get_cell(key(453), "marks").plain == ""
+
+
+async def test_t_pins_and_unpins() -> None:
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(450))
+        await pilot.press("t")
+        await settle(pilot)
+        assert engine.submitted == [cmd.Pin(issue=key(450), pinned=True)]
+        assert "#450 pinned to the top" in notifications(app)
+        ready = table(app, "ready")
+        assert ready.keys[:2] == [key(450), key(452)] or ready.keys[:2] == [key(452), key(450)]
+        assert "pinned" in ready.get_cell(key(450), "marks").plain
+        await pilot.press("t")
+        await settle(pilot)
+        assert engine.submitted[-1] == cmd.Pin(issue=key(450), pinned=False)
+
+
+async def test_r_requeues_a_failed_issue() -> None:
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(441))
+        await pilot.press("r")
+        await settle(pilot)
+        assert engine.submitted == [cmd.Requeue(issue=key(441))]
+        assert "#441 requeued" in notifications(app)
+        assert key(441) not in table(app, "finished").keys
+        assert key(441) in table(app, "ready").keys
+
+
+async def test_actions_that_do_not_apply_are_greyed_and_send_nothing() -> None:
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(443))
+        assert app.check_action("requeue", ()) is None
+        assert app.check_action("toggle_issue", ()) is None
+        assert app.check_action("cancel_session", ()) is True
+        bindings = app.screen.active_bindings
+        assert bindings["r"].enabled is False and bindings["x"].enabled is True
+        await pilot.press("r", "space", "plus", "t")
+        await settle(pilot)
+        assert engine.submitted == []
+
+
+async def test_a_rejected_command_shows_the_engines_reason() -> None:
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(441))
+        engine.fail_with = ValueError("#441 is running: only failed or cancelled issues can be requeued")
+        await pilot.press("r")
+        await settle(pilot)
+        assert engine.submitted == [cmd.Requeue(issue=key(441))]
+        assert notifications(app)[-1] == "#441 is running: only failed or cancelled issues can be requeued"
+        assert next(iter(app._notifications)).severity == "warning"
+
+
+async def test_an_engine_error_on_submit_is_shown_not_raised() -> None:
+    async with started() as (app, engine, pilot):
+        engine.fail_with = RuntimeError("database is locked")
+        await pilot.press("p")
+        await settle(pilot)
+        assert notifications(app)[-1] == "RuntimeError: database is locked"
+        assert app.is_running
+
+
+async def test_x_asks_before_cancelling_and_cancels_on_yes() -> None:
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(443))
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "#443 Fix login crash on empty password" in app.screen.question
+        assert engine.submitted == []
+        await pilot.press("y")
+        await settle(pilot)
+        assert engine.submitted == [cmd.Cancel(issue=key(443))]
+        assert "cancelling #443" in notifications(app)
+        assert table(app, "running").get_cell(key(443), "phase").plain == "cancelling…"
+        assert app.check_action("cancel_session", ()) is None
+
+
+async def test_x_then_no_keeps_the_session() -> None:
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(443))
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("n")
+        await settle(pilot)
+        assert engine.submitted == []
+        assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_enter_opens_the_detail_with_the_score_and_escape_closes_it() -> None:
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(448))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TaskDetailScreen)
+        assert app.screen.issue_key == key(448)
+        body = str(app.screen.query_one("#detail-body").render())
+        assert body
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, TaskDetailScreen)
+        assert engine.submitted == []
+
+
+async def test_slash_filters_every_queue_and_escape_clears() -> None:
+    async with started() as (app, engine, pilot):
+        await pilot.press("slash")
+        await pilot.pause()
+        assert app.screen.focused is not None and app.screen.focused.id == "filter"
+        await pilot.press(*"webhook")
+        await pilot.pause()
+        assert table(app, "ready").keys == [key(448)]
+        assert table(app, "blocked").keys == [key(464)]
+        assert table(app, "running").keys == []
+        await pilot.press("enter")
+        await pilot.pause()
+        assert table(app, "ready").keys == [key(448)]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(table(app, "ready").keys) == 6
+        assert not app.screen.has_class("-filtering")
+
+
+async def test_number_keys_switch_the_panel_on_a_small_terminal() -> None:
+    async with started(size=(80, 24)) as (app, engine, pilot):
+        screen = app.screen
+        assert screen.has_class("-narrow")
+        for number, panel in enumerate(("running", "ready", "blocked", "finished", "hosts", "log", "events"), 1):
+            await pilot.press(str(number))
+            await pilot.pause()
+            assert screen.current_panel == panel
+            shown = [widget.id for widget in screen.query(".panel") if widget.display and widget.region.height]
+            assert shown == [panel]
+        assert engine.submitted == []
+
+
+async def test_d_shows_the_dag_and_arrows_move_between_issues() -> None:
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(447))
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.current_mode == "dag" and isinstance(app.screen, DagScreen)
+        dag = app.screen.query_one(DagView)
+        assert dag.selected == key(447)
+        await pilot.press("right")
+        await pilot.pause()
+        assert app.selected_issue == key(455)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TaskDetailScreen) and app.screen.issue_key == key(455)
+        await pilot.press("escape", "d")
+        await pilot.pause()
+        assert app.current_mode == "control"
+
+
+async def test_question_mark_shows_every_key() -> None:
+    async with started() as (app, engine, pilot):
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        keys = [row[0] for row in app.screen.rows]
+        for expected in ("p", "space", "+", "-", "t", "r", "x", "d", "/", "?", "q", "1", "7"):
+            assert expected in keys
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_g_polls_the_sources_now() -> None:
+    async with started() as (app, engine, pilot):
+        await pilot.press("g")
+        await settle(pilot)
+        assert engine.submitted == [cmd.Refresh()]
+        assert "polling the sources now" in notifications(app)
+
+
+async def test_q_with_running_sessions_asks_and_can_leave_them_running() -> None:
+    async with started() as (app, engine, pilot):
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitScreen)
+        assert engine.stopped == []
+        await pilot.press("l")
+        await settle(pilot)
+        assert engine.stopped == [True]
+    assert app.return_code == 0
+
+
+async def test_q_then_stop_stops_the_sessions() -> None:
+    async with started() as (app, engine, pilot):
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("s")
+        await settle(pilot)
+        assert engine.stopped == [False]
+
+
+async def test_q_then_cancel_stays() -> None:
+    async with started() as (app, engine, pilot):
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert engine.stopped == []
+        assert app.is_running and not isinstance(app.screen, QuitScreen)
+
+
+async def test_q_with_nothing_running_quits_at_once() -> None:
+    async with started("empty") as (app, engine, pilot):
+        await pilot.press("q")
+        await settle(pilot)
+        assert engine.stopped == [True]
+
+
+async def test_keymap_from_config_remaps_a_key() -> None:
+    async with started(keymap={"pause_dispatcher": "P", "help": "f1"}) as (app, engine, pilot):
+        await pilot.press("p")
+        await settle(pilot)
+        assert engine.submitted == []
+        await pilot.press("P")
+        await settle(pilot)
+        assert engine.submitted == [cmd.PauseDispatcher()]
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert ("P", "pause all", "Pause or resume starting new sessions") in app.screen.rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from waterspider_tui.adapters.agents.base import EnvPolicy, LaunchSpec, SessionContext
@@ -33,6 +34,11 @@ class CodexOptions:
     """Given as `-c approval_policy=…`; a headless run has nobody to approve anything."""
     dangerously_bypass_approvals_and_sandbox: bool = False
     skip_git_repo_check: bool = False
+    writable_git_dirs: bool = True
+    """Under workspace-write, let commands write the worktree's git dirs (`--add-dir`) so the agent can commit.
+
+    Codex keeps every `.git` in its writable roots read-only, including the one a worktree's `.git`
+    file points to, so without this `git commit` fails with "Read-only file system"."""
     config: dict[str, str] = field(default_factory=dict)
     """Extra `-c key=value` overrides (values are TOML)."""
     prompt_template: str = DEFAULT_PROMPT
@@ -50,8 +56,8 @@ class CodexAgent:
         self.options = options
         self.env_policy = env_policy
 
-    def command(self, prompt: str, resume_thread: str = "") -> tuple[str, ...]:
-        """The argv: options first, then `resume <thread>` when continuing, then the prompt."""
+    def command(self, prompt: str, resume_thread: str = "", writable_dirs: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """The argv: options (with `--add-dir` per writable dir) first, then `resume <thread>` when continuing, then the prompt."""
         opts = self.options
         argv = [opts.binary, "exec", "--json"]
         if opts.model:
@@ -65,6 +71,8 @@ class CodexAgent:
             argv.append("--skip-git-repo-check")
         for key, value in opts.config.items():
             argv += ["-c", f"{key}={value}"]
+        for directory in writable_dirs:
+            argv += ["--add-dir", directory]
         argv += opts.extra_args
         if resume_thread:
             argv += ["resume", resume_thread]
@@ -82,8 +90,38 @@ class CodexAgent:
             agent_allow=self.options.env_allow,
             issue=issue_env(context, write_body_file(context)),
         )
-        argv = self.command(prompt, resume_thread)
+        argv = self.command(prompt, resume_thread, self._writable_dirs(context.worktree))
         return LaunchSpec(argv=argv, env=env, cwd=context.worktree, agent_session_id=resume_thread)
 
     def parser(self) -> CodexStreamParser:
         return CodexStreamParser()
+
+    def _writable_dirs(self, worktree: str) -> tuple[str, ...]:
+        opts = self.options
+        sandboxed_writes = opts.sandbox == "workspace-write" and not opts.dangerously_bypass_approvals_and_sandbox
+        return git_dirs(worktree) if opts.writable_git_dirs and sandboxed_writes else ()
+
+
+def git_dirs(worktree: str) -> tuple[str, ...]:
+    """Where a commit in `worktree` writes: the repository's common git dir, then the worktree's own.
+
+    A linked worktree's `.git` is a file `gitdir: <dir>`; that dir names the common one in `commondir`.
+    Empty when `worktree` has no `.git` or it cannot be read.
+    """
+    dot_git = os.path.join(worktree, ".git")
+    if os.path.isdir(dot_git):
+        return (dot_git,)
+    try:
+        with open(dot_git, encoding="utf-8") as pointer:
+            first_line = pointer.readline().strip()
+    except OSError:
+        return ()
+    if not first_line.startswith("gitdir:"):
+        return ()
+    own = os.path.normpath(os.path.join(worktree, first_line.removeprefix("gitdir:").strip()))
+    try:
+        with open(os.path.join(own, "commondir"), encoding="utf-8") as commondir:
+            common = os.path.normpath(os.path.join(own, commondir.readline().strip()))
+    except OSError:
+        return (own,)
+    return (common, own) if common != own else (own,)

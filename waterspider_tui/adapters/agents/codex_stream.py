@@ -30,18 +30,29 @@ from waterspider_tui.core.models import ErrorClass, Outcome, Progress, SessionRe
 _STATUS_IN_TEXT = re.compile(r"\bstatus:?\s+(\d{3})\b")
 _RETRY_NOTICE = re.compile(r"^Reconnecting\.\.\.\s*(\d+/\d+)")
 
+_USAGE_LIMIT_TEXTS = ("usage limit", "quota exceeded")
+_TEXT_CLASSES = (
+    (("high demand", "at capacity"), ErrorClass.OVERLOADED),
+    (("rate limit",), ErrorClass.RATE_LIMITED),
+    (("context window", "context_length_exceeded"), ErrorClass.PROMPT_TOO_LONG),
+)
+"""What Codex 0.169 prints for API errors it names without a status: run against a stand-in API, a 500
+reads "We're currently experiencing high demand…" and a slow_down "rate limit exceeded: …"; the
+binary also holds "Selected model is at capacity"."""
+
 
 def classify_codex_error(message: str) -> ErrorClass:
-    """Codex reports errors as text only; the HTTP status inside it is the most stable part."""
+    """Codex reports errors as text only: a usage limit or spent quota, else the HTTP status in it, else its known texts."""
+    lowered = message.lower()
+    if any(text in lowered for text in _USAGE_LIMIT_TEXTS):
+        return ErrorClass.USAGE_LIMIT
     status = _STATUS_IN_TEXT.search(message)
     found = class_of_status(int(status.group(1))) if status else None
-    lowered = message.lower()
-    if "usage limit" in lowered:
-        return ErrorClass.USAGE_LIMIT
     if found:
         return found
-    if "context window" in lowered or "context_length_exceeded" in lowered:
-        return ErrorClass.PROMPT_TOO_LONG
+    for texts, error_class in _TEXT_CLASSES:
+        if any(text in lowered for text in texts):
+            return error_class
     return ErrorClass.CRASHED
 
 

@@ -220,3 +220,6 @@ def clean(repo_path: Path, numbers: tuple[int, ...], delete_branches: bool) -> N
 
 def main() -> None:
     cli(prog_name="waterspider")
+
+from waterspider_tui.simulation.command import simulate_command  # noqa: E402  (last, so the group exists)
+cli.add_command(simulate_command)

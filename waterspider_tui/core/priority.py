@@ -75,9 +75,9 @@ class PriorityConfig:
     """Age at which the age part reaches 1, so nothing starves."""
     bump_step: float = 0.1
     """How much one operator bump moves the score."""
-    inherit_share: float = 0.9
+    inherit_share: float = 0.7
     """A task that a higher-priority task waits on counts at this share of that task's label
-    weight (never below its own), so a P3 that blocks a P0 goes before ordinary P1 work; 0 turns it off."""
+    weight (never below its own): a P3 that a P0 waits on counts like a P1; 0 turns it off."""
 
 
 def label_weight(labels: tuple[str, ...], config: PriorityConfig) -> tuple[float, str]:

@@ -69,10 +69,13 @@ class Structure:
     def max_tail(self) -> float:
         return self.tail[self.by_tail[self.tail_at]] if self.tail_at < len(self.by_tail) else 0.0
 
-    def remaining_lower_bound(self, capacity: int) -> float:
-        """No schedule of the open work can end sooner than this (on the estimates)."""
+    def remaining_lower_bound(self, capacity: int, done_min: float = 0.0) -> float:
+        """No schedule of the open work can end sooner than this (on the estimates).
+
+        `done_min` is the work running sessions have already put in.
+        """
         longest = self.chain(self.by_chain[self.chain_at]) if self.chain_at < len(self.by_chain) else 0.0
-        return max(longest, self.total_work / max(capacity, 1))
+        return max(longest, (self.total_work - done_min) / max(capacity, 1))
 
     def without(self, removed: set[str], open_keys: frozenset[str]) -> Structure:
         return replace(

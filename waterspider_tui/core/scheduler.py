@@ -109,7 +109,7 @@ def plan(snapshot: Snapshot, now: float, config: SchedulerConfig | None = None) 
     structure = analyse(open_tasks, priority)
     inheriting = config.ordering == "ours" and priority.inherit_share > 0
     jump_share = config.critical_share if config.ordering == "ours" else 0.0
-    lower_bound = structure.remaining_lower_bound(config.capacity)
+    lower_bound = structure.remaining_lower_bound(config.capacity, _work_done(open_tasks, structure, now))
 
     ready: list[ReadyTask] = []
     blocked: list[BlockedTask] = []
@@ -166,6 +166,15 @@ def _score(key: str, task: TaskRecord, structure: Structure, priority: PriorityC
         _SCORES.clear()
     _SCORES[key] = (task, age, max_tail, structure.build, priority, inheriting, score)
     return score
+
+
+def _work_done(open_tasks: dict[str, TaskRecord], structure: Structure, now: float) -> float:
+    """Minutes of their estimates that running sessions have already spent (at most 90% each)."""
+    done = 0.0
+    for key, task in open_tasks.items():
+        if task.state is TaskState.RUNNING and task.session is not None:
+            done += min(max(now - task.session.started_at, 0.0) / 60, 0.9 * structure.durations.get(key, 0.0))
+    return done
 
 
 def _ours(item: ReadyTask, task: TaskRecord, structure: Structure) -> tuple[object, ...]:

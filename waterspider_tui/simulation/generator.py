@@ -77,7 +77,7 @@ def _fanout(rng: random.Random, size: int) -> list[list[int]]:
         for child in children:
             deps[child] = [root]
         deps[join] = children
-        follow_ups = rng.randint(2, 4)
+        follow_ups = min(rng.randint(2, 4), size - join - 1)
         for offset in range(follow_ups):
             deps[join + 1 + offset] = [join]
         position = join + 1 + follow_ups

@@ -8,7 +8,7 @@ The JSON form `waterspider simulate --workload FILE` reads:
 `priority` is P0..P3; `actual_min` (the true duration) defaults to the estimate; `depends_on`
 lists issue numbers of the same backlog; `created` is in minutes relative to the start of
 the simulation (negative: already waiting that long; positive: the issue appears then;
-default 0). Unknown numbers in `depends_on` are an error, not a silent drop.
+default 0). Unknown numbers in `depends_on` and dependency cycles are errors, not silently dropped.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from waterspider_tui.core.dag import build_graph, find_cycles
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
 WEIGHTS = {"P0": 1.0, "P1": 0.7, "P2": 0.4, "P3": 0.1}
@@ -98,6 +100,9 @@ def parse_workload(data: Any, family: str = "file") -> Workload:
         missing = [dep for dep in issue.depends_on if dep not in known]
         if missing:
             raise WorkloadError(f"issue {issue.number} depends on unknown issue(s) {missing}")
+    cycles = find_cycles(build_graph({str(issue.number): [str(dep) for dep in issue.depends_on] for issue in issues}))
+    if cycles:
+        raise WorkloadError("dependency cycle: " + "; ".join(" → ".join(f"#{n}" for n in (*cycle, cycle[0])) for cycle in cycles))
     return Workload(issues, family=str(data.get("family", family)), seed=int(data.get("seed", 0) or 0))
 
 

@@ -26,7 +26,7 @@ def issue_key(number: int) -> str:
     return f"{REPO}#{number}"
 
 
-def _issue(sim: SimIssue) -> Issue:
+def sim_issue(sim: SimIssue) -> Issue:
     return Issue(
         repo=REPO, number=sim.number, title=f"issue {sim.number}", labels=(sim.priority,),
         depends_on=tuple(issue_key(dep) for dep in sim.depends_on), estimate_min=sim.estimate_min,
@@ -84,7 +84,7 @@ def simulate(workload: Workload, config: SchedulerConfig, policy: str = "") -> S
             result = SessionResult(outcome=Outcome.SUCCEEDED, duration_s=by_number[number].actual_min * 60)
             events.append(ev.SessionFinished(ts=now, issue=issue_key(number), session_id=f"sim-{number}", result=result))
         while next_arrival < len(arrivals) and arrivals[next_arrival][0] <= minute:
-            events.append(ev.IssueSeen(ts=now, issue_data=_issue(by_number[arrivals[next_arrival][1]])))
+            events.append(ev.IssueSeen(ts=now, issue_data=sim_issue(by_number[arrivals[next_arrival][1]])))
             next_arrival += 1
         snapshot = apply_all(snapshot, events)
         decision = plan(snapshot, clock.now(), config)

@@ -1,0 +1,250 @@
+"""Dispatch latency and orchestrator overhead with the real Engine, real processes and real worktrees.
+
+For C concurrent sessions: C chains of two issues (#i, then #C+i waiting on it), capacity C,
+the simulated agent (a real child process under the detached runner), a repository of
+10,000 files. Readiness is an issue appearing (first wave) or its dependency's
+SessionFinished (second wave); from the event log we take, per session:
+decided (SessionStarted), spawned (SessionSpawned: the process exists), runner up
+(runner.pid written by the runner). Worktrees are made beforehand with --no-checkout, as a
+warm pool would; a real `git worktree add` of the 10,000 files is timed on its own.
+Each level runs in its own process, so CPU and peak RSS are the orchestrator's alone.
+Usage: python benchmarks/bench_dispatch.py [--levels 1,50,200] [--timeout 240]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SEED_MEAN_WAIT_S = 5.0
+"""The seed's design polled every 10 s: a task waited 5 s on average before dispatch."""
+REPO_FILES = 10_000
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=bench@waterspider.invalid", *args], cwd=repo, check=True, capture_output=True)
+
+
+def make_repo(root: Path) -> Path:
+    repo = root / "repo"
+    for index in range(REPO_FILES):
+        path = repo / "src" / f"m{index % 100:02d}" / f"f{index}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"VALUE = {index}\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "10,000 files")
+    return repo
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+def worktree_add_seconds(repo: Path, samples: int) -> list[float]:
+    """Real `git worktree add` (with checkout) through the product's WorkspaceManager."""
+    from waterspider_tui.adapters.workspace import WorkspaceManager
+
+    manager = WorkspaceManager(repo)
+    seconds = []
+    for number in range(90_001, 90_001 + samples):
+        started = time.perf_counter()
+        manager.prepare(number)
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def spawn_seconds(samples: int = 5) -> list[float]:
+    """The same-run baseline: how long this machine takes to fork/exec a Python child."""
+    async def one() -> float:
+        started = time.perf_counter()
+        process = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+        elapsed = time.perf_counter() - started
+        await process.wait()
+        return elapsed
+    return [asyncio.run(one()) for _ in range(samples)]
+
+
+def warm_up_plan() -> None:
+    """One plan() before the run: networkx compiles its dispatchers on first use (~0.2 s once per process)."""
+    from waterspider_tui.core import events as ev
+    from waterspider_tui.core.models import Issue
+    from waterspider_tui.core.scheduler import plan
+    from waterspider_tui.core.state import replay
+
+    issues = [Issue(repo="warm/up", number=1, title="a"), Issue(repo="warm/up", number=2, title="b", depends_on=("warm/up#1",))]
+    plan(replay([ev.IssueSeen(ts=0.0, issue_data=issue) for issue in issues]), 0.0)
+
+
+class MemorySource:
+    """An issue source that offers a fixed list once."""
+
+    name = "bench"
+    repos = ("bench/repo",)
+
+    def __init__(self, issues: list) -> None:
+        self.issues = issues
+
+    async def poll(self):  # type: ignore[no-untyped-def]
+        from waterspider_tui.adapters.source_base import PollResult
+
+        return PollResult(issues=list(self.issues))
+
+    async def close(self) -> None:
+        return None
+
+
+def run_level(concurrency: int, repo: Path, work: Path, agent_s: float) -> dict:
+    from waterspider_tui.adapters.agents.simulated import SimulatedAgent, SimulatedOptions
+    from waterspider_tui.adapters.executors.local import LocalExecutor
+    from waterspider_tui.adapters.workspace import WorkspaceManager
+    from waterspider_tui.core import events as ev
+    from waterspider_tui.core.models import Issue
+    from waterspider_tui.core.scheduler import SchedulerConfig
+    from waterspider_tui.engine import Engine
+    from waterspider_tui.store.event_log import EventLog
+    from waterspider_tui.store.state_store import StateStore
+
+    base = concurrency * 1000  # each level its own issue numbers and branches in the shared repository
+    numbers = range(base + 1, base + 2 * concurrency + 1)
+    for number in numbers:  # the warm pool: worktrees made before their issues become ready
+        git(repo, "worktree", "add", "-q", "--no-checkout", "-b", f"feature/issue-{number}", str(repo / ".worktrees" / f"issue-{number}"), "main")
+    issues = [
+        Issue(repo="bench/repo", number=n, title=f"issue {n}", labels=("P2",), estimate_min=5.0, created=time.time(),
+              depends_on=(f"bench/repo#{n - concurrency}",) if n > base + concurrency else ())
+        for n in numbers
+    ]
+
+    class CountingStore(StateStore):
+        recorded = 0
+
+        def record(self, events, *, durable: bool = True):  # type: ignore[no-untyped-def]
+            stored = super().record(list(events), durable=durable)
+            if durable:  # transient events (host load, in-phase progress) are published, never stored
+                CountingStore.recorded += len(stored)
+            return stored
+
+    store = CountingStore(EventLog(work / "state.db"))
+    engine = Engine(
+        store=store, sources=[(MemorySource(issues), 3600.0)],
+        agent=SimulatedAgent(SimulatedOptions(duration_s=agent_s, steps=3)), workspace=WorkspaceManager(repo),
+        scheduler=SchedulerConfig(capacity=concurrency), sessions_dir=work / "sessions",
+        executor=LocalExecutor(capacity=concurrency), stall_timeout_s=600.0, max_attempts=1,
+    )
+    lines_read = 0
+
+    def count_lines(_key: str, entries: list) -> None:
+        nonlocal lines_read
+        lines_read += len(entries)
+
+    engine.subscribe_logs(count_lines)
+    warm_up_plan()
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    wall_started = time.perf_counter()
+    asyncio.run(engine.run(until_idle=True))
+    wall = time.perf_counter() - wall_started
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+
+    events = list(store.log.read())
+    seen = {e.issue_data.key: e.ts for e in events if isinstance(e, ev.IssueSeen)}
+    finished = {e.issue: e.ts for e in events if isinstance(e, ev.SessionFinished)}
+    started = {e.issue: e for e in events if isinstance(e, ev.SessionStarted)}
+    spawned = {e.issue: e.ts for e in events if isinstance(e, ev.SessionSpawned)}
+    decide, spawn, runner, wave = [], [], [], []
+    for issue in issues:
+        wave.append(2 if issue.depends_on else 1)
+        key = issue.key
+        ready = max([seen[key], *(finished[dep] for dep in issue.depends_on)])
+        decide.append(started[key].ts - ready)
+        spawn.append(spawned[key] - ready)
+        pid_file = Path(started[key].session.log_path).parent / "runner.pid"
+        runner.append(pid_file.stat().st_mtime - ready)
+    written = sum(len(Path(e.session.log_path).read_text().splitlines()) for e in started.values())
+    outcomes = [e.result.outcome.value for e in events if isinstance(e, ev.SessionFinished)]
+    return {
+        "concurrency": concurrency, "sessions": len(issues), "succeeded": outcomes.count("succeeded"),
+        "decide_s": decide, "spawn_s": spawn, "runner_s": runner, "wave": wave, "slot_idle_s": sum(spawn),
+        "wall_s": wall, "cpu_s": cpu, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "events_in": CountingStore.recorded, "events_stored": store.log.count(),
+        "stream_lines_written": written, "stream_lines_read": lines_read,
+    }
+
+
+def child(args: argparse.Namespace) -> None:
+    work = Path(tempfile.mkdtemp(prefix=f"ws-bench-{args.child}-"))
+    repo = Path(args.repo)
+    result = run_level(args.child, repo, work, args.agent_seconds)
+    print(json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", default="1,50,200")
+    parser.add_argument("--timeout", type=float, default=240.0, help="seconds allowed per level")
+    parser.add_argument("--agent-seconds", type=float, default=2.0)
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--repo", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    root = Path(tempfile.mkdtemp(prefix="ws-bench-"))
+    started = time.perf_counter()
+    repo = make_repo(root)
+    print(f"## Dispatch latency (real engine, processes, worktrees; repository of {REPO_FILES:,} files made in {time.perf_counter() - started:.0f} s)\n")
+    add = worktree_add_seconds(repo, 3)
+    spawn_base = statistics.median(spawn_seconds())
+    print(f"`git worktree add` of {REPO_FILES:,} files: median {statistics.median(add):.2f} s over {len(add)} (serialised by the workspace lock)")
+    print(f"same-run baseline: fork/exec of a Python child {spawn_base * 1000:.1f} ms\n")
+    print("| sessions at once | ready → decided p50 / p99 | ready → process spawned p50 / p99 | × seed's 5 s wait (p50) | ready → runner up p50 | slot idle while ready | cold worktrees (projected p99) |")
+    print("|---|---|---|---|---|---|---|")
+    overheads = []
+    wave_notes: list[str] = []
+    for level in (int(value) for value in args.levels.split(",")):
+        try:
+            out = subprocess.run([sys.executable, __file__, "--child", str(level), "--repo", str(repo), "--agent-seconds", str(args.agent_seconds)],
+                                 capture_output=True, text=True, timeout=args.timeout)
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+        except subprocess.TimeoutExpired:
+            print(f"| {level} | did not finish within {args.timeout:.0f} s | | | | | |")
+            continue
+        except (IndexError, json.JSONDecodeError):
+            print(f"| {level} | failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else 'no output'} | | | | | |")
+            continue
+        decide, spawn, runner = result["decide_s"], result["spawn_s"], result["runner_s"]
+        by_wave = {wave: [d for d, w in zip(decide, result["wave"]) if w == wave] for wave in (1, 2)}
+        wave_notes.append(f"{level} at once: decided p50 {percentile(by_wave[1], 0.5) * 1000:.1f} ms when issues appear (all {level} in one burst),"
+                          f" {percentile(by_wave[2], 0.5) * 1000:.1f} ms (p99 {percentile(by_wave[2], 0.99) * 1000:.1f}) after a dependency finishes")
+        projected = percentile(spawn, 0.99) + 0.99 * level * statistics.median(add)
+        print(f"| {level} | {percentile(decide, 0.5) * 1000:.1f} / {percentile(decide, 0.99) * 1000:.1f} ms"
+              f" | {percentile(spawn, 0.5) * 1000:.1f} / {percentile(spawn, 0.99) * 1000:.1f} ms"
+              f" | ×{percentile(spawn, 0.5) / SEED_MEAN_WAIT_S:.4f} | {percentile(runner, 0.5) * 1000:.0f} ms"
+              f" | {result['slot_idle_s']:.2f} s (seed: ~{SEED_MEAN_WAIT_S * result['sessions']:.0f} s)"
+              f" | {projected:.0f} s |")
+        overheads.append(result)
+    print("\n" + "\n".join(f"- {note}" for note in wave_notes))
+    print("\n## Orchestrator overhead (same runs)\n")
+    print("| sessions at once | sessions | wall | orchestrator CPU share of one core | × goal (1/4 core) | peak RSS | × goal (300 MB) | events in = stored | stream lines read / written |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for result in overheads:
+        share = result["cpu_s"] / result["wall_s"]
+        print(f"| {result['concurrency']} | {result['succeeded']}/{result['sessions']} ok | {result['wall_s']:.1f} s | {share:.3f} | ×{share / 0.25:.2f}"
+              f" | {result['peak_rss_mb']:.0f} MB | ×{result['peak_rss_mb'] / 300:.2f} | {result['events_in']} = {result['events_stored']}"
+              f" {'yes' if result['events_in'] == result['events_stored'] else 'NO'} | {result['stream_lines_read']} / {result['stream_lines_written']} |")
+
+
+if __name__ == "__main__":
+    main()

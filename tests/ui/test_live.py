@@ -157,13 +157,13 @@ async def test_elapsed_times_follow_the_clock_without_new_snapshots() -> None:
 async def test_two_hundred_streaming_sessions_stay_responsive() -> None:
     """200 running sessions all progressing and logging at once: each burst renders in time.
 
-    The bound is loose (shared CI machines); what it catches is work that grows with the square
-    of the rows, which took several seconds per burst.
+    Measured in CPU time of this process, so other jobs on a shared machine do not count; what
+    the bound catches is work that grows with the square of the rows (seconds per burst).
     """
     async with started(scenarios.large(running=200, queued=100), size=(200, 60)) as (app, engine, pilot):
         assert len(table(app, "running").keys) == 200
         rounds = 5
-        started_at = time.perf_counter()
+        started_at = time.process_time()
         for round_number in range(rounds):
             engine.push(*(
                 ev.SessionProgressed(ts=NOW, issue=key(1000 + n), session_id=f"s-{1000 + n}-1",
@@ -173,7 +173,7 @@ async def test_two_hundred_streaming_sessions_stay_responsive() -> None:
             for n in range(200):
                 engine.push_logs(key(1000 + n), [LogEntry("text", f"round {round_number} of {n}")])
             await pilot.pause()
-        per_burst = (time.perf_counter() - started_at) / rounds
+        per_burst = (time.process_time() - started_at) / rounds
         assert table(app, "running").get_cell(key(1199), "activity").plain == f"step {rounds - 1}"
         assert app.screen.query_one(AgentLog).lines[-1] == f"  round {rounds - 1} of 0"
-        assert per_burst < 2.0, f"a burst of 200 sessions took {per_burst:.2f}s to render"
+        assert per_burst < 1.5, f"a burst of 200 sessions took {per_burst:.2f}s of CPU to render"

@@ -10,6 +10,7 @@ from typing import Awaitable, Callable
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
@@ -68,7 +69,7 @@ class WaterspiderApp(App[int]):
 
     view: reactive[View | None] = reactive(None, init=False, always_update=True)
     """What the screens show: the newest snapshot with its plan and the time."""
-    selected_issue: reactive[str | None] = reactive(None, init=False, bindings=True)
+    selected_issue: reactive[str | None] = reactive(None, init=False)
     """The issue key actions apply to: the row under the cursor, or the DAG node."""
     log_issue: reactive[str | None] = reactive(None, init=False)
     """The issue whose session log the log panel follows."""
@@ -107,7 +108,7 @@ class WaterspiderApp(App[int]):
     def on_mount(self) -> None:
         self._install_themes()
         self.theme_changed_signal.subscribe(self, self._on_theme_changed)
-        self.palette = Palette.from_variables(self.theme_variables)
+        self.palette = Palette.from_theme(self.current_theme)
         if self._config_keymap:
             self.set_keymap(self._config_keymap)
         self._unsubscribe.append(self.engine.subscribe(self._on_engine_snapshot))
@@ -136,7 +137,7 @@ class WaterspiderApp(App[int]):
         self.theme = wanted
 
     def _on_theme_changed(self, theme: Theme) -> None:
-        self.palette = Palette.from_variables(self.theme_variables)
+        self.palette = Palette.from_theme(theme)
         self.refresh_view()
 
     @work(group="engine", exit_on_error=False)
@@ -169,6 +170,8 @@ class WaterspiderApp(App[int]):
 
     def refresh_view(self) -> None:
         """Build the view from the engine's newest snapshot and plan, at the clock's time."""
+        if not self.is_running:
+            return
         snapshot = self.engine.snapshot
         plan = self.engine.plan()
         self.view = View.build(snapshot, plan, self.clock(), self.engine.capacity, self.engine.title)
@@ -178,16 +181,19 @@ class WaterspiderApp(App[int]):
             return
         for screen in self.screen_stack:
             render = getattr(screen, "render_view", None)
-            if render is not None:
+            if render is None or not screen.is_mounted:
+                continue
+            try:
                 render(view, self.palette)
+            except NoMatches:
+                # A tick can land while the app shuts down and the screen loses its widgets.
+                if self.is_running:
+                    raise
         if self.log_issue is None:
             first = next(iter(sorted(view.plan.running)), None)
             if first is not None:
                 self.log_issue = first
-        states = tuple(self.check_action(action, ()) for action in _TASK_ACTIONS)
-        if states != self._action_states:
-            self._action_states = states
-            self.refresh_bindings()
+        self._refresh_action_states()
 
     def _on_engine_logs(self, issue_key: str, entries: list[LogEntry]) -> None:
         """Engine callback (any thread): keep only the followed session's lines, post one message."""
@@ -237,7 +243,18 @@ class WaterspiderApp(App[int]):
             self.log_issue = key
 
     def watch_selected_issue(self) -> None:
-        self._action_states = tuple(self.check_action(action, ()) for action in _TASK_ACTIONS)
+        self._refresh_action_states()
+
+    def _refresh_action_states(self) -> None:
+        """Refresh the footer only when an issue action became (in)applicable.
+
+        Why not on every change: the footer rebuilds itself on each refresh, and the selection
+        moves with every cursor step.
+        """
+        states = tuple(self.check_action(action, ()) for action in _TASK_ACTIONS)
+        if states != self._action_states:
+            self._action_states = states
+            self.refresh_bindings()
 
     def _selected_task(self):  # type: ignore[no-untyped-def]
         return self.view.task(self.selected_issue) if self.view else None

@@ -101,19 +101,17 @@ def detail_renderable(view: View, key: str, palette: Palette) -> RenderableType:
 
     parts.append(_heading(f"Attempts ({len(task.history)})", palette))
     if task.history:
-        attempts = Table(box=None, padding=(0, 1), show_edge=False, header_style=palette.muted)
-        for column in ("#", "outcome", "error", "took", "cost", "host", "log"):
-            attempts.add_column(column, no_wrap=column != "error")
         for attempt in task.history:
             style = palette.succeeded if attempt.outcome.value == "succeeded" else palette.failed
-            error = attempt.error_class.value if attempt.error_class else ""
+            line = Text(f"  {attempt.attempt}  ")
+            line.append(attempt.outcome.value, style)
+            if attempt.error_class is not None:
+                line.append(f"  {attempt.error_class.value}", style)
+            line.append(f"  {fmt.duration(attempt.duration_s)}  {fmt.money(attempt.cost_usd)}  {attempt.host}")
+            parts.append(line)
             if attempt.error:
-                error = f"{error}: {fmt.truncate(attempt.error, 60)}" if error else fmt.truncate(attempt.error, 60)
-            attempts.add_row(
-                str(attempt.attempt), Text(attempt.outcome.value, style=style), error,
-                fmt.duration(attempt.duration_s), fmt.money(attempt.cost_usd), attempt.host, attempt.log_path,
-            )
-        parts.append(attempts)
+                parts.append(Text(f"     {fmt.truncate(attempt.error, 200)}", style=palette.muted))
+            parts.append(Text(f"     log {attempt.log_path}", style=palette.muted))
     else:
         parts.append(Text("  none yet", style=palette.muted))
 

@@ -7,6 +7,7 @@ from typing import Mapping
 
 from rich.style import Style
 from textual.color import Color, ColorParseError
+from textual.theme import Theme
 
 
 def _color(variables: Mapping[str, str], name: str, fallback: str) -> Color:
@@ -66,6 +67,11 @@ class Palette:
             text=Style(color=foreground.rich_color),
             bold=Style(bold=True),
         )
+
+    @classmethod
+    def from_theme(cls, theme: Theme) -> Palette:
+        """The palette of a Theme object, without waiting for the app's CSS to be refreshed."""
+        return cls.from_variables({**theme.to_color_system().generate(), **theme.variables})
 
     @classmethod
     def plain(cls) -> Palette:

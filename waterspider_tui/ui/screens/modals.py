@@ -91,8 +91,8 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(classes="modal-box question-box"):
             yield Static(self.question, classes="question")
             with Horizontal(classes="buttons"):
-                yield Button(f"{self.yes} [y]", id="yes", variant="error")
-                yield Button(f"{self.no} [n]", id="no", variant="primary")
+                yield Button(f"{self.yes} (y)", id="yes", variant="error")
+                yield Button(f"{self.no} (n)", id="no", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -122,9 +122,9 @@ class QuitScreen(ModalScreen[str | None]):
         with Vertical(classes="modal-box question-box"):
             yield Static(f"{sessions} running. Quit how?", classes="question")
             with Horizontal(classes="buttons"):
-                yield Button("Leave running [l]", id="leave", variant="primary")
-                yield Button("Stop them [s]", id="stop", variant="error")
-                yield Button("Cancel [c]", id="cancel")
+                yield Button("Leave running (l)", id="leave", variant="primary")
+                yield Button("Stop them (s)", id="stop", variant="error")
+                yield Button("Cancel (c)", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#leave", Button).focus()

@@ -40,6 +40,8 @@ class HostRow(Horizontal):
         self.host_name = host.name
         self._first = (host_summary(host, now, palette), list(host.load_history))
         self._shown: tuple[object, ...] = ()
+        self._pending: tuple[HostStatus, float, Palette] | None = None
+        """The latest probe when it arrived before this row was mounted."""
 
     def compose(self) -> ComposeResult:
         (head, load, tail, _), history = self._first
@@ -50,8 +52,15 @@ class HostRow(Horizontal):
         yield spark
         yield Static(tail, classes="host-tail")
 
+    def on_mount(self) -> None:
+        if self._pending is not None:
+            self.show(*self._pending)
+
     def show(self, host: HostStatus, now: float, palette: Palette) -> None:
         """Update in place; a part whose text did not change is not touched (no relayout)."""
+        if not self.is_mounted:
+            self._pending = (host, now, palette)
+            return
         parts = host_summary(host, now, palette)
         shown = (*(text_signature(text) for text in parts[:3]), parts[3])
         if shown == self._shown:
@@ -89,5 +98,5 @@ class HostsPanel(VerticalScroll):
                 row = self._rows[name] = HostRow(hosts[name], now, palette)
                 later = [self._rows[other] for other in names[index + 1 :] if other in self._rows and self._rows[other].parent]
                 self.mount(row, before=later[0] if later else None)
-            elif row.is_mounted:
+            else:
                 row.show(hosts[name], now, palette)

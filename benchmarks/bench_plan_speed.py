@@ -13,6 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from waterspider_tui.core import events as ev  # noqa: E402
+from waterspider_tui.core.priority import PriorityConfig  # noqa: E402
 from waterspider_tui.core.scheduler import SchedulerConfig, plan  # noqa: E402
 from waterspider_tui.core.state import replay  # noqa: E402
 from waterspider_tui.simulation.generator import generate  # noqa: E402
@@ -29,7 +30,8 @@ def main() -> None:
         snapshot = replay([ev.IssueSeen(ts=START, issue_data=sim_issue(issue)) for issue in workload.issues])
         plan(snapshot, START, SchedulerConfig(capacity=8, critical_share=0.49))  # imports and first-use compilation
         first_started = time.perf_counter()
-        plan(snapshot, START, SchedulerConfig(capacity=8, critical_share=0.48))  # a config not seen: nothing cached
+        # a priority config not seen before: no graph figures or scores to reuse
+        plan(snapshot, START, SchedulerConfig(capacity=8, priority=PriorityConfig(age_horizon_h=168.0 + size / 1e6)))
         first = time.perf_counter() - first_started
         run_started = time.perf_counter()
         schedule = simulate(workload, policy_config("ours", 8))

@@ -100,11 +100,21 @@ def test_no_cycles_in_a_dag() -> None:
 def test_separate_cycles_are_each_reported_starting_at_their_lowest_issue() -> None:
     deps = {f"o/r#{n}": [] for n in range(1, 13)}
     deps.update({"o/r#9": ["o/r#11"], "o/r#10": ["o/r#9"], "o/r#11": ["o/r#10"], "o/r#5": ["o/r#12"], "o/r#12": ["o/r#5"]})
-    cycles = find_cycles(build_graph(deps))
+    graph = build_graph(deps)
+    cycles = find_cycles(graph)
     assert cycles == [("o/r#5", "o/r#12"), ("o/r#9", "o/r#10", "o/r#11")]
-    members = cycle_members(cycles)
+    members = cycle_members(graph, cycles)
     assert members["o/r#12"] == ("o/r#5", "o/r#12")
     assert set(members) == {"o/r#5", "o/r#12", "o/r#9", "o/r#10", "o/r#11"}
+
+
+def test_every_task_of_a_tangle_is_held_as_a_cycle() -> None:
+    """#1⇄#2 and #3⇄#4 joined by #2→#3 and #4→#1 form one tangle: all four wait forever."""
+    deps = {"o/r#1": ["o/r#2", "o/r#4"], "o/r#2": ["o/r#1"], "o/r#3": ["o/r#2", "o/r#4"], "o/r#4": ["o/r#3"], "o/r#5": []}
+    graph = build_graph(deps)
+    members = cycle_members(graph, find_cycles(graph))
+    assert set(members) == {"o/r#1", "o/r#2", "o/r#3", "o/r#4"}
+    assert all(members[key] for key in members)
 
 
 _TWO_CYCLES = """

@@ -110,8 +110,19 @@ def _without_cycles(graph: nx.DiGraph) -> nx.DiGraph:
     return acyclic
 
 
-def cycle_members(cycles: Iterable[tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    return {member: cycle for cycle in cycles for member in cycle}
+def cycle_members(graph: nx.DiGraph, cycles: Iterable[tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Every task caught in a tangle of dependencies, with the cycle reported for its tangle.
+
+    A component may hold several cycles; all of its tasks wait forever, so all are held as
+    `cycle`, not only those on the one cycle named.
+    """
+    members: dict[str, tuple[str, ...]] = {}
+    by_member = {member: cycle for cycle in cycles for member in cycle}
+    for component in _cyclic_components(graph):
+        named = next((by_member[node] for node in component if node in by_member), ())
+        for node in component:
+            members[node] = by_member.get(node, named)
+    return members
 
 
 def downstream_work(graph: nx.DiGraph, durations: Mapping[str, float]) -> dict[str, float]:

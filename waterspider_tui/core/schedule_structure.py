@@ -136,7 +136,7 @@ def _build(open_tasks: Mapping[str, TaskRecord], open_keys: frozenset[str], conf
     deps = {key: task.deps for key, task in open_tasks.items()}
     graph = build_graph(deps)
     cycles = tuple(find_cycles(graph))
-    in_cycle = cycle_members(cycles)
+    in_cycle = cycle_members(graph, cycles)
     basics = {key: issue_basics(task.issue, config) for key, task in open_tasks.items()}
     durations = {key: basics[key][2] or config.default_estimate_min for key in open_tasks}
     tail = downstream_work(graph, durations)

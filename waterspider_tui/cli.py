@@ -216,6 +216,8 @@ def clean(repo_path: Path, numbers: tuple[int, ...], delete_branches: bool) -> N
     for number in targets:
         if manager.remove(number, delete_branch=delete_branches):
             click.echo(f"removed worktree of #{number}")
+    if not numbers:
+        manager.drain_pool()
 
 
 def main() -> None:

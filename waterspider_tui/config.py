@@ -68,16 +68,22 @@ class SchedulerSection(_Section):
     default_label_weight: float = Field(0.25, ge=0)
     default_estimate_min: float = Field(60.0, gt=0)
     critical_share: float = Field(0.5, ge=0, le=1)
+    """A ready issue whose remaining chain is this share of what is left of the run goes first."""
+    inherit_share: float = Field(0.7, ge=0, le=1)
+    """An issue that a higher-priority issue waits on counts at this share of its weight."""
+    ordering: Literal["ours", "seed", "priority", "fifo", "critical-path"] = "ours"
+    """How ready issues are ordered; the others are there to compare (`waterspider simulate`)."""
 
     def to_core(self) -> SchedulerConfig:
         return SchedulerConfig(
             capacity=self.capacity,
             critical_share=self.critical_share,
+            ordering=self.ordering,
             priority=PriorityConfig(
                 weight_label=self.weight_label, weight_time=self.weight_time,
                 weight_deps=self.weight_deps, weight_age=self.weight_age,
                 label_weights=dict(self.label_weights), default_label_weight=self.default_label_weight,
-                default_estimate_min=self.default_estimate_min,
+                default_estimate_min=self.default_estimate_min, inherit_share=self.inherit_share,
             ),
         )
 
@@ -114,6 +120,8 @@ class WorkspaceSection(_Section):
     base_branch: str | None = None
     """Branch the issue branches start from; the repository's current branch when unset."""
     worktrees_dir: str = ".worktrees"
+    warm_pool: int = Field(2, ge=0, le=64)
+    """Worktrees kept checked out and ready, so starting a session skips the slow checkout."""
 
 
 class StoreSection(_Section):

@@ -12,7 +12,8 @@ import uuid
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
-from typing import Awaitable, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Awaitable, Callable, Iterable, Sequence, TypeVar
 
 from waterspider_tui.adapters.agents.base import Agent, LogEntry, SessionContext
 from waterspider_tui.adapters.executors.local import LocalExecutor
@@ -33,6 +34,7 @@ from waterspider_tui.store.event_log import DuplicateSession, EventLog
 from waterspider_tui.store.state_store import StateStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TAIL_INTERVAL_S = 0.2
 PROGRESS_INTERVAL_S = 1.0
@@ -106,6 +108,9 @@ class Engine:
         self._plan_cache: tuple[int, int, Plan] | None = None
         self._reporter_queues: list[asyncio.Queue[tuple[ev.Event, Snapshot] | None]] = []
         self._lock_file: int | None = None
+        self._git_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="waterspider-git")
+        """Git work of its own pool, so worktree checkouts never queue behind other blocking calls."""
+        self._refilling: asyncio.Future[int] | None = None
         self.store.subscribe(self._on_stored)
 
     # -- the front ends' view -------------------------------------------------------------
@@ -241,6 +246,7 @@ class Engine:
                 self._reporter_queues.append(queue)
                 loops.append(asyncio.create_task(self._report_loop(reporter, queue)))
             await self._reconcile()
+            self._refill_pool()
             loops += [asyncio.create_task(self._collect_loop(source, interval)) for source, interval in self.sources]
             loops.append(asyncio.create_task(self._dispatch_loop()))
             loops.append(asyncio.create_task(self._probe_loop()))
@@ -266,6 +272,10 @@ class Engine:
             for close in self._on_close:
                 with contextlib.suppress(Exception):
                     await close()
+            if self._refilling is not None:
+                with contextlib.suppress(Exception):
+                    await self._refilling
+            self._git_threads.shutdown(wait=False)
             if self._lock_file is not None:
                 os.close(self._lock_file)
                 self._lock_file = None
@@ -414,7 +424,8 @@ class Engine:
         key = task.key
         try:
             try:
-                workspace = await asyncio.to_thread(self.workspace.prepare, task.issue.number, task.issue.repo, self.multi_repo)
+                workspace = await self._in_git_thread(self.workspace.prepare, task.issue.number, task.issue.repo, self.multi_repo)
+                self._refill_pool()
             except WorkspaceError as error:
                 self._finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.WORKSPACE, error=str(error)))
                 return
@@ -487,9 +498,18 @@ class Engine:
                 result = replace(result, outcome=Outcome.FAILED, error_class=ErrorClass.BUDGET, error=stop_reason)
             else:
                 result = replace(result, outcome=Outcome.CANCELLED, error_class=None, error=stop_reason)
-        commits, files = await asyncio.to_thread(self.workspace.commits_since_base, session.branch)
+        commits, files = await self._in_git_thread(self.workspace.commits_since_base, session.branch)
         result = replace(result, commits=commits, files_changed=files, duration_s=result.duration_s or max(0.0, status.ended - started), exit_code=status.returncode)
         self._finish(key, session, result)
+
+    async def _in_git_thread(self, function: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._git_threads, function, *args)
+
+    def _refill_pool(self) -> None:
+        """Top up the warm worktree pool in the background, one refill at a time."""
+        if self.workspace.warm_pool <= 0 or (self._refilling is not None and not self._refilling.done()):
+            return
+        self._refilling = asyncio.get_running_loop().run_in_executor(self._git_threads, self.workspace.refill)
 
     def _limit_reached(self, key: str, cost: float, now: float, started: float, last_output: float) -> tuple[str | None, bool, bool]:
         reason = self._cancel_reasons.pop(key, None)

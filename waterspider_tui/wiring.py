@@ -59,7 +59,7 @@ def build_engine(settings: Settings) -> Engine:
     if not sources:
         raise ConfigError("no issue source: give --issues DIR (a folder of Markdown issues) or --repo owner/name")
     try:
-        workspace = WorkspaceManager(settings.workspace.repo_path, base_branch=settings.workspace.base_branch, worktrees_dir=settings.workspace.worktrees_dir)
+        workspace = WorkspaceManager(settings.workspace.repo_path, base_branch=settings.workspace.base_branch, worktrees_dir=settings.workspace.worktrees_dir, warm_pool=settings.workspace.warm_pool)
     except Exception as error:
         raise ConfigError(str(error)) from error
     try:

@@ -200,3 +200,30 @@ def test_concurrent_prepares_all_succeed(repo: Path) -> None:
         workspaces = list(pool.map(manager.prepare, range(1, 7)))
     assert [w.path.name for w in workspaces] == [f"issue-{n}" for n in range(1, 7)]
     assert [path.name for path in manager.existing()] == sorted(f"issue-{n}" for n in range(1, 7))
+
+
+def test_warm_pool_hands_over_a_prepared_worktree_on_the_right_branch(repo: Path) -> None:
+    manager = WorkspaceManager(repo, warm_pool=2)
+    assert manager.refill() == 2
+    assert len(list((repo / ".worktrees" / ".pool").iterdir())) == 2
+    commit_file(repo, "src/later.py", "x = 1\n", "base moved after the pool was filled")
+    workspace = manager.prepare(5)
+    assert workspace.path == repo / ".worktrees" / "issue-5" and not workspace.reused
+    assert git(workspace.path, "rev-parse", "--abbrev-ref", "HEAD") == "feature/issue-5"
+    assert git(workspace.path, "rev-parse", "HEAD") == git(repo, "rev-parse", "main"), "starts from the base as it is now"
+    assert (workspace.path / "src" / "later.py").exists()
+    assert git(workspace.path, "status", "--porcelain") == ""
+    assert len(list((repo / ".worktrees" / ".pool").iterdir())) == 1
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main", "the operator's checkout stays put"
+
+
+def test_warm_pool_switches_to_an_existing_branch_for_a_retry(repo: Path) -> None:
+    manager = WorkspaceManager(repo, warm_pool=1)
+    first = manager.prepare(3)
+    commit_file(first.path, "work.txt", "done\n", "agent work")
+    manager.remove(3)
+    manager.refill()
+    again = manager.prepare(3)
+    assert (again.path / "work.txt").read_text() == "done\n", "the branch's earlier work is kept"
+    manager.drain_pool()
+    assert not list((repo / ".worktrees" / ".pool").glob("slot-*"))

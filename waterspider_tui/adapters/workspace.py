@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ class WorkspaceManager:
     working tree, index and current branch are left as they are.
     """
 
-    def __init__(self, repo_path: Path | str, *, base_branch: str | None = None, worktrees_dir: str = ".worktrees") -> None:
+    def __init__(self, repo_path: Path | str, *, base_branch: str | None = None, worktrees_dir: str = ".worktrees", warm_pool: int = 0) -> None:
         try:
             self.repo = git.Repo(repo_path, search_parent_directories=False)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError) as error:
@@ -46,6 +47,10 @@ class WorkspaceManager:
         self.base_branch = base_branch or self._current_branch()
         self._lock = threading.Lock()
         """git's own ref and config locks make concurrent `worktree add` calls fail at random."""
+        self.warm_pool = warm_pool
+        """How many checked-out worktrees to keep ready, so a dispatch skips the slow checkout."""
+        self.pool_dir = self.worktrees / ".pool"
+        self._refill_lock = threading.Lock()
 
     def _current_branch(self) -> str:
         try:
@@ -58,23 +63,77 @@ class WorkspaceManager:
         return self.worktrees / name
 
     def prepare(self, number: int, repo: str = "", multi_repo: bool = False) -> Workspace:
-        """The issue's worktree, created from the base branch or reused as it was left."""
+        """The issue's worktree: reused as it was left, taken from the warm pool, or created.
+
+        A worktree that already exists is returned without waiting for the lock, so a retry
+        never queues behind another issue's slow checkout.
+        """
         path = self.path_for(number, repo, multi_repo)
         branch = branch_name(number, repo, multi_repo)
+        if (path / ".git").exists():
+            return Workspace(path, branch, self.base_branch, reused=True)
         with self._lock:
             if (path / ".git").exists():
                 return Workspace(path, branch, self.base_branch, reused=True)
             self.ignore(self.worktrees)
             try:
-                self.repo.git.worktree("prune")
-                if branch in self.repo.heads:
-                    self.repo.git.worktree("add", str(path), branch)
-                else:
-                    self.repo.git.worktree("add", "-b", branch, str(path), self.base_branch)
+                if not self._from_pool(path, branch):
+                    self.repo.git.worktree("prune")
+                    if branch in self.repo.heads:
+                        self.repo.git.worktree("add", str(path), branch)
+                    else:
+                        self.repo.git.worktree("add", "-b", branch, str(path), self.base_branch)
             except git.GitCommandError as error:
                 detail = (error.stderr or str(error)).strip().replace("\n", " ")
                 raise WorkspaceError(f"git worktree add {path.name} on {branch} failed: {detail}") from error
         return Workspace(path, branch, self.base_branch, reused=False)
+
+    def _pool_slots(self) -> list[Path]:
+        if not self.pool_dir.exists():
+            return []
+        return sorted(slot for slot in self.pool_dir.iterdir() if (slot / ".git").exists())
+
+    def _from_pool(self, path: Path, branch: str) -> bool:
+        """Move a prepared worktree into place and switch it to the branch (only changed files move)."""
+        for slot in self._pool_slots():
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.repo.git.worktree("move", str(slot), str(path))
+            except git.GitCommandError:
+                continue
+            worktree = git.Git(str(path))
+            if branch in self.repo.heads:
+                worktree.checkout("-q", branch)
+            else:
+                worktree.checkout("-q", "-b", branch, self.base_branch)
+            return True
+        return False
+
+    def refill(self) -> int:
+        """Check out worktrees for the pool until it holds `warm_pool`; returns how many were made.
+
+        Runs outside the dispatch lock (a detached `worktree add` touches no branch), one
+        refill at a time, so dispatch never waits for it.
+        """
+        made = 0
+        with self._refill_lock:
+            while len(self._pool_slots()) < self.warm_pool:
+                slot = self.pool_dir / f"slot-{uuid.uuid4().hex[:8]}"
+                self.pool_dir.mkdir(parents=True, exist_ok=True)
+                self.ignore(self.worktrees)
+                try:
+                    self.repo.git.worktree("add", "--detach", str(slot), self.base_branch)
+                except git.GitCommandError:
+                    return made
+                made += 1
+        return made
+
+    def drain_pool(self) -> None:
+        """Remove the prepared worktrees (clean-up)."""
+        with self._refill_lock, self._lock:
+            for slot in self._pool_slots():
+                self.repo.git.worktree("remove", "--force", str(slot))
+            self.repo.git.worktree("prune")
 
     def ignore(self, folder: Path) -> None:
         """Keep a folder of ours (worktrees, state) out of the operator's `git status`.

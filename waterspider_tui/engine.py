@@ -23,7 +23,7 @@ from waterspider_tui.collector import poll_events
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.clock import Clock, SystemClock
-from waterspider_tui.core.models import ErrorClass, HostStatus, Outcome, SessionInfo, SessionResult, TaskState
+from waterspider_tui.core.models import ErrorClass, Outcome, SessionInfo, SessionResult, TaskState
 from waterspider_tui.core.retry import decide_retry
 from waterspider_tui.core.scheduler import Plan, SchedulerConfig, plan
 from waterspider_tui.core.state import Snapshot, TaskRecord, utc_day

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
+from tests.git_checkout import make_checkout
 from tests.e2e.helpers import json_events, run_cli
 
 ISSUES = {
@@ -19,12 +19,7 @@ ISSUES = {
 
 
 def _repo(tmp_path: Path) -> tuple[Path, Path]:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
-    (repo / "README.md").write_text("hello\n")
-    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-    subprocess.run(["git", "commit", "-q", "-m", "init"], cwd=repo, check=True)
+    repo = make_checkout(tmp_path / "repo")
     issues = tmp_path / "issues"
     issues.mkdir()
     for name, text in ISSUES.items():

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections import Counter
 from pathlib import Path
 
+from tests.git_checkout import make_checkout
 from tests.github.conftest import FakeTime
 from tests.github.fake_github import DEFAULT_TOKEN, seed_backlog, start_fake_github
 from waterspider_tui.adapters.agents.base import EnvPolicy
@@ -24,16 +24,6 @@ REPO = "octo/widgets"
 OUTAGE_S = 300.0
 
 
-def _checkout(tmp_path: Path) -> Path:
-    repo = tmp_path / "widgets"
-    repo.mkdir()
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
-    (repo / "README.md").write_text("widgets\n")
-    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-    subprocess.run(["git", "commit", "-q", "-m", "init"], cwd=repo, check=True)
-    return repo
-
-
 async def test_rate_limit_then_five_minutes_of_502s(tmp_path: Path) -> None:
     fake_time = FakeTime()
     _, github = start_fake_github(real_time=fake_time.clock)
@@ -45,7 +35,7 @@ async def test_rate_limit_then_five_minutes_of_502s(tmp_path: Path) -> None:
         engine = Engine(
             store=open_store(tmp_path / "state.db"), sources=[(source, 0.05)],
             agent=make_agent("simulated", {"duration_s": 0.3}, EnvPolicy()),
-            workspace=WorkspaceManager(_checkout(tmp_path)), scheduler=SchedulerConfig(capacity=3),
+            workspace=WorkspaceManager(make_checkout(tmp_path / "widgets")), scheduler=SchedulerConfig(capacity=3),
             sessions_dir=tmp_path / "sessions", executor=LocalExecutor(capacity=3), reporters=[reporter],
             on_close=[client.aclose],
         )

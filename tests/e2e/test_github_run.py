@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from tests.git_checkout import make_checkout
 from tests.e2e.helpers import WATERSPIDER, clean_env, json_events
 from tests.github.fake_github import DEFAULT_TOKEN, FakeGitHub, seed_backlog, start_fake_github
 
@@ -21,16 +20,6 @@ def github() -> FakeGitHub:
     _, fake = start_fake_github()
     yield fake
     fake.stop()
-
-
-def _checkout(tmp_path: Path) -> Path:
-    repo = tmp_path / "widgets"
-    repo.mkdir()
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
-    (repo / "README.md").write_text("widgets\n")
-    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-    subprocess.run(["git", "commit", "-q", "-m", "init"], cwd=repo, check=True)
-    return repo
 
 
 def _config(tmp_path: Path) -> Path:
@@ -48,7 +37,7 @@ def test_run_drains_a_github_backlog_in_dependency_order(tmp_path: Path, github:
     github.edit_issue(REPO, 30, actor="maintainer", body="Estimate: 15m\n\nDepends on #2.")
     github.add_issue(REPO, "A pull request", labels=["trigger:agent-execute"], labeled_by="maintainer", pull_request=True)
     github.reset_counts()
-    repo = _checkout(tmp_path)
+    repo = make_checkout(tmp_path / "widgets")
     env = clean_env() | {"GITHUB_TOKEN": DEFAULT_TOKEN}
     result = subprocess.run(
         [*WATERSPIDER, "run", "--repo", REPO, "--github-api-url", github.base_url, "--repo-path", str(repo),
@@ -61,8 +50,6 @@ def test_run_drains_a_github_backlog_in_dependency_order(tmp_path: Path, github:
     started = Counter(e["issue"] for e in events if e["event"] == "session_started")
     assert set(started) == {f"{REPO}#{issue.number}" for issue in issues}, "every issue, and no pull request"
     assert all(count == 1 for count in started.values()), started
-    order = [e["issue"] for e in events if e["event"] in ("session_started", "session_finished")]
-    finished_before = lambda dep, issue: order.index(dep, 0) < order.index(issue)  # noqa: E731
     for issue in issues:
         for blocker_id in issue.blocked_by:
             blocker = next(i for i in issues if i.id == blocker_id)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
+from tests.git_checkout import make_checkout
 from waterspider_tui.adapters.agents.base import EnvPolicy
 from waterspider_tui.adapters.agents.registry import make_agent
 from waterspider_tui.adapters.executors.local import LocalExecutor
@@ -22,13 +22,7 @@ EngineFactory = Callable[..., Engine]
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    path = tmp_path / "repo"
-    path.mkdir()
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
-    (path / "README.md").write_text("hello\n")
-    subprocess.run(["git", "add", "-A"], cwd=path, check=True)
-    subprocess.run(["git", "commit", "-q", "-m", "init"], cwd=path, check=True)
-    return path
+    return make_checkout(tmp_path / "repo")
 
 
 @pytest.fixture

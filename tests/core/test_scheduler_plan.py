@@ -6,7 +6,7 @@ from core_builders import T0, clock, finished, issue, key, seen, snapshot, start
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import Outcome
 from waterspider_tui.core.scheduler import BlockedTask, Plan, SchedulerConfig, plan
-from waterspider_tui.core.state import Snapshot, apply_all
+from waterspider_tui.core.state import apply_all
 
 NOW = clock().now()
 

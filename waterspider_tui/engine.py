@@ -363,7 +363,18 @@ class Engine:
             status = await asyncio.to_thread(probe_local, self.executor.name, self.capacity)
             status = replace(status, slots_used=len(self.snapshot.running()), probed_at=self.clock.now())
             self.record_transient(ev.HostProbed(ts=self.clock.now(), host=status))
+            self._report_reporter_errors()
             await asyncio.sleep(HOST_PROBE_INTERVAL_S)
+
+    def _report_reporter_errors(self) -> None:
+        """A comment or label that could not be written is shown, not only logged."""
+        warnings = [
+            ev.Warned(ts=self.clock.now(), message=f"reporting: {line}")
+            for reporter in self.reporters
+            for line in (reporter.take_errors() if hasattr(reporter, "take_errors") else ())
+        ]
+        if warnings:
+            self.record(*warnings)
 
     async def _dispatch_loop(self) -> None:
         warned: set[tuple[str, str]] = set()

@@ -149,6 +149,9 @@ async def test_github_failures_never_escape_on_event(repo: FakeGitHub, make_clie
     repo.inject(500, times=100)
     await tell(reporter, story.seen(), story.started())
     assert reporter.errors and "500" in reporter.errors[-1]
+    taken = reporter.take_errors()
+    assert taken and "500" in taken[-1], "the engine shows these as warnings"
+    assert reporter.take_errors() == [], "each failure is shown once"
     await reporter.close()
 
 

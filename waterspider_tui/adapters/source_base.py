@@ -55,7 +55,11 @@ class IssueSource(Protocol):
 
 
 class Reporter(Protocol):
-    """Something that reports progress back where the issue lives (comments, labels)."""
+    """Something that reports progress back where the issue lives (comments, labels).
+
+    A reporter may also offer `take_errors() -> list[str]`: the engine shows what it returns
+    as warnings, so a comment that could not be written does not go unnoticed.
+    """
 
     async def on_event(self, event: Event, snapshot: Snapshot) -> None:
         """Called after each event is stored; must not raise and must not block long."""

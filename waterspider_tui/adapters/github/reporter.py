@@ -95,6 +95,12 @@ class GitHubReporter:
         for event, snapshot, attempt in failed:
             self._put(event, snapshot, attempt)
 
+    def take_errors(self) -> list[str]:
+        """The write failures since the last call, one line each, for the operator's warnings."""
+        taken = list(self.errors)
+        self.errors.clear()
+        return taken
+
     async def drain(self) -> None:
         """Wait until every queued event is handled (tests, shutdown)."""
         await self._queue.join()

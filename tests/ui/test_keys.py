@@ -114,9 +114,15 @@ async def test_an_engine_error_on_submit_is_shown_not_raised() -> None:
         assert app.is_running
 
 
-async def test_x_asks_before_cancelling_and_cancels_on_yes() -> None:
+async def test_x_asks_before_cancelling_keeps_on_no_and_cancels_on_yes() -> None:
     async with started() as (app, engine, pilot):
         await select(pilot, key(443))
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert engine.submitted == [] and not isinstance(app.screen, ConfirmScreen)
         await pilot.press("x")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
@@ -128,17 +134,6 @@ async def test_x_asks_before_cancelling_and_cancels_on_yes() -> None:
         assert "cancelling #443" in notifications(app)
         assert table(app, "running").get_cell(key(443), "phase").plain == "cancelling…"
         assert app.check_action("cancel_session", ()) is None
-
-
-async def test_x_then_no_keeps_the_session() -> None:
-    async with started() as (app, engine, pilot):
-        await select(pilot, key(443))
-        await pilot.press("x")
-        await pilot.pause()
-        await pilot.press("n")
-        await settle(pilot)
-        assert engine.submitted == []
-        assert not isinstance(app.screen, ConfirmScreen)
 
 
 async def test_enter_opens_the_detail_with_the_score_and_escape_closes_it() -> None:
@@ -233,7 +228,11 @@ async def test_q_with_running_sessions_asks_and_can_leave_them_running() -> None
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, QuitScreen)
-        assert engine.stopped == []
+        await pilot.press("c")
+        await pilot.pause()
+        assert engine.stopped == [] and app.is_running and not isinstance(app.screen, QuitScreen)
+        await pilot.press("q")
+        await pilot.pause()
         await pilot.press("l")
         await settle(pilot)
         assert engine.stopped == [True]
@@ -247,16 +246,6 @@ async def test_q_then_stop_stops_the_sessions() -> None:
         await pilot.press("s")
         await settle(pilot)
         assert engine.stopped == [False]
-
-
-async def test_q_then_cancel_stays() -> None:
-    async with started() as (app, engine, pilot):
-        await pilot.press("q")
-        await pilot.pause()
-        await pilot.press("c")
-        await pilot.pause()
-        assert engine.stopped == []
-        assert app.is_running and not isinstance(app.screen, QuitScreen)
 
 
 async def test_q_with_nothing_running_quits_at_once() -> None:

@@ -44,11 +44,6 @@ def test_narrow_blocked(snap_compare: Compare) -> None:
     assert snap_compare(app_for("mid_run"), terminal_size=(80, 24), press=["3"])
 
 
-def test_narrow_log(snap_compare: Compare) -> None:
-    """80x24 after 6: the followed session's agent stream."""
-    assert snap_compare(app_for("mid_run"), terminal_size=(80, 24), press=["6"])
-
-
 def test_failure(snap_compare: Compare) -> None:
     """Usage limit paused dispatch, failures with error classes, a rejected file, a host down."""
     assert snap_compare(app_for("failure"), terminal_size=(160, 40))
@@ -88,24 +83,9 @@ def test_help(snap_compare: Compare) -> None:
     assert snap_compare(app_for("mid_run"), terminal_size=(120, 36), press=["question_mark"])
 
 
-def test_cancel_confirmation(snap_compare: Compare) -> None:
-    assert snap_compare(app_for("mid_run"), terminal_size=(120, 36), run_before=run_before_selecting(key(443)), press=["x"])
-
-
 def test_quit_question(snap_compare: Compare) -> None:
     assert snap_compare(app_for("mid_run"), terminal_size=(120, 36), press=["q"])
 
 
-def test_filter(snap_compare: Compare) -> None:
-    async def type_filter(pilot: Pilot[Any]) -> None:
-        await pilot.press("slash", *"webhook")
-
-    assert snap_compare(app_for("mid_run"), terminal_size=(120, 36), run_before=type_filter)
-
-
 def test_light_theme(snap_compare: Compare) -> None:
     assert snap_compare(app_for("mid_run", theme="waterspider-light"), terminal_size=(120, 36))
-
-
-def test_high_contrast_narrow(snap_compare: Compare) -> None:
-    assert snap_compare(app_for("failure", theme="waterspider-high-contrast"), terminal_size=(80, 24), press=["4"])

@@ -62,7 +62,7 @@ async def test_an_operator_theme_is_used_and_a_bad_one_falls_back_with_a_warning
     (tmp_path / "broken.toml").write_text("name = 'broken'\nprimary = 'mauve-ish'")
     async with started(theme="night-shift", theme_dir=tmp_path) as (app, engine, pilot):
         assert app.theme == "night-shift"
-        assert "broken.toml: primary = 'mauve-ish' is not a colour" in notifications(app)
+        assert "Theme file skipped: broken.toml: primary = 'mauve-ish' is not a colour" in notifications(app)
         assert app.palette.running.color is not None and app.palette.running.color.triplet is not None
         assert app.palette.running.color.triplet.hex == "#00ff88"
     async with started(theme="broken", theme_dir=tmp_path) as (app, engine, pilot):

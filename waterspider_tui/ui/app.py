@@ -89,8 +89,6 @@ class WaterspiderApp(App[int]):
         super().__init__()
         self.engine = engine
         self.clock = clock
-        self.palette = Palette.plain()
-        """Styles of the current theme for the panels' text."""
         self._run_engine_fn = run_engine
         self._wanted_theme = theme
         self._theme_dir = theme_dir
@@ -99,16 +97,19 @@ class WaterspiderApp(App[int]):
         self._unsubscribe: list[Callable[[], None]] = []
         self._log_lock = threading.Lock()
         self._pending_logs: list[tuple[str, list[LogEntry]]] = []
-        self._action_states: tuple[bool | None, ...] = ()
+        self._action_states: tuple[bool | None, ...] = (None,) * len(_TASK_ACTIONS)
         self._exit_code = 0
         self._stopping = False
+        self._theme_errors = self._install_themes()
+        self.palette = Palette.from_theme(self.current_theme)
+        """Styles of the current theme for the panels' text."""
 
     # Start and stop
 
     def on_mount(self) -> None:
-        self._install_themes()
+        for message in self._theme_errors:
+            self.notify(message, title="Theme", severity="warning", timeout=15)
         self.theme_changed_signal.subscribe(self, self._on_theme_changed)
-        self.palette = Palette.from_theme(self.current_theme)
         if self._config_keymap:
             self.set_keymap(self._config_keymap)
         self._unsubscribe.append(self.engine.subscribe(self._on_engine_snapshot))
@@ -123,18 +124,21 @@ class WaterspiderApp(App[int]):
             unsubscribe()
         self._unsubscribe.clear()
 
-    def _install_themes(self) -> None:
-        """Register the shipped and the operator's themes; fall back to the default on trouble."""
+    def _install_themes(self) -> list[str]:
+        """Register the shipped and the operator's themes and pick one; what went wrong, if anything.
+
+        Done before the first render, so the stylesheet is built once with the right colours.
+        """
         loaded = load_themes(BUILTIN_THEME_DIR, self._theme_dir)
         for theme in loaded.themes.values():
             self.register_theme(theme)
-        for error in loaded.errors:
-            self.notify(error, title="Theme file skipped", severity="warning", timeout=15)
+        problems = [f"Theme file skipped: {error}" for error in loaded.errors]
         wanted = self._wanted_theme or DEFAULT_THEME
         if self.get_theme(wanted) is None:
-            self.notify(f"Theme {wanted!r} is not available; using {DEFAULT_THEME}.", title="Theme", severity="warning", timeout=15)
+            problems.append(f"Theme {wanted!r} is not available; using {DEFAULT_THEME}.")
             wanted = DEFAULT_THEME
         self.theme = wanted
+        return problems
 
     def _on_theme_changed(self, theme: Theme) -> None:
         self.palette = Palette.from_theme(theme)

@@ -10,7 +10,7 @@ from textual.containers import Container
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Input
 
 from waterspider_tui.ui import rows as row_builders
 from waterspider_tui.ui.palette import Palette
@@ -19,12 +19,13 @@ from waterspider_tui.ui.widgets.agent_log import AgentLog, EventLog
 from waterspider_tui.ui.widgets.hosts import HostsPanel
 from waterspider_tui.ui.widgets.panel import PANELS, Panel, PanelTabs
 from waterspider_tui.ui.widgets.queue_table import QueueTable
+from waterspider_tui.ui.widgets.key_bar import KeyBar
 from waterspider_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from waterspider_tui.ui.app import WaterspiderApp
 
-ROOMY_FROM = 160
+ROOMY_FROM = 180
 """From this width titles get more room in the tables."""
 WIDE_FROM = 100
 """Terminals at least this wide (and TALL_FROM high) show every panel at once."""
@@ -72,7 +73,7 @@ class ControlScreen(Screen[None]):
             yield Panel(HostsPanel(id="hosts-list"), id="hosts", title="5 Hosts", empty_note="No hosts probed yet.")
             yield Panel(EventLog(id="event-log"), id="events", title="7 Events", empty_note="No events yet.")
         yield PanelTabs(id="tabs")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#running").add_class("-current")
@@ -80,7 +81,6 @@ class ControlScreen(Screen[None]):
         self.wapp.attach_control(self)
 
     def on_resize(self) -> None:
-        self.query_one(Footer).compact = self.size.width < WIDE_FROM
         width, height = self.size
         regime = "narrow" if width < WIDE_FROM or height < TALL_FROM else "medium" if width < ROOMY_FROM else "wide"
         widths = row_builders.TITLE_WIDTHS[regime]

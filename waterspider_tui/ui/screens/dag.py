@@ -8,7 +8,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import ScrollableContainer
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from waterspider_tui.core.dag import build_graph, layout
 from waterspider_tui.core.models import TaskState
@@ -16,6 +15,7 @@ from waterspider_tui.core.priority import PriorityConfig, estimate_minutes
 from waterspider_tui.ui.palette import Palette
 from waterspider_tui.ui.view import View
 from waterspider_tui.ui.widgets.dag_view import DagModel, DagView
+from waterspider_tui.ui.widgets.key_bar import KeyBar
 from waterspider_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class DagScreen(Screen[None]):
         with ScrollableContainer(id="dag-scroll") as scroll:
             scroll.border_title = "DAG · open work, left to right by depth"
             yield DagView(id="dag")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(DagView).focus()

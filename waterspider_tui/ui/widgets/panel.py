@@ -43,19 +43,17 @@ class PanelTabs(Static):
 
     _shown: tuple[str, Palette] | None = None
 
-    def show(self, current: str, palette: Palette) -> None:
-        if self._shown == (current, palette):
+    def show(self, current_id: str, palette: Palette) -> None:
+        if self._shown == (current_id, palette):
             return
-        self._shown = (current, palette)
+        self._shown = (current_id, palette)
         text = Text(no_wrap=True, end="")
         for panel_id, key, name in PANELS:
-            style = palette.bold + palette.ready if panel_id == current else palette.muted
-            text.append(f" {key} ", palette.bold)
-            text.append(f"{name} ", style + Style(reverse=panel_id == current))
-        text.append("  d ", palette.bold)
-        text.append("dag", palette.muted)
-        text.append("  ? ", palette.bold)
-        text.append("help", palette.muted)
-        text.append("  q ", palette.bold)
-        text.append("quit", palette.muted)
+            text.append(f" {key}", palette.bold)
+            current = panel_id == current_id
+            text.append(f" {name}", (palette.ready + palette.bold + Style(reverse=True)) if current else palette.muted)
+            text.append(" ")
+        for key, name in (("?", "help"), ("q", "quit")):
+            text.append(f"  {key}", palette.bold)
+            text.append(f" {name}", palette.muted)
         self.update(text)

@@ -103,6 +103,8 @@ class Engine:
         self._wake = asyncio.Event()
         self._refresh = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._running = False
         self._leave_running = True
         self._polled: set[str] = set()
         self._plan_cache: tuple[int, int, Plan] | None = None
@@ -239,6 +241,8 @@ class Engine:
     async def run(self, *, until_idle: bool = False) -> None:
         """Run until stopped (or, with until_idle, until nothing is left to do)."""
         self._acquire_lock()
+        self._running = True
+        self._stopped.clear()
         loops: list[asyncio.Task[None]] = []
         try:
             for reporter in self.reporters:
@@ -279,10 +283,15 @@ class Engine:
             if self._lock_file is not None:
                 os.close(self._lock_file)
                 self._lock_file = None
+            self._running = False
+            self._stopped.set()
 
     async def stop(self, *, leave_running: bool = True) -> None:
+        """Ask the run to end and wait until it has: sessions detached, or stopped and requeued."""
         self._leave_running = leave_running
         self._stopping.set()
+        if self._running:
+            await self._stopped.wait()
 
     def is_idle(self) -> bool:
         """Nothing runs, nothing can start, nothing waits for a retry or a reset."""

@@ -122,9 +122,9 @@ async def test_stopping_the_orchestrator_requeues_what_it_stopped(tmp_path: Path
     engine = make_engine(write_script(tmp_path, "hangs.py", HANGS), grace_s=0.5)
     runner = asyncio.create_task(engine.run())
     await _until(lambda: engine.snapshot.tasks.get("local#1") is not None and engine.snapshot.tasks["local#1"].session is not None and engine.snapshot.tasks["local#1"].session.pid)
-    await engine.stop(leave_running=False)
+    await asyncio.wait_for(engine.stop(leave_running=False), 30)
+    task = engine.snapshot.tasks["local#1"]  # stop() returns once the state says what happened
     await asyncio.wait_for(runner, 30)
-    task = engine.snapshot.tasks["local#1"]
     assert task.state is TaskState.QUEUED, "a stopped session's issue must go back to the queue"
     assert task.history[-1].outcome is Outcome.CANCELLED
 

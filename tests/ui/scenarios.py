@@ -84,15 +84,15 @@ def agent_log() -> list[LogEntry]:
         LogEntry("system", "session s-443-1 started · claude · model sonnet"),
         LogEntry("text", "I'll start by reading the login handler and its tests."),
         LogEntry("tool", "Read src/auth/login.py"),
-        LogEntry("result", "read 120 lines"),
+        LogEntry("tool", "→ read 120 lines"),
         LogEntry("tool", "Bash pytest -q tests/auth"),
-        LogEntry("result", "1 failed, 13 passed in 2.31s  (4 lines)"),
+        LogEntry("tool", "→ 1 failed, 13 passed in 2.31s  (4 lines)"),
         LogEntry("text", "The crash comes from an empty password reaching the hasher."),
         LogEntry("tool", "Edit src/auth/login.py (+12 −3)"),
         LogEntry("tool", "Edit tests/auth/test_login.py (+18 −0)"),
         LogEntry("error", "API Error: 529 overloaded, retrying in 2s"),
         LogEntry("tool", "Bash pytest -q tests/auth"),
-        LogEntry("result", "14 passed in 2.40s"),
+        LogEntry("tool", "→ 14 passed in 2.40s"),
         LogEntry("text", "I fixed the empty-password path and added a regression test."),
     ]
 

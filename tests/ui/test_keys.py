@@ -267,3 +267,11 @@ async def test_keymap_from_config_remaps_a_key() -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         assert ("P", "pause all", "Pause or resume starting new sessions") in app.screen.rows
+
+
+async def test_keys_typed_at_once_reach_the_panel_just_shown() -> None:
+    async with started(size=(80, 24)) as (app, engine, pilot):
+        await pilot.press("4", "down", "down", "r")
+        await settle(pilot)
+        assert engine.submitted == [cmd.Requeue(issue=key(441))]
+        assert app.screen.focused is table(app, "finished")

@@ -87,7 +87,7 @@ async def test_the_log_follows_the_selected_session_and_streams_in_batches() -> 
         assert log.issue_key == key(443)
         assert log.lines[0].startswith("· session s-443-1 started")
         assert "✘ API Error: 529 overloaded, retrying in 2s" in log.lines
-        engine.push_logs(key(443), [LogEntry("tool", "Bash ruff check src"), LogEntry("result", "All checks passed!")])
+        engine.push_logs(key(443), [LogEntry("tool", "Bash ruff check src"), LogEntry("tool", "→ All checks passed!")])
         engine.push_logs(key(444), [LogEntry("text", "not for this panel")])
         await pilot.pause()
         assert log.lines[-2:] == ["● Bash ruff check src", "  → All checks passed!"]

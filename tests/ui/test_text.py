@@ -41,12 +41,17 @@ def test_durations_and_money() -> None:
 def test_log_entries_become_one_short_line_each_kind() -> None:
     lines = fmt.log_lines([
         LogEntry("tool", "Bash pytest -q\nsecond line"),
-        LogEntry("result", "14 passed"),
-        LogEntry("error", "boom"),
+        LogEntry("tool", "→ 14 passed"),
+        LogEntry("tool", "↳ Read a.py"),
+        LogEntry("error", "→ error: exit 1"),
         LogEntry("text", "first\n\nsecond"),
         LogEntry("system", "started"),
+        LogEntry("result", "succeeded (13 turns, 6.0s, $0.16): done"),
     ])
-    assert lines == ["● Bash pytest -q  (+1 lines)", "  → 14 passed", "✘ boom", "  first", "  second", "· started"]
+    assert lines == [
+        "● Bash pytest -q  (+1 lines)", "  → 14 passed", "  ↳ Read a.py", "✘ → error: exit 1",
+        "  first", "  second", "· started", "◆ succeeded (13 turns, 6.0s, $0.16): done",
+    ]
 
 
 def test_event_lines_name_the_issue_and_what_happened() -> None:

@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 from waterspider_tui.adapters.agents.base import LogEntry
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core.models import TaskState
+from waterspider_tui.core.state import TaskRecord
 from waterspider_tui.engine_api import EngineHandle
 from waterspider_tui.ui import format as fmt
 from waterspider_tui.ui.commands import IssueCommands
@@ -260,8 +261,21 @@ class WaterspiderApp(App[int]):
             self._action_states = states
             self.refresh_bindings()
 
-    def _selected_task(self):  # type: ignore[no-untyped-def]
-        return self.view.task(self.selected_issue) if self.view else None
+    def current_issue(self) -> str | None:
+        """The issue under the cursor right now.
+
+        Read from the focused table when there is one: keys typed fast can arrive before the
+        table's highlight message has updated `selected_issue`.
+        """
+        screen = self.screen
+        if isinstance(screen, ControlScreen):
+            key = screen.selected_in_table()
+            if key is not None:
+                return key
+        return self.selected_issue
+
+    def _selected_task(self) -> TaskRecord | None:
+        return self.view.task(self.current_issue()) if self.view else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out issue actions that do not apply to the selected issue's state."""
@@ -307,8 +321,9 @@ class WaterspiderApp(App[int]):
             self.submit(cmd.ResumeIssue(issue=task.key) if task.overrides.paused else cmd.PauseIssue(issue=task.key))
 
     def action_bump(self, delta: int) -> None:
-        if self.selected_issue:
-            self.submit(cmd.Bump(issue=self.selected_issue, delta=delta))
+        task = self._selected_task()
+        if task is not None:
+            self.submit(cmd.Bump(issue=task.key, delta=delta))
 
     def action_pin(self) -> None:
         task = self._selected_task()
@@ -316,12 +331,14 @@ class WaterspiderApp(App[int]):
             self.submit(cmd.Pin(issue=task.key, pinned=not task.overrides.pinned))
 
     def action_requeue(self) -> None:
-        if self.selected_issue:
-            self.submit(cmd.Requeue(issue=self.selected_issue))
+        task = self._selected_task()
+        if task is not None:
+            self.submit(cmd.Requeue(issue=task.key))
 
     def action_cancel_session(self) -> None:
-        if self.selected_issue:
-            self.confirm_cancel(self.selected_issue)
+        task = self._selected_task()
+        if task is not None:
+            self.confirm_cancel(task.key)
 
     def confirm_cancel(self, key: str) -> None:
         """Ask before cancelling a running session; submit Cancel only on yes."""
@@ -342,8 +359,9 @@ class WaterspiderApp(App[int]):
     # Navigation
 
     def action_detail(self) -> None:
-        if self.selected_issue:
-            self.open_detail(self.selected_issue)
+        key = self.current_issue()
+        if key:
+            self.open_detail(key)
 
     def open_detail(self, key: str) -> None:
         self.push_screen(TaskDetailScreen(key))
@@ -367,7 +385,7 @@ class WaterspiderApp(App[int]):
         if self.current_mode == "dag":
             self.switch_mode("control")
         else:
-            if self._control is not None and self.selected_issue is None:
+            if self._control is not None and self._control.selected_in_table():
                 self.selected_issue = self._control.selected_in_table()
             self.switch_mode("dag")
 

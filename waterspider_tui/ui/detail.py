@@ -66,8 +66,10 @@ def detail_renderable(view: View, key: str, palette: Palette) -> RenderableType:
         score = item.score
         dispatch = "starts next" if key in view.plan.dispatch else f"#{rank} in dispatch order"
         parts.append(_heading(f"Score {score.total:.2f} · {dispatch}", palette))
-        table = _grid()
-        table.add_column(justify="right")
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True)
+        table.add_column(justify="right", no_wrap=True)
+        table.add_column()
         for part in score.parts:
             table.add_row(f"  {part.name}", f"{part.weight:g} × {part.value:.2f} = {part.contribution:.2f}", Text(part.explanation, style=palette.muted))
         extras = [f"bump {score.bump:+d}"] if score.bump else []

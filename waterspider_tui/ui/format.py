@@ -12,8 +12,11 @@ from waterspider_tui.core.models import Progress
 
 _PR_URL = re.compile(r"https?://\S+?/pull/(?P<number>\d+)")
 
-LOG_MARKERS = {"system": "· ", "text": "  ", "tool": "● ", "result": "  → ", "error": "✘ ", "raw": "  "}
-"""How each LogEntry kind starts its line in the log panel; the highlighter colours by it."""
+LOG_MARKERS = {"system": "· ", "text": "  ", "tool": "● ", "folded": "  ", "result": "◆ ", "error": "✘ ", "raw": "  "}
+"""How each LogEntry kind starts its line in the log panel; the highlighter colours by it.
+
+A tool entry starting with `→` (a folded tool result) or `↳` (a nested call) is indented under
+its call instead of getting its own marker; `result` is the session's closing line."""
 
 
 def duration(seconds: float | None) -> str:
@@ -81,6 +84,8 @@ def log_lines(entries: list[LogEntry], width: int = 160) -> list[str]:
         marker = LOG_MARKERS.get(entry.kind, "  ")
         if entry.kind in ("tool", "result"):
             text = one_line(entry.text, width)
+            if entry.kind == "tool" and text[:1] in ("→", "↳"):
+                marker = LOG_MARKERS["folded"]
             if text:
                 lines.append(marker + text)
             continue

@@ -92,7 +92,7 @@ def running_rows(view: View, palette: Palette, needle: str = "", title_width: in
             if task.cancel_requested:
                 phase = _t("cancelling…", palette.warning)
             else:
-                phase = _t("▶ " + fmt.phase(progress), palette.running)
+                phase = _t("▶ " + fmt.truncate(fmt.phase(progress), 24), palette.running)
             activity = fmt.truncate(progress.last_activity, 40)
             if idle:
                 activity = f"idle {idle_for} · {activity}"
@@ -213,6 +213,10 @@ def finished_rows(view: View, palette: Palette, needle: str = "", title_width: i
     return rows
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _finished_cells(task: TaskRecord, label: str, palette: Palette, title_width: int) -> tuple[Text, ...]:
     result = task.result
     spent = sum(attempt.cost_usd for attempt in task.history)
@@ -220,7 +224,7 @@ def _finished_cells(task: TaskRecord, label: str, palette: Palette, title_width:
     pr_text, _ = fmt.pr_link(result.summary if result else "")
     if task.state is TaskState.SUCCEEDED:
         mark, style = "✔", palette.succeeded
-        what = f"{result.commits} commits, {result.files_changed} files" if result and result.commits else "succeeded"
+        what = f"{_count(result.commits, 'commit')}, {_count(result.files_changed, 'file')}" if result and result.commits else "succeeded"
     elif task.state is TaskState.FAILED:
         mark, style = "✘", palette.failed
         error = result.error_class.value if result and result.error_class else "failed"

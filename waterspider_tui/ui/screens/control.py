@@ -161,8 +161,12 @@ class ControlScreen(Screen[None]):
     def show_panel(self, panel_id: str) -> None:
         """Make a panel the shown one (narrow) and focus what it holds."""
         self.current_panel = panel_id
-        target: Widget = self._panel(panel_id).query_one("QueueTable, AgentLog, EventLog, HostsPanel")
-        target.focus()
+        panel = self._panel(panel_id)
+        target: Widget = panel.query_one("QueueTable, AgentLog, EventLog, HostsPanel")
+        # Restyle and focus now, not on the next idle: a key typed right after (say `2↓⏎`)
+        # must reach the panel just shown, and a hidden widget cannot take focus.
+        self.app.stylesheet.update_nodes([panel], animate=False)
+        self.set_focus(target)
 
     def watch_current_panel(self, old: str, new: str) -> None:
         self.query_one(f"#{old}").remove_class("-current")

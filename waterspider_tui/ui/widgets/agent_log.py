@@ -19,15 +19,22 @@ class _MarkerHighlighter(Highlighter):
     """Colours a log line by the marker it starts with (errors, tool calls, results, system)."""
 
     def __init__(self, palette: Palette) -> None:
+        self.palette = palette
         self.styles = (
             (LOG_MARKERS["error"], palette.error),
             (LOG_MARKERS["tool"], palette.accent),
-            (LOG_MARKERS["result"], palette.muted),
+            ("  → error", palette.error),
+            ("  →", palette.muted),
+            ("  ↳", palette.muted),
             (LOG_MARKERS["system"], palette.muted),
         )
 
     def highlight(self, text: Text) -> None:
         plain = text.plain
+        if plain.startswith(LOG_MARKERS["result"]):
+            failed = plain.startswith(LOG_MARKERS["result"] + "failed")
+            text.stylize((self.palette.failed if failed else self.palette.succeeded) + self.palette.bold)
+            return
         for marker, style in self.styles:
             if plain.startswith(marker):
                 text.stylize(style)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Region
+from rich.cells import cell_len
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.widget import Widget
 
@@ -78,7 +79,7 @@ def render_dag(model: DagModel, palette: Palette, selected: str | None, width: i
     independent = [key for layer in layout.layers for key in layer if key not in connected]
     places: dict[str, tuple[int, int]] = {}
     columns: list[tuple[str, ...]] = list(layers)
-    out = Text(end="")
+    out = Text(end="", no_wrap=True, overflow="ignore")
     line = 0
 
     def newline(count: int = 1) -> None:
@@ -174,7 +175,7 @@ class DagView(Widget, can_focus=True):
         Binding("right", "move(1, 0)", "Right", show=False),
     ]
     DEFAULT_CSS = """
-    DagView { width: auto; height: auto; }
+    DagView { width: auto; height: auto; text-wrap: nowrap; }
     """
 
     class NodeSelected(Message):
@@ -198,6 +199,15 @@ class DagView(Widget, can_focus=True):
 
     def render(self) -> Text:
         return self.picture.text if self.picture is not None else Text("")
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        """As wide as the widest line: the graph scrolls sideways instead of wrapping."""
+        if self.picture is None:
+            return 1
+        return max((cell_len(line) for line in self.picture.text.plain.split("\n")), default=1)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self.picture.text.plain.count("\n") + 1 if self.picture is not None else 1
 
     def _position(self) -> tuple[int, int] | None:
         if self.picture is None or self.selected is None:

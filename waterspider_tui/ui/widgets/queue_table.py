@@ -97,7 +97,9 @@ class QueueTable(DataTable[Text], inherit_bindings=False):
                 cell_position = {id(self.get_cell(key, first)): position[key] for key in order}
                 self.sort(first, key=lambda cell: cell_position[id(cell)])
             self._order = order
-        if selected is not None and selected in wanted:
+        if self.has_focus and selected is not None and selected in wanted:
+            # The operator works in this table: the cursor stays on their issue as rows move.
+            # Elsewhere it keeps its place, so the newest rows greet them when they come back.
             index = self.get_row_index(selected)
             if index != self.cursor_row:
                 self.move_cursor(row=index, animate=False, scroll=False)

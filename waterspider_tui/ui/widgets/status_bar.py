@@ -28,7 +28,8 @@ def _api_budget(view: View, now: float) -> tuple[str, str, str, bool]:
         until = max(poll.wait_until or 0 for poll in limited)
         next_poll = f"rate-limited until {fmt.short_time(until)}"
     elif next_polls:
-        next_poll = f"next poll {fmt.duration(max(min(next_polls) - now, 0))}"
+        wait = min(next_polls) - now
+        next_poll = f"next poll {fmt.duration(wait)}" if wait >= 1 else "polling now"
     return long, short, next_poll, bool(limited)
 
 

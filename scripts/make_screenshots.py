@@ -45,6 +45,7 @@ SHOTS = (
     Shot("detail", "mid_run", (120, 36), ("enter",), select=448),
     Shot("detail-failed", "mid_run", (120, 36), ("enter",), select=441),
     Shot("failure", "failure", (160, 40)),
+    Shot("problems", "failure", (120, 36), ("w",)),
     Shot("help", "mid_run", (120, 36), ("question_mark",)),
     Shot("light-theme", "mid_run", (160, 40), options={"theme": "waterspider-light"}),
     Shot("high-contrast", "failure", (120, 36), options={"theme": "waterspider-high-contrast"}),

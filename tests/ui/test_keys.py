@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.ui.screens.dag import DagScreen
-from waterspider_tui.ui.screens.modals import ConfirmScreen, HelpScreen, QuitScreen, TaskDetailScreen
+from waterspider_tui.ui.screens.modals import ConfirmScreen, HelpScreen, ProblemsScreen, QuitScreen, TaskDetailScreen
 from waterspider_tui.ui.widgets.dag_view import DagView
 from waterspider_tui.ui.widgets.status_bar import StatusBar
 
@@ -275,3 +275,26 @@ async def test_keys_typed_at_once_reach_the_panel_just_shown() -> None:
         await settle(pilot)
         assert engine.submitted == [cmd.Requeue(issue=key(441))]
         assert app.screen.focused is table(app, "finished")
+
+
+async def test_w_lists_rejected_files_and_warnings() -> None:
+    async with started("failure") as (app, engine, pilot):
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, ProblemsScreen)
+        body = app.screen.query_one("#problems-body").render()
+        text = str(body)
+        assert "issues/0507-bad-front-matter.md" in text
+        assert "front matter: 'depends_on' must be a list of issue numbers" in text
+        assert "#506 references #999, which no source knows" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert engine.submitted == []
+
+
+async def test_w_is_greyed_without_problems() -> None:
+    async with started("empty") as (app, engine, pilot):
+        assert app.check_action("problems", ()) is None
+        await pilot.press("w")
+        await pilot.pause()
+        assert not isinstance(app.screen, ProblemsScreen)

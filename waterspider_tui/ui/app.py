@@ -26,7 +26,7 @@ from waterspider_tui.ui.messages import LogsPending, SnapshotReady
 from waterspider_tui.ui.palette import Palette
 from waterspider_tui.ui.screens.control import ControlScreen
 from waterspider_tui.ui.screens.dag import DagScreen
-from waterspider_tui.ui.screens.modals import ConfirmScreen, HelpScreen, QuitScreen, TaskDetailScreen
+from waterspider_tui.ui.screens.modals import ConfirmScreen, HelpScreen, ProblemsScreen, QuitScreen, TaskDetailScreen
 from waterspider_tui.ui.themes import BUILTIN_THEME_DIR, DEFAULT_THEME, load_themes
 from waterspider_tui.ui.view import View
 
@@ -35,6 +35,8 @@ TICK_S = 1.0
 
 _TASK_ACTIONS = ("toggle_issue", "bump", "pin", "requeue", "cancel_session", "detail")
 """Actions that apply to the selected issue; `check_action` greys them out when they do not."""
+_STATEFUL_ACTIONS = (*_TASK_ACTIONS, "problems")
+"""Actions whose availability changes with the state; the key bar is refreshed when it does."""
 
 
 class WaterspiderApp(App[int]):
@@ -64,6 +66,7 @@ class WaterspiderApp(App[int]):
         Binding("5", "show_panel('hosts')", "hosts", id="panel_hosts", show=False, tooltip="Show the executor hosts"),
         Binding("6", "show_panel('log')", "log", id="panel_log", show=False, tooltip="Show the selected session's agent log"),
         Binding("7", "show_panel('events')", "events", id="panel_events", show=False, tooltip="Show the engine's event log"),
+        Binding("w", "problems", "problems", id="problems", tooltip="Rejected issue files and warnings"),
         Binding("question_mark", "help", "help", id="help", tooltip="Every key and what it does"),
         Binding("q", "quit", "quit", id="quit", tooltip="Quit (asks what to do with running sessions)"),
     ]
@@ -98,7 +101,7 @@ class WaterspiderApp(App[int]):
         self._unsubscribe: list[Callable[[], None]] = []
         self._log_lock = threading.Lock()
         self._pending_logs: list[tuple[str, list[LogEntry]]] = []
-        self._action_states: tuple[bool | None, ...] = (None,) * len(_TASK_ACTIONS)
+        self._action_states: tuple[bool | None, ...] = (None,) * len(_STATEFUL_ACTIONS)
         self._exit_code = 0
         self._stopping = False
         self._theme_errors = self._install_themes()
@@ -256,7 +259,7 @@ class WaterspiderApp(App[int]):
         Why not on every change: the footer rebuilds itself on each refresh, and the selection
         moves with every cursor step.
         """
-        states = tuple(self.check_action(action, ()) for action in _TASK_ACTIONS)
+        states = tuple(self.check_action(action, ()) for action in _STATEFUL_ACTIONS)
         if states != self._action_states:
             self._action_states = states
             self.refresh_bindings()
@@ -279,6 +282,9 @@ class WaterspiderApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out issue actions that do not apply to the selected issue's state."""
+        if action == "problems":
+            snapshot = self.view.snapshot if self.view else None
+            return True if snapshot is not None and (snapshot.warnings or snapshot.rejected) else None
         if action not in _TASK_ACTIONS:
             return True
         task = self._selected_task()
@@ -407,6 +413,9 @@ class WaterspiderApp(App[int]):
         rows.append(("arrows", "move", "Move the cursor; in the DAG, between issues and layers"))
         rows.append(("tab", "next panel", "Move focus to the next panel"))
         return rows
+
+    def action_problems(self) -> None:
+        self.push_screen(ProblemsScreen())
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_rows()))

@@ -32,6 +32,8 @@ def palette_entries(app: WaterspiderApp) -> Iterator[PaletteEntry]:
         yield f"show {panel}", f"Show the {panel} panel", partial(app.action_show_panel, panel)
     yield "show DAG", "The dependency graph of open work", app.action_show_dag
     yield "help", "Every key and what it does", app.action_help
+    if snapshot.warnings or snapshot.rejected:
+        yield "show problems", "Rejected issue files and warnings", app.action_problems
     for key, task in snapshot.tasks.items():
         label = view.label(key)
         title = task.issue.title

@@ -47,6 +47,42 @@ class TaskDetailScreen(ModalScreen[None]):
         self.query_one("#detail-box").border_title = f"Detail {view.label(self.issue_key)}"
 
 
+class ProblemsScreen(ModalScreen[None]):
+    """Issue files that could not be read, and the warnings, newest first; live."""
+
+    BINDINGS = [Binding("escape,w,q", "dismiss", "close", id="problems_close", tooltip="Close the list")]
+
+    def __init__(self) -> None:
+        super().__init__(classes="modal")
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="problems-box", classes="modal-box") as box:
+            box.border_title = "Problems"
+            box.border_subtitle = "esc close"
+            yield Static(id="problems-body")
+
+    def on_mount(self) -> None:
+        app = cast("WaterspiderApp", self.app)
+        if app.view is not None:
+            self.render_view(app.view, app.palette)
+
+    def render_view(self, view: View, palette: Palette) -> None:
+        snapshot = view.snapshot
+        text = Text()
+        text.append(f"Rejected issue files ({len(snapshot.rejected)})\n", palette.bold + palette.error)
+        for path, error in sorted(snapshot.rejected.items()):
+            text.append(f"  {path}\n", palette.bold)
+            text.append(f"    {error}\n")
+        if not snapshot.rejected:
+            text.append("  none\n", palette.muted)
+        text.append(f"\nWarnings ({len(snapshot.warnings)})\n", palette.bold + palette.warning)
+        for warning in reversed(snapshot.warnings):
+            text.append(f"  {warning}\n")
+        if not snapshot.warnings:
+            text.append("  none\n", palette.muted)
+        self.query_one("#problems-body", Static).update(text)
+
+
 class HelpScreen(ModalScreen[None]):
     """Every key with what it does, as remapped by the keymap."""
 

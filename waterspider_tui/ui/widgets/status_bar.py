@@ -93,7 +93,7 @@ def _status(view: View | None, palette: Palette, level: int, note: str) -> Text:
         long_rej = f"✘ {rejected} rejected file{'s' if rejected != 1 else ''}"
         text.append(f"{gap}{long_rej}" if level == 2 else f"{gap}✘ {rejected} rejected" if wide else f"  ✘{rejected}", palette.error)
     if note:
-        text.append(f"   {note}", palette.error)
+        text.append(f"   {note}", palette.error if note.startswith("✘") else palette.muted)
     return text
 
 

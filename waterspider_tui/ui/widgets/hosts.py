@@ -38,8 +38,9 @@ class HostRow(Horizontal):
     def __init__(self, host: HostStatus, now: float, palette: Palette) -> None:
         super().__init__(classes="host-row -down" if not host.reachable else "host-row")
         self.host_name = host.name
-        self._first = (host_summary(host, now, palette), list(host.load_history))
-        self._shown: tuple[object, ...] = ()
+        parts = host_summary(host, now, palette)
+        self._first = (parts, list(host.load_history))
+        self._shown: tuple[object, ...] = self._signature(parts)
         self._pending: tuple[HostStatus, float, Palette] | None = None
         """The latest probe when it arrived before this row was mounted."""
 
@@ -52,6 +53,10 @@ class HostRow(Horizontal):
         yield spark
         yield Static(tail, classes="host-tail")
 
+    @staticmethod
+    def _signature(parts: tuple[Text, Text, Text, tuple[float, ...]]) -> tuple[object, ...]:
+        return (*(text_signature(text) for text in parts[:3]), parts[3])
+
     def on_mount(self) -> None:
         if self._pending is not None:
             self.show(*self._pending)
@@ -62,7 +67,7 @@ class HostRow(Horizontal):
             self._pending = (host, now, palette)
             return
         parts = host_summary(host, now, palette)
-        shown = (*(text_signature(text) for text in parts[:3]), parts[3])
+        shown = self._signature(parts)
         if shown == self._shown:
             return
         self._shown = shown

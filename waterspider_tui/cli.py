@@ -71,7 +71,7 @@ _common = [
     click.option("--store", type=click.Path(path_type=Path), help="SQLite state file (default .waterspider/state.db in the repository)."),
     click.option("--no-ui", is_flag=True, help="No control center: print one line per event."),
     click.option("--json", "json_lines", is_flag=True, help="Print events as JSON lines (implies --no-ui)."),
-    click.option("--theme", help="Control center theme (waterspider-dark, waterspider-light, waterspider-contrast)."),
+    click.option("--theme", help="Control center theme (waterspider-dark, waterspider-light, waterspider-high-contrast)."),
 ]
 
 

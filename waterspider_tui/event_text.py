@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 from waterspider_tui.core import events as ev
@@ -12,6 +13,27 @@ KeyFormat = Callable[[str], str]
 
 def _short(key: str) -> str:
     return "#" + key.rpartition("#")[2]
+
+
+def duration(seconds: float | None) -> str:
+    """`45s`, `12m`, `1h05m`, `2d03h`; `–` when unknown."""
+    if seconds is None or seconds < 0:
+        return "–"
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def _local_time(ts: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(ts))
 
 
 def _money(value: float) -> str:
@@ -40,9 +62,9 @@ def describe(event: ev.Event, key: KeyFormat = _short) -> str | None:
             steps = f" {progress.phases_done}/{progress.phases_total}" if progress.phases_total else ""
             return f"{key(issue)} {progress.phase}{steps}: {progress.last_activity}" if progress.last_activity else f"{key(issue)} {progress.phase}{steps}"
         case ev.SessionFinished(issue=issue, result=result):
-            figures = f"{result.duration_s:.1f}s, {result.turns} turns, {_money(result.cost_usd)}, {result.commits} commit{'s' if result.commits != 1 else ''}"
+            figures = f"{duration(result.duration_s)}, {_money(result.cost_usd)}, {result.turns} turns, {result.commits} commit{'s' if result.commits != 1 else ''}"
             if result.outcome.value == "succeeded":
-                return f"{key(issue)} succeeded in {figures}"
+                return f"{key(issue)} succeeded after {figures}"
             if result.outcome.value == "cancelled":
                 return f"{key(issue)} cancelled ({result.error or 'by operator'}) after {figures}"
             error_class = result.error_class.value if result.error_class else "failed"
@@ -53,8 +75,9 @@ def describe(event: ev.Event, key: KeyFormat = _short) -> str | None:
             return f"{key(issue)} left running, to be reattached on the next start"
         case ev.RetryScheduled(issue=issue, error_class=error_class, not_before=not_before):
             return f"{key(issue)} will retry ({error_class}) after {max(0.0, not_before - event.ts):.0f}s"
-        case ev.DispatcherPaused(by=by, reason=reason):
-            return f"dispatch paused by {by}" + (f": {reason}" if reason else "")
+        case ev.DispatcherPaused(by=by, reason=reason, until=until):
+            until_text = f" until {_local_time(until)}" if until else ""
+            return f"dispatch paused by {by}{until_text}" + (f": {reason}" if reason else "")
         case ev.DispatcherResumed(by=by):
             return f"dispatch resumed by {by}"
         case ev.IssuePaused(issue=issue, by=by):
@@ -62,7 +85,7 @@ def describe(event: ev.Event, key: KeyFormat = _short) -> str | None:
         case ev.IssueResumed(issue=issue, by=by):
             return f"{key(issue)} resumed by {by}"
         case ev.PriorityBumped(issue=issue, delta=delta, by=by):
-            return f"{key(issue)} priority {'up' if delta > 0 else 'down'} by {by}"
+            return f"{key(issue)} bumped {delta:+d} by {by}"
         case ev.IssuePinned(issue=issue, pinned=pinned, by=by):
             return f"{key(issue)} {'pinned' if pinned else 'unpinned'} by {by}"
         case ev.IssueRequeued(issue=issue, by=by):
@@ -71,8 +94,6 @@ def describe(event: ev.Event, key: KeyFormat = _short) -> str | None:
             return f"{key(issue)} cancel requested by {by}"
         case ev.SourcePolled(source=source, ok=ok, message=message, wait_until=wait_until):
             if wait_until:
-                import time
-
-                return f"{source}: rate limited, waiting until {time.strftime('%H:%M:%S', time.localtime(wait_until))}"
+                return f"{source}: rate limited, waiting until {_local_time(wait_until)}"
             return f"{source}: {'ok' if ok else 'poll failed'}" + (f" ({message})" if message else "")
     return None

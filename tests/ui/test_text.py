@@ -57,7 +57,7 @@ def test_log_entries_become_one_short_line_each_kind() -> None:
 def test_event_lines_name_the_issue_and_what_happened() -> None:
     event = ev.PriorityBumped(ts=NOW, issue=key(453), delta=-1, by="operator")
     assert fmt.event_line(event, "#453") == "14:00:00 #453 bumped -1 by operator"
-    assert fmt.event_line(ev.DispatcherResumed(ts=NOW, by="operator"), "") == "14:00:00 dispatcher resumed by operator"
+    assert fmt.event_line(ev.DispatcherResumed(ts=NOW, by="operator"), "") == "14:00:00 dispatch resumed by operator"
 
 
 def test_ready_rows_in_dispatch_order_with_marks() -> None:

@@ -15,7 +15,16 @@ BENCHMARKS = [
     (["bench_scheduling.py"], 240.0),
     (["bench_plan_speed.py"], 60.0),
     (["bench_dispatch.py", "--levels", "1,50,200", "--timeout", "170"], 420.0),
+    (["bench_github_cost.py"], 240.0),
+    (["bench_tui_load.py"], 180.0),
 ]
+QUICK_ARGS = {
+    "bench_scheduling.py": ["--quick"],
+    "bench_dispatch.py": ["--levels", "1,10", "--timeout", "60"],
+    "bench_github_cost.py": ["--quick"],
+    "bench_tui_load.py": ["--presses", "20"],
+}
+"""What `--quick` runs instead of each script's full arguments."""
 
 
 def main() -> int:
@@ -23,8 +32,8 @@ def main() -> int:
     failures = 0
     started = time.perf_counter()
     for args, limit in BENCHMARKS:
-        if quick:
-            args = [*args, "--quick"] if args[0] == "bench_scheduling.py" else [*args[:1], "--levels", "1,10", "--timeout", "60"] if args[0] == "bench_dispatch.py" else args
+        if quick and args[0] in QUICK_ARGS:
+            args = [args[0], *QUICK_ARGS[args[0]]]
         try:
             result = subprocess.run([sys.executable, str(HERE / args[0]), *args[1:]], timeout=limit, capture_output=True, text=True)
         except subprocess.TimeoutExpired:

@@ -75,9 +75,12 @@ class GitHubIssueSource:
         self.references.new_poll()
         listed: list[tuple[str, Mapping[str, Any]]] = []
         for repo in self.repos:
+            # Oldest first by creation: a change to one issue then alters only its own page, so
+            # the other pages stay 304 (free); sorted by update time, every change would move
+            # the issue to the top and shift every page above where it was.
             items, _ = await self.client.paginate(
                 f"/repos/{repo}/issues",
-                {"labels": self.trigger_label, "state": "open", "sort": "updated", "direction": "desc", "per_page": 100},
+                {"labels": self.trigger_label, "state": "open", "sort": "created", "direction": "asc", "per_page": 100},
             )
             listed += [(repo, item) for item in items if isinstance(item, dict) and not is_pull_request(item)]
         result = PollResult()

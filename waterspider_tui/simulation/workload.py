@@ -8,13 +8,15 @@ The JSON form `waterspider simulate --workload FILE` reads:
 `priority` is P0..P3; `actual_min` (the true duration) defaults to the estimate; `depends_on`
 lists issue numbers of the same backlog; `created` is in minutes relative to the start of
 the simulation (negative: already waiting that long; positive: the issue appears then;
-default 0). Unknown numbers in `depends_on` and dependency cycles are errors, not silently dropped.
+default 0), or an ISO 8601 time (`"2026-11-20T09:00:00Z"`), in which case the simulation starts
+at the newest such time, so every issue given that way is already waiting. Unknown numbers in `depends_on` and dependency cycles are errors, not silently dropped.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -83,15 +85,39 @@ def _issue(raw: Any, index: int) -> SimIssue:
     depends_on = raw.get("depends_on", [])
     if not isinstance(depends_on, list) or not all(isinstance(dep, int) and not isinstance(dep, bool) for dep in depends_on):
         raise WorkloadError(f"{where}.depends_on: expected a list of issue numbers")
-    created = _number(raw.get("created", 0), f"{where}.created")
+    created_raw = raw.get("created", 0)
+    created = _iso_minutes(created_raw, f"{where}.created") if isinstance(created_raw, str) else _number(created_raw, f"{where}.created")
     return SimIssue(raw["number"], priority, estimate, actual, tuple(depends_on), created)
+
+
+_ISO_OFFSET = 10**9
+"""ISO times are parsed to epoch minutes shifted by this, then made relative to the newest."""
+
+
+def _iso_minutes(text: str, where: str) -> float:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise WorkloadError(f"{where}: expected minutes or an ISO 8601 time, got {text!r}") from error
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return _ISO_OFFSET + moment.timestamp() / 60.0
+
+
+def _relative_created(issues: tuple[SimIssue, ...]) -> tuple[SimIssue, ...]:
+    """ISO creation times as minutes before the newest of them (the start of the simulation)."""
+    iso = [issue.created for issue in issues if issue.created >= _ISO_OFFSET / 2]
+    if not iso:
+        return issues
+    start = max(iso)
+    return tuple(replace(issue, created=issue.created - start) if issue.created >= _ISO_OFFSET / 2 else issue for issue in issues)
 
 
 def parse_workload(data: Any, family: str = "file") -> Workload:
     """Validate a decoded JSON workload; raises WorkloadError naming the bad field."""
     if not isinstance(data, dict) or not isinstance(data.get("issues"), list):
         raise WorkloadError('a workload is an object with an "issues" list')
-    issues = tuple(_issue(raw, index) for index, raw in enumerate(data["issues"]))
+    issues = _relative_created(tuple(_issue(raw, index) for index, raw in enumerate(data["issues"])))
     numbers = [issue.number for issue in issues]
     if len(set(numbers)) != len(numbers):
         raise WorkloadError("issue numbers must be unique")

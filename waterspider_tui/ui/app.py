@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.theme import Theme
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from waterspider_tui.adapters.agents.base import LogEntry
@@ -32,6 +33,11 @@ from waterspider_tui.ui.view import View
 
 TICK_S = 1.0
 """How often elapsed times and countdowns are redrawn without a new snapshot."""
+SNAPSHOT_INTERVAL_S = 0.25
+"""Snapshots rebuild the view at most this often (the engine can publish hundreds a second).
+
+An operator's command and the 1 s tick rebuild at once, so a key's effect never waits for it.
+"""
 
 _TASK_ACTIONS = ("toggle_issue", "bump", "pin", "requeue", "cancel_session", "detail")
 """Actions that apply to the selected issue; `check_action` greys them out when they do not."""
@@ -71,13 +77,16 @@ class WaterspiderApp(App[int]):
         Binding("q", "quit", "quit", id="quit", tooltip="Quit (asks what to do with running sessions)"),
     ]
 
-    view: reactive[View | None] = reactive(None, init=False, always_update=True)
+    # None of these repaint the app when they change: their watchers (and the screens'
+    # `render_view`) update exactly the widgets that show them. A repaint of the whole screen
+    # at 200x60 costs tens of milliseconds, and `view` changes several times a second.
+    view: reactive[View | None] = reactive(None, init=False, always_update=True, repaint=False)
     """What the screens show: the newest snapshot with its plan and the time."""
-    selected_issue: reactive[str | None] = reactive(None, init=False)
+    selected_issue: reactive[str | None] = reactive(None, init=False, repaint=False)
     """The issue key actions apply to: the row under the cursor, or the DAG node."""
-    log_issue: reactive[str | None] = reactive(None, init=False)
+    log_issue: reactive[str | None] = reactive(None, init=False, repaint=False)
     """The issue whose session log the log panel follows."""
-    engine_note: reactive[str] = reactive("", init=False)
+    engine_note: reactive[str] = reactive("", init=False, repaint=False)
     """A problem with the engine itself (its worker failed), shown in the header."""
 
     def __init__(
@@ -101,6 +110,10 @@ class WaterspiderApp(App[int]):
         self._unsubscribe: list[Callable[[], None]] = []
         self._log_lock = threading.Lock()
         self._pending_logs: list[tuple[str, list[LogEntry]]] = []
+        self._built_at = float("-inf")
+        """`time.monotonic()` of the last view rebuild."""
+        self._rebuild_timer: Timer | None = None
+        """The deferred rebuild for snapshots that came within SNAPSHOT_INTERVAL_S of the last one."""
         self._action_states: tuple[bool | None, ...] = (None,) * len(_STATEFUL_ACTIONS)
         self._exit_code = 0
         self._stopping = False
@@ -174,12 +187,31 @@ class WaterspiderApp(App[int]):
         self.post_message(SnapshotReady(snapshot))  # type: ignore[arg-type]
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        """Rebuild now, or once SNAPSHOT_INTERVAL_S has passed since the last rebuild.
+
+        Bursts of snapshots collapse into one rebuild from the newest, at most ~4 a second.
+        """
+        if self._rebuild_timer is not None:
+            return
+        wait = self._built_at + SNAPSHOT_INTERVAL_S - time.monotonic()
+        if wait <= 0:
+            self.refresh_view()
+        else:
+            self._rebuild_timer = self.set_timer(wait, self._deferred_refresh)
+
+    def _deferred_refresh(self) -> None:
+        self._rebuild_timer = None
         self.refresh_view()
 
     def refresh_view(self) -> None:
         """Build the view from the engine's newest snapshot and plan, at the clock's time."""
         if not self.is_running:
             return
+        if self._rebuild_timer is not None:
+            # This rebuild shows the newest snapshot: the deferred one has nothing left to do.
+            self._rebuild_timer.stop()
+            self._rebuild_timer = None
+        self._built_at = time.monotonic()
         snapshot = self.engine.snapshot
         plan = self.engine.plan()
         self.view = View.build(snapshot, plan, self.clock(), self.engine.capacity, self.engine.title)
@@ -315,6 +347,8 @@ class WaterspiderApp(App[int]):
         except Exception as error:  # the engine failing must not take the UI down
             self.notify(f"{type(error).__name__}: {error}", title="Command failed", severity="error", timeout=15)
             return
+        # The engine has carried the command out: show its effect now, not at the next rebuild slot.
+        self.refresh_view()
         self.notify(confirmation or "done")
 
     def action_toggle_dispatcher(self) -> None:

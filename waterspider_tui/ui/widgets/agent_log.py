@@ -6,6 +6,8 @@ from typing import Callable
 
 from rich.highlighter import Highlighter
 from rich.text import Text
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Log
 
 from waterspider_tui.core import events as ev
@@ -41,7 +43,24 @@ class _MarkerHighlighter(Highlighter):
                 return
 
 
-class AgentLog(Log):
+class _BoundedLog(Log):
+    """A `Log` whose growth repaints only itself, not the layout of the whole screen.
+
+    Textual's `virtual_size` asks for a layout whenever it changes, and a `Log` changes it with
+    every write and clear; a layout reflows the whole screen. A log's own size never depends on
+    its content here (its height is `1fr`, its width the grid's), so new lines only need the log
+    repainted and its scrollbar updated. Showing or hiding the scrollbar still lays it out, as
+    `show_vertical_scrollbar` asks for that itself.
+    """
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self) -> None:
+        if self.is_mounted and self.container_size:
+            self._scroll_update(self.virtual_size)
+
+
+class AgentLog(_BoundedLog):
     """One session's readable stream; follows the tail only while scrolled to the bottom."""
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -79,7 +98,7 @@ class _EventHighlighter(Highlighter):
             text.stylize(self.palette.succeeded, 9)
 
 
-class EventLog(Log):
+class EventLog(_BoundedLog):
     """The engine's recent events, one line each, appended as snapshots bring new ones."""
 
     def __init__(self, *, id: str | None = None) -> None:

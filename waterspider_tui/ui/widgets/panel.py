@@ -24,11 +24,18 @@ class Panel(Vertical):
         self.note = Static(empty_note, classes="empty-note")
         self._note_text = empty_note
         super().__init__(self.note, *children, id=id, classes="panel")
+        self._title = title
         self.border_title = title
 
     def set_title(self, title: str, count: int | None = None) -> None:
-        """The border title, and the empty state when `count` is 0."""
-        self.border_title = title
+        """The border title, and the empty state when `count` is 0.
+
+        Only a changed title is set: setting `border_title` repaints the whole panel, even to
+        the same text.
+        """
+        if title != self._title:
+            self._title = title
+            self.border_title = title
         if count is not None:
             self.set_class(count == 0, "-empty")
 

@@ -18,7 +18,10 @@ def make_app(scenario: str | scenarios.Scenario = "mid_run", **kwargs: Any) -> t
     """An app on a fresh FakeEngine for a named scenario, with the frozen clock."""
     chosen = getattr(scenarios, scenario)() if isinstance(scenario, str) else scenario
     engine = chosen.engine()
-    return WaterspiderApp(engine, clock=lambda: scenarios.NOW, **kwargs), engine
+    app = WaterspiderApp(engine, clock=lambda: scenarios.NOW, **kwargs)
+    # Every snapshot renders at once, so tests need not wait out the rebuild cap (tested on its own).
+    app.snapshot_interval_s = 0.0
+    return app, engine
 
 
 @asynccontextmanager

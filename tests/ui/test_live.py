@@ -177,3 +177,38 @@ async def test_two_hundred_streaming_sessions_stay_responsive() -> None:
         assert table(app, "running").get_cell(key(1199), "activity").plain == f"step {rounds - 1}"
         assert app.screen.query_one(AgentLog).lines[-1] == f"  round {rounds - 1} of 0"
         assert per_burst < 1.5, f"a burst of 200 sessions took {per_burst:.2f}s of CPU to render"
+
+
+async def test_snapshots_wait_for_the_rebuild_cap_but_commands_and_ticks_do_not() -> None:
+    async with started() as (app, engine, pilot):
+        app.snapshot_interval_s = 3600.0  # the cap, made long enough that no test run outlasts it
+        app.refresh_view()
+        engine.push(ev.SessionProgressed(ts=NOW, issue=key(445), session_id="s-445-1", progress=_progress(9, 0.2, "Read README.md")))
+        await pilot.pause()
+        running = table(app, "running")
+        assert running.get_cell(key(445), "turns").plain != "9", "a snapshot inside the cap was rendered at once"
+        await pilot.press("p")
+        await settle(pilot)
+        assert engine.snapshot.dispatcher_paused
+        assert "paused" in app.screen.query_one(StatusBar).render().plain
+        assert running.get_cell(key(445), "turns").plain == "9", "the command's rebuild shows every snapshot so far"
+        engine.push(ev.SessionProgressed(ts=NOW, issue=key(445), session_id="s-445-1", progress=_progress(10, 0.3, "Read setup.py")))
+        await pilot.pause()
+        assert running.get_cell(key(445), "turns").plain == "9"
+        app.refresh_view()  # the 1 s tick
+        await pilot.pause()
+        assert running.get_cell(key(445), "turns").plain == "10"
+
+
+async def test_log_lines_scroll_the_log_and_size_its_scrollbar() -> None:
+    async with started() as (app, engine, pilot):
+        log = app.screen.query_one(AgentLog)
+        engine.push_logs(key(443), [LogEntry("text", f"line {n}") for n in range(300)])
+        await pilot.pause()
+        assert log.virtual_size.height == log.line_count
+        assert log.vertical_scrollbar.window_virtual_size == log.line_count
+        assert log.max_scroll_y > 0 and log.scroll_y == log.max_scroll_y
+        engine.push_logs(key(444), [LogEntry("text", "another session")])
+        await select(pilot, key(444))
+        assert log.virtual_size.height == log.line_count == 1
+        assert log.vertical_scrollbar.window_virtual_size == 1 and log.scroll_y == 0

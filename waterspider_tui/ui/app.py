@@ -110,6 +110,8 @@ class WaterspiderApp(App[int]):
         self._unsubscribe: list[Callable[[], None]] = []
         self._log_lock = threading.Lock()
         self._pending_logs: list[tuple[str, list[LogEntry]]] = []
+        self.snapshot_interval_s = SNAPSHOT_INTERVAL_S
+        """Least time between two snapshot-driven rebuilds of the view."""
         self._built_at = float("-inf")
         """`time.monotonic()` of the last view rebuild."""
         self._rebuild_timer: Timer | None = None
@@ -193,7 +195,7 @@ class WaterspiderApp(App[int]):
         """
         if self._rebuild_timer is not None:
             return
-        wait = self._built_at + SNAPSHOT_INTERVAL_S - time.monotonic()
+        wait = self._built_at + self.snapshot_interval_s - time.monotonic()
         if wait <= 0:
             self.refresh_view()
         else:

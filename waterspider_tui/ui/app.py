@@ -193,7 +193,7 @@ class WaterspiderApp(App[int]):
 
         Bursts of snapshots collapse into one rebuild from the newest, at most ~4 a second.
         """
-        if self._rebuild_timer is not None:
+        if self._rebuild_timer is not None or self._shows_newest_snapshot():
             return
         wait = self._built_at + self.snapshot_interval_s - time.monotonic()
         if wait <= 0:
@@ -203,7 +203,12 @@ class WaterspiderApp(App[int]):
 
     def _deferred_refresh(self) -> None:
         self._rebuild_timer = None
-        self.refresh_view()
+        if not self._shows_newest_snapshot():
+            self.refresh_view()
+
+    def _shows_newest_snapshot(self) -> bool:
+        """The view already shows the engine's newest snapshot (a command's rebuild got there first)."""
+        return self.view is not None and self.view.snapshot is self.engine.snapshot
 
     def refresh_view(self) -> None:
         """Build the view from the engine's newest snapshot and plan, at the clock's time."""

@@ -356,7 +356,8 @@ class WaterspiderApp(App[int]):
             return
         # The engine has carried the command out: show its effect now, not at the next rebuild slot.
         self.refresh_view()
-        self.notify(confirmation or "done")
+        # The confirmation toast lays out the screen; it follows the frame that shows the effect.
+        self.call_after_refresh(self.notify, confirmation or "done")
 
     def action_toggle_dispatcher(self) -> None:
         paused = self.view is not None and self.view.snapshot.dispatcher_paused

@@ -3,7 +3,14 @@
 Prints, per family and policy, medians over seeded workloads of: makespan / lower bound,
 weighted completion time relative to the `priority` policy on the same workload, and P0
 stretch (mean over a workload's P0s of finish / earliest possible finish). Every schedule
-is checked against Graham's bound. Usage: python benchmarks/bench_scheduling.py [--quick]
+is checked against Graham's bound.
+
+`--part learning` compares `ours` with the estimates as given and with estimates learned
+from finished sessions (`core.estimates`), on backlogs whose true durations carry a
+systematic bias (P3s and long tasks underestimated) on top of the random error, with and
+without a history of 200 earlier finished issues. Same workloads and seeds for both.
+
+Usage: python benchmarks/bench_scheduling.py [--quick] [--part policies|learning|all]
 """
 
 from __future__ import annotations
@@ -17,9 +24,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from waterspider_tui.simulation.generator import FAMILIES, generate  # noqa: E402
-from waterspider_tui.simulation.policies import POLICIES  # noqa: E402
-from waterspider_tui.simulation.report import run_policies, summarize  # noqa: E402
+from waterspider_tui.simulation.generator import FAMILIES, UNDERESTIMATED, generate  # noqa: E402
+from waterspider_tui.simulation.policies import POLICIES, policy_config  # noqa: E402
+from waterspider_tui.simulation.report import Summary, run_policies, summarize  # noqa: E402
+from waterspider_tui.simulation.simulator import simulate  # noqa: E402
+from waterspider_tui.simulation.workload import Workload  # noqa: E402
+
+LEARNING_POLICIES = ("ours-static", "ours-learned", "ours-learned-all")
+EARLIER_ISSUES = 200
+"""History for the warm runs: this many issues of the same bias finished before the start."""
 
 
 def one_workload(job: tuple[str, int, int, int, float]) -> tuple[str, int, float, int, list[tuple[str, float, float, float | None, bool]]]:
@@ -50,18 +63,77 @@ def table(results: list[tuple[str, int, float, int, list]], size: int, sigma: fl
     return lines, checked, violations
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer seeds (for a smoke run)")
-    args = parser.parse_args()
-    seeds = 3 if args.quick else 8
+Scenario = tuple[int, bool, int]
+"""(issues, biased, earlier finished issues)."""
+
+
+def one_learning_workload(job: tuple[str, int, int, bool, tuple[int, ...]]) -> list[tuple[str, Scenario, dict[str, tuple[float, float, float | None, bool, float]]]]:
+    """One backlog under each history; `priority` does not look at history, so it runs once.
+
+    Each row ends with the CPU seconds of its simulated run (all its plan() calls, the history
+    included, so that the ratio to `ours-static` is the cost of learning).
+    """
+    family, seed, size, biased, earlier_counts = job
+    bias = UNDERESTIMATED if biased else None
+    workload = generate(family, size, seed, sigma=0.5, bias=bias)
+    baseline_run = timed_run(workload, "priority", None)
+    out = []
+    for earlier_count in earlier_counts:
+        # the history: finished issues of the same repository's past, drawn independently of the backlog
+        earlier = generate("independent", earlier_count, 10_000 + seed, sigma=0.5, bias=bias) if earlier_count else None
+        runs = {"priority": baseline_run, **{name: timed_run(workload, name, earlier) for name in LEARNING_POLICIES}}
+        baseline = runs["priority"][0].weighted_completion
+        rows = {
+            name: (s.makespan_ratio, s.weighted_completion / baseline, s.p0_stretch, s.graham_ok and s.idle_while_ready == 0, cpu)
+            for name, (s, cpu) in runs.items()
+        }
+        out.append((family, (size, biased, earlier_count), rows))
+    return out
+
+
+def timed_run(workload: Workload, policy: str, earlier: Workload | None) -> tuple[Summary, float]:
+    started = time.process_time()
+    schedule = simulate(workload, policy_config(policy, 8), policy, earlier)
+    return summarize(schedule), time.process_time() - started
+
+
+def learning_table(results: list[tuple[str, Scenario, dict]], scenario: Scenario) -> tuple[list[str], int, int]:
+    size, biased, earlier_count = scenario
+    bias = f"bias {UNDERESTIMATED.describe()}" if biased else "no bias"
+    history = f"{earlier_count} earlier issues finished" if earlier_count else "no history (learns only from the run itself)"
+    lines = [
+        f"\n**{size} issues, 8 slots, sigma 0.5, {bias}; {history}** (medians; makespan/LB · weighted completion vs priority · P0 stretch)\n",
+        "| policy | " + " | ".join(FAMILIES) + " |",
+        "|---|" + "---|" * len(FAMILIES),
+    ]
+    here = [(family, rows) for family, sc, rows in results if sc == scenario]
+    checked = violations = 0
+    for policy in LEARNING_POLICIES:
+        cells = []
+        for family in FAMILIES:
+            rows = [r[policy] for f, r in here if f == family]
+            checked += len(rows)
+            violations += sum(not row[3] for row in rows)
+            stretch = [row[2] for row in rows if row[2] is not None]
+            cells.append(f"{statistics.median(r[0] for r in rows):.3f} · {statistics.median(r[1] for r in rows):.3f} · {statistics.median(stretch) if stretch else float('nan'):.2f}")
+        lines.append(f"| {policy} | " + " | ".join(cells) + " |")
+    for policy in LEARNING_POLICIES[1:]:
+        cells = []
+        for family in FAMILIES:
+            pairs = [(r["ours-static"], r[policy]) for f, r in here if f == family]
+            makespan = statistics.fmean(new[0] / old[0] - 1 for old, new in pairs)
+            weighted = statistics.fmean(new[1] / old[1] - 1 for old, new in pairs)
+            stretch = [new[2] / old[2] - 1 for old, new in pairs if old[2] and new[2]]
+            cells.append(f"{makespan:+.1%} · {weighted:+.1%} · {statistics.fmean(stretch) if stretch else float('nan'):+.1%}")
+        lines.append(f"| {policy} vs static (mean change) | " + " | ".join(cells) + " |")
+    return lines, checked, violations
+
+
+def policies_part(seeds: int) -> tuple[int, int, int, int]:
     configs = [(200, 0.5, 8, seeds), (50, 0.5, 8, seeds * 2), (200, 1.0, 8, max(seeds // 2, 2))]
     jobs = [(family, size, seed, slots, sigma) for size, sigma, slots, count in configs for family in FAMILIES for seed in range(count)]
-    started = time.perf_counter()
     with Pool(2) as pool:
         results = pool.map(one_workload, jobs, chunksize=2)
-    elapsed = time.perf_counter() - started
-    simulations = sum(len(rows) for *_, rows in results)
     total_checked = total_violations = 0
     print("## Scheduling (simulated time, real plan())")
     for size, sigma, slots, _ in configs:
@@ -69,8 +141,50 @@ def main() -> None:
         total_checked += checked
         total_violations += violations
         print("\n".join(lines))
+    return sum(len(rows) for *_, rows in results), len(jobs), total_checked, total_violations
+
+
+def learning_part(seeds: int) -> tuple[int, int, int, int]:
+    backlogs = [(200, True, (EARLIER_ISSUES, 0), seeds), (200, False, (EARLIER_ISSUES,), seeds), (50, True, (EARLIER_ISSUES,), seeds * 2)]
+    jobs = [(family, seed, size, biased, histories) for size, biased, histories, count in backlogs for family in FAMILIES for seed in range(count)]
+    with Pool(2) as pool:
+        results = [row for rows in pool.map(one_learning_workload, jobs, chunksize=2) for row in rows]
+    total_checked = total_violations = 0
+    print("\n## Learned estimates (simulated time, real plan())")
+    for size, biased, histories, _ in backlogs:
+        for earlier_count in histories:
+            lines, checked, violations = learning_table(results, (size, biased, earlier_count))
+            total_checked += checked
+            total_violations += violations
+            print("\n".join(lines))
+    cpu = {
+        policy: statistics.median(rows[policy][4] / rows["ours-static"][4] for _, (size, _, _), rows in results if size == 200)
+        for policy in LEARNING_POLICIES[1:]
+    }
+    print("\nCPU time of a whole simulated run of 200 issues (every plan() call), median ratio to ours-static on the same backlog: "
+          + ", ".join(f"{policy} ×{ratio:.2f}" for policy, ratio in cpu.items()))
+    simulations = sum(1 + 3 * len(histories) for size, biased, histories, count in backlogs for _ in FAMILIES for _ in range(count))
+    return simulations, len(jobs), total_checked, total_violations
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer seeds (for a smoke run)")
+    parser.add_argument("--part", choices=("policies", "learning", "all"), default="all", help="which tables (default: all)")
+    args = parser.parse_args()
+    seeds = 3 if args.quick else 8
+    started = time.perf_counter()
+    simulations = workloads = total_checked = total_violations = 0
+    parts = {"policies": (policies_part,), "learning": (learning_part,), "all": (policies_part, learning_part)}[args.part]
+    for part in parts:
+        ran, jobs, checked, violations = part(seeds)
+        simulations += ran
+        workloads += jobs
+        total_checked += checked
+        total_violations += violations
+    elapsed = time.perf_counter() - started
     print(f"\nGraham's bound and no-idle-while-ready: {total_checked - total_violations}/{total_checked} schedules pass")
-    print(f"{simulations} simulations of {len(jobs)} workloads in {elapsed:.1f} s on 2 processes ({simulations / elapsed:.1f} per second)")
+    print(f"{simulations} simulations of {workloads} workloads in {elapsed:.1f} s on 2 processes ({simulations / elapsed:.1f} per second)")
     if total_violations:
         raise SystemExit(1)
 

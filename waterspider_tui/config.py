@@ -73,12 +73,15 @@ class SchedulerSection(_Section):
     """An issue that a higher-priority issue waits on counts at this share of its weight."""
     ordering: Literal["ours", "seed", "priority", "fifo", "critical-path"] = "ours"
     """How ready issues are ordered; the others are there to compare (`waterspider simulate`)."""
+    learn_estimates: bool = True
+    """Correct estimates by how long finished issues took against theirs (per level and size)."""
 
     def to_core(self) -> SchedulerConfig:
         return SchedulerConfig(
             capacity=self.capacity,
             critical_share=self.critical_share,
             ordering=self.ordering,
+            learn_estimates=self.learn_estimates,
             priority=PriorityConfig(
                 weight_label=self.weight_label, weight_time=self.weight_time,
                 weight_deps=self.weight_deps, weight_age=self.weight_age,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from waterspider_tui.core.models import Issue, Overrides
+
+if TYPE_CHECKING:
+    from waterspider_tui.core.estimates import Learned
 
 DEFAULT_LABEL_WEIGHTS: Mapping[str, float] = {"P0": 1.0, "P1": 0.7, "P2": 0.4, "P3": 0.1}
 
@@ -175,9 +178,14 @@ def blend_score(
     unblocks: int,
     config: PriorityConfig,
     inherited: Inherited | None = None,
+    learned: Learned | None = None,
 ) -> Score:
-    """`score_task` with the label weight and estimate already read (the scheduler caches them)."""
-    label, time, deps = _static_parts(issue, weight, level, estimate, downstream_min, max_downstream_min, unblocks, config, inherited)
+    """`score_task` with the label weight and estimate already read (the scheduler caches them).
+
+    With `learned` (`core.estimates`), the time part uses the learned duration and says where
+    it came from.
+    """
+    label, time, deps = _static_parts(issue, weight, level, estimate, downstream_min, max_downstream_min, unblocks, config, inherited, learned)
     age_h = age_hours(issue, now)
     age = ScorePart("age", config.weight_age, min(age_h / config.age_horizon_h, 1.0), f"{age_h}h old")
     parts = (label, time, deps, age)
@@ -192,13 +200,14 @@ _PARTS: dict[int, tuple[object, ...]] = {}
 def _static_parts(
     issue: Issue, weight: float, level: str, estimate: float | None, downstream_min: float,
     max_downstream_min: float, unblocks: int, config: PriorityConfig, inherited: Inherited | None,
+    learned: Learned | None = None,
 ) -> tuple[ScorePart, ScorePart, ScorePart]:
     """The parts that do not move with the clock, reused while their inputs stay the same.
 
     The scheduler scores every ready task after every event; building these texts was most
     of its time.
     """
-    inputs = (issue, weight, level, estimate, downstream_min, max_downstream_min, unblocks, config, inherited)
+    inputs = (issue, weight, level, estimate, downstream_min, max_downstream_min, unblocks, config, inherited, learned)
     cached = _PARTS.get(id(issue))
     if cached is not None and all(a is b or a == b for a, b in zip(cached[0], inputs)):  # type: ignore[call-overload]
         return cached[1]  # type: ignore[return-value]
@@ -207,10 +216,13 @@ def _static_parts(
         weight = config.inherit_share * inherited.weight
         repo, _, number = inherited.issue.rpartition("#")
         label_text += f", {inherited.level or 'unlabelled'} {'#' + number if repo == issue.repo else inherited.issue} waits on it"
-    effective = estimate if estimate is not None else config.default_estimate_min
+    if learned is not None:
+        effective, estimate_text = learned.minutes, learned.explain()
+    else:
+        effective = estimate if estimate is not None else config.default_estimate_min
+        estimate_text = f"estimate {effective:g}m" + ("" if estimate is not None else " (default)")
     time_value = 1.0 - min(effective, config.longest_estimate_min) / config.longest_estimate_min
     deps_value = downstream_min / max_downstream_min if max_downstream_min > 0 else 0.0
-    estimate_text = f"estimate {effective:g}m" + ("" if estimate is not None else " (default)")
     parts = (
         ScorePart("label", config.weight_label, weight, label_text),
         ScorePart("time", config.weight_time, time_value, estimate_text),

@@ -6,16 +6,19 @@ once for a set of open tasks and reused while that set only loses tasks that not
 waited on (the usual case: a task finishes, its dependencies were done before it started).
 Removing such tasks changes no other task's tail, inheritance, out-degree or cycle, so the
 reuse is exact; anything else (a new or edited issue, a requeue) rebuilds from scratch.
+When only the learned estimates change, the graph figures stay and only the durations, tails
+and chain orders are recomputed (`_reweigh`), from the topological order kept for that.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 import networkx as nx
 
-from waterspider_tui.core.dag import build_graph, cycle_members, downstream_work, find_cycles
+from waterspider_tui.core.dag import build_graph, cycle_members, find_cycles
+from waterspider_tui.core.estimates import Estimates, Learned
 from waterspider_tui.core.models import Issue
 from waterspider_tui.core.priority import Inherited, PriorityConfig, estimate_minutes, label_weight
 from waterspider_tui.core.state import TaskRecord
@@ -56,6 +59,14 @@ class Structure:
     by_chain: tuple[str, ...]
     """Keys by chain (own duration plus tail), longest first: the head still open is the longest."""
     by_tail: tuple[str, ...]
+    order: tuple[str, ...] = ()
+    """Tasks outside cycles in topological order (dependencies first), as of the last rebuild."""
+    children: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The tasks outside cycles that wait directly on each task in `order`."""
+    estimates: Estimates | None = None
+    """The learned correction the durations come from (None: estimates as given)."""
+    learned: Mapping[str, Learned] = field(default_factory=dict)
+    """Each task's learned duration with where it came from (empty without estimates)."""
     build: int = 0
     """Which rebuild this is: figures of the same build never change for a task."""
     chain_at: int = 0
@@ -107,17 +118,62 @@ def canonical(config: PriorityConfig) -> PriorityConfig:
     return config
 
 
-def analyse(open_tasks: Mapping[str, TaskRecord], config: PriorityConfig) -> Structure:
-    """The structure of these open tasks, carried forward from the last call when that is exact."""
+def analyse(open_tasks: Mapping[str, TaskRecord], config: PriorityConfig, estimates: Estimates | None = None) -> Structure:
+    """The structure of these open tasks, carried forward from the last call when that is exact.
+
+    `estimates` (learned from finished tasks) set the durations; without them the estimates
+    are taken as given.
+    """
     global _last
     previous = _last
     open_keys = frozenset(open_tasks)
     if previous is not None and _reusable(previous, open_tasks, open_keys, config):
         structure = previous if open_keys == previous.open_keys else previous.without(set(previous.open_keys - open_keys), open_keys)
+        if structure.estimates is not estimates:
+            structure = _reweigh(structure, open_tasks, estimates)
     else:
-        structure = _build(open_tasks, open_keys, config)
+        structure = _build(open_tasks, open_keys, config, estimates)
     _last = structure
     return structure
+
+
+def _durations(
+    open_tasks: Mapping[str, TaskRecord], config: PriorityConfig, estimates: Estimates | None,
+) -> tuple[dict[str, float], dict[str, Learned]]:
+    """Each open task's duration in minutes, and the learned figure it came from when there are estimates."""
+    if estimates is None:
+        return {key: issue_basics(task.issue, config)[2] or config.default_estimate_min for key, task in open_tasks.items()}, {}
+    learned: dict[str, Learned] = {}
+    by_kind: dict[tuple[str, float | None], Learned] = {}
+    for key, task in open_tasks.items():
+        _, level, estimate = issue_basics(task.issue, config)
+        found = by_kind.get((level, estimate))
+        if found is None:
+            found = by_kind[(level, estimate)] = estimates.duration(level, estimate)
+        learned[key] = found
+    return {key: item.minutes for key, item in learned.items()}, learned
+
+
+def _tails(order: tuple[str, ...], children: Mapping[str, tuple[str, ...]], durations: Mapping[str, float]) -> dict[str, float]:
+    """For each task in `durations` and `order`, the longest chain of work that waits on it."""
+    tail: dict[str, float] = {}
+    for node in reversed(order):
+        if node in durations:
+            tail[node] = max((durations[child] + tail[child] for child in children[node] if child in durations), default=0.0)
+    return tail
+
+
+def _reweigh(structure: Structure, open_tasks: Mapping[str, TaskRecord], estimates: Estimates | None) -> Structure:
+    """The same graph with durations from new estimates: tails, chains and total work recomputed."""
+    global _builds
+    _builds += 1
+    durations, learned = _durations(open_tasks, structure.config, estimates)
+    tail = _tails(structure.order, structure.children, durations)
+    return replace(
+        structure, estimates=estimates, learned=learned, durations=durations, tail=tail, total_work=sum(durations.values()),
+        by_chain=tuple(sorted(durations, key=lambda key: (-(durations[key] + tail.get(key, 0.0)), key))),
+        by_tail=tuple(sorted(tail, key=lambda key: (-tail[key], key))), build=_builds, chain_at=0, tail_at=0,
+    )
 
 
 def _reusable(previous: Structure, open_tasks: Mapping[str, TaskRecord], open_keys: frozenset[str], config: PriorityConfig) -> bool:
@@ -130,7 +186,7 @@ def _reusable(previous: Structure, open_tasks: Mapping[str, TaskRecord], open_ke
     return not any(dep in open_keys for key in previous.open_keys - open_keys for dep in previous.deps[key])
 
 
-def _build(open_tasks: Mapping[str, TaskRecord], open_keys: frozenset[str], config: PriorityConfig) -> Structure:
+def _build(open_tasks: Mapping[str, TaskRecord], open_keys: frozenset[str], config: PriorityConfig, estimates: Estimates | None) -> Structure:
     global _builds
     _builds += 1
     deps = {key: task.deps for key, task in open_tasks.items()}
@@ -138,26 +194,31 @@ def _build(open_tasks: Mapping[str, TaskRecord], open_keys: frozenset[str], conf
     cycles = tuple(find_cycles(graph))
     in_cycle = cycle_members(graph, cycles)
     basics = {key: issue_basics(task.issue, config) for key, task in open_tasks.items()}
-    durations = {key: basics[key][2] or config.default_estimate_min for key in open_tasks}
-    tail = downstream_work(graph, durations)
+    durations, learned = _durations(open_tasks, config, estimates)
     cyclic = {key for component in nx.strongly_connected_components(graph) if len(component) > 1 for key in component}
     acyclic = graph.subgraph(key for key in graph if key not in cyclic)
+    order = tuple(nx.topological_sort(acyclic))
+    children = {node: tuple(acyclic.successors(node)) for node in order}
+    tail = _tails(order, children, durations)
     by_chain = tuple(sorted(open_tasks, key=lambda key: (-(durations[key] + tail.get(key, 0.0)), key)))
     by_tail = tuple(sorted(tail, key=lambda key: (-tail[key], key)))
     return Structure(
         config=config, issues={key: task.issue for key, task in open_tasks.items()}, deps=deps, open_keys=open_keys,
         durations=durations, tail=tail, out_degree=dict(graph.out_degree()),
-        inherited=_inherited(acyclic, basics), cycles=cycles, in_cycle=in_cycle,
-        total_work=sum(durations.values()), by_chain=by_chain, by_tail=by_tail, build=_builds,
+        inherited=_inherited(order, children, basics), cycles=cycles, in_cycle=in_cycle,
+        total_work=sum(durations.values()), by_chain=by_chain, by_tail=by_tail,
+        order=order, children=children, estimates=estimates, learned=learned, build=_builds,
     )
 
 
-def _inherited(acyclic: nx.DiGraph, basics: Mapping[str, tuple[float, str, float | None]]) -> dict[str, Inherited]:
+def _inherited(
+    order: tuple[str, ...], children: Mapping[str, tuple[str, ...]], basics: Mapping[str, tuple[float, str, float | None]],
+) -> dict[str, Inherited]:
     """For each task, the most important task that waits on it, directly or not (ties: lowest key)."""
     best: dict[str, Inherited] = {}
-    for node in reversed(list(nx.topological_sort(acyclic))):
+    for node in reversed(order):
         found: Inherited | None = None
-        for child in acyclic.successors(node):
+        for child in children[node]:
             weight, level, _ = basics[child]
             for candidate in (Inherited(weight, level, child), best.get(child)):
                 if candidate is not None and (found is None or (candidate.weight, _rank(found.issue)) > (found.weight, _rank(candidate.issue))):

@@ -10,11 +10,12 @@ benchmarks/README.md). It ranks a ready task by, in turn:
    open chain, or the open work spread over the slots, whichever is longer). Started late,
    such a task would finish after everything else and stretch the run, so it jumps the
    queue; among long poles the longest chain goes first;
-3. the business score (`priority.score_task`): label weight, shorter estimates first, work
+3. the business score (`priority.score_task`): label weight, shorter durations first, work
    it unblocks, age, bumps. The label weight is *inherited*: a task that a more important
    task waits on counts at `inherit_share` (0.7) of that task's weight, so the P3 in front
    of a P0 counts like a P1. Full inheritance (1.0) measured worse: the blockers then tie
-   with the P0s themselves.
+   with the P0s themselves. The duration is the estimate corrected by what finished
+   sessions took against theirs, per priority level and size (`core.estimates`).
 
 What the measurements showed (200 issues, 8 slots, estimate error sigma 0.5, medians). The
 seed's blend without the jump starts long work too late: makespan 1.10–1.14× the lower bound.
@@ -24,12 +25,21 @@ later than plain label order. `ours` gets 1.02–1.05× the bound and 0.91–0.9
 completion of label order in all five families, with the lowest P0 stretch of the five
 policies. The remaining lower bound counts the work running sessions have already done; without
 that, long poles were recognised too late (1.03–1.07×).
+
+Learned durations, measured on backlogs where P3s and long tasks run over (×1.5) with 200
+earlier issues finished: in the time part of the score they finish weighted work 1.0–2.7%
+sooner in all five families and P0s up to 3.7% sooner in four, for runs up to 2% longer
+(independent, backlog); with no bias or no history they change little (±2%). In the long-pole figures too
+they shorten runs by up to 3% but cost weighted completion and P0 stretch up to 5–6% in some
+families, so that stays off (`learned_long_poles`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping
 
+from waterspider_tui.core.estimates import EstimateConfig, Estimates, Learner
 from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.priority import PriorityConfig, Score, age_hours, blend_score
 from waterspider_tui.core.schedule_structure import Structure, analyse, canonical, issue_basics
@@ -51,6 +61,15 @@ class SchedulerConfig:
     jumps the queue (shown as "on the critical path"); 0 turns it off."""
     ordering: str = "ours"
     """One of ORDERINGS."""
+    learn_estimates: bool = True
+    """Learn from finished sessions how far estimates run over (`core.estimates`) and rank by
+    the learned durations in the time part of the score ("estimate 60m × 1.40 learned from ...")."""
+    learned_long_poles: bool = False
+    """Also use the learned durations for the long-pole figures (chains, the remaining lower
+    bound). Measured: runs up to 3% shorter, but weighted completion and P0 stretch up to 5–6%
+    worse in some families, so off (benchmarks/README.md)."""
+    estimates: EstimateConfig = field(default_factory=EstimateConfig)
+    """How much history it takes to move an estimate."""
 
     def __post_init__(self) -> None:
         if self.ordering not in ORDERINGS:
@@ -109,8 +128,19 @@ def plan(snapshot: Snapshot, now: float, config: SchedulerConfig | None = None) 
     config = config or SchedulerConfig()
     priority = canonical(config.priority)
     tasks = snapshot.tasks
-    open_tasks = {key: task for key, task in tasks.items() if task.state in _OPEN_STATES}
-    structure = analyse(open_tasks, priority)
+    estimates: Estimates | None = None
+    if config.learn_estimates:
+        open_tasks: dict[str, TaskRecord] = {}
+        succeeded: dict[str, TaskRecord] = {}
+        for key, task in tasks.items():
+            if task.state in _OPEN_STATES:
+                open_tasks[key] = task
+            elif task.state is TaskState.SUCCEEDED:
+                succeeded[key] = task
+        estimates = _learned(succeeded, priority, config.estimates)
+    else:
+        open_tasks = {key: task for key, task in tasks.items() if task.state in _OPEN_STATES}
+    structure = analyse(open_tasks, priority, estimates if config.learned_long_poles else None)
     inheriting = config.ordering == "ours" and priority.inherit_share > 0
     jump_share = config.critical_share if config.ordering == "ours" else 0.0
     lower_bound = structure.remaining_lower_bound(config.capacity, _work_done(open_tasks, structure, now))
@@ -130,7 +160,7 @@ def plan(snapshot: Snapshot, now: float, config: SchedulerConfig | None = None) 
         if blocker:
             blocked.append(blocker)
             continue
-        score = _score(key, task, structure, priority, inheriting, now)
+        score = _score(key, task, structure, priority, inheriting, estimates, now)
         if jump_at is not None and structure.chain(key) >= jump_at:
             score = Score(score.total, score.parts, score.level, score.pinned, score.bump, critical=True)
         ready.append(ReadyTask(key, score))
@@ -143,12 +173,29 @@ def plan(snapshot: Snapshot, now: float, config: SchedulerConfig | None = None) 
     return Plan(tuple(ready), tuple(blocked), running, dispatch, tuple(sorted(unknown)), structure.cycles, free)
 
 
-_SCORES: dict[str, tuple[TaskRecord, int, float, int, PriorityConfig, bool, Score]] = {}
+_LEARNER: Learner | None = None
+"""Folds the finished tasks of successive snapshots; replaced when the configuration changes."""
+
+
+def _learned(succeeded: Mapping[str, TaskRecord], priority: PriorityConfig, config: EstimateConfig) -> Estimates:
+    """The estimates learned from the snapshot's succeeded tasks, folding only those not seen before."""
+    global _LEARNER
+    learner = _LEARNER
+    if learner is None or learner.priority is not priority or learner.config != config:
+        learner = _LEARNER = Learner(priority, priority.default_estimate_min, config)
+    return learner.observe(succeeded)
+
+
+_SCORES: dict[str, tuple[TaskRecord, int, float, int, PriorityConfig, bool, Estimates | None, Score]] = {}
 """The last score of each task with what it was computed from, by issue key."""
 
 
-def _score(key: str, task: TaskRecord, structure: Structure, priority: PriorityConfig, inheriting: bool, now: float) -> Score:
-    """The task's business score; reused while the task, its graph figures and its age in hours stay.
+def _score(
+    key: str, task: TaskRecord, structure: Structure, priority: PriorityConfig, inheriting: bool,
+    estimates: Estimates | None, now: float,
+) -> Score:
+    """The task's business score; reused while the task, its graph figures, the learned
+    estimates and its age in hours stay.
 
     After every event every ready task is scored; without the reuse a wide backlog made each
     run quadratic in its size.
@@ -157,18 +204,19 @@ def _score(key: str, task: TaskRecord, structure: Structure, priority: PriorityC
     max_tail = structure.max_tail
     cached = _SCORES.get(key)
     if (cached is not None and cached[0] is task and cached[1] == age and cached[2] == max_tail
-            and cached[3] == structure.build and cached[4] is priority and cached[5] == inheriting):
-        return cached[6]
+            and cached[3] == structure.build and cached[4] is priority and cached[5] == inheriting and cached[6] is estimates):
+        return cached[7]
     weight, level, estimate = issue_basics(task.issue, priority)
+    learned = structure.learned.get(key) or (estimates.duration(level, estimate) if estimates is not None else None)
     score = blend_score(
         task.issue, task.overrides, weight=weight, level=level, estimate=estimate, now=now,
         downstream_min=structure.tail.get(key, 0.0), max_downstream_min=max_tail,
         unblocks=structure.out_degree.get(key, 0), config=priority,
-        inherited=structure.inherited.get(key) if inheriting else None,
+        inherited=structure.inherited.get(key) if inheriting else None, learned=learned,
     )
     if len(_SCORES) >= 200_000:
         _SCORES.clear()
-    _SCORES[key] = (task, age, max_tail, structure.build, priority, inheriting, score)
+    _SCORES[key] = (task, age, max_tail, structure.build, priority, inheriting, estimates, score)
     return score
 
 

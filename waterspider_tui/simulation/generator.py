@@ -1,10 +1,11 @@
-"""Seeded backlogs of five shapes, with log-normal estimates and log-normal estimation error."""
+"""Seeded backlogs of five shapes: log-normal estimates, log-normal estimation error, an optional bias."""
 
 from __future__ import annotations
 
 import math
 import random
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
 
 from waterspider_tui.simulation.workload import SimIssue, Workload
 
@@ -15,6 +16,33 @@ ESTIMATE_SIGMA = 0.8
 """Spread of the estimates themselves: most tasks 15 min to 2 h, a few a day."""
 BACKLOG_AGE_MIN = 14 * 24 * 60.0
 """Issues were opened at random over the last two weeks (FIFO and age order differ from numbers)."""
+
+
+@dataclass(frozen=True)
+class Bias:
+    """Systematic underestimation on top of the random error, as real backlogs have it.
+
+    A task's true duration is multiplied by its level's factor and by a size factor that is 1
+    up to the median estimate and grows as a power of the estimate above it, reaching `large`
+    at `large_at_min`; it has no steps, so a learner's size buckets can only approximate it.
+    """
+
+    by_priority: Mapping[str, float] = field(default_factory=dict)
+    large: float = 1.0
+    large_at_min: float = 180.0
+
+    def factor(self, priority: str, estimate: float) -> float:
+        exponent = math.log(self.large) / math.log(self.large_at_min / MEDIAN_ESTIMATE_MIN)
+        return self.by_priority.get(priority, 1.0) * (max(estimate, MEDIAN_ESTIMATE_MIN) / MEDIAN_ESTIMATE_MIN) ** exponent
+
+    def describe(self) -> str:
+        levels = ", ".join(f"{level} ×{factor:g}" for level, factor in sorted(self.by_priority.items()))
+        size = f"×{self.large:g} at {self.large_at_min / 60:g} h estimated (smoothly above {MEDIAN_ESTIMATE_MIN:g} min)" if self.large != 1.0 else ""
+        return "; ".join(part for part in (levels, size) if part) or "none"
+
+
+UNDERESTIMATED = Bias(by_priority={"P3": 1.5}, large=1.5)
+"""P3s take 1.5× their estimate, and tasks estimated at 3 h take 1.5× (about 1.25× at 90 min, 2× at 8 h)."""
 
 Shape = Callable[[random.Random, int], list[list[int]]]
 """Given a size, the dependency lists (0-based positions) of each position."""
@@ -98,11 +126,13 @@ def _priority(rng: random.Random) -> str:
     return PRIORITY_SHARES[-1][0]
 
 
-def generate(family: str, size: int, seed: int, *, sigma: float = 0.5) -> Workload:
+def generate(family: str, size: int, seed: int, *, sigma: float = 0.5, bias: Bias | None = None) -> Workload:
     """A backlog of `size` issues of one family; same arguments, same backlog.
 
     Estimates are log-normal around 45 minutes; the true duration is the estimate times a
-    log-normal error of spread `sigma` (0.5: half of the tasks within -30%..+40%).
+    log-normal error of spread `sigma` (0.5: half of the tasks within -30%..+40%), times the
+    `bias` factor if any. The bias draws nothing at random: with and without it the backlogs
+    are the same but for the true durations.
     """
     if family not in SHAPES:
         raise ValueError(f"unknown family {family!r}: one of {', '.join(FAMILIES)}")
@@ -112,8 +142,12 @@ def generate(family: str, size: int, seed: int, *, sigma: float = 0.5) -> Worklo
     for position in range(size):
         estimate = min(max(MEDIAN_ESTIMATE_MIN * math.exp(rng.gauss(0.0, ESTIMATE_SIGMA)), 5.0), 960.0)
         actual = estimate * math.exp(rng.gauss(0.0, sigma)) if sigma > 0 else estimate
+        priority = _priority(rng)
+        if bias is not None:
+            actual *= bias.factor(priority, round(estimate, 1))
         issues.append(SimIssue(
-            number=position + 1, priority=_priority(rng), estimate_min=round(estimate, 1), actual_min=round(actual, 1),
+            number=position + 1, priority=priority, estimate_min=round(estimate, 1), actual_min=round(actual, 1),
             depends_on=tuple(dep + 1 for dep in deps[position]), created=-round(rng.uniform(0, BACKLOG_AGE_MIN), 1),
         ))
-    return Workload(tuple(issues), family=family, seed=seed, meta={"sigma": sigma})
+    meta = {"sigma": sigma, "bias": bias.describe()} if bias is not None else {"sigma": sigma}
+    return Workload(tuple(issues), family=family, seed=seed, meta=meta)

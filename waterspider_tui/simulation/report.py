@@ -46,10 +46,10 @@ def summarize(schedule: Schedule) -> Summary:
     )
 
 
-def run_policies(workload: Workload, slots: int, policies: tuple[str, ...]) -> dict[str, Schedule]:
-    """Each policy's schedule of the same workload, `priority` always included as the baseline."""
+def run_policies(workload: Workload, slots: int, policies: tuple[str, ...], earlier: Workload | None = None) -> dict[str, Schedule]:
+    """Each policy's schedule of the same workload (after the same history), `priority` always included as the baseline."""
     names = tuple(dict.fromkeys(("priority", *policies)))
-    return {name: simulate(workload, policy_config(name, slots), name) for name in names}
+    return {name: simulate(workload, policy_config(name, slots), name, earlier) for name in names}
 
 
 def summary_dict(summary: Summary, baseline: Summary) -> dict[str, Any]:

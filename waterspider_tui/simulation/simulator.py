@@ -3,12 +3,14 @@
 Nothing sleeps. At each moment something happens (sessions finish, issues appear), the
 events are folded into the snapshot by `core.state.apply_all`, `core.scheduler.plan` decides
 on a FakeClock's time, and the decided sessions start; each ends after its true duration.
+An `earlier` workload is history: its issues finished (at their true durations) before the
+start, so the scheduler can learn from them; they are not part of the schedule.
 """
 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.clock import FakeClock
@@ -18,28 +20,46 @@ from waterspider_tui.core.state import Snapshot, apply_all
 from waterspider_tui.simulation.workload import SimIssue, Workload
 
 REPO = "sim/backlog"
+EARLIER_REPO = "sim/earlier"
 START = 1_700_000_000.0
 """The FakeClock's time at minute 0."""
 
 
-def issue_key(number: int) -> str:
-    return f"{REPO}#{number}"
+def issue_key(number: int, repo: str = REPO) -> str:
+    return f"{repo}#{number}"
 
 
-def sim_issue(sim: SimIssue) -> Issue:
+def sim_issue(sim: SimIssue, repo: str = REPO) -> Issue:
     return Issue(
-        repo=REPO, number=sim.number, title=f"issue {sim.number}", labels=(sim.priority,),
-        depends_on=tuple(issue_key(dep) for dep in sim.depends_on), estimate_min=sim.estimate_min,
+        repo=repo, number=sim.number, title=f"issue {sim.number}", labels=(sim.priority,),
+        depends_on=tuple(issue_key(dep, repo) for dep in sim.depends_on), estimate_min=sim.estimate_min,
         created=START + sim.created * 60,
     )
 
 
-def _session(sim: SimIssue, now: float) -> SessionInfo:
-    key = issue_key(sim.number)
+def _session(sim: SimIssue, now: float, repo: str = REPO) -> SessionInfo:
+    key = issue_key(sim.number, repo)
     return SessionInfo(
         session_id=f"sim-{sim.number}", issue=key, attempt=1, executor="sim", host="sim",
         worktree="", branch="", log_path="", started_at=now,
     )
+
+
+def history_events(earlier: Workload) -> list[ev.Event]:
+    """Each earlier issue seen, started and finished after its true duration, one after another, ending before the start."""
+    events: list[ev.Event] = []
+    begin = START - 60.0 - sum(sim.actual_min for sim in earlier.issues) * 60
+    for sim in earlier.issues:
+        finish = begin + sim.actual_min * 60
+        key = issue_key(sim.number, EARLIER_REPO)
+        result = SessionResult(outcome=Outcome.SUCCEEDED, duration_s=sim.actual_min * 60)
+        events += [
+            ev.IssueSeen(ts=begin, issue_data=replace(sim_issue(sim, EARLIER_REPO), depends_on=(), created=begin)),
+            ev.SessionStarted(ts=begin, issue=key, session=_session(sim, begin, EARLIER_REPO)),
+            ev.SessionFinished(ts=finish, issue=key, session_id=f"sim-{sim.number}", result=result),
+        ]
+        begin = finish
+    return events
 
 
 @dataclass(frozen=True)
@@ -62,15 +82,15 @@ class Schedule:
         return max(self.end.values(), default=0.0)
 
 
-def simulate(workload: Workload, config: SchedulerConfig, policy: str = "") -> Schedule:
-    """Run the whole workload to the end with `config.capacity` slots."""
+def simulate(workload: Workload, config: SchedulerConfig, policy: str = "", earlier: Workload | None = None) -> Schedule:
+    """Run the whole workload to the end with `config.capacity` slots, after the `earlier` history if any."""
     clock = FakeClock(START)
     by_number = workload.by_number()
     arrivals = sorted((max(sim.created, 0.0), sim.number) for sim in workload.issues)
     running: list[tuple[float, int]] = []
     start: dict[int, float] = {}
     end: dict[int, float] = {}
-    snapshot = Snapshot()
+    snapshot = apply_all(Snapshot(), history_events(earlier)) if earlier is not None else Snapshot()
     minute = 0.0
     plan_calls = idle = 0
     next_arrival = 0

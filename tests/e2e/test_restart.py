@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.e2e.helpers import WATERSPIDER, clean_env, json_events, run_cli
+from tests.e2e.helpers import WATERSPIDER, clean_env, git, json_events, run_cli
 
 
 def _start_demo(folder: Path) -> subprocess.Popen[str]:
@@ -48,11 +48,17 @@ def test_kill_9_mid_run_then_restart_finishes_everything_once(tmp_path: Path) ->
     reattached = {e["issue"] for e in second_events if e["event"] == "session_spawned" and e["reattached"]}
     assert live_at_kill <= reattached | {e["issue"] for e in second_events if e["event"] == "session_finished"}
 
-    fresh_spawns = Counter(
-        e["issue"] for e in first_events + second_events if e["event"] == "session_spawned" and not e["reattached"]
-    )
+    # The store is the record (stdout lines printed just before the kill may not have been read).
+    from waterspider_tui.core import events as ev
+    from waterspider_tui.store.event_log import EventLog
+
+    stored = list(EventLog(tmp_path / "widgets" / ".waterspider" / "state.db", read_only=True).read())
+    fresh_spawns = Counter(e.issue for e in stored if isinstance(e, ev.SessionSpawned) and not e.reattached)
     assert all(count == 1 for count in fresh_spawns.values()), f"an issue ran twice: {fresh_spawns}"
     assert len(fresh_spawns) == 20
+    for number in range(1, 21):
+        commits = git(tmp_path / "widgets", "rev-list", "--count", f"main..feature/issue-{number}").strip()
+        assert commits == "1", f"the agent worked on #{number} {commits} times"
 
     status = run_cli("status", "--json", "--repo-path", str(tmp_path / "widgets"))
     assert status.returncode == 0, status.stderr

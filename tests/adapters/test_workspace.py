@@ -227,3 +227,14 @@ def test_warm_pool_switches_to_an_existing_branch_for_a_retry(repo: Path) -> Non
     assert (again.path / "work.txt").read_text() == "done\n", "the branch's earlier work is kept"
     manager.drain_pool()
     assert not list((repo / ".worktrees" / ".pool").glob("slot-*"))
+
+
+def test_a_worktree_left_off_its_branch_is_put_back_on_it(repo: Path) -> None:
+    """A stop between moving a pool worktree into place and switching its branch leaves it detached."""
+    manager = WorkspaceManager(repo, warm_pool=1)
+    manager.refill()
+    [slot] = list((repo / ".worktrees" / ".pool").glob("slot-*"))
+    git(repo, "worktree", "move", str(slot), str(repo / ".worktrees" / "issue-9"))
+    workspace = manager.prepare(9)
+    assert workspace.reused
+    assert git(workspace.path, "rev-parse", "--abbrev-ref", "HEAD") == "feature/issue-9"

@@ -70,10 +70,11 @@ class WorkspaceManager:
         """
         path = self.path_for(number, repo, multi_repo)
         branch = branch_name(number, repo, multi_repo)
-        if (path / ".git").exists():
+        if (path / ".git").exists() and self._on_branch(path, branch):
             return Workspace(path, branch, self.base_branch, reused=True)
         with self._lock:
             if (path / ".git").exists():
+                self._switch_to(path, branch)
                 return Workspace(path, branch, self.base_branch, reused=True)
             self.ignore(self.worktrees)
             try:
@@ -87,6 +88,28 @@ class WorkspaceManager:
                 detail = (error.stderr or str(error)).strip().replace("\n", " ")
                 raise WorkspaceError(f"git worktree add {path.name} on {branch} failed: {detail}") from error
         return Workspace(path, branch, self.base_branch, reused=False)
+
+    @staticmethod
+    def _on_branch(path: Path, branch: str) -> bool:
+        try:
+            return git.Git(str(path)).rev_parse("--abbrev-ref", "HEAD").strip() == branch
+        except git.GitCommandError:
+            return False
+
+    def _switch_to(self, path: Path, branch: str) -> None:
+        """Put a worktree left off its branch (a stop between moving a pool worktree in and
+        switching it) back on the branch, so the agent's commits land where they belong."""
+        if self._on_branch(path, branch):
+            return
+        worktree = git.Git(str(path))
+        try:
+            if branch in self.repo.heads:
+                worktree.checkout("-q", branch)
+            else:
+                worktree.checkout("-q", "-b", branch)
+        except git.GitCommandError as error:
+            detail = (error.stderr or str(error)).strip().replace("\n", " ")
+            raise WorkspaceError(f"worktree {path.name} is not on {branch} and cannot be switched: {detail}") from error
 
     def _pool_slots(self) -> list[Path]:
         if not self.pool_dir.exists():

@@ -17,8 +17,8 @@ from typing import Awaitable, Callable, Iterable, Sequence, TypeVar
 
 from waterspider_tui.adapters.agents.base import Agent, LogEntry, SessionContext
 from waterspider_tui.adapters.executors.local import LocalExecutor
-from waterspider_tui.adapters.source_base import IssueSource, Reporter
-from waterspider_tui.adapters.workspace import WorkspaceError, WorkspaceManager
+from waterspider_tui.adapters.source_base import IssueSource, PollResult, Reporter
+from waterspider_tui.adapters.workspace import WorkspaceError, WorkspaceManager, branch_name
 from waterspider_tui.collector import poll_events
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core import events as ev
@@ -340,8 +340,6 @@ class Engine:
                 result = await source.poll()
             except Exception as error:  # a source must not take the engine down
                 log.exception("poll of %s failed", source.name)
-                from waterspider_tui.adapters.source_base import PollResult
-
                 result = PollResult(ok=False, message=f"{type(error).__name__}: {error}")
             now = self.clock.now()
             events = poll_events(self.snapshot, repos, result, now)
@@ -425,8 +423,6 @@ class Engine:
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", task.issue.repo)
         session_dir = self.sessions_dir / f"{slug}-{task.issue.number}" / f"attempt-{attempt}-{session_id.rsplit('-', 1)[1]}"
         worktree = self.workspace.path_for(task.issue.number, task.issue.repo, self.multi_repo)
-        from waterspider_tui.adapters.workspace import branch_name
-
         session = SessionInfo(
             session_id=session_id, issue=key, attempt=attempt, executor=self.executor.name, host=self.executor.host,
             worktree=str(worktree), branch=branch_name(task.issue.number, task.issue.repo, self.multi_repo),

@@ -33,5 +33,4 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     """A JSON-ready dict with `event` (the type name), `ts`, and `issue` where one is concerned."""
     data = _adapter(type(event)).dump_python(event, mode="json")
     data = {"event": event.type, "ts": data.pop("ts"), "seq": data.pop("seq"), "issue": event.issue_key, **data}
-    data.pop("issue_data", None) if event.type != "issue_seen" else None
     return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -124,6 +125,4 @@ class EventLog:
 
 
 def _with_seq(event: ev.Event, seq: int) -> ev.Event:
-    from dataclasses import replace
-
     return replace(event, seq=seq)

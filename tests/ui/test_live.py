@@ -37,6 +37,44 @@ async def test_a_new_snapshot_updates_only_the_changed_cells_and_keeps_the_curso
         assert running.cursor_row == cursor_before and running.selected_key == key(445)
 
 
+async def test_only_changed_rows_and_the_cursor_rows_are_rendered_again() -> None:
+    async with started() as (app, engine, pilot):
+        running = table(app, "running")
+        assert app.focused is running
+
+        def screen_lines() -> list[str]:
+            return [running.render_line(y).text for y in range(running.size.height)]
+
+        rendered_rows: list[int] = []
+        render_cell = running._render_cell
+
+        def counting_render_cell(row_index: int, column_index: int, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+            rendered_rows.append(row_index)
+            return render_cell(row_index, column_index, *args, **kwargs)
+
+        running._render_cell = counting_render_cell  # type: ignore[method-assign]
+        before = screen_lines()
+        rendered_rows.clear()
+        engine.push(ev.SessionProgressed(ts=NOW, issue=key(445), session_id="s-445-1", progress=_progress(9, 0.2, "Read README.md")))
+        await pilot.pause()
+        after = screen_lines()
+        row = running.get_row_index(key(445))
+        assert set(rendered_rows) == {row}
+        assert [y for y, (old, new) in enumerate(zip(before, after)) if old != new] == [row + running.header_height]
+        assert "$0.20" in after[row + running.header_height] and "$0.20" not in before[row + running.header_height]
+
+        top = running.cursor_row
+        rendered_rows.clear()
+        await pilot.press("down")
+        moved = screen_lines()
+        assert running.cursor_row == top + 1
+        assert set(rendered_rows) == {top, top + 1}, "a cursor step renders just the rows it leaves and enters"
+        assert moved == after, "a cursor step changes colours, not text"
+        highlighted = running.get_component_styles("datatable--cursor").rich_style.bgcolor
+        cursor_line = running.render_line(top + 1 + running.header_height)
+        assert any(segment.style and segment.style.bgcolor == highlighted for segment in cursor_line)
+
+
 async def test_a_finished_session_moves_from_running_to_finished() -> None:
     async with started() as (app, engine, pilot):
         result = ev.SessionFinished(ts=NOW, issue=key(444), session_id="s-444-1", result=scenarios.SessionResult(

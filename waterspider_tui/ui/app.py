@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Awaitable, Callable
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -23,6 +23,7 @@ from waterspider_tui.core.state import TaskRecord
 from waterspider_tui.engine_api import EngineHandle
 from waterspider_tui.ui import format as fmt
 from waterspider_tui.ui.commands import IssueCommands
+from waterspider_tui.ui.gc_pauses import GcPauses
 from waterspider_tui.ui.messages import LogsPending, SnapshotReady
 from waterspider_tui.ui.palette import Palette
 from waterspider_tui.ui.screens.control import ControlScreen
@@ -32,6 +33,8 @@ from waterspider_tui.ui.themes import BUILTIN_THEME_DIR, DEFAULT_THEME, load_the
 from waterspider_tui.ui.view import View
 
 TICK_S = 1.0
+GC_TICK_S = 1.0
+"""How often the garbage-collection policy (`gc_pauses`) does what is due."""
 """How often elapsed times and countdowns are redrawn without a new snapshot."""
 SNAPSHOT_INTERVAL_S = 0.25
 """Snapshots rebuild the view at most this often (the engine can publish hundreds a second).
@@ -119,6 +122,7 @@ class WaterspiderApp(App[int]):
         self._action_states: tuple[bool | None, ...] = (None,) * len(_STATEFUL_ACTIONS)
         self._exit_code = 0
         self._stopping = False
+        self._gc_pauses = GcPauses()
         self._theme_errors = self._install_themes()
         self.palette = Palette.from_theme(self.current_theme)
         """Styles of the current theme for the panels' text."""
@@ -135,10 +139,18 @@ class WaterspiderApp(App[int]):
         self._unsubscribe.append(self.engine.subscribe_logs(self._on_engine_logs))
         self.refresh_view()
         self.set_interval(TICK_S, self.refresh_view)
+        self._gc_pauses.start()
+        self.set_interval(GC_TICK_S, self._gc_pauses.tick)
         if self._run_engine_fn is not None:
             self._run_engine()
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._gc_pauses.note_input()
+        await super().on_event(event)
+
     def on_unmount(self) -> None:
+        self._gc_pauses.stop()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()

@@ -65,10 +65,10 @@ class ControlScreen(Screen[None]):
         filter_input.cursor_blink = False
         yield filter_input
         with Container(id="panels"):
-            yield Panel(QueueTable(row_builders.RUNNING_COLUMNS, id="running-table"), id="running", title="1 Running", empty_note="Nothing running.")
-            yield Panel(QueueTable(row_builders.READY_COLUMNS, id="ready-table"), id="ready", title="2 Ready", empty_note="Nothing ready.")
-            yield Panel(QueueTable(row_builders.BLOCKED_COLUMNS, id="blocked-table"), id="blocked", title="3 Blocked", empty_note="Nothing blocked.")
-            yield Panel(QueueTable(row_builders.FINISHED_COLUMNS, id="finished-table"), id="finished", title="4 Finished", empty_note="Nothing finished yet.")
+            yield Panel(QueueTable(row_builders.RUNNING_COLUMNS, id="running-table", on_cursor=self.wapp.select_issue), id="running", title="1 Running", empty_note="Nothing running.")
+            yield Panel(QueueTable(row_builders.READY_COLUMNS, id="ready-table", on_cursor=self.wapp.select_issue), id="ready", title="2 Ready", empty_note="Nothing ready.")
+            yield Panel(QueueTable(row_builders.BLOCKED_COLUMNS, id="blocked-table", on_cursor=self.wapp.select_issue), id="blocked", title="3 Blocked", empty_note="Nothing blocked.")
+            yield Panel(QueueTable(row_builders.FINISHED_COLUMNS, id="finished-table", on_cursor=self.wapp.select_issue), id="finished", title="4 Finished", empty_note="Nothing finished yet.")
             yield Panel(AgentLog(id="agent-log"), id="log", title="6 Log", empty_note="Select an issue that has a session to follow its agent.")
             yield Panel(HostsPanel(id="hosts-list"), id="hosts", title="5 Hosts", empty_note="No hosts probed yet.")
             yield Panel(EventLog(id="event-log"), id="events", title="7 Events", empty_note="No events yet.")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
 import statistics
@@ -119,10 +120,10 @@ async def stream(engine: Any, stop: asyncio.Event, counts: dict[str, int]) -> No
         await asyncio.sleep(0.005)
 
 
-async def measure(load: bool, presses: int, queued: int, seed: int) -> dict[str, Any]:
+async def measure(load: bool, presses: int, queued: int, seed: int, freeze_old_objects: bool = True) -> dict[str, Any]:
     """Press `p` and `down` `presses` times each on a fresh app; seconds from press to the frame showing it."""
     engine = scenarios.large(running=SESSIONS, queued=queued).engine()
-    app = WaterspiderApp(engine, clock=lambda: NOW)
+    app = WaterspiderApp(engine, clock=lambda: NOW, freeze_old_objects=freeze_old_objects)
     recorder = FrameRecorder(app)
     rng = random.Random(seed)
     latencies: dict[str, list[float]] = {"p": [], "down": []}
@@ -135,6 +136,19 @@ async def measure(load: bool, presses: int, queued: int, seed: int) -> dict[str,
         refresh_view()
 
     app.refresh_view = counted_refresh  # type: ignore[method-assign]
+    full_collections: list[float] = []
+    """Seconds each full (generation 2) garbage collection stopped the loop while pressing."""
+    collection_started = [0.0]
+
+    def time_full_collections(phase: str, info: dict[str, int]) -> None:
+        if info["generation"] == 2:
+            if phase == "start":
+                collection_started[0] = time.perf_counter()
+            elif pressing_window[0]:
+                full_collections.append(time.perf_counter() - collection_started[0])
+
+    pressing_window = [False]
+    gc.callbacks.append(time_full_collections)
     async with app.run_test(size=(200, 60)) as pilot:
         await pilot.pause()
         stop = asyncio.Event()
@@ -146,6 +160,7 @@ async def measure(load: bool, presses: int, queued: int, seed: int) -> dict[str,
         order = ["p", "down"] * presses
         rng.shuffle(order)
         recorder.watch_keys(app)
+        pressing_window[0] = True
         pressing: list[asyncio.Task[None]] = []
         for pressed in order:
             await asyncio.sleep(rng.uniform(0.03, 0.15))
@@ -167,12 +182,14 @@ async def measure(load: bool, presses: int, queued: int, seed: int) -> dict[str,
                 latencies[pressed].append(shown - recorder.key_sent_at)
             recorder.frames.clear()
         await asyncio.gather(*pressing)
+        pressing_window[0] = False
         wall, cpu = time.perf_counter() - wall_started, time.process_time() - cpu_started
         frames = recorder.count - frames_before
         if streamer is not None:
             stop.set()
             await streamer
-    return {"latencies": latencies, "missed": missed, "wall_s": wall, "cpu_s": cpu, "frames": frames, **counts}
+    gc.callbacks.remove(time_full_collections)
+    return {"latencies": latencies, "missed": missed, "wall_s": wall, "cpu_s": cpu, "frames": frames, "full_collections": full_collections, **counts}
 
 
 def main() -> None:
@@ -184,13 +201,15 @@ def main() -> None:
     started, load_before = time.perf_counter(), os.getloadavg()[0]
     idle = asyncio.run(measure(False, args.presses, args.queued, args.seed))
     busy = asyncio.run(measure(True, args.presses, args.queued, args.seed))
+    unfrozen = asyncio.run(measure(True, args.presses, args.queued, args.seed, freeze_old_objects=False))
     print(f"## TUI under load (headless 200×60, {SESSIONS} running sessions + {args.queued} queued, FakeEngine over real snapshots)\n")
     print(f"Machine load average (1 min) before / after: {load_before:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores\n")
     print(f"Load: {busy['snapshots'] / busy['wall_s']:.0f} snapshots/s and {busy['lines'] / busy['wall_s']:.0f} log lines/s published while pressing"
           f" ({busy['snapshots']:,} snapshots, {busy['lines']:,} lines in {busy['wall_s']:.0f} s)")
-    for name, run in (("idle", idle), ("under load", busy)):
+    for name, run in (("idle", idle), ("under load", busy), ("under load, nothing frozen", unfrozen)):
         print(f"- {name}: {run['refreshes'] / run['wall_s']:.1f} view refreshes/s, {run['frames'] / run['wall_s']:.1f} screen updates/s,"
-              f" process CPU {run['cpu_s'] / run['wall_s']:.0%} of one core")
+              f" process CPU {run['cpu_s'] / run['wall_s']:.0%} of one core,"
+              f" {len(run['full_collections'])} full garbage collections (longest {max(run['full_collections'], default=0) * 1000:.0f} ms)")
     print()
     print("| key → effect | presses | idle p50 / p99 | under load p50 / p99 | × idle (p50 / p99) | p99 vs goal 100 ms |")
     print("|---|---|---|---|---|---|")
@@ -200,11 +219,18 @@ def main() -> None:
         b50, b99, l50, l99 = (percentile(v, s) * 1000 for v in (base, loaded) for s in (0.5, 0.99))
         print(f"| {name} | {len(base)} / {len(loaded)} | {b50:.1f} / {b99:.1f} ms | {l50:.1f} / {l99:.1f} ms | ×{l50 / b50:.1f} / ×{l99 / b99:.1f}"
               f" | ×{l99 / (GOAL_P99_S * 1000):.2f} ({'met' if l99 <= GOAL_P99_S * 1000 else 'NOT met'}) |")
+    print("\nThe same load with the control center's collector policy off (`freeze_old_objects=False`, `ui/gc_pauses.py`):\n")
+    print("| key → effect | nothing frozen p50 / p99 | frozen (above) p50 / p99 | × (p50 / p99) |")
+    print("|---|---|---|---|")
+    for pressed, name in names.items():
+        off, on = unfrozen["latencies"][pressed], busy["latencies"][pressed]
+        o50, o99, n50, n99 = (percentile(v, s) * 1000 for v in (off, on) for s in (0.5, 0.99))
+        print(f"| {name} | {o50:.1f} / {o99:.1f} ms | {n50:.1f} / {n99:.1f} ms | ×{n50 / o50:.2f} / ×{n99 / o99:.2f} |")
     every = [value for run in (busy,) for values in run["latencies"].values() for value in values]
     print(f"\nAll presses under load: p50 {percentile(every, 0.5) * 1000:.1f} ms, p99 {percentile(every, 0.99) * 1000:.1f} ms,"
           f" max {max(every) * 1000:.1f} ms, mean {statistics.mean(every) * 1000:.1f} ms. Effects never shown within"
           f" {EFFECT_TIMEOUT_S:.0f} s: {idle['missed']} idle, {busy['missed']} under load. Whole run {time.perf_counter() - started:.0f} s.")
-    if idle["missed"] or busy["missed"]:
+    if idle["missed"] or busy["missed"] or unfrozen["missed"]:
         raise SystemExit(1)
 
 

@@ -101,6 +101,7 @@ class WaterspiderApp(App[int]):
         theme_dir: Path | None = None,
         keymap: dict[str, str] | None = None,
         clock: Callable[[], float] = time.time,
+        freeze_old_objects: bool = True,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -123,6 +124,8 @@ class WaterspiderApp(App[int]):
         self._exit_code = 0
         self._stopping = False
         self._gc_pauses = GcPauses()
+        self._freeze_old_objects = freeze_old_objects
+        """Keep full garbage collections short (`gc_pauses`); off only to measure what it saves."""
         self._theme_errors = self._install_themes()
         self.palette = Palette.from_theme(self.current_theme)
         """Styles of the current theme for the panels' text."""
@@ -139,8 +142,9 @@ class WaterspiderApp(App[int]):
         self._unsubscribe.append(self.engine.subscribe_logs(self._on_engine_logs))
         self.refresh_view()
         self.set_interval(TICK_S, self.refresh_view)
-        self._gc_pauses.start()
-        self.set_interval(GC_TICK_S, self._gc_pauses.tick)
+        if self._freeze_old_objects:
+            self._gc_pauses.start()
+            self.set_interval(GC_TICK_S, self._gc_pauses.tick)
         if self._run_engine_fn is not None:
             self._run_engine()
 

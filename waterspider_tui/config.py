@@ -71,6 +71,10 @@ class SchedulerSection(_Section):
     """A ready issue whose remaining chain is this share of what is left of the run goes first."""
     inherit_share: float = Field(0.7, ge=0, le=1)
     """An issue that a higher-priority issue waits on counts at this share of its weight."""
+    first_level: str = "P0"
+    """Issues of this level and what they wait on go ahead of other work, the soonest done first ('' turns it off)."""
+    longest_first_level: str = "P3"
+    """Issues of this level go longest first, so that the run ends on short ones ('' turns it off)."""
     ordering: Literal["ours", "seed", "priority", "fifo", "critical-path"] = "ours"
     """How ready issues are ordered; the others are there to compare (`waterspider simulate`)."""
     learn_estimates: bool = True
@@ -87,6 +91,7 @@ class SchedulerSection(_Section):
                 weight_deps=self.weight_deps, weight_age=self.weight_age,
                 label_weights=dict(self.label_weights), default_label_weight=self.default_label_weight,
                 default_estimate_min=self.default_estimate_min, inherit_share=self.inherit_share,
+                first_level=self.first_level, longest_first_level=self.longest_first_level,
             ),
         )
 

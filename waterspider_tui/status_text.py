@@ -24,7 +24,8 @@ def plan_dict(snapshot: Snapshot, plan: Plan) -> dict[str, Any]:
     return {
         "order": [
             {"issue": ref(item.issue), "score": round(item.score.total, 4), "parts": item.score.parts_dict(),
-             "pinned": item.score.pinned, "critical_path": item.score.critical, "title": snapshot.tasks[item.issue].issue.title}
+             "pinned": item.score.pinned, "critical_path": item.score.critical, "first": item.score.first or None,
+             "title": snapshot.tasks[item.issue].issue.title}
             for item in plan.ready
         ],
         "blocked": [

@@ -39,7 +39,7 @@ def test_bumps_reorder_and_pinned_goes_first() -> None:
     result = plan(snap, NOW)
     assert result.ready_keys() == [key(3), key(2), key(1)]
     assert result.ready[0].score.pinned
-    # a P2 bumped 4 steps (+0.4) passes a P0 (0.5 × (1.0 − 0.4) = 0.3 ahead)
+    # a bumped P2 goes ahead of P0 work; 4 steps (+0.4) also pass the P0's score (0.5 × (1.0 − 0.4) = 0.3 ahead)
     assert result.ready[1].score.total > result.ready[2].score.total
     unpinned = apply_all(snap, [ev.IssuePinned(ts=T0, issue=key(3), pinned=False, by="op")])
     assert plan(unpinned, NOW).ready_keys() == [key(2), key(1), key(3)]
@@ -278,7 +278,11 @@ def test_ten_thousand_tasks() -> None:
     assert reasons.count("dependency") == 9_000
     assert len(result.cycles) == 10
     assert all(item.waiting_on == (key(int(item.issue.split("#")[1]) - 1),) for item in result.blocked if item.reason == "dependency")
-    totals = [item.score.total for item in result.ready if not item.score.critical]
+    rest = [item for item in result.ready if not item.score.critical]
+    p0_work = [item for item in rest if item.score.first]
+    # P0 work (the P0 heads, and the P3 heads of chains that end in a P0: 332 not paused) goes ahead of the rest
+    assert rest[: len(p0_work)] == p0_work and len(p0_work) == 332
+    totals = [item.score.total for item in rest[len(p0_work):]]
     assert totals == sorted(totals, reverse=True)
     assert result.dispatch == tuple(result.ready_keys()[:7])
     assert all(item.score.level == "P0" for item in result.ready[:7])

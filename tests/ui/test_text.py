@@ -63,9 +63,10 @@ def test_event_lines_name_the_issue_and_what_happened() -> None:
 def test_ready_rows_in_dispatch_order_with_marks() -> None:
     view = view_of(scenarios.mid_run())
     ready = plain_rows(rows.ready_rows(view, PLAIN))
-    assert list(ready) == [key(452), key(448), key(450), key(456), key(454), key(453)]
+    # pinned; the long pole (a P0 too); bumped up; then by score
+    assert list(ready) == [key(452), key(448), key(456), key(450), key(454), key(453)]
     assert ready[key(452)][-1] == "pinned"
-    assert ready[key(448)][-1] == "critical path"
+    assert ready[key(448)][-1] == "critical path P0 first"
     assert ready[key(456)][-1] == "bump +1"
     assert ready[key(448)][:4] == ["2", "#448", "Payment webhook retries", "P0"]
 

@@ -81,6 +81,12 @@ class PriorityConfig:
     inherit_share: float = 0.7
     """A task that a higher-priority task waits on counts at this share of that task's label
     weight (never below its own): a P3 that a P0 waits on counts like a P1; 0 turns it off."""
+    first_level: str = "P0"
+    """Tasks of this level and the tasks they wait on go ahead of other work (`ours` ordering,
+    below pins and long poles), the one that can be done soonest first; '' turns it off."""
+    longest_first_level: str = "P3"
+    """Tasks of this level go longest first in the time part (`ours` ordering): they end the
+    run, and a run that ends on short tasks ends sooner; '' turns it off."""
 
 
 def label_weight(labels: tuple[str, ...], config: PriorityConfig) -> tuple[float, str]:
@@ -119,15 +125,23 @@ class Score:
     bump: int = 0
     critical: bool = False
     """On the critical path and jumped the queue for it."""
+    first: str = ""
+    """Why it goes ahead of other work as P0 work ('P0 first: #12 (P0) can be done in 95m'), or ''."""
 
     def parts_dict(self) -> dict[str, float]:
         return {part.name: round(part.contribution, 4) for part in self.parts}
 
-    def explain(self) -> str:
-        text = "  ".join(f"{p.name} {p.weight:g}×{p.value:.2f} ({p.explanation})" for p in self.parts)
+    def reasons(self) -> list[str]:
+        """What ranks it apart from its score: bumps, pins, the critical path, P0 first."""
         extras = [f"bump {self.bump:+d}"] if self.bump else []
         extras += ["pinned"] if self.pinned else []
         extras += ["on the critical path"] if self.critical else []
+        extras += [self.first] if self.first else []
+        return extras
+
+    def explain(self) -> str:
+        text = "  ".join(f"{p.name} {p.weight:g}×{p.value:.2f} ({p.explanation})" for p in self.parts)
+        extras = self.reasons()
         return text + ("  " + ", ".join(extras) if extras else "")
 
 
@@ -179,13 +193,16 @@ def blend_score(
     config: PriorityConfig,
     inherited: Inherited | None = None,
     learned: Learned | None = None,
+    longest_first: bool = False,
 ) -> Score:
     """`score_task` with the label weight and estimate already read (the scheduler caches them).
 
     With `learned` (`core.estimates`), the time part uses the learned duration and says where
-    it came from.
+    it came from. With `longest_first`, the time part favours the longer tasks instead.
     """
-    label, time, deps = _static_parts(issue, weight, level, estimate, downstream_min, max_downstream_min, unblocks, config, inherited, learned)
+    label, time, deps = _static_parts(
+        issue, weight, level, estimate, downstream_min, max_downstream_min, unblocks, config, inherited, learned, longest_first,
+    )
     age_h = age_hours(issue, now)
     age = ScorePart("age", config.weight_age, min(age_h / config.age_horizon_h, 1.0), f"{age_h}h old")
     parts = (label, time, deps, age)
@@ -200,14 +217,14 @@ _PARTS: dict[int, tuple[object, ...]] = {}
 def _static_parts(
     issue: Issue, weight: float, level: str, estimate: float | None, downstream_min: float,
     max_downstream_min: float, unblocks: int, config: PriorityConfig, inherited: Inherited | None,
-    learned: Learned | None = None,
+    learned: Learned | None = None, longest_first: bool = False,
 ) -> tuple[ScorePart, ScorePart, ScorePart]:
     """The parts that do not move with the clock, reused while their inputs stay the same.
 
     The scheduler scores every ready task after every event; building these texts was most
     of its time.
     """
-    inputs = (issue, weight, level, estimate, downstream_min, max_downstream_min, unblocks, config, inherited, learned)
+    inputs = (issue, weight, level, estimate, downstream_min, max_downstream_min, unblocks, config, inherited, learned, longest_first)
     cached = _PARTS.get(id(issue))
     if cached is not None and all(a is b or a == b for a, b in zip(cached[0], inputs)):  # type: ignore[call-overload]
         return cached[1]  # type: ignore[return-value]
@@ -222,6 +239,9 @@ def _static_parts(
         effective = estimate if estimate is not None else config.default_estimate_min
         estimate_text = f"estimate {effective:g}m" + ("" if estimate is not None else " (default)")
     time_value = 1.0 - min(effective, config.longest_estimate_min) / config.longest_estimate_min
+    if longest_first:
+        time_value = 1.0 - time_value
+        estimate_text += f", {level}s longest first"
     deps_value = downstream_min / max_downstream_min if max_downstream_min > 0 else 0.0
     parts = (
         ScorePart("label", config.weight_label, weight, label_text),

@@ -8,6 +8,8 @@ Removing such tasks changes no other task's tail, inheritance, out-degree or cyc
 reuse is exact; anything else (a new or edited issue, a requeue) rebuilds from scratch.
 When only the learned estimates change, the graph figures stay and only the durations, tails
 and chain orders are recomputed (`_reweigh`), from the topological order kept for that.
+The P0 figures (`urgent`) look upstream, so they are recomputed when a task they cover
+finishes, over those tasks only (P0s and what they wait on).
 """
 
 from __future__ import annotations
@@ -41,6 +43,15 @@ def issue_basics(issue: Issue, config: PriorityConfig) -> tuple[float, str, floa
 
 
 @dataclass(frozen=True)
+class Urgent:
+    """The P0 (`PriorityConfig.first_level`) a task is work for, of those it leads to the one
+    that can be done soonest, and how soon: the longest chain of open work ending at it."""
+
+    minutes: float
+    issue: str
+
+
+@dataclass(frozen=True)
 class Structure:
     """Durations, downstream work, inherited priority and cycles of one set of open tasks."""
 
@@ -63,6 +74,12 @@ class Structure:
     """Tasks outside cycles in topological order (dependencies first), as of the last rebuild."""
     children: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """The tasks outside cycles that wait directly on each task in `order`."""
+    levels: Mapping[str, str] = field(default_factory=dict)
+    """Each open task's priority level ('' without one)."""
+    urgent: Mapping[str, Urgent] = field(default_factory=dict)
+    """For each P0 and each task a P0 waits on (directly or not), the P0 it is work for."""
+    urgent_order: tuple[str, ...] = ()
+    """The keys of `urgent` in topological order, as of the last computation."""
     estimates: Estimates | None = None
     """The learned correction the durations come from (None: estimates as given)."""
     learned: Mapping[str, Learned] = field(default_factory=dict)
@@ -89,11 +106,17 @@ class Structure:
         return max(longest, (self.total_work - done_min) / max(capacity, 1))
 
     def without(self, removed: set[str], open_keys: frozenset[str]) -> Structure:
-        return replace(
+        structure = replace(
             self, open_keys=open_keys, total_work=self.total_work - sum(self.durations[key] for key in removed),
             chain_at=_first_open(self.by_chain, self.chain_at, open_keys),
             tail_at=_first_open(self.by_tail, self.tail_at, open_keys),
         )
+        if any(key in self.urgent for key in removed):
+            # what a P0 still waits on got shorter: only P0 work is concerned
+            order = tuple(key for key in self.urgent_order if key in open_keys)
+            urgent, urgent_order = _urgent(order, self.children, self.durations, self.levels, self.config.first_level)
+            structure = replace(structure, urgent=urgent, urgent_order=urgent_order)
+        return structure
 
 
 def _first_open(keys: tuple[str, ...], start: int, open_keys: frozenset[str]) -> int:
@@ -169,8 +192,11 @@ def _reweigh(structure: Structure, open_tasks: Mapping[str, TaskRecord], estimat
     _builds += 1
     durations, learned = _durations(open_tasks, structure.config, estimates)
     tail = _tails(structure.order, structure.children, durations)
+    order = tuple(key for key in structure.order if key in structure.open_keys)
+    urgent, urgent_order = _urgent(order, structure.children, durations, structure.levels, structure.config.first_level)
     return replace(
         structure, estimates=estimates, learned=learned, durations=durations, tail=tail, total_work=sum(durations.values()),
+        urgent=urgent, urgent_order=urgent_order,
         by_chain=tuple(sorted(durations, key=lambda key: (-(durations[key] + tail.get(key, 0.0)), key))),
         by_tail=tuple(sorted(tail, key=lambda key: (-tail[key], key))), build=_builds, chain_at=0, tail_at=0,
     )
@@ -194,6 +220,7 @@ def _build(open_tasks: Mapping[str, TaskRecord], open_keys: frozenset[str], conf
     cycles = tuple(find_cycles(graph))
     in_cycle = cycle_members(graph, cycles)
     basics = {key: issue_basics(task.issue, config) for key, task in open_tasks.items()}
+    levels = {key: level for key, (_, level, _) in basics.items()}
     durations, learned = _durations(open_tasks, config, estimates)
     cyclic = {key for component in nx.strongly_connected_components(graph) if len(component) > 1 for key in component}
     acyclic = graph.subgraph(key for key in graph if key not in cyclic)
@@ -202,13 +229,51 @@ def _build(open_tasks: Mapping[str, TaskRecord], open_keys: frozenset[str], conf
     tail = _tails(order, children, durations)
     by_chain = tuple(sorted(open_tasks, key=lambda key: (-(durations[key] + tail.get(key, 0.0)), key)))
     by_tail = tuple(sorted(tail, key=lambda key: (-tail[key], key)))
+    urgent, urgent_order = _urgent(order, children, durations, levels, config.first_level)
     return Structure(
         config=config, issues={key: task.issue for key, task in open_tasks.items()}, deps=deps, open_keys=open_keys,
         durations=durations, tail=tail, out_degree=dict(graph.out_degree()),
         inherited=_inherited(order, children, basics), cycles=cycles, in_cycle=in_cycle,
         total_work=sum(durations.values()), by_chain=by_chain, by_tail=by_tail,
-        order=order, children=children, estimates=estimates, learned=learned, build=_builds,
+        order=order, children=children, levels=levels, urgent=urgent, urgent_order=urgent_order,
+        estimates=estimates, learned=learned, build=_builds,
     )
+
+
+def _urgent(
+    order: tuple[str, ...], children: Mapping[str, tuple[str, ...]], durations: Mapping[str, float],
+    levels: Mapping[str, str], level: str,
+) -> tuple[dict[str, Urgent], tuple[str, ...]]:
+    """For each task of `level` and each task one of them waits on, the one it leads to that can
+    be done soonest; and those tasks in topological order.
+
+    How soon a P0 can be done is the longest chain of open work ending at it (its own duration
+    once it is ready); a task several P0s wait on is work for the soonest (ties: lowest key).
+    `order` lists the open tasks outside cycles, dependencies first (it may be limited to
+    those the last computation found: nothing else leads to a P0).
+    """
+    if not level:
+        return {}, ()
+    head: dict[str, float] = {}
+    for node in order:
+        head[node] = done = head.get(node, 0.0) + durations.get(node, 0.0)
+        for child in children[node]:
+            if done > head.get(child, 0.0):
+                head[child] = done
+    best: dict[str, Urgent] = {}
+    for node in reversed(order):
+        if levels.get(node) == level:
+            # nothing downstream of a P0 can be done before it
+            best[node] = Urgent(head[node], node)
+            continue
+        found: Urgent | None = None
+        for child in children[node]:
+            via = best.get(child)
+            if via is not None and (found is None or (via.minutes, _rank(via.issue)) < (found.minutes, _rank(found.issue))):
+                found = via
+        if found is not None:
+            best[node] = found
+    return best, tuple(node for node in order if node in best)
 
 
 def _inherited(

@@ -10,39 +10,56 @@ benchmarks/README.md). It ranks a ready task by, in turn:
    open chain, or the open work spread over the slots, whichever is longer). Started late,
    such a task would finish after everything else and stretch the run, so it jumps the
    queue; among long poles the longest chain goes first;
-3. the business score (`priority.score_task`): label weight, shorter durations first, work
-   it unblocks, age, bumps. The label weight is *inherited*: a task that a more important
-   task waits on counts at `inherit_share` (0.7) of that task's weight, so the P3 in front
-   of a P0 counts like a P1. Full inheritance (1.0) measured worse: the blockers then tie
-   with the P0s themselves. The duration is the estimate corrected by what finished
-   sessions took against theirs, per priority level and size (`core.estimates`).
+3. bumped up by the operator, by score: a bump asks for the task sooner, so it passes P0
+   work too (a bumped-down P0 leaves P0 work and goes by its score);
+4. "P0 work" (shown as *P0 first: #12 (P0) waits on it, done in 95m at the soonest*): a P0
+   (`PriorityConfig.first_level`) and every task a P0 waits on, directly or not, for the P0
+   that can be done soonest first. How soon is the longest chain of open work ending at the
+   P0 (`schedule_structure.Urgent`), so ready P0s go shortest first, and the blockers of a
+   P0 start as early as a ready P0 of the same distance would;
+5. the business score (`priority.score_task`): label weight, shorter durations first (P3s,
+   `longest_first_level`, longest first: they end the run, and a run that ends on short
+   tasks ends sooner), work it unblocks, age, bumps. The label weight is *inherited*: a task
+   that a more important task waits on counts at `inherit_share` (0.7) of that task's
+   weight. The duration is the estimate corrected by what finished sessions took against
+   theirs, per priority level and size (`core.estimates`).
 
 What the measurements showed (200 issues, 8 slots, estimate error sigma 0.5, medians). The
 seed's blend without the jump starts long work too late: makespan 1.10–1.14× the lower bound.
-It also leaves P0s behind their low-priority blockers (P0 stretch up to 3.75 on epics). The
-critical path alone keeps the makespan at 1.00–1.02×, but finishes weighted work 1.13–2.1×
-later than plain label order. `ours` gets 1.02–1.05× the bound and 0.91–0.98× the weighted
-completion of label order in all five families, with the lowest P0 stretch of the five
-policies. The remaining lower bound counts the work running sessions have already done; without
-that, long poles were recognised too late (1.03–1.07×).
+The critical path alone keeps the makespan at 1.00–1.02×, but finishes weighted work 1.13–2.1×
+later than plain label order. With the jump and the score alone (steps 1, 2, 5), `ours` got
+1.02–1.05× the bound and 0.92–0.98× the weighted completion of label order, but a P0 stretch
+of 1.51–1.91. Runs instrumented to see what started while a ready P0 waited: on
+independent backlogs other P0s, in no shortest-first order (the age part, up to 0.1,
+outweighs the time part between a 10 and a 100 minute task, 0.04), and short P1s whose time
+and age parts beat the label gap of 0.15; on layered and epic backlogs the P0s became ready
+180–260 minutes after they could have, because their blockers counted like P1s and queued
+behind P1s and long poles. Steps 3–4 (P0 work ordered by how soon the P0 can be done) bring
+the stretch to 1.15–1.39, with the P0s of independent backlogs as well off as with the slots
+to themselves (1.23); ordering P0 work by the P0s' own estimates instead (2.80 on layered)
+or by the shortest way from each blocker to a P0 (1.58) measured worse, and P0 work above
+long poles gained little (1.31 on layered) for the makespan it gives up. P3s longest first
+then took the makespan to 1.016–1.031× and the weighted completion to 0.91–0.99× (fewer
+long poles need to jump), and met the makespan goal at 50 issues on backlog (1.049). What
+is left: 50 independent issues, where no threshold of the jump gets both 1.05× the bound
+and the weighted completion of label order, and sigma 1.0, where estimates say too little.
 
 Learned durations, measured on backlogs where P3s and long tasks run over (×1.5) with 200
-earlier issues finished: in the time part of the score they finish weighted work 1.0–2.7%
-sooner in all five families and P0s up to 3.7% sooner in four, for runs up to 2% longer
-(independent, backlog); with no bias or no history they change little (±2%). In the long-pole figures too
-they shorten runs by up to 3% but cost weighted completion and P0 stretch up to 5–6% in some
-families, so that stays off (`learned_long_poles`).
+earlier issues finished: in the time part of the score they finish weighted work up to 1.3%
+sooner, the makespan and P0 stretch within ±0.4%; with no bias or no history they change
+less. In the long-pole figures too they cost weighted completion up to 3% and P0 stretch up
+to 8.7% (layered), so that stays off (`learned_long_poles`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from waterspider_tui.core.estimates import EstimateConfig, Estimates, Learner
 from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.priority import PriorityConfig, Score, age_hours, blend_score
-from waterspider_tui.core.schedule_structure import Structure, analyse, canonical, issue_basics
+from waterspider_tui.core.schedule_structure import Structure, Urgent, analyse, canonical, issue_basics
 from waterspider_tui.core.state import Snapshot, TaskRecord
 
 ORDERINGS = ("ours", "seed", "priority", "fifo", "critical-path")
@@ -141,8 +158,9 @@ def plan(snapshot: Snapshot, now: float, config: SchedulerConfig | None = None) 
     else:
         open_tasks = {key: task for key, task in tasks.items() if task.state in _OPEN_STATES}
     structure = analyse(open_tasks, priority, estimates if config.learned_long_poles else None)
-    inheriting = config.ordering == "ours" and priority.inherit_share > 0
-    jump_share = config.critical_share if config.ordering == "ours" else 0.0
+    ours = config.ordering == "ours"
+    jump_share = config.critical_share if ours else 0.0
+    urgent = structure.urgent if ours else {}
     lower_bound = structure.remaining_lower_bound(config.capacity, _work_done(open_tasks, structure, now))
 
     ready: list[ReadyTask] = []
@@ -160,9 +178,12 @@ def plan(snapshot: Snapshot, now: float, config: SchedulerConfig | None = None) 
         if blocker:
             blocked.append(blocker)
             continue
-        score = _score(key, task, structure, priority, inheriting, estimates, now)
+        score = _score(key, task, structure, priority, ours, estimates, now)
         if jump_at is not None and structure.chain(key) >= jump_at:
-            score = Score(score.total, score.parts, score.level, score.pinned, score.bump, critical=True)
+            score = replace(score, critical=True)
+        work_for = urgent.get(key)
+        if work_for is not None and score.bump == 0:
+            score = _first(key, score, work_for, priority.first_level, task.issue.repo)
         ready.append(ReadyTask(key, score))
     order = _ORDER_KEYS[config.ordering]
     ready.sort(key=lambda item: order(item, tasks[item.issue], structure))
@@ -191,11 +212,11 @@ _SCORES: dict[str, tuple[TaskRecord, int, float, int, PriorityConfig, bool, Esti
 
 
 def _score(
-    key: str, task: TaskRecord, structure: Structure, priority: PriorityConfig, inheriting: bool,
+    key: str, task: TaskRecord, structure: Structure, priority: PriorityConfig, ours: bool,
     estimates: Estimates | None, now: float,
 ) -> Score:
     """The task's business score; reused while the task, its graph figures, the learned
-    estimates and its age in hours stay.
+    estimates and its age in hours stay. `ours`: with inheritance and the longest-first level.
 
     After every event every ready task is scored; without the reuse a wide backlog made each
     run quadratic in its size.
@@ -204,7 +225,7 @@ def _score(
     max_tail = structure.max_tail
     cached = _SCORES.get(key)
     if (cached is not None and cached[0] is task and cached[1] == age and cached[2] == max_tail
-            and cached[3] == structure.build and cached[4] is priority and cached[5] == inheriting and cached[6] is estimates):
+            and cached[3] == structure.build and cached[4] is priority and cached[5] == ours and cached[6] is estimates):
         return cached[7]
     weight, level, estimate = issue_basics(task.issue, priority)
     learned = structure.learned.get(key) or (estimates.duration(level, estimate) if estimates is not None else None)
@@ -212,11 +233,12 @@ def _score(
         task.issue, task.overrides, weight=weight, level=level, estimate=estimate, now=now,
         downstream_min=structure.tail.get(key, 0.0), max_downstream_min=max_tail,
         unblocks=structure.out_degree.get(key, 0), config=priority,
-        inherited=structure.inherited.get(key) if inheriting else None, learned=learned,
+        inherited=structure.inherited.get(key) if ours and priority.inherit_share > 0 else None, learned=learned,
+        longest_first=ours and bool(level) and level == priority.longest_first_level,
     )
     if len(_SCORES) >= 200_000:
         _SCORES.clear()
-    _SCORES[key] = (task, age, max_tail, structure.build, priority, inheriting, estimates, score)
+    _SCORES[key] = (task, age, max_tail, structure.build, priority, ours, estimates, score)
     return score
 
 
@@ -229,10 +251,40 @@ def _work_done(open_tasks: dict[str, TaskRecord], structure: Structure, now: flo
     return done
 
 
+_FIRSTS: dict[str, tuple[Score, Urgent, Score]] = {}
+"""The last score marked as P0 work of each task, with the score and figure it came from."""
+
+
+def _first(key: str, score: Score, work_for: Urgent, level: str, repo: str) -> Score:
+    """The score marked as P0 work, with what the operator reads beside it:
+    'P0 first: #12 (P0) waits on it, done in 95m at the soonest'."""
+    cached = _FIRSTS.get(key)
+    if cached is not None and cached[0] is score and cached[1] == work_for:
+        return cached[2]
+    soonest = f"done in {work_for.minutes:.0f}m at the soonest"
+    if work_for.issue == key:
+        reason = f"{level} first: {soonest}"
+    else:
+        reason = f"{level} first: {short_key(work_for.issue, repo)} ({level}) waits on it, {soonest}"
+    marked = replace(score, first=reason)
+    if len(_FIRSTS) >= 200_000:
+        _FIRSTS.clear()
+    _FIRSTS[key] = (score, work_for, marked)
+    return marked
+
+
 def _ours(item: ReadyTask, task: TaskRecord, structure: Structure) -> tuple[object, ...]:
+    """Pinned; long poles, longest chain first; bumped up, by score; P0 work, for the P0 that can
+    be done soonest first; the rest by score."""
     score = item.score
     chain = structure.chain(item.issue) if score.critical else 0.0
-    return (not score.pinned, not score.critical, -chain, -score.total, task.issue.created, task.issue.repo, task.issue.number)
+    if score.bump > 0:
+        lane, soonest = 0, 0.0
+    elif score.first:
+        lane, soonest = 1, structure.urgent[item.issue].minutes
+    else:
+        lane, soonest = 2, 0.0
+    return (not score.pinned, not score.critical, -chain, lane, soonest, -score.total, task.issue.created, task.issue.repo, task.issue.number)
 
 
 def _seed(item: ReadyTask, task: TaskRecord, structure: Structure) -> tuple[object, ...]:

@@ -72,9 +72,7 @@ def detail_renderable(view: View, key: str, palette: Palette) -> RenderableType:
         table.add_column()
         for part in score.parts:
             table.add_row(f"  {part.name}", f"{part.weight:g} × {part.value:.2f} = {part.contribution:.2f}", Text(part.explanation, style=palette.muted))
-        extras = [f"bump {score.bump:+d}"] if score.bump else []
-        extras += ["pinned"] if score.pinned else []
-        extras += ["on the critical path"] if score.critical else []
+        extras = score.reasons()
         parts.append(table)
         if extras:
             parts.append(Text("  " + ", ".join(extras), style=palette.critical))

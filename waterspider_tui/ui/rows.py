@@ -109,7 +109,7 @@ def running_rows(view: View, palette: Palette, needle: str = "", title_width: in
 
 
 def ready_rows(view: View, palette: Palette, needle: str = "", title_width: int = TITLE_WIDTH, cache: RowCache | None = None) -> list[Row]:
-    """Ready issues in dispatch order, with score and critical-path / pinned / bump marks."""
+    """Ready issues in dispatch order, with score and critical-path / P0 first / pinned / bump marks."""
     rows: list[Row] = []
     for rank, item in enumerate(view.plan.ready, 1):
         task = view.snapshot.tasks.get(item.issue)
@@ -123,6 +123,8 @@ def ready_rows(view: View, palette: Palette, needle: str = "", title_width: int 
             marks = Text(no_wrap=True, end="")
             if score.critical:
                 marks.append("critical path ", palette.critical)
+            if score.first:
+                marks.append(score.first.partition(":")[0] + " ", palette.accent)
             if score.pinned:
                 marks.append("pinned ", palette.accent)
             if score.bump:

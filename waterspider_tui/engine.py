@@ -452,7 +452,8 @@ class Engine:
                 seed=self.seed,
             )
             try:
-                spec = self.agent.launch(context)
+                # Off the loop: a launch writes the issue body, slow on a disk busy with starting sessions.
+                spec = await asyncio.to_thread(self.agent.launch, context)
             except (FileNotFoundError, LookupError) as error:
                 self._finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.AGENT_NOT_FOUND, error=str(error)))
                 return

@@ -8,6 +8,7 @@ import uuid
 import pytest
 from agents_testkit import Worktree, feed_all, git, make_context, run_spec
 
+from waterspider_tui.adapters.agents import simulated_run
 from waterspider_tui.adapters.agents.base import EnvPolicy
 from waterspider_tui.adapters.agents.claude_stream import ClaudeStreamParser
 from waterspider_tui.adapters.agents.simulated import SimulatedAgent, SimulatedOptions
@@ -29,7 +30,8 @@ def test_success_commits_on_the_branch_and_parses_as_succeeded(worktree: Worktre
     assert done.returncode == 0, done.stderr
     assert result.outcome is Outcome.SUCCEEDED and result.error_class is None
     assert parser.session_id == spec.agent_session_id and uuid.UUID(spec.agent_session_id)
-    assert spec.argv[:3] == (sys.executable, "-m", "waterspider_tui.adapters.agents.simulated")
+    # One standard-library file in an isolated interpreter: cheap to start a hundred at once.
+    assert spec.argv[:4] == (sys.executable, "-I", "-S", simulated_run.__file__)
     # The commit is real, on the issue branch, and main is untouched.
     assert git(worktree.repo, "log", "-1", "--format=%s", "feature/issue-7") == "Work on #7: Fix the login crash"
     assert git(worktree.repo, "log", "-1", "--format=%s", "main") == "initial"
@@ -107,3 +109,16 @@ def test_outside_a_git_repository_it_fails_cleanly(tmp_path) -> None:
 def test_a_bad_fail_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="fail_mode"):
         SimulatedOptions(fail_mode="explode")
+
+
+def test_durations_jitter_per_issue_and_attempt_within_bounds(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    agent = SimulatedAgent(SimulatedOptions(duration_s=10.0, duration_jitter=0.5))
+    durations = [agent.duration_for(make_context(tmp_path, tmp_path / "s", number=n)) for n in range(1, 41)]
+    assert all(5.0 <= d <= 15.0 for d in durations)
+    assert max(durations) - min(durations) > 5.0, "spread over most of the range"
+    assert durations == [agent.duration_for(make_context(tmp_path, tmp_path / "s", number=n)) for n in range(1, 41)]
+    retry = agent.duration_for(make_context(tmp_path, tmp_path / "s", number=1, attempt=2))
+    assert retry != durations[0]
+    assert SimulatedAgent(SimulatedOptions(duration_s=10.0)).duration_for(make_context(tmp_path, tmp_path / "s", number=1)) == 10.0
+    with pytest.raises(ValueError, match="duration_jitter"):
+        SimulatedOptions(duration_jitter=1.5)

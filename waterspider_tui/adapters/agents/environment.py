@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from waterspider_tui.adapters.agents.base import EnvPolicy, SessionContext
 
@@ -13,12 +14,16 @@ from waterspider_tui.adapters.agents.base import EnvPolicy, SessionContext
 def allowed_env(names: Iterable[str], source: Mapping[str, str] | None = None) -> dict[str, str]:
     """The variables of `source` (default os.environ) whose names match an allowlist entry (globs allowed)."""
     source = os.environ if source is None else source
-    patterns = [name for name in names if name]
-    return {
-        key: value
-        for key, value in source.items()
-        if any(key == pattern or fnmatch.fnmatchcase(key, pattern) for pattern in patterns)
-    }
+    allowed = _allowlist_pattern(tuple(name for name in names if name))
+    return {key: value for key, value in source.items() if allowed(key)}
+
+
+@functools.lru_cache(maxsize=32)
+def _allowlist_pattern(patterns: tuple[str, ...]) -> Callable[[str], object]:
+    """One compiled match for all the globs: every launch filters the whole environment with it."""
+    if not patterns:
+        return lambda _name: False
+    return re.compile("|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in patterns)).match
 
 
 def issue_env(context: SessionContext, body_file: str = "") -> dict[str, str]:

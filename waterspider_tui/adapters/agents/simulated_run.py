@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import random
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,3 +217,42 @@ class SimulatedRun:
                        is_api_error_message=True, api_error_status=status)  # fmt: skip
         self.result(is_error=True, api_error_status=status, terminal_reason="api_error", result=text)
         return 1
+
+
+def _plan_from(argv: list[str] | None) -> RunPlan:
+    env = os.environ
+    parser = argparse.ArgumentParser(prog="waterspider-simulated-agent", description="The simulated agent: a real child process that talks like Claude Code.")
+    parser.add_argument("--duration", type=float, default=float(env.get("WATERSPIDER_SIM_DURATION", 3.0)))
+    parser.add_argument("--fail-rate", type=float, default=float(env.get("WATERSPIDER_SIM_FAIL_RATE", 0.0)))
+    parser.add_argument("--seed", type=int, default=int(env.get("WATERSPIDER_SIM_SEED", 0)))
+    parser.add_argument("--steps", type=int, default=int(env.get("WATERSPIDER_SIM_STEPS", 3)))
+    parser.add_argument("--fail-mode", choices=FAILURE_MODES, default=env.get("WATERSPIDER_SIM_FAIL_MODE") or None)
+    parser.add_argument("--session-id", default="")
+    args = parser.parse_args(argv)
+    number = int(env.get("WATERSPIDER_ISSUE_NUMBER", "0") or 0)
+    attempt = int(env.get("WATERSPIDER_ISSUE_ATTEMPT", "1") or 1)
+    failure = decide_failure(args.seed, number, attempt, args.fail_rate, args.fail_mode or "")
+    steps = max(args.steps, 1)
+    return RunPlan(
+        session_id=args.session_id or str(uuid.uuid4()),
+        number=number,
+        title=env.get("WATERSPIDER_ISSUE_TITLE", f"issue {number}"),
+        attempt=attempt,
+        duration_s=args.duration,
+        steps=steps,
+        failure=failure,
+        fail_at=random.Random(f"{args.seed}:{number}:{attempt}:at").randrange(steps + 1),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one simulated session in the current directory; returns the exit code."""
+    plan = _plan_from(argv)
+    try:
+        return SimulatedRun(plan).run()
+    except BrokenPipeError:  # the reader went away; nobody is left to tell
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from waterspider_tui.adapters.agents.base import LaunchSpec
+from waterspider_tui.adapters.executors import runner
 from waterspider_tui.adapters.executors.base import ExitStatus
 
 EXIT_POLL_S = 0.05
+RUNNER_ARGV = (sys.executable, "-I", "-S", runner.__file__)
+"""The runner is one standard-library-only file: an isolated interpreter without site-packages
+starts it in about 10 ms of CPU instead of 50, which counts when a hundred sessions start at once."""
+SESSION_NICENESS = 15
+"""Sessions run this much nicer than the orchestrator. Why: agents are batch work; the
+orchestrator starting the next session, reading streams and drawing the control center is
+what the operator waits on. Measured here with 40 busy sessions on 2 cores, a fixed piece of
+orchestrator work took 19x its CPU time at equal priority, 3.5x at 10 and 1.6x at 15."""
 
 
 def _read_pid(path: Path) -> int | None:
@@ -50,27 +63,71 @@ def _runs_session(pid: int, session_dir: Path) -> bool:
     return str(session_dir).encode() in cmdline
 
 
+SPAWN_THREADS = 4
+"""Runners are started from threads, never on the event loop. Why not asyncio's subprocesses:
+each starts a waiter thread and waits for it to run, and on a machine busy with a hundred
+starting agents that wait was 30 ms a session, with the loop (dispatch, streams, the screen)
+stopped meanwhile. From a thread a start took 4 ms under the same load, and they overlap."""
+
+
+def _spawn_runner(session_dir: Path, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    session_dir.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+
+
+async def _exited(process: subprocess.Popen[bytes]) -> None:
+    """Returns once our child has exited, and reaps it, without a thread per child.
+
+    Linux tells us through a pidfd the loop watches; elsewhere the child is polled.
+    """
+    pidfd = None
+    if hasattr(os, "pidfd_open"):
+        with contextlib.suppress(OSError):
+            pidfd = os.pidfd_open(process.pid)  # works for a child that exited and was not yet reaped
+    if pidfd is None:
+        while process.poll() is None:
+            await asyncio.sleep(EXIT_POLL_S)
+        return
+    loop = asyncio.get_running_loop()
+    exited = loop.create_future()
+    loop.add_reader(pidfd, lambda: exited.done() or exited.set_result(None))
+    try:
+        await exited
+    finally:
+        loop.remove_reader(pidfd)
+        os.close(pidfd)
+    process.wait()
+
+
 class LocalExecutor:
     """Runs sessions on this machine, detached so that they outlive an orchestrator restart."""
 
-    def __init__(self, capacity: int = 5, name: str = "local") -> None:
+    def __init__(self, capacity: int = 5, name: str = "local", niceness: int = SESSION_NICENESS) -> None:
         self.name = name
         self.host = name
         self.capacity = capacity
-        self._children: dict[Path, asyncio.subprocess.Process] = {}
+        self.niceness = niceness
+        self._children: dict[Path, subprocess.Popen[bytes]] = {}
+        self._spawner = ThreadPoolExecutor(max_workers=SPAWN_THREADS, thread_name_prefix="waterspider-spawn")
 
     async def start(self, session_dir: Path, spec: LaunchSpec) -> int | None:
-        session_dir.mkdir(parents=True, exist_ok=True)
         env = dict(spec.env)
         env["WATERSPIDER_RUNNER_CWD"] = spec.cwd
-        env.setdefault("PYTHONPATH", os.pathsep.join(p for p in sys.path if p))
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "waterspider_tui.adapters.executors.runner", str(session_dir), "--", *spec.argv,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            env=env, start_new_session=True,
-        )
+        target = self._session_priority()
+        if target is not None:
+            env["WATERSPIDER_RUNNER_NICE"] = str(target)
+        spawn = functools.partial(_spawn_runner, session_dir, [*RUNNER_ARGV, str(session_dir), "--", *spec.argv], env)
+        process = await asyncio.get_running_loop().run_in_executor(self._spawner, spawn)
         self._children[session_dir] = process
+        if target is not None:
+            # At once, so the runner's own start-up already yields; it sets the same itself.
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, process.pid, target)
         return process.pid
+
+    def _session_priority(self) -> int | None:
+        """Relative to ours, so an orchestrator started with `nice` keeps its sessions below it."""
+        return min(19, os.getpriority(os.PRIO_PROCESS, 0) + self.niceness) if self.niceness > 0 else None
 
     def exit_status(self, session_dir: Path) -> ExitStatus | None:
         try:
@@ -90,7 +147,7 @@ class LocalExecutor:
         """Returns once the runner ended: at once for our own child, by polling for a reattached one."""
         child = self._children.get(session_dir)
         if child is not None:
-            await child.wait()
+            await _exited(child)
             self._children.pop(session_dir, None)
         while True:
             status = self.exit_status(session_dir)

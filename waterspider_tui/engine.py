@@ -111,7 +111,11 @@ class Engine:
         self._reporter_queues: list[asyncio.Queue[tuple[ev.Event, Snapshot] | None]] = []
         self._lock_file: int | None = None
         self._git_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="waterspider-git")
-        """Git work of its own pool, so worktree checkouts never queue behind other blocking calls."""
+        """Git work after a session and pool refills, off the loop and off the default pool."""
+        self._start_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="waterspider-start")
+        """Starting a session (its worktree, its launch files) has threads of its own: with two
+        hundred sessions finishing, their git calls held the shared pool for seconds while ready
+        issues waited behind them for a worktree that was already there."""
         self._refilling: asyncio.Future[int] | None = None
         self.store.subscribe(self._on_stored)
 
@@ -280,6 +284,7 @@ class Engine:
                 with contextlib.suppress(Exception):
                     await self._refilling
             self._git_threads.shutdown(wait=False)
+            self._start_threads.shutdown(wait=False)
             if self._lock_file is not None:
                 os.close(self._lock_file)
                 self._lock_file = None
@@ -440,7 +445,7 @@ class Engine:
         key = task.key
         try:
             try:
-                workspace = await self._in_git_thread(self.workspace.prepare, task.issue.number, task.issue.repo, self.multi_repo)
+                workspace = await self._in_start_thread(self.workspace.prepare, task.issue.number, task.issue.repo, self.multi_repo)
                 self._refill_pool()
             except WorkspaceError as error:
                 self._finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.WORKSPACE, error=str(error)))
@@ -453,7 +458,7 @@ class Engine:
             )
             try:
                 # Off the loop: a launch writes the issue body, slow on a disk busy with starting sessions.
-                spec = await asyncio.to_thread(self.agent.launch, context)
+                spec = await self._in_start_thread(self.agent.launch, context)
             except (FileNotFoundError, LookupError) as error:
                 self._finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.AGENT_NOT_FOUND, error=str(error)))
                 return
@@ -521,6 +526,9 @@ class Engine:
 
     async def _in_git_thread(self, function: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._git_threads, function, *args)
+
+    async def _in_start_thread(self, function: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._start_threads, function, *args)
 
     def _refill_pool(self) -> None:
         """Top up the warm worktree pool in the background, one refill at a time."""

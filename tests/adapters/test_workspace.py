@@ -238,3 +238,17 @@ def test_a_worktree_left_off_its_branch_is_put_back_on_it(repo: Path) -> None:
     workspace = manager.prepare(9)
     assert workspace.reused
     assert git(workspace.path, "rev-parse", "--abbrev-ref", "HEAD") == "feature/issue-9"
+
+
+def test_head_read_from_the_worktree_files_agrees_with_git(repo: Path) -> None:
+    from waterspider_tui.adapters.workspace import _head_ref
+
+    manager = WorkspaceManager(repo)
+    path = manager.prepare(7).path
+    assert _head_ref(path) == "ref: refs/heads/feature/issue-7" == "ref: " + git(path, "symbolic-ref", "HEAD")
+    assert _head_ref(repo) == "ref: refs/heads/main", "the main checkout's .git is a folder"
+    git(path, "checkout", "-q", "--detach")
+    assert _head_ref(path) == git(path, "rev-parse", "HEAD"), "detached: the commit itself"
+    assert not WorkspaceManager._on_branch(path, "feature/issue-7")
+    (path / ".git").write_text("not a pointer\n")
+    assert _head_ref(path) is None

@@ -28,6 +28,26 @@ def branch_name(number: int, repo: str = "", multi_repo: bool = False) -> str:
     return f"feature/issue-{number}"
 
 
+def _head_ref(worktree: Path) -> str | None:
+    """The worktree's HEAD as git stores it (`ref: refs/heads/...` or a commit), read from its files.
+
+    Why not `git rev-parse`: a retry or a restart asks this of every worktree it reuses, and a git
+    process costs tens of milliseconds on a machine busy with starting sessions. A linked
+    worktree's `.git` is a file naming its admin folder, which holds its HEAD (gitrepository-layout).
+    """
+    dot_git = worktree / ".git"
+    try:
+        if dot_git.is_dir():
+            return (dot_git / "HEAD").read_text().strip()
+        pointer = dot_git.read_text().strip()
+        if not pointer.startswith("gitdir: "):
+            return None
+        admin = Path(pointer[len("gitdir: "):])
+        return ((admin if admin.is_absolute() else worktree / admin) / "HEAD").read_text().strip()
+    except OSError:
+        return None
+
+
 class WorkspaceManager:
     """Creates, reuses and removes issue worktrees; never touches the operator's checkout.
 
@@ -91,6 +111,9 @@ class WorkspaceManager:
 
     @staticmethod
     def _on_branch(path: Path, branch: str) -> bool:
+        head = _head_ref(path)
+        if head is not None:
+            return head == f"ref: refs/heads/{branch}"
         try:
             return git.Git(str(path)).rev_parse("--abbrev-ref", "HEAD").strip() == branch
         except git.GitCommandError:

@@ -67,6 +67,7 @@ def test_defaults_without_a_file() -> None:
     assert settings.agent.kind == "claude"
     assert settings.issues.dir is None
     assert settings.store_path() == Path(".") / ".waterspider" / "state.db"
+    assert settings.sessions.niceness == 15
     core = settings.scheduler.to_core()
     assert (core.capacity, core.priority.weight_label, dict(core.priority.label_weights)) == (
         5, 0.5, {"P0": 1.0, "P1": 0.7, "P2": 0.4, "P3": 0.1},
@@ -158,6 +159,7 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
         ("[agent]\nkind = \"gpt\"\n", "agent.kind", "'claude', 'codex', 'command' or 'simulated'"),
         ("[github]\nrepos = [\"no-slash\"]\n", "github.repos", "repository 'no-slash' is not owner/name"),
         ("[sessions]\non_exit = \"explode\"\n", "sessions.on_exit", "'leave' or 'stop'"),
+        ("[sessions]\nniceness = 25\n", "sessions.niceness", "less than or equal to 19"),
         ("[schedular]\ncapacity = 2\n", "schedular", "Extra inputs are not permitted"),
         ("[scheduler]\ncapcity = 2\n", "scheduler.capcity", "Extra inputs are not permitted"),
     ],

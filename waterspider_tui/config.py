@@ -121,6 +121,9 @@ class SessionsSection(_Section):
     """On Ctrl-C or SIGTERM: leave sessions running to reattach, or stop them."""
     on_issue_gone: Literal["finish", "stop"] = "finish"
     """When a running issue is closed or unlabeled: let it finish, or stop it."""
+    niceness: int = Field(15, ge=0, le=19)
+    """How much nicer than the orchestrator local sessions run (0: the same). Agents are batch
+    work; this keeps dispatch, stream reading and the screen quick when many start at once."""
 
 
 class WorkspaceSection(_Section):

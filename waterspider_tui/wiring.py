@@ -77,7 +77,7 @@ def build_engine(settings: Settings) -> Engine:
     return Engine(
         store=store, sources=sources, agent=agent, workspace=workspace,
         scheduler=settings.scheduler.to_core(), sessions_dir=store_path.parent / "sessions",
-        executor=LocalExecutor(capacity=settings.scheduler.capacity), reporters=reporters, title=title,
+        executor=LocalExecutor(capacity=settings.scheduler.capacity, niceness=sessions.niceness), reporters=reporters, title=title,
         stall_timeout_s=sessions.stall_timeout_s, timeout_s=sessions.timeout_s, grace_s=sessions.grace_s,
         max_attempts=sessions.max_attempts, retry_backoff_s=sessions.retry_backoff_s,
         per_issue_budget_usd=sessions.per_issue_budget_usd, daily_budget_usd=sessions.daily_budget_usd,

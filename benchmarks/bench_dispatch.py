@@ -167,9 +167,11 @@ def run_level(concurrency: int, repo: Path, work: Path, agent_s: float) -> dict:
     started = {e.issue: e for e in events if isinstance(e, ev.SessionStarted)}
     spawned = {e.issue: e.ts for e in events if isinstance(e, ev.SessionSpawned)}
     decide, spawn, runner, wave = [], [], [], []
-    burst_spawned = max(spawned[issue.key] for issue in issues if not issue.depends_on)
+    burst_spawned = max(spawned.get(issue.key, 0.0) for issue in issues if not issue.depends_on)
     for issue in issues:
         key = issue.key
+        if key not in spawned:  # it failed before its agent ran, or waited on one that failed: counted below
+            continue
         ready = max([seen[key], *(finished[dep] for dep in issue.depends_on)])
         # 1: in the first burst; 2: ready one by one once the burst has started; 3: while it was still starting
         wave.append(1 if not issue.depends_on else 2 if ready > burst_spawned else 3)
@@ -178,11 +180,14 @@ def run_level(concurrency: int, repo: Path, work: Path, agent_s: float) -> dict:
         pid_file = Path(started[key].session.log_path).parent / "runner.pid"
         runner.append(pid_file.stat().st_mtime - ready)
     # A slot is taken until the session's end is recorded; how long after the agent process ended that was.
-    finish_lag = [finished[key] - json.loads((Path(e.session.log_path).parent / "exit.json").read_text())["ended"] for key, e in started.items()]
-    written = sum(len(Path(e.session.log_path).read_text().splitlines()) for e in started.values())
+    exits = {key: Path(e.session.log_path).parent / "exit.json" for key, e in started.items()}
+    finish_lag = [finished[key] - json.loads(path.read_text())["ended"] for key, path in exits.items() if path.exists() and key in finished]
+    written = sum(len(Path(e.session.log_path).read_text().splitlines()) for e in started.values() if Path(e.session.log_path).exists())
     outcomes = [e.result.outcome.value for e in events if isinstance(e, ev.SessionFinished)]
+    failures = sorted({f"{e.result.error_class.value if e.result.error_class else e.result.outcome.value}: {e.result.error[:160]}"
+                       for e in events if isinstance(e, ev.SessionFinished) and e.result.outcome.value != "succeeded"})
     return {
-        "concurrency": concurrency, "sessions": len(issues), "succeeded": outcomes.count("succeeded"),
+        "concurrency": concurrency, "sessions": len(issues), "succeeded": outcomes.count("succeeded"), "failures": failures,
         "decide_s": decide, "spawn_s": spawn, "runner_s": runner, "wave": wave, "slot_idle_s": sum(spawn), "finish_lag_s": finish_lag,
         "wall_s": wall, "cpu_s": cpu, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "events_in": CountingStore.recorded, "events_stored": store.log.count(),
@@ -249,6 +254,8 @@ def main() -> None:
                           f" slots idle while work was ready {result['slot_idle_s']:.2f} s in all"
                           f" (seed's poll: ~{SEED_MEAN_WAIT_S * result['sessions']:.0f} s); with a cold `git worktree add` per session"
                           f" and no warm pool the p99 would be about {projected:.0f} s (projected from the median above)")
+        if result["failures"]:
+            idle_notes.append(f"{level} at once: {result['sessions'] - result['succeeded']} sessions did not succeed; why: " + "; ".join(result["failures"][:5]))
         overheads.append(result)
     print("\n" + "\n".join(f"- {note}" for note in idle_notes))
     print("\n## Orchestrator overhead (same runs)\n")

@@ -6,8 +6,10 @@ repository of 10,000 files. Readiness is an issue appearing (first wave: all C i
 its dependency's SessionFinished (second wave: one by one, while the other sessions run);
 from the event log we take, per session:
 decided (SessionStarted), spawned (SessionSpawned: the process exists), runner up
-(runner.pid written by the runner). Worktrees are made beforehand with --no-checkout, as a
-warm pool would; a real `git worktree add` of the 10,000 files is timed on its own.
+(runner.pid written by the runner). Each issue's worktree is made beforehand with --no-checkout
+(a thousand checkouts of 10,000 files would not fit the time), so a session finds its worktree
+ready; what the product's warm pool costs at dispatch instead (`git worktree move` of a checked-out
+worktree and a branch switch) and a cold `git worktree add` are timed on their own.
 Each level runs in its own process, so CPU and peak RSS are the orchestrator's alone.
 Usage: python benchmarks/bench_dispatch.py [--levels 1,50,200] [--timeout 240]
 """
@@ -69,6 +71,21 @@ def worktree_add_seconds(repo: Path, samples: int) -> list[float]:
     return seconds
 
 
+def pool_take_seconds(repo: Path, samples: int) -> list[float]:
+    """The product's warm pool: worktrees checked out ahead (`refill`, not timed), then `prepare`
+    hands one to an issue (`git worktree move` and a branch switch) — what dispatch waits for."""
+    from waterspider_tui.adapters.workspace import WorkspaceManager
+
+    manager = WorkspaceManager(repo, warm_pool=samples)
+    manager.refill()
+    seconds = []
+    for number in range(95_001, 95_001 + samples):
+        started = time.perf_counter()
+        manager.prepare(number)
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
 def spawn_seconds(samples: int = 5) -> list[float]:
     """The same-run baseline: how long this machine takes to fork/exec a Python child."""
     async def one() -> float:
@@ -123,7 +140,11 @@ def run_level(concurrency: int, repo: Path, work: Path, agent_s: float) -> dict:
     base = concurrency * 1000  # each level its own issue numbers and branches in the shared repository
     numbers = range(base + 1, base + 2 * concurrency + 1)
     for number in numbers:  # the warm pool: worktrees made before their issues become ready
-        git(repo, "worktree", "add", "-q", "--no-checkout", "-b", f"feature/issue-{number}", str(repo / ".worktrees" / f"issue-{number}"), "main")
+        path = repo / ".worktrees" / f"issue-{number}"
+        git(repo, "worktree", "add", "-q", "--no-checkout", "-b", f"feature/issue-{number}", str(path), "main")
+        # The index as a checkout leaves it (no files written): else the agent's commit would delete
+        # all 10,000 files and every diff after it would list them.
+        git(path, "read-tree", "HEAD")
     issues = [
         Issue(repo="bench/repo", number=n, title=f"issue {n}", labels=("P2",), estimate_min=5.0, created=time.time(),
               depends_on=(f"bench/repo#{n - concurrency}",) if n > base + concurrency else ())
@@ -219,7 +240,10 @@ def main() -> None:
     print(f"## Dispatch latency (real engine, processes, worktrees; repository of {REPO_FILES:,} files made in {time.perf_counter() - started:.0f} s)\n")
     add = worktree_add_seconds(repo, 3)
     spawn_base = statistics.median(spawn_seconds())
-    print(f"`git worktree add` of {REPO_FILES:,} files: median {statistics.median(add):.2f} s over {len(add)} (serialised by the workspace lock)")
+    take = pool_take_seconds(repo, 3)
+    print(f"`git worktree add` of {REPO_FILES:,} files: median {statistics.median(add):.2f} s over {len(add)} (serialised by the workspace lock);"
+          f" taking a worktree from the warm pool instead: median {statistics.median(take) * 1000:.0f} ms over {len(take)}"
+          f" (×{statistics.median(take) / statistics.median(add):.3f})")
     print(f"same-run baseline: fork/exec of a Python child {spawn_base * 1000:.1f} ms\n")
     print("| sessions at once | when ready | ready → decided p50 / p99 | ready → process spawned p50 / p99 | × seed's 5 s wait (p50) | ready → runner up p50 | × goal 0.5 s (p99 spawned) |")
     print("|---|---|---|---|---|---|---|")

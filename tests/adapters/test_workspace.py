@@ -252,3 +252,16 @@ def test_head_read_from_the_worktree_files_agrees_with_git(repo: Path) -> None:
     assert not WorkspaceManager._on_branch(path, "feature/issue-7")
     (path / ".git").write_text("not a pointer\n")
     assert _head_ref(path) is None
+
+
+def test_a_pool_worktree_made_before_the_base_moved_starts_from_the_new_base(repo: Path) -> None:
+    manager = WorkspaceManager(repo, warm_pool=2)
+    manager.refill()
+    fresh = manager.prepare(4)
+    assert git(fresh.path, "symbolic-ref", "HEAD") == "refs/heads/feature/issue-4"
+    assert git(fresh.path, "status", "--porcelain") == "", "index and files are the base's"
+    commit_file(repo, "later.txt", "after the pool was filled\n", "base moves on")
+    moved = manager.prepare(5)
+    assert git(repo, "rev-parse", "feature/issue-5") == git(repo, "rev-parse", "main")
+    assert (moved.path / "later.txt").read_text() == "after the pool was filled\n"
+    assert git(moved.path, "status", "--porcelain") == ""

@@ -58,28 +58,17 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))] if ordered else float("nan")
 
 
-def worktree_add_seconds(repo: Path, samples: int) -> list[float]:
-    """Real `git worktree add` (with checkout) through the product's WorkspaceManager."""
+def prepare_seconds(repo: Path, samples: int, *, from_pool: bool) -> list[float]:
+    """`WorkspaceManager.prepare` for new issues, as dispatch calls it: a real `git worktree add`
+    with its checkout, or (`from_pool`) taking a worktree the warm pool checked out beforehand
+    (`refill`, not timed): a `git worktree move` and the branch pointed at."""
     from waterspider_tui.adapters.workspace import WorkspaceManager
 
-    manager = WorkspaceManager(repo)
-    seconds = []
-    for number in range(90_001, 90_001 + samples):
-        started = time.perf_counter()
-        manager.prepare(number)
-        seconds.append(time.perf_counter() - started)
-    return seconds
-
-
-def pool_take_seconds(repo: Path, samples: int) -> list[float]:
-    """The product's warm pool: worktrees checked out ahead (`refill`, not timed), then `prepare`
-    hands one to an issue (`git worktree move` and a branch switch) — what dispatch waits for."""
-    from waterspider_tui.adapters.workspace import WorkspaceManager
-
-    manager = WorkspaceManager(repo, warm_pool=samples)
+    manager = WorkspaceManager(repo, warm_pool=samples if from_pool else 0)
     manager.refill()
+    first = 95_001 if from_pool else 90_001
     seconds = []
-    for number in range(95_001, 95_001 + samples):
+    for number in range(first, first + samples):
         started = time.perf_counter()
         manager.prepare(number)
         seconds.append(time.perf_counter() - started)
@@ -238,9 +227,9 @@ def main() -> None:
     started = time.perf_counter()
     repo = make_repo(root)
     print(f"## Dispatch latency (real engine, processes, worktrees; repository of {REPO_FILES:,} files made in {time.perf_counter() - started:.0f} s)\n")
-    add = worktree_add_seconds(repo, 3)
+    add = prepare_seconds(repo, 3, from_pool=False)
     spawn_base = statistics.median(spawn_seconds())
-    take = pool_take_seconds(repo, 3)
+    take = prepare_seconds(repo, 3, from_pool=True)
     print(f"`git worktree add` of {REPO_FILES:,} files: median {statistics.median(add):.2f} s over {len(add)} (serialised by the workspace lock);"
           f" taking a worktree from the warm pool instead: median {statistics.median(take) * 1000:.0f} ms over {len(take)}"
           f" (×{statistics.median(take) / statistics.median(add):.3f})")

@@ -59,7 +59,7 @@ class WaterspiderApp(App[int]):
     BINDINGS = [
         Binding("p", "toggle_dispatcher", "pause all", id="pause_dispatcher", tooltip="Pause or resume starting new sessions"),
         Binding("space", "toggle_issue", "pause issue", id="pause_issue", tooltip="Pause or resume the selected issue"),
-        Binding("plus", "bump(1)", "up", id="bump_up", tooltip="Raise the selected issue's priority one step"),
+        Binding("plus", "bump(1)", "up", id="bump_up", tooltip="Put the selected issue ahead of all not bumped"),
         Binding("minus", "bump(-1)", "down", id="bump_down", tooltip="Lower the selected issue's priority one step"),
         Binding("t", "pin", "pin", id="pin", tooltip="Pin (or unpin) the selected issue to the front of the queue"),
         Binding("r", "requeue", "requeue", id="requeue", tooltip="Send the selected failed or cancelled issue back to the queue"),

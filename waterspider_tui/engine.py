@@ -445,7 +445,7 @@ class Engine:
         key = task.key
         try:
             try:
-                workspace = await self._in_start_thread(self.workspace.prepare, task.issue.number, task.issue.repo, self.multi_repo)
+                workspace = await self._off_loop(self._start_threads, self.workspace.prepare, task.issue.number, task.issue.repo, self.multi_repo)
                 self._refill_pool()
             except WorkspaceError as error:
                 self._finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.WORKSPACE, error=str(error)))
@@ -458,7 +458,7 @@ class Engine:
             )
             try:
                 # Off the loop: a launch writes the issue body, slow on a disk busy with starting sessions.
-                spec = await self._in_start_thread(self.agent.launch, context)
+                spec = await self._off_loop(self._start_threads, self.agent.launch, context)
             except (FileNotFoundError, LookupError) as error:
                 self._finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.AGENT_NOT_FOUND, error=str(error)))
                 return
@@ -520,15 +520,13 @@ class Engine:
                 result = replace(result, outcome=Outcome.FAILED, error_class=ErrorClass.BUDGET, error=stop_reason)
             else:
                 result = replace(result, outcome=Outcome.CANCELLED, error_class=None, error=stop_reason)
-        commits, files = await self._in_git_thread(self.workspace.commits_since_base, session.branch)
+        commits, files = await self._off_loop(self._git_threads, self.workspace.commits_since_base, session.branch)
         result = replace(result, commits=commits, files_changed=files, duration_s=result.duration_s or max(0.0, status.ended - started), exit_code=status.returncode)
         self._finish(key, session, result)
 
-    async def _in_git_thread(self, function: Callable[..., T], *args: object) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._git_threads, function, *args)
-
-    async def _in_start_thread(self, function: Callable[..., T], *args: object) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._start_threads, function, *args)
+    @staticmethod
+    async def _off_loop(pool: ThreadPoolExecutor, function: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
 
     def _refill_pool(self) -> None:
         """Top up the warm worktree pool in the background, one refill at a time."""

@@ -148,15 +148,14 @@ class WorkspaceManager:
             except git.GitCommandError:
                 continue
             worktree = git.Git(str(path))
-            base = self._base_commit()
-            if branch not in self.repo.heads and base is not None and _head_ref(path) == base:
+            if branch in self.repo.heads:
+                worktree.checkout("-q", branch)
+            elif (base := self._base_commit()) is not None and _head_ref(path) == base:
                 # The slot already holds the base's files and index: the new branch only needs
                 # HEAD pointed at it, which spares a checkout that reads the whole tree (~80 ms
                 # for 10,000 files, under the lock every dispatch waits on).
                 self.repo.git.branch(branch, base)
                 worktree.symbolic_ref("HEAD", f"refs/heads/{branch}")
-            elif branch in self.repo.heads:
-                worktree.checkout("-q", branch)
             else:
                 worktree.checkout("-q", "-b", branch, self.base_branch)
             return True

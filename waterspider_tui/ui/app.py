@@ -33,9 +33,9 @@ from waterspider_tui.ui.themes import BUILTIN_THEME_DIR, DEFAULT_THEME, load_the
 from waterspider_tui.ui.view import View
 
 TICK_S = 1.0
+"""How often elapsed times and countdowns are redrawn without a new snapshot."""
 GC_TICK_S = 1.0
 """How often the garbage-collection policy (`gc_pauses`) does what is due."""
-"""How often elapsed times and countdowns are redrawn without a new snapshot."""
 SNAPSHOT_INTERVAL_S = 0.25
 """Snapshots rebuild the view at most this often (the engine can publish hundreds a second).
 

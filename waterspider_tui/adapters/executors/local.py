@@ -70,20 +70,6 @@ starting agents that wait was 30 ms a session, with the loop (dispatch, streams,
 stopped meanwhile. From a thread a start took 4 ms under the same load, and they overlap."""
 
 
-def _lower_priority(pid: int, target: int) -> None:
-    """At once, so the runner's own start-up already yields (it sets the same itself, later).
-
-    The autogroup too (Linux): each runner is a session of its own, and a new session's
-    autogroup starts at nice 0, a whole share of the CPU per starting runner. Set only by the
-    runner, after its interpreter started, a burst of 50 starting sessions still left the
-    orchestrator about a fiftieth of the machine.
-    """
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, pid, target)
-    with contextlib.suppress(OSError), open(f"/proc/{pid}/autogroup", "w") as autogroup:
-        autogroup.write(str(target))
-
-
 def _spawn_runner(session_dir: Path, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     session_dir.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
@@ -134,7 +120,7 @@ class LocalExecutor:
         process = await asyncio.get_running_loop().run_in_executor(self._spawner, spawn)
         self._children[session_dir] = process
         if target is not None:
-            _lower_priority(process.pid, target)
+            runner.lower_priority(target, process.pid)
         return process.pid
 
     def _session_priority(self) -> int | None:

@@ -94,23 +94,24 @@ def run(session_dir: str, argv: list[str], cwd: str | None) -> int:
     return 0
 
 
-def _lower_priority(target: int) -> None:
-    """Run (and start the agent) at this absolute niceness; the orchestrator usually set it already.
+def lower_priority(target: int, pid: int = 0) -> None:
+    """Run a process (0: this one) at this absolute niceness, and on Linux its autogroup too.
 
-    On Linux with autogroups (the default on desktop kernels) the CPU is shared between sessions
-    first and by niceness only within one, and every runner is a session of its own: so the
-    niceness goes on its autogroup too, or two hundred sessions would leave the orchestrator a
-    two-hundredth of the machine whatever their niceness.
+    With autogroups (the default on desktop kernels) the CPU is shared between sessions first
+    and by niceness only within one, and every runner is a session of its own, whose autogroup
+    starts at nice 0: without it two hundred sessions would leave the orchestrator a
+    two-hundredth of the machine whatever their niceness. The orchestrator calls this for a new
+    runner at once, so the runner's own start-up already yields; the runner calls it again.
     """
     try:
-        if os.getpriority(os.PRIO_PROCESS, 0) < target:
-            os.setpriority(os.PRIO_PROCESS, 0, target)
+        if os.getpriority(os.PRIO_PROCESS, pid) < target:
+            os.setpriority(os.PRIO_PROCESS, pid, target)
     except OSError:
         pass
     try:
-        with open("/proc/self/autogroup", "w") as autogroup:
+        with open(f"/proc/{pid or 'self'}/autogroup", "w") as autogroup:
             autogroup.write(str(target))
-    except OSError:  # no autogroups here (macOS, or a kernel without them)
+    except OSError:  # no autogroups here (macOS, or a kernel without them), or the process is gone
         pass
 
 
@@ -122,7 +123,7 @@ def main() -> None:
     cwd = os.environ.pop("WATERSPIDER_RUNNER_CWD", None)
     nice = os.environ.pop("WATERSPIDER_RUNNER_NICE", "")
     if nice:
-        _lower_priority(int(nice))
+        lower_priority(int(nice))
     raise SystemExit(run(args[0], args[2:], cwd))
 
 

@@ -212,13 +212,12 @@ def test_new_estimates_on_a_cached_structure_give_the_figures_of_a_fresh_build()
     open_tasks = dict(snapshot(*backlog).tasks)
     priority = PriorityConfig()
     estimates = learn(samples(10, 1.0, estimate=20.0) + samples(10, 3.0, level="P3", estimate=150.0), DEFAULT)
-    schedule_structure._last = None
-    schedule_structure.analyse(open_tasks, priority)
+    analyser = schedule_structure.Analyser(priority)
+    first = analyser.analyse(open_tasks)
     without_4 = {k: t for k, t in open_tasks.items() if k != key(4)}
-    carried = schedule_structure.analyse(without_4, priority, estimates)
-    schedule_structure._last = None
-    fresh = schedule_structure.analyse(without_4, priority, estimates)
-    assert carried.build != fresh.build and carried.estimates is fresh.estimates
+    carried = analyser.analyse(without_4, estimates)
+    fresh = schedule_structure.Analyser(priority).analyse(without_4, estimates)
+    assert carried.order == first.order != fresh.order and carried.estimates is fresh.estimates
     assert carried.durations == fresh.durations and carried.learned == fresh.learned
     assert {k: carried.tail[k] for k in without_4 if k in carried.tail} == fresh.tail
     assert carried.remaining_lower_bound(2) == fresh.remaining_lower_bound(2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Mapping
 
 from waterspider_tui.core.models import Issue, Overrides
@@ -11,7 +12,7 @@ from waterspider_tui.core.models import Issue, Overrides
 if TYPE_CHECKING:
     from waterspider_tui.core.estimates import Learned
 
-DEFAULT_LABEL_WEIGHTS: Mapping[str, float] = {"P0": 1.0, "P1": 0.7, "P2": 0.4, "P3": 0.1}
+DEFAULT_LABEL_WEIGHTS: Mapping[str, float] = MappingProxyType({"P0": 1.0, "P1": 0.7, "P2": 0.4, "P3": 0.1})
 
 _PRIORITY_LABEL = re.compile(r"^(?:priority\s*[:/_ -]\s*)?p(?P<level>\d)(?:\b|[-_ :]|$)", re.IGNORECASE)
 _ESTIMATE_LABEL = re.compile(r"^(?:estimate|est|time)\s*[:=/ ]\s*(?P<value>.+)$", re.IGNORECASE)
@@ -194,14 +195,17 @@ def blend_score(
     inherited: Inherited | None = None,
     learned: Learned | None = None,
     longest_first: bool = False,
+    parts_memo: PartsMemo | None = None,
 ) -> Score:
     """`score_task` with the label weight and estimate already read (the scheduler caches them).
 
     With `learned` (`core.estimates`), the time part uses the learned duration and says where
-    it came from. With `longest_first`, the time part favours the longer tasks instead.
+    it came from. With `longest_first`, the time part favours the longer tasks instead. With
+    `parts_memo`, the parts that do not move with the clock are kept there and reused.
     """
     label, time, deps = _static_parts(
         issue, weight, level, estimate, downstream_min, max_downstream_min, unblocks, config, inherited, learned, longest_first,
+        parts_memo,
     )
     age_h = age_hours(issue, now)
     age = ScorePart("age", config.weight_age, min(age_h / config.age_horizon_h, 1.0), f"{age_h}h old")
@@ -210,24 +214,26 @@ def blend_score(
     return Score(total=round(total, 6), parts=parts, level=level, pinned=overrides.pinned, bump=overrides.bump)
 
 
-_PARTS: dict[int, tuple[object, ...]] = {}
-"""The label, time and deps parts of the last score of each issue object, with their inputs."""
+StaticParts = tuple[ScorePart, ScorePart, ScorePart]
+PartsMemo = dict[int, tuple[tuple[object, ...], StaticParts]]
+"""The label, time and deps parts of the last score of each issue object (by identity), with their inputs."""
+PARTS_KEPT = 200_000
 
 
 def _static_parts(
     issue: Issue, weight: float, level: str, estimate: float | None, downstream_min: float,
     max_downstream_min: float, unblocks: int, config: PriorityConfig, inherited: Inherited | None,
-    learned: Learned | None = None, longest_first: bool = False,
-) -> tuple[ScorePart, ScorePart, ScorePart]:
-    """The parts that do not move with the clock, reused while their inputs stay the same.
+    learned: Learned | None = None, longest_first: bool = False, memo: PartsMemo | None = None,
+) -> StaticParts:
+    """The parts that do not move with the clock, reused from `memo` while their inputs stay the same.
 
     The scheduler scores every ready task after every event; building these texts was most
     of its time.
     """
     inputs = (issue, weight, level, estimate, downstream_min, max_downstream_min, unblocks, config, inherited, learned, longest_first)
-    cached = _PARTS.get(id(issue))
-    if cached is not None and all(a is b or a == b for a, b in zip(cached[0], inputs)):  # type: ignore[call-overload]
-        return cached[1]  # type: ignore[return-value]
+    cached = memo.get(id(issue)) if memo is not None else None
+    if cached is not None and all(a is b or a == b for a, b in zip(cached[0], inputs)):
+        return cached[1]
     label_text = level or "no priority label"
     if inherited is not None and config.inherit_share * inherited.weight > weight:
         weight = config.inherit_share * inherited.weight
@@ -248,7 +254,8 @@ def _static_parts(
         ScorePart("time", config.weight_time, time_value, estimate_text),
         ScorePart("deps", config.weight_deps, deps_value, f"unblocks {unblocks}, {downstream_min:g}m of work waits on it"),
     )
-    if len(_PARTS) >= 200_000:
-        _PARTS.clear()
-    _PARTS[id(issue)] = (inputs, parts)
+    if memo is not None:
+        if len(memo) >= PARTS_KEPT:
+            memo.clear()
+        memo[id(issue)] = (inputs, parts)
     return parts

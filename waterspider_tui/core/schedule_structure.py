@@ -9,13 +9,14 @@ reuse is exact; anything else (a new or edited issue, a requeue) rebuilds from s
 When only the learned estimates change, the graph figures stay and only the durations, tails
 and chain orders are recomputed (`_reweigh`), from the topological order kept for that.
 The P0 figures (`urgent`) look upstream, so they are recomputed when a task they cover
-finishes, over those tasks only (P0s and what they wait on).
+finishes, over those tasks only (P0s and what they wait on). What is carried lives in an
+`Analyser`, one per `Planner`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Mapping
+from typing import Callable, Mapping
 
 import networkx as nx
 
@@ -25,21 +26,15 @@ from waterspider_tui.core.models import Issue
 from waterspider_tui.core.priority import Inherited, PriorityConfig, estimate_minutes, label_weight
 from waterspider_tui.core.state import TaskRecord
 
-_BASICS: dict[int, tuple[Issue, PriorityConfig, float, str, float | None]] = {}
-_BASICS_KEPT = 200_000
+Basics = tuple[float, str, float | None]
+"""An issue's label weight, priority level ('' without one) and estimate (None without one)."""
+BasicsOf = Callable[[Issue], Basics]
 
 
 def issue_basics(issue: Issue, config: PriorityConfig) -> tuple[float, str, float | None]:
-    """The issue's label weight, level and estimate, read once per issue object (regexes are slow)."""
-    cached = _BASICS.get(id(issue))
-    if cached is not None and cached[0] is issue and cached[1] is config:
-        return cached[2], cached[3], cached[4]
+    """The issue's label weight, level and estimate (`Analyser.basics` keeps them per issue: regexes are slow)."""
     weight, level = label_weight(issue.labels, config)
-    estimate = estimate_minutes(issue)
-    if len(_BASICS) >= _BASICS_KEPT:
-        _BASICS.clear()
-    _BASICS[id(issue)] = (issue, config, weight, level, estimate)
-    return weight, level, estimate
+    return weight, level, estimate_minutes(issue)
 
 
 @dataclass(frozen=True)
@@ -125,51 +120,70 @@ def _first_open(keys: tuple[str, ...], start: int, open_keys: frozenset[str]) ->
     return start
 
 
-_last: Structure | None = None
-_builds = 0
-_configs: list[PriorityConfig] = []
+class Analyser:
+    """The figures of successive sets of open tasks under one priority configuration, each
+    carried forward from the last when that is exact (see the module docstring).
 
+    A `Planner` holds one; it is not shared, so nothing here is global.
+    """
 
-def canonical(config: PriorityConfig) -> PriorityConfig:
-    """One instance per distinct config, so caches keyed by identity hit for equal configs too."""
-    for known in _configs:
-        if known is config or known == config:
-            return known
-    if len(_configs) >= 16:
-        _configs.pop(0)
-    _configs.append(config)
-    return config
+    BASICS_KEPT = 200_000
+    """Issues whose basics are kept; past this the memo starts again."""
+
+    def __init__(self, config: PriorityConfig) -> None:
+        self.config = config
+        self._last: Structure | None = None
+        self._builds = 0
+        """How many structures were computed (their `build` numbers)."""
+        self._basics: dict[int, tuple[Issue, Basics]] = {}
+        """Each issue object's basics, by identity (the issue is kept so the identity stays its own)."""
+
+    def basics(self, issue: Issue) -> tuple[float, str, float | None]:
+        """`issue_basics`, read once per issue object."""
+        cached = self._basics.get(id(issue))
+        if cached is not None and cached[0] is issue:
+            return cached[1]
+        found = issue_basics(issue, self.config)
+        if len(self._basics) >= self.BASICS_KEPT:
+            self._basics.clear()
+        self._basics[id(issue)] = (issue, found)
+        return found
+
+    def analyse(self, open_tasks: Mapping[str, TaskRecord], estimates: Estimates | None = None) -> Structure:
+        """The structure of these open tasks, carried forward from the last call when that is exact.
+
+        `estimates` (learned from finished tasks) set the durations; without them the estimates
+        are taken as given.
+        """
+        previous = self._last
+        open_keys = frozenset(open_tasks)
+        if previous is not None and _reusable(previous, open_tasks, open_keys):
+            structure = previous if open_keys == previous.open_keys else previous.without(set(previous.open_keys - open_keys), open_keys)
+            if structure.estimates is not estimates:
+                self._builds += 1
+                structure = _reweigh(structure, open_tasks, estimates, self.basics, self._builds)
+        else:
+            self._builds += 1
+            structure = _build(open_tasks, open_keys, self.config, estimates, self.basics, self._builds)
+        self._last = structure
+        return structure
 
 
 def analyse(open_tasks: Mapping[str, TaskRecord], config: PriorityConfig, estimates: Estimates | None = None) -> Structure:
-    """The structure of these open tasks, carried forward from the last call when that is exact.
-
-    `estimates` (learned from finished tasks) set the durations; without them the estimates
-    are taken as given.
-    """
-    global _last
-    previous = _last
-    open_keys = frozenset(open_tasks)
-    if previous is not None and _reusable(previous, open_tasks, open_keys, config):
-        structure = previous if open_keys == previous.open_keys else previous.without(set(previous.open_keys - open_keys), open_keys)
-        if structure.estimates is not estimates:
-            structure = _reweigh(structure, open_tasks, estimates)
-    else:
-        structure = _build(open_tasks, open_keys, config, estimates)
-    _last = structure
-    return structure
+    """The structure of these open tasks, computed afresh."""
+    return Analyser(config).analyse(open_tasks, estimates)
 
 
 def _durations(
-    open_tasks: Mapping[str, TaskRecord], config: PriorityConfig, estimates: Estimates | None,
+    open_tasks: Mapping[str, TaskRecord], config: PriorityConfig, estimates: Estimates | None, basics: BasicsOf,
 ) -> tuple[dict[str, float], dict[str, Learned]]:
     """Each open task's duration in minutes, and the learned figure it came from when there are estimates."""
     if estimates is None:
-        return {key: issue_basics(task.issue, config)[2] or config.default_estimate_min for key, task in open_tasks.items()}, {}
+        return {key: basics(task.issue)[2] or config.default_estimate_min for key, task in open_tasks.items()}, {}
     learned: dict[str, Learned] = {}
     by_kind: dict[tuple[str, float | None], Learned] = {}
     for key, task in open_tasks.items():
-        _, level, estimate = issue_basics(task.issue, config)
+        _, level, estimate = basics(task.issue)
         found = by_kind.get((level, estimate))
         if found is None:
             found = by_kind[(level, estimate)] = estimates.duration(level, estimate)
@@ -186,11 +200,11 @@ def _tails(order: tuple[str, ...], children: Mapping[str, tuple[str, ...]], dura
     return tail
 
 
-def _reweigh(structure: Structure, open_tasks: Mapping[str, TaskRecord], estimates: Estimates | None) -> Structure:
+def _reweigh(
+    structure: Structure, open_tasks: Mapping[str, TaskRecord], estimates: Estimates | None, basics: BasicsOf, build: int,
+) -> Structure:
     """The same graph with durations from new estimates: tails, chains and total work recomputed."""
-    global _builds
-    _builds += 1
-    durations, learned = _durations(open_tasks, structure.config, estimates)
+    durations, learned = _durations(open_tasks, structure.config, estimates, basics)
     tail = _tails(structure.order, structure.children, durations)
     order = tuple(key for key in structure.order if key in structure.open_keys)
     urgent, urgent_order = _urgent(order, structure.children, durations, structure.levels, structure.config.first_level)
@@ -198,12 +212,12 @@ def _reweigh(structure: Structure, open_tasks: Mapping[str, TaskRecord], estimat
         structure, estimates=estimates, learned=learned, durations=durations, tail=tail, total_work=sum(durations.values()),
         urgent=urgent, urgent_order=urgent_order,
         by_chain=tuple(sorted(durations, key=lambda key: (-(durations[key] + tail.get(key, 0.0)), key))),
-        by_tail=tuple(sorted(tail, key=lambda key: (-tail[key], key))), build=_builds, chain_at=0, tail_at=0,
+        by_tail=tuple(sorted(tail, key=lambda key: (-tail[key], key))), build=build, chain_at=0, tail_at=0,
     )
 
 
-def _reusable(previous: Structure, open_tasks: Mapping[str, TaskRecord], open_keys: frozenset[str], config: PriorityConfig) -> bool:
-    if previous.config is not config or not open_keys <= previous.open_keys:
+def _reusable(previous: Structure, open_tasks: Mapping[str, TaskRecord], open_keys: frozenset[str]) -> bool:
+    if not open_keys <= previous.open_keys:
         return False
     issues = previous.issues
     if any(issues.get(key) is not task.issue for key, task in open_tasks.items()):
@@ -212,16 +226,17 @@ def _reusable(previous: Structure, open_tasks: Mapping[str, TaskRecord], open_ke
     return not any(dep in open_keys for key in previous.open_keys - open_keys for dep in previous.deps[key])
 
 
-def _build(open_tasks: Mapping[str, TaskRecord], open_keys: frozenset[str], config: PriorityConfig, estimates: Estimates | None) -> Structure:
-    global _builds
-    _builds += 1
+def _build(
+    open_tasks: Mapping[str, TaskRecord], open_keys: frozenset[str], config: PriorityConfig, estimates: Estimates | None,
+    basics_of: BasicsOf, build: int,
+) -> Structure:
     deps = {key: task.deps for key, task in open_tasks.items()}
     graph = build_graph(deps)
     cycles = tuple(find_cycles(graph))
     in_cycle = cycle_members(graph, cycles)
-    basics = {key: issue_basics(task.issue, config) for key, task in open_tasks.items()}
+    basics = {key: basics_of(task.issue) for key, task in open_tasks.items()}
     levels = {key: level for key, (_, level, _) in basics.items()}
-    durations, learned = _durations(open_tasks, config, estimates)
+    durations, learned = _durations(open_tasks, config, estimates, basics_of)
     cyclic = {key for component in nx.strongly_connected_components(graph) if len(component) > 1 for key in component}
     acyclic = graph.subgraph(key for key in graph if key not in cyclic)
     order = tuple(nx.topological_sort(acyclic))
@@ -236,7 +251,7 @@ def _build(open_tasks: Mapping[str, TaskRecord], open_keys: frozenset[str], conf
         inherited=_inherited(order, children, basics), cycles=cycles, in_cycle=in_cycle,
         total_work=sum(durations.values()), by_chain=by_chain, by_tail=by_tail,
         order=order, children=children, levels=levels, urgent=urgent, urgent_order=urgent_order,
-        estimates=estimates, learned=learned, build=_builds,
+        estimates=estimates, learned=learned, build=build,
     )
 
 

@@ -54,13 +54,16 @@ to 8.7% (layered), so that stays off (`learned_long_poles`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Mapping
+from types import MappingProxyType
 
 from waterspider_tui.core.estimates import EstimateConfig, Estimates, Learner
 from waterspider_tui.core.models import TaskState
-from waterspider_tui.core.priority import PriorityConfig, Score, age_hours, blend_score
-from waterspider_tui.core.schedule_structure import Structure, Urgent, analyse, canonical, issue_basics
+from waterspider_tui.core.priority import PartsMemo, PriorityConfig, Score, age_hours, blend_score
+from waterspider_tui.core.readiness import BlockedTask, Readiness, short_key
+from waterspider_tui.core.schedule_structure import Analyser, Structure, Urgent
 from waterspider_tui.core.state import Snapshot, TaskRecord
+
+__all__ = ["ORDERINGS", "BlockedTask", "Plan", "Planner", "ReadyTask", "SchedulerConfig", "plan", "short_key"]
 
 ORDERINGS = ("ours", "seed", "priority", "fifo", "critical-path")
 """`ours` is the default (see the module docstring); the others are kept to compare against:
@@ -100,16 +103,6 @@ class ReadyTask:
 
 
 @dataclass(frozen=True)
-class BlockedTask:
-    issue: str
-    reason: str
-    """One of: dependency, failed_dependency, cycle, paused, held, retry_wait, external."""
-    detail: str
-    waiting_on: tuple[str, ...] = ()
-    cycle: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class Plan:
     ready: tuple[ReadyTask, ...]
     blocked: tuple[BlockedTask, ...]
@@ -127,119 +120,144 @@ class Plan:
 
 _OPEN_STATES = (TaskState.QUEUED, TaskState.RUNNING)
 
+ScoreMemo = dict[str, tuple[TaskRecord, int, float, int, "Estimates | None", Score]]
+FirstMemo = dict[str, tuple[Score, Urgent, Score]]
+MEMO_KEPT = 200_000
+"""Entries a planner's memo keeps; past this it starts again."""
 
-def short_key(key: str, repo: str) -> str:
-    """`#12` for an issue of the same repository, the full `owner/name#12` otherwise."""
-    other, _, number = key.rpartition("#")
-    return f"#{number}" if other == repo else key
 
+class Planner:
+    """Plans successive snapshots under one configuration, reusing what its earlier calls computed.
 
-def _blocker_detail(dep: str, snapshot: Snapshot, repo: str) -> str:
-    task = snapshot.tasks.get(dep)
-    state = task.state.value if task else "open, not queued here"
-    return f"{short_key(dep, repo)} ({state})"
+    `plan()` runs after every stored event on backlogs of up to 10,000 tasks; recomputing the
+    graph figures, the learned estimates, the scores and the blocked texts every time made a
+    run quadratic. A planner keeps them, each checked against the objects it came from (records
+    of immutable snapshots), so `Planner(config).plan(snapshot, now)` gives the same plan
+    whatever it planned before. The engine holds one; one caller at a time.
+    """
+
+    def __init__(self, config: SchedulerConfig | None = None) -> None:
+        self._config = config or SchedulerConfig()
+        priority = self._config.priority
+        self._analyser = Analyser(priority)
+        """The open task graph's figures, carried from call to call."""
+        self._learner = Learner(priority, priority.default_estimate_min, self._config.estimates) if self._config.learn_estimates else None
+        """Folds the finished tasks of successive snapshots."""
+        self._readiness = Readiness()
+        self._scores: ScoreMemo = {}
+        """The last score of each task with what it was computed from, by issue key."""
+        self._firsts: FirstMemo = {}
+        """The last score marked as P0 work of each task, with the score and figure it came from."""
+        self._parts: PartsMemo = {}
+        """The score parts that do not move with the clock, by issue object."""
+
+    @property
+    def config(self) -> SchedulerConfig:
+        return self._config
+
+    def plan(self, snapshot: Snapshot, now: float) -> Plan:
+        """Decide the queues for this snapshot; never waits, never mutates the snapshot."""
+        config = self._config
+        priority = config.priority
+        tasks = snapshot.tasks
+        estimates: Estimates | None = None
+        if self._learner is not None:
+            open_tasks: dict[str, TaskRecord] = {}
+            succeeded: dict[str, TaskRecord] = {}
+            for key, task in tasks.items():
+                if task.state in _OPEN_STATES:
+                    open_tasks[key] = task
+                elif task.state is TaskState.SUCCEEDED:
+                    succeeded[key] = task
+            estimates = self._learner.observe(succeeded)
+        else:
+            open_tasks = {key: task for key, task in tasks.items() if task.state in _OPEN_STATES}
+        structure = self._analyser.analyse(open_tasks, estimates if config.learned_long_poles else None)
+        ours = config.ordering == "ours"
+        jump_share = config.critical_share if ours else 0.0
+        urgent = structure.urgent if ours else {}
+        lower_bound = structure.remaining_lower_bound(config.capacity, _work_done(open_tasks, structure, now))
+
+        ready: list[ReadyTask] = []
+        blocked: list[BlockedTask] = []
+        unknown: list[tuple[str, str]] = []
+        running = tuple(sorted(key for key, task in open_tasks.items() if task.state is TaskState.RUNNING))
+        in_cycle = structure.in_cycle
+        jump_at = jump_share * lower_bound if jump_share and lower_bound > 0 else None
+        for key, task in open_tasks.items():
+            if task.state is TaskState.RUNNING:
+                continue
+            # most tasks are plainly ready or plainly waiting: the full check only when it can say more
+            plain = not (task.held_reason or task.overrides.paused or key in in_cycle or (task.not_before and task.not_before > now))
+            blocker = None if plain and not task.deps else self._readiness.blocker(key, task, snapshot, in_cycle, now, unknown)
+            if blocker:
+                blocked.append(blocker)
+                continue
+            score = self._score(key, task, structure, ours, estimates, now)
+            if jump_at is not None and structure.chain(key) >= jump_at:
+                score = replace(score, critical=True)
+            work_for = urgent.get(key)
+            if work_for is not None and score.bump == 0:
+                score = self._first(key, score, work_for, priority.first_level, task.issue.repo)
+            ready.append(ReadyTask(key, score))
+        order = _ORDER_KEYS[config.ordering]
+        ready.sort(key=lambda item: order(item, tasks[item.issue], structure))
+        blocked.sort(key=lambda item: _natural(item.issue))
+        free = max(config.capacity - len(running), 0)
+        paused = snapshot.dispatcher_paused and not (snapshot.paused_until and snapshot.paused_until <= now)
+        dispatch = () if paused else tuple(item.issue for item in ready[:free])
+        return Plan(tuple(ready), tuple(blocked), running, dispatch, tuple(sorted(unknown)), structure.cycles, free)
+
+    def _score(self, key: str, task: TaskRecord, structure: Structure, ours: bool, estimates: Estimates | None, now: float) -> Score:
+        """The task's business score; reused while the task, its graph figures, the learned
+        estimates and its age in hours stay. `ours`: with inheritance and the longest-first level.
+
+        After every event every ready task is scored; without the reuse a wide backlog made each
+        run quadratic in its size.
+        """
+        age = age_hours(task.issue, now)
+        max_tail = structure.max_tail
+        cached = self._scores.get(key)
+        if (cached is not None and cached[0] is task and cached[1] == age and cached[2] == max_tail
+                and cached[3] == structure.build and cached[4] is estimates):
+            return cached[5]
+        priority = self._config.priority
+        weight, level, estimate = self._analyser.basics(task.issue)
+        learned = structure.learned.get(key) or (estimates.duration(level, estimate) if estimates is not None else None)
+        score = blend_score(
+            task.issue, task.overrides, weight=weight, level=level, estimate=estimate, now=now,
+            downstream_min=structure.tail.get(key, 0.0), max_downstream_min=max_tail,
+            unblocks=structure.out_degree.get(key, 0), config=priority,
+            inherited=structure.inherited.get(key) if ours and priority.inherit_share > 0 else None, learned=learned,
+            longest_first=ours and bool(level) and level == priority.longest_first_level, parts_memo=self._parts,
+        )
+        if len(self._scores) >= MEMO_KEPT:
+            self._scores.clear()
+        self._scores[key] = (task, age, max_tail, structure.build, estimates, score)
+        return score
+
+    def _first(self, key: str, score: Score, work_for: Urgent, level: str, repo: str) -> Score:
+        """The score marked as P0 work, with what the operator reads beside it:
+        'P0 first: #12 (P0) waits on it, done in 95m at the soonest'."""
+        cached = self._firsts.get(key)
+        if cached is not None and cached[0] is score and cached[1] == work_for:
+            return cached[2]
+        soonest = f"done in {work_for.minutes:.0f}m at the soonest"
+        if work_for.issue == key:
+            reason = f"{level} first: {soonest}"
+        else:
+            reason = f"{level} first: {short_key(work_for.issue, repo)} ({level}) waits on it, {soonest}"
+        marked = replace(score, first=reason)
+        if len(self._firsts) >= MEMO_KEPT:
+            self._firsts.clear()
+        self._firsts[key] = (score, work_for, marked)
+        return marked
 
 
 def plan(snapshot: Snapshot, now: float, config: SchedulerConfig | None = None) -> Plan:
-    """Decide the queues for this snapshot; never waits, never mutates."""
-    config = config or SchedulerConfig()
-    priority = canonical(config.priority)
-    tasks = snapshot.tasks
-    estimates: Estimates | None = None
-    if config.learn_estimates:
-        open_tasks: dict[str, TaskRecord] = {}
-        succeeded: dict[str, TaskRecord] = {}
-        for key, task in tasks.items():
-            if task.state in _OPEN_STATES:
-                open_tasks[key] = task
-            elif task.state is TaskState.SUCCEEDED:
-                succeeded[key] = task
-        estimates = _learned(succeeded, priority, config.estimates)
-    else:
-        open_tasks = {key: task for key, task in tasks.items() if task.state in _OPEN_STATES}
-    structure = analyse(open_tasks, priority, estimates if config.learned_long_poles else None)
-    ours = config.ordering == "ours"
-    jump_share = config.critical_share if ours else 0.0
-    urgent = structure.urgent if ours else {}
-    lower_bound = structure.remaining_lower_bound(config.capacity, _work_done(open_tasks, structure, now))
-
-    ready: list[ReadyTask] = []
-    blocked: list[BlockedTask] = []
-    unknown: list[tuple[str, str]] = []
-    running = tuple(sorted(key for key, task in open_tasks.items() if task.state is TaskState.RUNNING))
-    in_cycle = structure.in_cycle
-    jump_at = jump_share * lower_bound if jump_share and lower_bound > 0 else None
-    for key, task in open_tasks.items():
-        if task.state is TaskState.RUNNING:
-            continue
-        # most tasks are plainly ready or plainly waiting: the full check only when it can say more
-        plain = not (task.held_reason or task.overrides.paused or key in in_cycle or (task.not_before and task.not_before > now))
-        blocker = None if plain and not task.deps else _blocked_reason(key, task, snapshot, in_cycle, now, unknown)
-        if blocker:
-            blocked.append(blocker)
-            continue
-        score = _score(key, task, structure, priority, ours, estimates, now)
-        if jump_at is not None and structure.chain(key) >= jump_at:
-            score = replace(score, critical=True)
-        work_for = urgent.get(key)
-        if work_for is not None and score.bump == 0:
-            score = _first(key, score, work_for, priority.first_level, task.issue.repo)
-        ready.append(ReadyTask(key, score))
-    order = _ORDER_KEYS[config.ordering]
-    ready.sort(key=lambda item: order(item, tasks[item.issue], structure))
-    blocked.sort(key=lambda item: _natural(item.issue))
-    free = max(config.capacity - len(running), 0)
-    paused = snapshot.dispatcher_paused and not (snapshot.paused_until and snapshot.paused_until <= now)
-    dispatch = () if paused else tuple(item.issue for item in ready[:free])
-    return Plan(tuple(ready), tuple(blocked), running, dispatch, tuple(sorted(unknown)), structure.cycles, free)
-
-
-_LEARNER: Learner | None = None
-"""Folds the finished tasks of successive snapshots; replaced when the configuration changes."""
-
-
-def _learned(succeeded: Mapping[str, TaskRecord], priority: PriorityConfig, config: EstimateConfig) -> Estimates:
-    """The estimates learned from the snapshot's succeeded tasks, folding only those not seen before."""
-    global _LEARNER
-    learner = _LEARNER
-    if learner is None or learner.priority is not priority or learner.config != config:
-        learner = _LEARNER = Learner(priority, priority.default_estimate_min, config)
-    return learner.observe(succeeded)
-
-
-_SCORES: dict[str, tuple[TaskRecord, int, float, int, PriorityConfig, bool, Estimates | None, Score]] = {}
-"""The last score of each task with what it was computed from, by issue key."""
-
-
-def _score(
-    key: str, task: TaskRecord, structure: Structure, priority: PriorityConfig, ours: bool,
-    estimates: Estimates | None, now: float,
-) -> Score:
-    """The task's business score; reused while the task, its graph figures, the learned
-    estimates and its age in hours stay. `ours`: with inheritance and the longest-first level.
-
-    After every event every ready task is scored; without the reuse a wide backlog made each
-    run quadratic in its size.
-    """
-    age = age_hours(task.issue, now)
-    max_tail = structure.max_tail
-    cached = _SCORES.get(key)
-    if (cached is not None and cached[0] is task and cached[1] == age and cached[2] == max_tail
-            and cached[3] == structure.build and cached[4] is priority and cached[5] == ours and cached[6] is estimates):
-        return cached[7]
-    weight, level, estimate = issue_basics(task.issue, priority)
-    learned = structure.learned.get(key) or (estimates.duration(level, estimate) if estimates is not None else None)
-    score = blend_score(
-        task.issue, task.overrides, weight=weight, level=level, estimate=estimate, now=now,
-        downstream_min=structure.tail.get(key, 0.0), max_downstream_min=max_tail,
-        unblocks=structure.out_degree.get(key, 0), config=priority,
-        inherited=structure.inherited.get(key) if ours and priority.inherit_share > 0 else None, learned=learned,
-        longest_first=ours and bool(level) and level == priority.longest_first_level,
-    )
-    if len(_SCORES) >= 200_000:
-        _SCORES.clear()
-    _SCORES[key] = (task, age, max_tail, structure.build, priority, ours, estimates, score)
-    return score
+    """Decide the queues for this snapshot with a fresh `Planner` (nothing reused: a caller
+    that plans again and again holds a planner instead)."""
+    return Planner(config).plan(snapshot, now)
 
 
 def _work_done(open_tasks: dict[str, TaskRecord], structure: Structure, now: float) -> float:
@@ -249,28 +267,6 @@ def _work_done(open_tasks: dict[str, TaskRecord], structure: Structure, now: flo
         if task.state is TaskState.RUNNING and task.session is not None:
             done += min(max(now - task.session.started_at, 0.0) / 60, 0.9 * structure.durations.get(key, 0.0))
     return done
-
-
-_FIRSTS: dict[str, tuple[Score, Urgent, Score]] = {}
-"""The last score marked as P0 work of each task, with the score and figure it came from."""
-
-
-def _first(key: str, score: Score, work_for: Urgent, level: str, repo: str) -> Score:
-    """The score marked as P0 work, with what the operator reads beside it:
-    'P0 first: #12 (P0) waits on it, done in 95m at the soonest'."""
-    cached = _FIRSTS.get(key)
-    if cached is not None and cached[0] is score and cached[1] == work_for:
-        return cached[2]
-    soonest = f"done in {work_for.minutes:.0f}m at the soonest"
-    if work_for.issue == key:
-        reason = f"{level} first: {soonest}"
-    else:
-        reason = f"{level} first: {short_key(work_for.issue, repo)} ({level}) waits on it, {soonest}"
-    marked = replace(score, first=reason)
-    if len(_FIRSTS) >= 200_000:
-        _FIRSTS.clear()
-    _FIRSTS[key] = (score, work_for, marked)
-    return marked
 
 
 def _ours(item: ReadyTask, task: TaskRecord, structure: Structure) -> tuple[object, ...]:
@@ -304,73 +300,9 @@ def _critical_path(item: ReadyTask, task: TaskRecord, structure: Structure) -> t
     return (not item.score.pinned, -structure.chain(item.issue), task.issue.created, task.issue.repo, task.issue.number)
 
 
-_ORDER_KEYS = {"ours": _ours, "seed": _seed, "priority": _priority, "fifo": _fifo, "critical-path": _critical_path}
+_ORDER_KEYS = MappingProxyType({"ours": _ours, "seed": _seed, "priority": _priority, "fifo": _fifo, "critical-path": _critical_path})
 
 
 def _natural(key: str) -> tuple[str, int]:
     repo, _, number = key.rpartition("#")
     return (repo, int(number) if number.isdigit() else 0)
-
-
-def _blocked_reason(
-    key: str, task: TaskRecord, snapshot: Snapshot, in_cycle: dict[str, tuple[str, ...]],
-    now: float, unknown: list[tuple[str, str]],
-) -> BlockedTask | None:
-    if task.held_reason:
-        return BlockedTask(key, "held", task.held_reason)
-    if task.overrides.paused:
-        return BlockedTask(key, "paused", "paused by operator")
-    if key in in_cycle:
-        cycle = in_cycle[key]
-        path = " → ".join(short_key(member, task.issue.repo) for member in cycle + cycle[:1])
-        return BlockedTask(key, "cycle", f"cycle {path}", cycle=cycle)
-    waiting, unknown_here = _dependency_blocker(key, task, snapshot)
-    unknown.extend(unknown_here)
-    if waiting:
-        return waiting
-    if task.not_before and task.not_before > now:
-        return BlockedTask(key, "retry_wait", f"retry after backoff ({task.not_before - now:.0f}s)")
-    return None
-
-
-_DEPENDENCY_BLOCKERS: dict[int, tuple[TaskRecord, tuple[TaskRecord | None, ...], BlockedTask | None, tuple[tuple[str, str], ...]]] = {}
-"""Per task (by identity): the dependency records it was judged against and the verdict.
-
-Snapshots are immutable and the reducer replaces only the records that change, so the same
-task and the same dependency records give the same verdict; the detail text is the costly part.
-"""
-
-
-def _dependency_blocker(key: str, task: TaskRecord, snapshot: Snapshot) -> tuple[BlockedTask | None, tuple[tuple[str, str], ...]]:
-    tasks = snapshot.tasks
-    dep_records = tuple(tasks.get(dep) for dep in task.deps)
-    cached = _DEPENDENCY_BLOCKERS.get(id(task))
-    if cached is not None and cached[0] is task and all(a is b for a, b in zip(cached[1], dep_records)):
-        return cached[2], cached[3]
-    waiting: list[str] = []
-    failed: list[str] = []
-    unknown: list[tuple[str, str]] = []
-    for dep, dep_task in zip(task.deps, dep_records):
-        if dep_task is None:
-            if dep in task.issue.external_open:
-                waiting.append(dep)
-            elif dep not in task.issue.external_closed:
-                unknown.append((key, dep))
-            continue
-        if dep_task.state in (TaskState.SUCCEEDED, TaskState.GONE) or dep_task.issue.closed:
-            continue
-        if dep_task.state in (TaskState.FAILED, TaskState.CANCELLED):
-            failed.append(dep)
-        else:
-            waiting.append(dep)
-    blocker = None
-    if failed:
-        detail = "waits on " + ", ".join(_blocker_detail(dep, snapshot, task.issue.repo) for dep in failed + waiting)
-        blocker = BlockedTask(key, "failed_dependency", detail, waiting_on=tuple(failed + waiting))
-    elif waiting:
-        detail = "waits on " + ", ".join(_blocker_detail(dep, snapshot, task.issue.repo) for dep in waiting)
-        blocker = BlockedTask(key, "dependency", detail, waiting_on=tuple(waiting))
-    if len(_DEPENDENCY_BLOCKERS) >= 200_000:
-        _DEPENDENCY_BLOCKERS.clear()
-    _DEPENDENCY_BLOCKERS[id(task)] = (task, dep_records, blocker, tuple(unknown))
-    return blocker, tuple(unknown)

@@ -1,7 +1,7 @@
 """A discrete-event run of a workload: the real reducer and the real `plan()` on simulated minutes.
 
 Nothing sleeps. At each moment something happens (sessions finish, issues appear), the
-events are folded into the snapshot by `core.state.apply_all`, `core.scheduler.plan` decides
+events are folded into the snapshot by `core.state.apply_all`, a `core.scheduler.Planner` decides
 on a FakeClock's time, and the decided sessions start; each ends after its true duration.
 An `earlier` workload is history: its issues finished (at their true durations) before the
 start, so the scheduler can learn from them; they are not part of the schedule.
@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.clock import FakeClock
 from waterspider_tui.core.models import Issue, Outcome, SessionInfo, SessionResult
-from waterspider_tui.core.scheduler import SchedulerConfig, plan
+from waterspider_tui.core.scheduler import Planner, SchedulerConfig
 from waterspider_tui.core.state import Snapshot, apply_all
 from waterspider_tui.simulation.workload import SimIssue, Workload
 
@@ -94,6 +94,7 @@ def simulate(workload: Workload, config: SchedulerConfig, policy: str = "", earl
     minute = 0.0
     plan_calls = idle = 0
     next_arrival = 0
+    planner = Planner(config)
     while True:
         now = START + minute * 60
         clock.current = now
@@ -107,7 +108,7 @@ def simulate(workload: Workload, config: SchedulerConfig, policy: str = "", earl
             events.append(ev.IssueSeen(ts=now, issue_data=sim_issue(by_number[arrivals[next_arrival][1]])))
             next_arrival += 1
         snapshot = apply_all(snapshot, events)
-        decision = plan(snapshot, clock.now(), config)
+        decision = planner.plan(snapshot, clock.now())
         plan_calls += 1
         starts: list[ev.Event] = []
         for key in decision.dispatch:

@@ -12,7 +12,7 @@ from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import (
     ErrorClass, HostStatus, Issue, Outcome, Progress, SessionInfo, SessionResult,
 )
-from waterspider_tui.store.event_log import SCHEMA_VERSION, DuplicateSession, EventLog, SchemaError
+from waterspider_tui.store.event_log import SCHEMA_VERSION, DuplicateSession, EventLog, SchemaError, StoreError
 
 T0 = 1_700_000_000.25
 
@@ -186,7 +186,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     EventLog(path).close()
     _set_version(path, SCHEMA_VERSION + 1)
-    with pytest.raises(SchemaError, match=f"schema version {SCHEMA_VERSION + 1}.*upgrade waterspider"):
+    with pytest.raises(SchemaError, match=f"newer waterspider \\(schema version {SCHEMA_VERSION + 1}, .*\\): upgrade waterspider"):
         EventLog(path)
     with pytest.raises(SchemaError):
         EventLog(path, read_only=True)
@@ -228,6 +228,6 @@ def test_read_only_open_works_while_a_writer_has_it_open(log: EventLog) -> None:
 
 def test_read_only_open_of_a_missing_file_fails_without_creating_it(tmp_path: Path) -> None:
     path = tmp_path / "nothing.db"
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(StoreError, match="no store here"):
         EventLog(path, read_only=True)
     assert not path.exists()

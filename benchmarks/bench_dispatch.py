@@ -117,12 +117,14 @@ class MemorySource:
 
 def run_level(concurrency: int, repo: Path, work: Path, agent_s: float) -> dict:
     from waterspider_tui.adapters.agents.simulated import SimulatedAgent, SimulatedOptions
-    from waterspider_tui.adapters.executors.local import LocalExecutor
+    from waterspider_tui.adapters.executors.local_executor import LocalExecutor
+    from waterspider_tui.adapters.executors.pool import ExecutorPool
+    from waterspider_tui.adapters.pipeline.registry import make_steps
     from waterspider_tui.adapters.workspace import WorkspaceManager
     from waterspider_tui.core import events as ev
     from waterspider_tui.core.models import Issue
     from waterspider_tui.core.scheduler import SchedulerConfig
-    from waterspider_tui.engine import Engine
+    from waterspider_tui.engine import Engine, SessionPolicy
     from waterspider_tui.store.event_log import EventLog
     from waterspider_tui.store.state_store import StateStore
 
@@ -152,9 +154,10 @@ def run_level(concurrency: int, repo: Path, work: Path, agent_s: float) -> dict:
     store = CountingStore(EventLog(work / "state.db"))
     engine = Engine(
         store=store, sources=[(MemorySource(issues), 3600.0)],
-        agent=SimulatedAgent(SimulatedOptions(duration_s=agent_s, steps=3, duration_jitter=DURATION_JITTER)), workspace=WorkspaceManager(repo),
-        scheduler=SchedulerConfig(capacity=concurrency), sessions_dir=work / "sessions",
-        executor=LocalExecutor(capacity=concurrency), stall_timeout_s=600.0, max_attempts=1,
+        agent=SimulatedAgent(SimulatedOptions(duration_s=agent_s, steps=3, duration_jitter=DURATION_JITTER)),
+        pool=ExecutorPool([LocalExecutor(WorkspaceManager(repo), work / "sessions", slots=concurrency)]),
+        scheduler=SchedulerConfig(capacity=concurrency), policy=SessionPolicy(stall_timeout_s=600.0, max_attempts=1),
+        steps=make_steps(["commits"]),
     )
     lines_read = 0
 

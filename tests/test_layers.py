@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_headless_does_not_import_textual() -> None:
     code = (
-        "import sys, waterspider_tui.headless, waterspider_tui.wiring, waterspider_tui.cli;"
+        "import sys, waterspider_tui.headless, waterspider_tui.engine.wiring, waterspider_tui.cli;"
         "print('textual' in sys.modules)"
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

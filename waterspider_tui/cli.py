@@ -42,7 +42,7 @@ def _overrides(**flags: Any) -> dict[str, Any]:
 
 
 def _start(settings: Settings, *, no_ui: bool, json_lines: bool, until_idle: bool) -> int:
-    from waterspider_tui.wiring import build_engine
+    from waterspider_tui.engine.wiring import build_engine
 
     try:
         engine = build_engine(settings)

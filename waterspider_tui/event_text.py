@@ -6,7 +6,7 @@ import time
 from typing import Callable
 
 from waterspider_tui.core import events as ev
-from waterspider_tui.core.retry import ADVICE
+from waterspider_tui.core.advice import advice_for
 
 KeyFormat = Callable[[str], str]
 
@@ -68,7 +68,7 @@ def describe(event: ev.Event, key: KeyFormat = _short) -> str | None:
             if result.outcome.value == "cancelled":
                 return f"{key(issue)} cancelled ({result.error or 'by operator'}) after {figures}"
             error_class = result.error_class.value if result.error_class else "failed"
-            advice = ADVICE.get(result.error_class, "") if result.error_class else ""
+            advice = advice_for(result.error_class, will_retry=event.will_retry, limit=event.limit)
             detail = f": {result.error}" if result.error else ""
             return f"{key(issue)} failed ({error_class}){detail} after {figures}" + (f" — {advice}" if advice else "")
         case ev.SessionDetached(issue=issue):

@@ -6,7 +6,8 @@ import pytest
 
 from core_builders import clock
 from waterspider_tui.core.models import ErrorClass, Outcome, SessionResult
-from waterspider_tui.core.retry import ADVICE, DEFAULT_LIMIT_WAIT_S, LIMITS, RETRYABLE, decide_retry
+from waterspider_tui.core.advice import ADVICE, advice_for
+from waterspider_tui.core.retry import DEFAULT_LIMIT_WAIT_S, LIMITS, RETRYABLE, decide_retry
 
 NOW = clock().now()
 
@@ -31,7 +32,8 @@ def test_retryable_classes_back_off_exponentially_until_max_attempts(error_class
     assert delays == [30.0, 60.0, 120.0]
     last = decide(failed(error_class), 4, max_attempts=4)
     assert (last.retry, last.not_before) == (False, None)
-    assert last.reason == ADVICE[error_class]
+    assert last.reason == advice_for(error_class), "once attempts are used up, the advice is the fix"
+    assert ADVICE[error_class].fix in last.reason
 
 
 def test_retry_reason_names_the_next_attempt() -> None:
@@ -53,7 +55,7 @@ def test_the_retryable_set() -> None:
 def test_failures_a_retry_cannot_fix_are_not_retried(error_class: ErrorClass) -> None:
     decision = decide(failed(error_class), 1, max_attempts=5)
     assert (decision.retry, decision.not_before, decision.pause_until) == (False, None, None)
-    assert decision.reason == ADVICE[error_class] != ""
+    assert decision.reason == advice_for(error_class) and ADVICE[error_class].fix in decision.reason
 
 
 @pytest.mark.parametrize("error_class", [ErrorClass.RATE_LIMITED, ErrorClass.USAGE_LIMIT])
@@ -84,3 +86,12 @@ def test_success_cancel_and_unclassified_failures_are_not_retried() -> None:
 
 def test_every_error_class_has_advice() -> None:
     assert set(ADVICE) == set(ErrorClass)
+
+
+@pytest.mark.parametrize("error_class", sorted(RETRYABLE, key=lambda c: c.value))
+def test_advice_follows_the_decision_taken_for_this_failure(error_class: ErrorClass) -> None:
+    """The comment said "Requeue it" for `lost` while `lost` is retried by itself: one table,
+    read with the decision, says "retried automatically" only while a retry is coming."""
+    assert "retried automatically" in advice_for(error_class, will_retry=True)
+    assert "retried automatically" not in advice_for(error_class)
+    assert "resets" in advice_for(ErrorClass.USAGE_LIMIT, limit=True)

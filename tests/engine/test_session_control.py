@@ -108,13 +108,30 @@ async def test_a_second_orchestrator_on_the_same_store_is_refused(tmp_path: Path
     first = make_engine(script)
     runner = asyncio.create_task(first.run())
     try:
-        await _until(lambda: first._lock_file is not None)
+        await _until(lambda: first.locks.held)
         second = make_engine(script)
         with pytest.raises(EngineLocked):
             await second.run()
     finally:
         await first.stop(leave_running=False)
         await asyncio.wait_for(runner, 30)
+
+
+async def test_a_second_orchestrator_with_another_store_on_the_same_repository_is_refused(tmp_path: Path, issues: Path, make_engine: EngineFactory) -> None:
+    write_issue(issues, 1)
+    script = write_script(tmp_path, "slow.py", "import time\ntime.sleep(2)\n")
+    first = make_engine(script)
+    runner = asyncio.create_task(first.run())
+    try:
+        await _until(lambda: first.locks.held)
+        second = make_engine(script, store=tmp_path / "elsewhere" / "state.db")
+        with pytest.raises(EngineLocked, match="repository"):
+            await second.run()
+        assert not second.locks.held
+    finally:
+        await first.stop(leave_running=False)
+        await asyncio.wait_for(runner, 30)
+    assert len(_finished(first, "local#1")) == 1
 
 
 async def test_stopping_the_orchestrator_requeues_what_it_stopped(tmp_path: Path, issues: Path, make_engine: EngineFactory) -> None:
@@ -172,6 +189,35 @@ async def test_a_usage_limit_pauses_all_dispatch_until_the_reset(tmp_path: Path,
         await asyncio.sleep(0.5)
         assert not engine.snapshot.running(), "nothing starts while paused for the reset"
         assert not engine.is_idle(), "a run waiting for a reset is not finished"
+    finally:
+        await engine.stop(leave_running=False)
+        await asyncio.wait_for(runner, 30)
+
+
+async def test_operator_commands_through_the_real_engine(tmp_path: Path, issues: Path, make_engine: EngineFactory) -> None:
+    write_issue(issues, 1)
+    write_issue(issues, 2)
+    engine = make_engine(write_script(tmp_path, "hangs.py", HANGS), grace_s=0.5, capacity=1)
+    assert await engine.submit(cmd.PauseDispatcher()) == "dispatch paused: running sessions go on, no new ones start"
+    runner = asyncio.create_task(engine.run())
+    try:
+        await _until(lambda: len(engine.snapshot.tasks) == 2)
+        assert await engine.submit(cmd.Pin(issue="#2")) == "#2 pinned to the top"
+        assert await engine.submit(cmd.Bump(issue="#1", delta=-1)) == "#1 priority lowered (bump -1)"
+        assert await engine.submit(cmd.PauseIssue(issue="#1")) == "#1 paused"
+        assert engine.snapshot.running() == [], "nothing starts while dispatch is paused"
+        assert await engine.submit(cmd.ResumeDispatcher()) == "dispatch resumed"
+        await _until(lambda: engine.snapshot.tasks["local#2"].state is TaskState.RUNNING)
+        assert engine.snapshot.tasks["local#1"].state is TaskState.QUEUED, "the paused issue waits"
+        assert await engine.submit(cmd.PauseIssue(issue="#2")) == "#2 paused (its running session goes on)"
+        assert await engine.submit(cmd.ResumeIssue(issue="#1")) == "#1 resumed"
+        with pytest.raises(ValueError, match="#1 is queued: only a running session can be cancelled"):
+            await engine.submit(cmd.Cancel(issue="#1"))
+        assert await engine.submit(cmd.Cancel(issue="#2")) == "cancelling #2"
+        await _until(lambda: engine.snapshot.tasks["local#2"].state is TaskState.CANCELLED)
+        assert await engine.submit(cmd.Requeue(issue="#2")) == "#2 requeued"
+        kinds = [type(e) for e in engine.store.log.read() if isinstance(e, ev.OPERATOR_EVENTS)]
+        assert kinds == [ev.DispatcherPaused, ev.IssuePinned, ev.PriorityBumped, ev.IssuePaused, ev.DispatcherResumed, ev.IssuePaused, ev.IssueResumed, ev.CancelRequested, ev.IssueRequeued]
     finally:
         await engine.stop(leave_running=False)
         await asyncio.wait_for(runner, 30)

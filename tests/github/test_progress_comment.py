@@ -61,7 +61,7 @@ def test_failure_names_the_class_and_what_to_do_without_pinging_anyone() -> None
     text = render_progress_comment(s.task(), now=START + 9999)
     assert "❌ waterspider: failed" in text
     assert "**Outcome:** failed (`max_turns`)" in text
-    assert ADVICE[ErrorClass.MAX_TURNS] in text
+    assert advice_for(ErrorClass.MAX_TURNS) in text
     assert "@someone" not in text, "agent text must never @mention people"
 
 
@@ -80,7 +80,7 @@ def test_failure_notice_mentions_operators_else_assignees() -> None:
     notice = render_failure_notice(task, ("alice", "bob"))
     assert notice.splitlines()[0] == "<!-- waterspider:failure session=s-1 -->"
     assert notice.count("@alice") == 1 and "@bob" in notice
-    assert "`auth`" in notice and ADVICE[ErrorClass.AUTH] in notice
+    assert "`auth`" in notice and advice_for(ErrorClass.AUTH) in notice
 
 
 def test_every_error_class_has_advice() -> None:

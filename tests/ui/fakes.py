@@ -8,16 +8,15 @@ from typing import Callable, Iterable
 from waterspider_tui.adapters.agents.base import LogEntry
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core import events as ev
-from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.scheduler import Plan, SchedulerConfig, plan
-from waterspider_tui.core.state import Snapshot, TaskRecord, apply_all, replay
+from waterspider_tui.core.state import Snapshot, apply_all, replay
 
 
 class FakeEngine:
     """Folds real events into real snapshots, plans with the real scheduler, records commands.
 
-    Commands are checked like the engine checks them (ValueError with a one-line reason) and,
-    when valid, become the same operator events, so the screen shows their effect.
+    Commands go through the core's own rules (`apply_command`, the function the engine uses):
+    the same checks, the same events, the same texts, so the screen shows their real effect.
     """
 
     def __init__(
@@ -79,7 +78,10 @@ class FakeEngine:
         if self.fail_with is not None:
             error, self.fail_with = self.fail_with, None
             raise error
-        return self._carry_out(command)
+        events, message = cmd.apply_command(self._snapshot, command, self.now)
+        if events:
+            self.push(*events)
+        return message
 
     async def stop(self, *, leave_running: bool) -> None:
         self.stopped.append(leave_running)
@@ -101,63 +103,3 @@ class FakeEngine:
 
     def commands_of(self, kind: type[cmd.Command]) -> list[cmd.Command]:
         return [command for command in self.submitted if isinstance(command, kind)]
-
-    # Command checks, as the engine does them
-
-    def _task(self, key: str) -> TaskRecord:
-        task = self._snapshot.tasks.get(key)
-        if task is None:
-            raise ValueError(f"no issue {key or '(none selected)'}")
-        return task
-
-    def _label(self, key: str) -> str:
-        return "#" + key.rpartition("#")[2]
-
-    def _carry_out(self, command: cmd.Command) -> str:
-        now, by = self.now, command.by
-        match command:
-            case cmd.PauseDispatcher(reason=reason):
-                if self._snapshot.dispatcher_paused:
-                    raise ValueError("dispatch is already paused")
-                self.push(ev.DispatcherPaused(ts=now, by=by, reason=reason))
-                return "dispatch paused: running sessions go on, no new ones start"
-            case cmd.ResumeDispatcher():
-                if not self._snapshot.dispatcher_paused:
-                    raise ValueError("dispatch is not paused")
-                self.push(ev.DispatcherResumed(ts=now, by=by))
-                return "dispatch resumed"
-            case cmd.Refresh():
-                return "polling the sources now"
-        key = getattr(command, "issue", "")
-        task = self._task(key)
-        label = self._label(key)
-        match command:
-            case cmd.PauseIssue():
-                if task.overrides.paused:
-                    raise ValueError(f"{label} is already paused")
-                self.push(ev.IssuePaused(ts=now, issue=key, by=by))
-                return f"{label} paused"
-            case cmd.ResumeIssue():
-                if not task.overrides.paused:
-                    raise ValueError(f"{label} is not paused")
-                self.push(ev.IssueResumed(ts=now, issue=key, by=by))
-                return f"{label} resumed"
-            case cmd.Bump(delta=delta):
-                if task.state.is_final:
-                    raise ValueError(f"{label} is {task.state.value}; requeue it first")
-                self.push(ev.PriorityBumped(ts=now, issue=key, delta=delta, by=by))
-                return f"{label} priority {'raised' if delta > 0 else 'lowered'} (bump {task.overrides.bump + delta:+d})"
-            case cmd.Pin(pinned=pinned):
-                self.push(ev.IssuePinned(ts=now, issue=key, pinned=pinned, by=by))
-                return f"{label} {'pinned to the top' if pinned else 'unpinned'}"
-            case cmd.Requeue():
-                if task.state not in (TaskState.FAILED, TaskState.CANCELLED):
-                    raise ValueError(f"{label} is {task.state.value}: only failed or cancelled issues can be requeued")
-                self.push(ev.IssueRequeued(ts=now, issue=key, by=by))
-                return f"{label} requeued"
-            case cmd.Cancel():
-                if task.state is not TaskState.RUNNING:
-                    raise ValueError(f"{label} is {task.state.value}: only a running session can be cancelled")
-                self.push(ev.CancelRequested(ts=now, issue=key, by=by))
-                return f"cancelling {label}"
-        raise ValueError(f"unknown command {type(command).__name__}")

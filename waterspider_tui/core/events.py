@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from waterspider_tui.core.models import HostStatus, Issue, Progress, SessionInfo, SessionResult
@@ -110,6 +110,49 @@ class SessionFinished(Event):
     issue: str
     session_id: str
     result: SessionResult
+    will_retry: bool = False
+    """The retry policy's decision for this failure, so every view gives the same advice."""
+    limit: bool = False
+    """A rate or usage limit: dispatch pauses until its reset."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentExited(Event):
+    """The agent ended with this result; the steps after it (commits, gate, push) come next.
+
+    Recorded before any of those steps runs (write-ahead), so a restart finishes them
+    instead of starting the agent again.
+    """
+
+    type: ClassVar[str] = "agent_exited"
+    issue: str
+    session_id: str
+    result: SessionResult
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepStarted(Event):
+    """A step after the agent began; one without its StepFinished is repeated after a restart."""
+
+    type: ClassVar[str] = "step_started"
+    issue: str
+    session_id: str
+    step: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepFinished(Event):
+    """A step after the agent ended: what it found, and whether the session may go on."""
+
+    type: ClassVar[str] = "step_finished"
+    issue: str
+    session_id: str
+    step: str
+    ok: bool
+    summary: str = ""
+    error_class: str = ""
+    facts: dict[str, int | float | str] = field(default_factory=dict)
+    """What the step measured (commits, files changed, a PR number), merged into the result."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -218,7 +261,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
         IssueSeen, IssueGone, IssueRejected, IssueHeld, Warned, SessionStarted, SessionSpawned,
-        SessionProgressed, SessionFinished, SessionDetached, RetryScheduled, DispatcherPaused,
+        SessionProgressed, SessionFinished, AgentExited, StepStarted, StepFinished, SessionDetached, RetryScheduled, DispatcherPaused,
         DispatcherResumed, IssuePaused, IssueResumed, PriorityBumped, IssuePinned,
         IssueRequeued, CancelRequested, HostProbed, SourcePolled,
     )

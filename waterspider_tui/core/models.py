@@ -137,6 +137,25 @@ class SessionInfo:
     """The agent's own session id (Claude Code's), used to resume on retry."""
     pid: int | None = None
     progress: Progress = field(default_factory=Progress)
+    session_dir: str = ""
+    """The session's folder on its host (pid, heartbeat, exit and output files); empty in
+    stores written before executors kept it, where it is the folder of `log_path`."""
+    spawned: bool = False
+    """True once the agent was started: only attempts in which an agent ran count against
+    `max_attempts`."""
+    agent_ended: SessionResult | None = None
+    """The agent's own result, recorded when it exited and before the steps after it ran: a
+    restart that finds it goes on with those steps instead of running the agent again."""
+    placement: str = ""
+    """Why the session went to its host (the load balancer's reason)."""
+    steps_done: tuple[str, ...] = ()
+    """The steps after the agent that have finished (a restart skips them)."""
+    facts: dict[str, int | float | str] = field(default_factory=dict)
+    """What those steps found (commits, files changed, ...)."""
+
+    @property
+    def folder(self) -> str:
+        return self.session_dir or self.log_path.rpartition("/")[0]
 
 
 @dataclass(frozen=True)
@@ -170,3 +189,13 @@ class HostStatus:
     probed_at: float = 0.0
     error: str = ""
     load_history: tuple[float, ...] = ()
+    cores: int | None = None
+    """CPU cores, so that load can be compared per core; None when the probe could not tell."""
+    disk_free_gb: float | None = None
+    """Free space where the host's worktrees live."""
+    mem_pressure: str = ""
+    """`normal`, `warning` or `critical` as the host reports it; empty when unknown."""
+    labels: tuple[str, ...] = ()
+    """What the host offers (`macos`, `linux`, `gpu`, ...), as configured."""
+    os: str = ""
+    """The host's system (`Linux`, `Darwin`); empty when unknown."""

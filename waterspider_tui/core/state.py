@@ -31,6 +31,8 @@ class Attempt:
     duration_s: float
     log_path: str
     host: str
+    agent_ran: bool = True
+    """False for an attempt lost before its agent started: it does not count against max_attempts."""
 
 
 @dataclass(frozen=True)
@@ -178,11 +180,15 @@ def _finished(draft: _Draft, event: ev.SessionFinished) -> None:
         session_id=session.session_id, attempt=session.attempt, outcome=result.outcome,
         error_class=result.error_class, error=result.error, cost_usd=result.cost_usd,
         duration_s=result.duration_s, log_path=session.log_path, host=session.host,
+        agent_ran=session.spawned or session.pid is not None,
     )
     day = utc_day(event.ts)
     draft.spend[day] = draft.spend.get(day, 0.0) + result.cost_usd
+    state = _OUTCOME_STATE[result.outcome]
+    if task.issue.closed and state is not TaskState.SUCCEEDED:
+        state = TaskState.GONE  # closed while it ran: nothing is left to do, nothing to requeue
     draft.tasks[event.issue] = replace(
-        task, state=_OUTCOME_STATE[result.outcome], result=result,
+        task, state=state, result=result,
         history=task.history + (attempt,), finished_at=event.ts, cancel_requested=False,
     )
 
@@ -218,6 +224,9 @@ def _apply_specific(draft: _Draft, event: ev.Event) -> None:
             task = draft.tasks.get(key)
             if task is not None and task.state is TaskState.QUEUED:
                 draft.update(key, state=TaskState.GONE, finished_at=event.ts)
+            elif task is not None and task.state is TaskState.RUNNING:
+                # Its session ends as the policy says; it is not retried or requeued after that.
+                draft.update(key, issue=replace(task.issue, closed=True))
         case ev.IssueRejected(path=path, error=error):
             draft.rejected[path] = error
         case ev.IssueHeld(issue=key, reason=reason):
@@ -236,13 +245,22 @@ def _apply_specific(draft: _Draft, event: ev.Event) -> None:
             task = _session_matches(draft, key, session_id)
             if task is not None and task.session is not None:
                 agent_session = agent_session_id or task.session.agent_session_id
-                draft.update(key, session=replace(task.session, pid=pid, agent_session_id=agent_session))
+                draft.update(key, session=replace(task.session, pid=pid, agent_session_id=agent_session, spawned=True))
         case ev.SessionProgressed(issue=key, session_id=session_id, progress=progress):
             task = _session_matches(draft, key, session_id)
             if task is not None and task.session is not None:
                 draft.update(key, session=replace(task.session, progress=progress))
         case ev.SessionFinished():
             _finished(draft, event)
+        case ev.AgentExited(issue=key, session_id=session_id, result=result):
+            task = _session_matches(draft, key, session_id)
+            if task is not None and task.session is not None:
+                draft.update(key, session=replace(task.session, agent_ended=result))
+        case ev.StepFinished(issue=key, session_id=session_id, step=step, facts=facts):
+            task = _session_matches(draft, key, session_id)
+            if task is not None and task.session is not None:
+                session = task.session
+                draft.update(key, session=replace(session, steps_done=session.steps_done + (step,), facts={**session.facts, **facts}))
         case ev.RetryScheduled(issue=key, not_before=not_before, resume_agent_session=resume):
             _requeue(draft, key, not_before, resume)
         case ev.IssueRequeued(issue=key):

@@ -20,7 +20,7 @@ from waterspider_tui.adapters.agents.base import LogEntry
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.state import TaskRecord
-from waterspider_tui.engine_api import EngineHandle
+from waterspider_tui.engine.api import EngineHandle
 from waterspider_tui.ui import format as fmt
 from waterspider_tui.ui.commands import IssueCommands
 from waterspider_tui.ui.gc_pauses import GcPauses

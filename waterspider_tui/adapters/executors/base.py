@@ -1,41 +1,158 @@
-"""The contract of an executor: start a session detached, find it again, stop it."""
+"""The contract of an executor: where a session's work happens, and how the engine sees it.
+
+An executor owns everything about one session's place: the worktree on its host, starting the
+agent detached, its output (read from an offset, so a remote log reads like a local one), its
+liveness and exit, stopping it, finding it again after an orchestrator restart, and running git
+in its worktree for the steps after the agent. The engine never opens a session's files itself:
+nothing about a session may assume the orchestrator's disk.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol, Sequence
 
-from waterspider_tui.adapters.agents.base import LaunchSpec
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.agents.base import LaunchSpec
+    from waterspider_tui.core.models import HostStatus, SessionInfo
 
 
 @dataclass(frozen=True)
 class ExitStatus:
     returncode: int | None
     ended: float
+    error: str = ""
+    """Set when the agent could not be started at all (the exec error), empty otherwise."""
+
+
+@dataclass(frozen=True)
+class HostSlots:
+    """One host an executor can place sessions on, as configured."""
+
+    name: str
+    slots: int
+    labels: tuple[str, ...] = ()
+    """What the host offers (`macos`, `linux`, `gpu`, ...), matched against `needs:LABEL`."""
+    agents: tuple[str, ...] = ()
+    """Agent kinds installed there; empty means any."""
+
+
+@dataclass(frozen=True)
+class SessionPaths:
+    """Where a new session lives on its host: its own folder, its worktree and branch."""
+
+    session_dir: str
+    worktree: str
+    branch: str
+
+
+@dataclass(frozen=True)
+class WorkOrder:
+    """What an executor needs to know to place one session of one issue."""
+
+    issue_key: str
+    number: int
+    repo: str
+    attempt: int
+    token: str
+    """A short random id that makes the session folder unique across attempts and restarts."""
+    multi_repo: bool = False
+
+
+@dataclass(frozen=True)
+class PreparedWorkspace:
+    """The worktree a session runs in, as its host sees it."""
+
+    path: str
+    branch: str
+    base: str
+    reused: bool
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    returncode: int
+    stdout: str
+    stderr: str = ""
+
+
+class ExecutorError(RuntimeError):
+    """The executor could not do what was asked (workspace refused, host down); one line why."""
+
+    def __init__(self, message: str, *, error_class: str = "workspace") -> None:
+        super().__init__(message)
+        self.error_class = error_class
+        """The failure class the session gets (`workspace`, `host_down`, ...)."""
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """What an executor found about a session it was asked about after a restart."""
+
+    alive: bool
+    exit: ExitStatus | None = None
+    spawned: bool = True
+    """False when the session never got as far as starting its agent."""
 
 
 class Executor(Protocol):
-    """Runs agent processes somewhere (this machine, a remote host, a runner)."""
+    """Runs sessions somewhere: this machine, a host over SSH, a CI runner."""
 
     name: str
-    host: str
-    capacity: int
+    hosts: Sequence[HostSlots]
 
-    async def start(self, session_dir: Path, spec: LaunchSpec) -> int | None:
-        """Start the session detached; return its process id where there is one."""
+    def locate(self, order: WorkOrder, host: str) -> SessionPaths:
+        """The session's folder, worktree and branch on `host` (pure: nothing is created)."""
         ...
 
-    async def wait(self, session_dir: Path) -> ExitStatus:
-        """Wait for the session to end (also one started by an earlier orchestrator)."""
+    def base_branch(self, session: SessionInfo) -> str:
+        """The branch the session's issue branch starts from on its host."""
         ...
 
-    def is_alive(self, session_dir: Path) -> bool:
+    async def prepare(self, session: SessionInfo) -> PreparedWorkspace:
+        """Make the session's worktree ready on its host (created, reused or repaired).
+
+        Raises ExecutorError naming what is wrong; a folder in the way is left alone.
+        """
         ...
 
-    def exit_status(self, session_dir: Path) -> ExitStatus | None:
+    async def start(self, session: SessionInfo, spec: LaunchSpec) -> int | None:
+        """Start the agent detached (it outlives the orchestrator); its pid where there is one."""
         ...
 
-    async def stop(self, session_dir: Path, grace_s: float) -> None:
-        """SIGTERM the session's process group, then SIGKILL after the grace period."""
+    async def read_output(self, session: SessionInfo, offset: int, limit: int = 1 << 20) -> bytes:
+        """The agent's stdout from byte `offset` on (at most `limit` bytes, b"" when nothing new)."""
         ...
+
+    async def state(self, session: SessionInfo) -> SessionState:
+        """Alive, ended (with its exit), or gone; used by reconcile after a restart."""
+        ...
+
+    async def wait(self, session: SessionInfo) -> ExitStatus:
+        """Return once the session ended (also one started by an earlier orchestrator)."""
+        ...
+
+    async def stop(self, session: SessionInfo, grace_s: float) -> None:
+        """Ask the whole session to end, then kill whatever is left after `grace_s`."""
+        ...
+
+    async def git(self, session: SessionInfo, *args: str, timeout_s: float = 60.0) -> CommandResult:
+        """Run git in the session's worktree on its host (the steps after the agent use this)."""
+        ...
+
+    async def probe(self) -> list[HostStatus]:
+        """Each host's load, memory and reachability, now."""
+        ...
+
+    async def close(self) -> None:
+        ...
+
+
+@dataclass
+class ExecutorRegistry:
+    """Executor kinds by their config name; `wiring` builds the configured ones through it."""
+
+    factories: dict[str, object] = field(default_factory=dict)
+
+    def register(self, kind: str, factory: object) -> None:
+        self.factories[kind] = factory

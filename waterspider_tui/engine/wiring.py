@@ -8,14 +8,21 @@ from typing import TYPE_CHECKING, Awaitable, Callable
 
 from waterspider_tui.adapters.agents.base import EnvPolicy
 from waterspider_tui.adapters.agents.registry import make_agent
-from waterspider_tui.adapters.executors.local import LocalExecutor
+from waterspider_tui.adapters.executors.local_executor import LocalExecutor
+from waterspider_tui.adapters.executors.pool import ExecutorPool
 from waterspider_tui.adapters.local_issues import LocalIssueSource
+from waterspider_tui.adapters.pipeline.registry import make_steps
 from waterspider_tui.adapters.workspace import WorkspaceManager
 from waterspider_tui.config import ConfigError, Settings
-from waterspider_tui.engine import Engine, open_store
+from waterspider_tui.engine.engine import Engine
+from waterspider_tui.engine.locks import run_locks
+from waterspider_tui.engine.policy import SessionPolicy
+from waterspider_tui.store.event_log import EventLog
+from waterspider_tui.store.state_store import StateStore
 
 if TYPE_CHECKING:
-    from waterspider_tui.adapters.source_base import IssueSource, Reporter
+    from waterspider_tui.adapters.sinks.base import Sink
+    from waterspider_tui.adapters.source_base import IssueSource
 
 
 def _env_policy(settings: Settings) -> EnvPolicy:
@@ -23,7 +30,7 @@ def _env_policy(settings: Settings) -> EnvPolicy:
     return EnvPolicy(allow=base.allow + tuple(settings.agent.env_allow), extra=dict(settings.agent.env))
 
 
-def _github_parts(settings: Settings) -> tuple[list[tuple[IssueSource, float]], list[Reporter], list[Callable[[], Awaitable[None]]]]:
+def _github_parts(settings: Settings) -> tuple[list[tuple[IssueSource, float]], list[Sink], list[Callable[[], Awaitable[None]]]]:
     """One client shared by the source and the reporter, so one rate limit is obeyed."""
     from waterspider_tui.adapters.github import GitHubClient, GitHubIssueSource, GitHubReporter, TokenNotFound, discover_token
     from waterspider_tui.reporting.progress_comment import ProgressCommentRenderer
@@ -48,10 +55,10 @@ def _github_parts(settings: Settings) -> tuple[list[tuple[IssueSource, float]], 
 def build_engine(settings: Settings) -> Engine:
     """Raises ConfigError (one line) when the settings cannot make a working engine."""
     sources: list[tuple[IssueSource, float]] = []
-    reporters: list[Reporter] = []
+    sinks: list[Sink] = []
     closers: list[Callable[[], Awaitable[None]]] = []
     if settings.github.repos:
-        sources, reporters, closers = _github_parts(settings)
+        sources, sinks, closers = _github_parts(settings)
     if settings.issues.dir is not None:
         if not settings.issues.dir.is_dir():
             raise ConfigError(f"issue folder {settings.issues.dir} does not exist")
@@ -71,15 +78,18 @@ def build_engine(settings: Settings) -> Engine:
         store_path = Path(os.path.abspath(store_path))
     store_path.parent.mkdir(parents=True, exist_ok=True)
     workspace.ignore(store_path.parent)
-    store = open_store(store_path)
+    store = StateStore(EventLog(store_path))
     title = ", ".join(settings.github.repos) or str(settings.issues.dir)
     sessions = settings.sessions
-    return Engine(
-        store=store, sources=sources, agent=agent, workspace=workspace,
-        scheduler=settings.scheduler.to_core(), sessions_dir=store_path.parent / "sessions",
-        executor=LocalExecutor(capacity=settings.scheduler.capacity, niceness=sessions.niceness), reporters=reporters, title=title,
+    local = LocalExecutor(workspace, store_path.parent / "sessions", slots=settings.scheduler.capacity, niceness=sessions.niceness)
+    locks = run_locks(store_path, Path(workspace.repo.common_dir), workspace.root)
+    policy = SessionPolicy(
         stall_timeout_s=sessions.stall_timeout_s, timeout_s=sessions.timeout_s, grace_s=sessions.grace_s,
         max_attempts=sessions.max_attempts, retry_backoff_s=sessions.retry_backoff_s,
         per_issue_budget_usd=sessions.per_issue_budget_usd, daily_budget_usd=sessions.daily_budget_usd,
-        on_issue_gone=sessions.on_issue_gone, on_close=closers,
+        on_issue_gone=sessions.on_issue_gone,
+    )
+    return Engine(
+        store=store, sources=sources, agent=agent, pool=ExecutorPool([local]), scheduler=settings.scheduler.to_core(),
+        policy=policy, steps=make_steps(["commits"]), sinks=sinks, locks=locks, title=title, on_close=closers,
     )

@@ -1,0 +1,176 @@
+"""This machine as an executor: worktrees of the operator's repository, detached local runners."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, TypeVar
+
+from waterspider_tui.adapters.executors.base import (
+    CommandResult,
+    ExecutorError,
+    ExitStatus,
+    HostSlots,
+    PreparedWorkspace,
+    SessionPaths,
+    SessionState,
+    WorkOrder,
+)
+from waterspider_tui.adapters.executors.host_probe import probe_local
+from waterspider_tui.adapters.executors.local import SESSION_NICENESS
+from waterspider_tui.adapters.executors.local import LocalExecutor as DetachedProcesses
+from waterspider_tui.adapters.workspace import WorkspaceError, WorkspaceManager, branch_name
+from waterspider_tui.core.models import split_issue_key
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.agents.base import LaunchSpec
+    from waterspider_tui.core.models import HostStatus, SessionInfo
+
+T = TypeVar("T")
+
+
+def session_folder(sessions_dir: Path, order: WorkOrder) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", order.repo)
+    return sessions_dir / f"{slug}-{order.number}" / f"attempt-{order.attempt}-{order.token}"
+
+
+def write_launch_files(session_dir: Path, spec: LaunchSpec) -> None:
+    """The files an agent's launch asks for (its prompt, the issue body) in the session folder."""
+    files = getattr(spec, "files", None) or {}
+    if not files:
+        return
+    session_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (session_dir / name).write_text(text, encoding="utf-8")
+
+
+class LocalExecutor:
+    """Sessions on this machine: one worktree per issue from `workspace`, folders in `sessions_dir`.
+
+    A second instance over another clone and another sessions folder stands for another host
+    (the engine tests run that way too): nothing here is shared with the orchestrator but the
+    calls of the Executor protocol.
+    """
+
+    def __init__(
+        self, workspace: WorkspaceManager, sessions_dir: Path, *, name: str = "local", slots: int = 5,
+        niceness: int = SESSION_NICENESS, labels: tuple[str, ...] = (), agents: tuple[str, ...] = (),
+    ) -> None:
+        self.name = name
+        self.workspace = workspace
+        self.sessions_dir = sessions_dir
+        self.hosts = (HostSlots(name=name, slots=slots, labels=labels, agents=agents),)
+        self.processes = DetachedProcesses(capacity=slots, name=name, niceness=niceness)
+        self._git_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"{name}-git")
+        """Git after a session and pool refills, off the loop and off the default pool."""
+        self._start_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"{name}-start")
+        """Starting a session (its worktree, its launch files) has threads of its own: with two
+        hundred sessions finishing, their git calls held a shared pool for seconds while ready
+        issues waited behind them for a worktree that was already there."""
+        self._refilling: asyncio.Future[int] | None = None
+
+    @staticmethod
+    def _session_dir(session: SessionInfo) -> Path:
+        return Path(session.folder)
+
+    async def _off_loop(self, pool: ThreadPoolExecutor, function: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+
+    def locate(self, order: WorkOrder, host: str) -> SessionPaths:
+        return SessionPaths(
+            session_dir=str(session_folder(self.sessions_dir, order)),
+            worktree=str(self.workspace.path_for(order.number, order.repo, order.multi_repo)),
+            branch=branch_name(order.number, order.repo, order.multi_repo),
+        )
+
+    def base_branch(self, session: SessionInfo) -> str:
+        return self.workspace.base_branch
+
+    async def prepare(self, session: SessionInfo) -> PreparedWorkspace:
+        repo, number = split_issue_key(session.issue)
+        multi_repo = session.branch == branch_name(number, repo, True) != branch_name(number, repo, False)
+        try:
+            workspace = await self._off_loop(self._start_threads, self.workspace.prepare, number, repo, multi_repo)
+        except WorkspaceError as error:
+            raise ExecutorError(str(error), error_class="workspace") from error
+        self.refill_pool()
+        return PreparedWorkspace(path=str(workspace.path), branch=workspace.branch, base=workspace.base, reused=workspace.reused)
+
+    def refill_pool(self) -> None:
+        """Top up the warm worktree pool in the background, one refill at a time."""
+        if self.workspace.warm_pool <= 0 or (self._refilling is not None and not self._refilling.done()):
+            return
+        self._refilling = asyncio.get_running_loop().run_in_executor(self._git_threads, self.workspace.refill)
+
+    async def start(self, session: SessionInfo, spec: LaunchSpec) -> int | None:
+        session_dir = self._session_dir(session)
+        await self._off_loop(self._start_threads, write_launch_files, session_dir, spec)
+        pid = await self.processes.start(session_dir, spec)
+        if pid is not None:
+            # The runner writes its pid file once its interpreter is up; a restart in those few
+            # milliseconds must still find the session alive, so the pid is on disk before we
+            # report the spawn.
+            record_pid(session_dir / "runner.pid", pid)
+        return pid
+
+    async def read_output(self, session: SessionInfo, offset: int, limit: int = 1 << 20) -> bytes:
+        try:
+            with open(session.log_path, "rb") as stream:
+                stream.seek(offset)
+                return stream.read(limit)
+        except FileNotFoundError:
+            return b""
+
+    async def state(self, session: SessionInfo) -> SessionState:
+        session_dir = self._session_dir(session)
+        status = self.processes.exit_status(session_dir)
+        if status is not None:
+            return SessionState(alive=False, exit=status)
+        if self.processes.is_alive(session_dir):
+            return SessionState(alive=True)
+        return SessionState(alive=False, spawned=self.processes.was_spawned(session_dir))
+
+    async def wait(self, session: SessionInfo) -> ExitStatus:
+        return await self.processes.wait(self._session_dir(session))
+
+    async def stop(self, session: SessionInfo, grace_s: float) -> None:
+        await self.processes.stop(self._session_dir(session), grace_s)
+
+    async def git(self, session: SessionInfo, *args: str, timeout_s: float = 60.0) -> CommandResult:
+        cwd = session.worktree if os.path.isdir(session.worktree) else str(self.workspace.root)
+        return await self._off_loop(self._git_threads, run_git, cwd, args, timeout_s)
+
+    async def probe(self) -> list[HostStatus]:
+        host = self.hosts[0]
+        return [await asyncio.to_thread(probe_local, host.name, host.slots)]
+
+    async def close(self) -> None:
+        if self._refilling is not None:
+            try:
+                await self._refilling
+            except Exception:  # a refill that failed leaves nothing to clean up
+                pass
+        self._git_threads.shutdown(wait=False)
+        self._start_threads.shutdown(wait=False)
+
+
+def record_pid(path: Path, pid: int) -> None:
+    if path.exists():
+        return
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_text(f"{pid}\n")
+    os.replace(temporary, path)
+
+
+def run_git(cwd: str, args: tuple[str, ...], timeout_s: float) -> CommandResult:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return CommandResult(returncode=124, stdout="", stderr=f"git {' '.join(args)} timed out after {timeout_s:.0f}s")
+    except OSError as error:
+        return CommandResult(returncode=127, stdout="", stderr=str(error))
+    return CommandResult(returncode=done.returncode, stdout=done.stdout, stderr=done.stderr)

@@ -1,0 +1,1 @@
+"""Steps after the agent: what runs in the session's worktree once the agent has ended."""

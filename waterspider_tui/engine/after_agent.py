@@ -1,0 +1,65 @@
+"""Runs the steps after the agent, each recorded before and after it runs (write-ahead)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from waterspider_tui.adapters.executors.base import ExecutorError
+from waterspider_tui.adapters.pipeline.base import StepContext, StepOutcome
+from waterspider_tui.core import events as ev
+from waterspider_tui.core.models import ErrorClass, Outcome
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.executors.base import Executor
+    from waterspider_tui.adapters.pipeline.base import Step
+    from waterspider_tui.core.clock import Clock
+    from waterspider_tui.core.models import SessionInfo, SessionResult
+    from waterspider_tui.core.state import TaskRecord
+    from waterspider_tui.store.state_store import StateStore
+
+log = logging.getLogger(__name__)
+
+_RESULT_FACTS = ("commits", "files_changed")
+"""Facts that are fields of SessionResult; the rest stay in the session's facts."""
+
+
+def merge_facts(result: SessionResult, facts: dict[str, int | float | str]) -> SessionResult:
+    known = {name: int(facts[name]) for name in _RESULT_FACTS if name in facts}
+    return replace(result, **known) if known else result
+
+
+async def run_steps(
+    steps: list[Step], task: TaskRecord | None, session: SessionInfo, result: SessionResult,
+    executor: Executor, store: StateStore, clock: Clock,
+) -> SessionResult:
+    """The session's final result: the agent's, with what each step found, or a step's failure.
+
+    A step already finished (before a restart) is skipped and its facts reused; one that was
+    started but not finished runs again.
+    """
+    result = merge_facts(result, session.facts)
+    if task is None:
+        return result
+    for step in steps:
+        if step.name in session.steps_done or not step.applies(result):
+            continue
+        store.record((ev.StepStarted(ts=clock.now(), issue=session.issue, session_id=session.session_id, step=step.name),))
+        context = StepContext(task=task, session=session, result=result, executor=executor, base=executor.base_branch(session))
+        try:
+            outcome = await step.run(context)
+        except ExecutorError as error:
+            outcome = StepOutcome(ok=False, summary=str(error), error_class=error.error_class)
+        except Exception as error:  # a step's bug fails the session with its reason, never the engine
+            log.exception("step %s failed for %s", step.name, session.issue)
+            outcome = StepOutcome(ok=False, summary=f"{type(error).__name__}: {error}", error_class=ErrorClass.CRASHED.value)
+        store.record((ev.StepFinished(
+            ts=clock.now(), issue=session.issue, session_id=session.session_id, step=step.name, ok=outcome.ok,
+            summary=outcome.summary, error_class=outcome.error_class, facts=outcome.facts,
+        ),))
+        result = merge_facts(result, outcome.facts)
+        if not outcome.ok:
+            error_class = ErrorClass(outcome.error_class) if outcome.error_class in ErrorClass._value2member_map_ else ErrorClass.CRASHED
+            return replace(result, outcome=Outcome.FAILED, error_class=error_class, error=f"{step.name}: {outcome.summary}")
+    return result

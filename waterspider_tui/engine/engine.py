@@ -1,0 +1,254 @@
+"""The engine: one asyncio loop that collects issues, plans, places sessions and runs the outboxes.
+
+Everything it changes goes through the state store as an event; what runs where is the
+sessions supervisor's and the executors' business, what is written outside is the sinks'.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Awaitable, Callable, Sequence
+
+from waterspider_tui.core import commands as cmd
+from waterspider_tui.core import events as ev
+from waterspider_tui.core.clock import Clock, SystemClock
+from waterspider_tui.core.models import TaskState
+from waterspider_tui.core.placement import NoPlace
+from waterspider_tui.core.scheduler import Plan, SchedulerConfig, plan
+from waterspider_tui.core.state import Snapshot
+from waterspider_tui.engine import loops
+from waterspider_tui.engine.locks import RunLocks
+from waterspider_tui.engine.policy import SessionPolicy
+from waterspider_tui.engine.sessions import SessionSupervisor
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.agents.base import Agent, LogEntry
+    from waterspider_tui.adapters.executors.pool import ExecutorPool
+    from waterspider_tui.adapters.pipeline.base import Step
+    from waterspider_tui.adapters.sinks.base import Sink
+    from waterspider_tui.adapters.source_base import IssueSource
+    from waterspider_tui.engine.api import LogListener, SnapshotListener
+    from waterspider_tui.store.state_store import StateStore
+
+log = logging.getLogger(__name__)
+
+SINK_DRAIN_DEADLINE_S = 30.0
+"""At exit the run waits this long for GitHub and other sinks to catch up; the next start does the rest."""
+
+
+class Engine:
+    """Owns the run: every change goes through the state store as an event."""
+
+    def __init__(
+        self,
+        *,
+        store: StateStore,
+        sources: Sequence[tuple[IssueSource, float]],
+        agent: Agent,
+        pool: ExecutorPool,
+        scheduler: SchedulerConfig,
+        policy: SessionPolicy = SessionPolicy(),
+        steps: Sequence[Step] = (),
+        sinks: Sequence[Sink] = (),
+        locks: RunLocks | None = None,
+        clock: Clock | None = None,
+        title: str = "waterspider",
+        on_close: Sequence[Callable[[], Awaitable[None]]] = (),
+    ) -> None:
+        self.store = store
+        self.sources = list(sources)
+        self.agent = agent
+        self.pool = pool
+        self.scheduler = scheduler
+        self.capacity = scheduler.capacity
+        self.policy = policy
+        self.sinks = list(sinks)
+        self.clock = clock or SystemClock()
+        self.title = title
+        self.locks = locks or RunLocks([(store.log.path.with_suffix(".lock"), str(store.log.path))])
+        self._on_close = list(on_close)
+        """Closed after the sinks, e.g. the HTTP client they share with a source."""
+        self.multi_repo = len({repo for source, _ in self.sources for repo in getattr(source, "repos", ())}) > 1
+        self.sessions = SessionSupervisor(
+            store=store, clock=self.clock, agent=agent, pool=pool, policy=policy, steps=list(steps),
+            publish_log=self._publish_log, multi_repo=self.multi_repo,
+        )
+        self._snapshot_listeners: list[SnapshotListener] = []
+        self._log_listeners: list[LogListener] = []
+        self.wake = asyncio.Event()
+        """Set whenever events are stored: the dispatcher and the outboxes look again."""
+        self.refresh = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._running = False
+        self._leave_running = True
+        self.polled: set[str] = set()
+        self._plan_cache: tuple[int, int, Plan] | None = None
+        self.outboxes: list[object] = []
+        self.store.subscribe(self._on_stored)
+
+    # -- the front ends' view -------------------------------------------------------------
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.store.snapshot
+
+    def plan(self) -> Plan:
+        now = self.clock.now()
+        seq = self.store.snapshot.seq
+        if self._plan_cache and self._plan_cache[0] == seq and self._plan_cache[1] == int(now):
+            return self._plan_cache[2]
+        current = plan(self.store.snapshot, now, self.scheduler)
+        self._plan_cache = (seq, int(now), current)
+        return current
+
+    def subscribe(self, listener: SnapshotListener) -> Callable[[], None]:
+        self._snapshot_listeners.append(listener)
+        return lambda: self._snapshot_listeners.remove(listener)
+
+    def subscribe_logs(self, listener: LogListener) -> Callable[[], None]:
+        self._log_listeners.append(listener)
+        return lambda: self._log_listeners.remove(listener)
+
+    def session_log(self, issue_key: str) -> list[LogEntry]:
+        return list(self.sessions.logs.get(issue_key, ()))
+
+    def display_key(self, key: str) -> str:
+        return key if self.multi_repo else cmd.short_key(key)
+
+    # -- recording ------------------------------------------------------------------------
+    def record(self, *events: ev.Event) -> list[ev.Event]:
+        return self.store.record(events)
+
+    def record_transient(self, *events: ev.Event) -> list[ev.Event]:
+        return self.store.record(events, durable=False)
+
+    def _on_stored(self, snapshot: Snapshot, events: list[ev.Event]) -> None:
+        self.wake.set()
+        for listener in list(self._snapshot_listeners):
+            try:
+                listener(snapshot)
+            except Exception:  # a broken view must not stop the engine
+                log.exception("snapshot listener failed")
+
+    def _publish_log(self, key: str, entries: list[LogEntry]) -> None:
+        for listener in list(self._log_listeners):
+            try:
+                listener(key, entries)
+            except Exception:
+                log.exception("log listener failed")
+
+    # -- commands -------------------------------------------------------------------------
+    async def submit(self, command: cmd.Command) -> str:
+        """Carry out an operator command by the core's rules; ValueError when it does not apply."""
+        events, message = cmd.apply_command(self.snapshot, command, self.clock.now(), display_key=self.display_key)
+        if isinstance(command, cmd.Refresh):
+            self.refresh.set()
+        if events:
+            self.record(*events)
+        if isinstance(command, cmd.Cancel):
+            cancelled = events[0]
+            assert isinstance(cancelled, ev.CancelRequested)
+            self.sessions.cancel_reasons[cancelled.issue] = f"cancelled by {command.by}"
+        return message
+
+    # -- running --------------------------------------------------------------------------
+    async def run(self, *, until_idle: bool = False) -> None:
+        """Run until stopped (or, with until_idle, until nothing is left to do)."""
+        self.locks.acquire()
+        self._running = True
+        self._stopped.clear()
+        workers: list[asyncio.Task[None]] = []
+        sink_workers: list[asyncio.Task[None]] = []
+        try:
+            sink_workers = loops.start_outboxes(self)
+            await self.sessions.reconcile()
+            workers += [asyncio.create_task(loops.collect(self, source, interval)) for source, interval in self.sources]
+            workers.append(asyncio.create_task(self._dispatch_loop()))
+            workers.append(asyncio.create_task(loops.probe(self)))
+            while not self._stopping.is_set():
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=0.2)
+                if until_idle and self.is_idle():
+                    break
+            self._stopping.set()
+            await self.sessions.shutdown(leave_running=self._leave_running)
+        finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            await loops.drain_outboxes(self, sink_workers, SINK_DRAIN_DEADLINE_S)
+            await self._close_parts()
+            self.locks.release()
+            self._running = False
+            self._stopped.set()
+
+    async def _close_parts(self) -> None:
+        for source, _ in self.sources:
+            with contextlib.suppress(Exception):
+                await source.close()
+        for sink in self.sinks:
+            with contextlib.suppress(Exception):
+                await sink.close()
+        for close in self._on_close:
+            with contextlib.suppress(Exception):
+                await close()
+        await self.pool.close()
+
+    async def stop(self, *, leave_running: bool = True) -> None:
+        """Ask the run to end and wait until it has: sessions detached, or stopped and requeued."""
+        self._leave_running = leave_running
+        self._stopping.set()
+        if self._running:
+            await self._stopped.wait()
+
+    def is_idle(self) -> bool:
+        """Nothing runs, nothing can start, nothing waits for a retry or a reset."""
+        if len(self.polled) < len(self.sources) or self.sessions.tasks:
+            return False
+        snapshot = self.snapshot
+        if snapshot.running():
+            return False
+        current = self.plan()
+        if snapshot.dispatcher_paused:
+            return not snapshot.paused_until
+        if current.ready:
+            return False
+        return not any(item.reason == "retry_wait" for item in current.blocked)
+
+    async def _dispatch_loop(self) -> None:
+        warned: set[tuple[str, str]] = set()
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=1.0)
+            self.wake.clear()
+            if self._stopping.is_set():
+                return
+            now = self.clock.now()
+            snapshot = self.snapshot
+            if snapshot.dispatcher_paused and snapshot.paused_until and snapshot.paused_until <= now:
+                self.record(ev.DispatcherResumed(ts=now, by="reset time reached"))
+            current = plan(self.snapshot, now, self.scheduler)
+            self._plan_cache = (self.snapshot.seq, int(now), current)
+            loops.warn_once(self, current, warned, now)
+            if current.dispatch:
+                await self._dispatch(current.dispatch)
+
+    async def _dispatch(self, keys: Sequence[str]) -> None:
+        """Start what the plan says, each after its source confirmed it (trust, still open)."""
+        confirmations = await asyncio.gather(*(loops.confirm(self, key) for key in keys))
+        for key, hold in zip(keys, confirmations):
+            if self._stopping.is_set():
+                return
+            task = self.snapshot.tasks.get(key)
+            if task is None or hold is None or task.state is not TaskState.QUEUED or task.overrides.paused:
+                continue
+            if hold:
+                if task.held_reason != hold:
+                    self.record(ev.IssueHeld(ts=self.clock.now(), issue=key, reason=hold))
+                continue
+            placement = self.pool.place(self.snapshot, task, self.agent.name)
+            if isinstance(placement, NoPlace):
+                return
+            self.sessions.launch(key, placement)

@@ -1,0 +1,51 @@
+"""One orchestrator per store and per repository: an flock on each, held for the whole run."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from typing import Sequence
+
+
+class EngineLocked(RuntimeError):
+    """Another orchestrator already runs on this store or this repository."""
+
+
+class RunLocks:
+    """Takes every lock or none; the locks vanish with the process, so kill -9 leaves none behind."""
+
+    def __init__(self, paths: Sequence[tuple[Path, str]]) -> None:
+        self.paths = list(paths)
+        """(lock file, what it guards, for the message)."""
+        self._held: list[int] = []
+
+    def acquire(self) -> None:
+        for path, what in self.paths:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as error:
+                os.close(handle)
+                self.release()
+                raise EngineLocked(f"another waterspider is running on {what}") from error
+            self._held.append(handle)
+
+    @property
+    def held(self) -> bool:
+        return bool(self._held)
+
+    def release(self) -> None:
+        for handle in self._held:
+            os.close(handle)
+        self._held.clear()
+
+
+def run_locks(store_path: Path, git_common_dir: Path | None = None, repo_root: Path | None = None) -> RunLocks:
+    """The store's lock, and the repository's (in its git folder, shared by every worktree):
+    two orchestrators with different stores on one repository would otherwise both run issues."""
+    paths = [(store_path.with_suffix(".lock"), str(store_path))]
+    if git_common_dir is not None:
+        paths.append((git_common_dir / "waterspider.lock", f"the repository {repo_root or git_common_dir}"))
+    return RunLocks(paths)

@@ -1,0 +1,152 @@
+"""The engine's background loops: polling sources, probing hosts, and the sinks' outboxes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from waterspider_tui.adapters.source_base import PollResult
+from waterspider_tui.core import events as ev
+from waterspider_tui.engine.collector import poll_events
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.source_base import IssueSource
+    from waterspider_tui.core.scheduler import Plan
+    from waterspider_tui.engine.engine import Engine
+
+log = logging.getLogger(__name__)
+
+HOST_PROBE_INTERVAL_S = 5.0
+
+
+async def collect(engine: Engine, source: IssueSource, interval: float) -> None:
+    """Poll one source for ever; a poll that changes nothing records only its status."""
+    repos = tuple(getattr(source, "repos", ()))
+    while True:
+        try:
+            result = await source.poll()
+        except Exception as error:  # a source must not take the engine down
+            log.exception("poll of %s failed", source.name)
+            result = PollResult(ok=False, message=f"{type(error).__name__}: {error}")
+        now = engine.clock.now()
+        events = poll_events(engine.snapshot, repos, result, now)
+        status = ev.SourcePolled(
+            ts=now, source=source.name, ok=result.ok, message=result.message, next_poll=now + interval,
+            rate_remaining=result.rate_remaining, rate_limit=result.rate_limit, wait_until=result.wait_until,
+        )
+        previous = engine.snapshot.sources.get(source.name)
+        changed = previous is None or (previous.ok, previous.message, previous.wait_until, previous.rate_remaining) != (status.ok, status.message, status.wait_until, status.rate_remaining)
+        if events or changed:
+            engine.record(*events, status)
+        else:
+            engine.record_transient(status)
+        if not result.ok and (previous is None or previous.message != result.message):
+            engine.record(ev.Warned(ts=now, message=f"{source.name}: {result.message} (keeping the last good list)"))
+        for event in events:
+            if isinstance(event, ev.IssueGone):
+                engine.sessions.stop_closed(event.issue, f"issue {event.reason}")
+            elif isinstance(event, ev.IssueSeen) and event.issue_data.closed:
+                engine.sessions.stop_closed(event.issue_data.key, "issue closed")
+        engine.polled.add(source.name)
+        engine.refresh.clear()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(engine.refresh.wait(), timeout=interval)
+
+
+async def confirm(engine: Engine, key: str) -> str | None:
+    """Asked of an issue's source right before its session starts: '' to go, a reason to hold.
+
+    None means the issue is no longer to be worked on at all (closed since the poll).
+    """
+    task = engine.snapshot.tasks.get(key)
+    if task is None:
+        return None
+    for source, _ in engine.sources:
+        check = getattr(source, "confirm", None)
+        if check is None or not source_owns(source, task.issue.repo):
+            continue
+        try:
+            return await check(task.issue)
+        except Exception as error:  # an unanswered check holds the issue: trust is never assumed
+            log.warning("could not confirm %s: %s", key, error)
+            return f"could not check the issue again before starting: {type(error).__name__}: {error}"
+    return ""
+
+
+def source_owns(source: IssueSource, repo: str) -> bool:
+    repos = tuple(getattr(source, "repos", ()))
+    return not repos or repo.lower() in {name.lower() for name in repos}
+
+
+async def probe(engine: Engine) -> None:
+    """Every host's load on a schedule, never overlapping: the next probe waits for this one."""
+    while True:
+        statuses = await engine.pool.probe()
+        now = engine.clock.now()
+        used: dict[str, int] = {}
+        for task in engine.snapshot.running():
+            if task.session is not None:
+                used[task.session.host] = used.get(task.session.host, 0) + 1
+        engine.record_transient(*(ev.HostProbed(ts=now, host=replace(status, slots_used=used.get(status.name, 0), probed_at=now)) for status in statuses))
+        await asyncio.sleep(HOST_PROBE_INTERVAL_S)
+
+
+def warn_once(engine: Engine, current: Plan, warned: set[tuple[str, str]], now: float) -> None:
+    fresh: list[ev.Event] = []
+    for task, ref in current.unknown_refs:
+        if (task, ref) not in warned:
+            warned.add((task, ref))
+            fresh.append(ev.Warned(ts=now, issue=task, message=f"{engine.display_key(task)} refers to {ref}, which is not known: not waiting on it"))
+    for cycle in current.cycles:
+        signature = ("cycle", " ".join(cycle))
+        if signature not in warned:
+            warned.add(signature)
+            path = " → ".join(engine.display_key(k) for k in cycle + cycle[:1])
+            fresh.append(ev.Warned(ts=now, message=f"dependency cycle {path}: these issues are held until it is broken"))
+    if fresh:
+        engine.record(*fresh)
+
+
+def start_outboxes(engine: Engine) -> list[asyncio.Task[None]]:
+    """One outbox per sink, reading the store from the sink's own cursor."""
+    if not engine.sinks:
+        return []
+    from waterspider_tui.adapters.sinks.outbox import Outbox
+
+    def warn(line: str) -> None:
+        engine.record(ev.Warned(ts=engine.clock.now(), message=f"reporting: {line}"))
+
+    engine.outboxes = [Outbox(engine.store.log, sink, snapshot=lambda: engine.store.snapshot, warn=warn, clock=engine.clock.now) for sink in engine.sinks]
+    wakes = []
+    for _ in engine.outboxes:
+        wakes.append(asyncio.Event())
+
+    def wake_all(snapshot: object, events: object) -> None:
+        for wake in wakes:
+            wake.set()
+
+    engine.store.subscribe(wake_all)
+    return [asyncio.create_task(outbox.run(wake)) for outbox, wake in zip(engine.outboxes, wakes)]
+
+
+async def drain_outboxes(engine: Engine, workers: list[asyncio.Task[None]], deadline_s: float) -> None:
+    """At exit: stop the outboxes' loops, then give them until the deadline to catch up."""
+    for worker in workers:
+        worker.cancel()
+    await asyncio.gather(*workers, return_exceptions=True)
+    for outbox in engine.outboxes:
+        pending = outbox.pending()  # type: ignore[attr-defined]
+        if not pending:
+            continue
+        name = getattr(getattr(outbox, "sink", None), "name", "sink")
+        engine.record(ev.Warned(ts=engine.clock.now(), message=f"{name}: writing {pending} pending updates before exit (up to {deadline_s:.0f}s)"))
+
+        def progress(done: int, total: int, name: str = name) -> None:
+            log.info("%s: %d of %d written", name, done, total)
+
+        remaining = await outbox.drain(deadline_s=deadline_s, progress=progress)  # type: ignore[attr-defined]
+        if remaining:
+            engine.record(ev.Warned(ts=engine.clock.now(), message=f"{name}: {remaining} updates not yet written; the next start writes them"))

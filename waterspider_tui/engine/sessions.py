@@ -1,0 +1,291 @@
+"""The sessions supervisor: start a session on its executor, watch it, end it, find it after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from dataclasses import replace
+from typing import TYPE_CHECKING, Callable
+
+from waterspider_tui.adapters.agents.base import SessionContext
+from waterspider_tui.adapters.executors.base import ExecutorError, WorkOrder
+from waterspider_tui.core import events as ev
+from waterspider_tui.core.models import ErrorClass, Outcome, SessionInfo, SessionResult, TaskState
+from waterspider_tui.core.retry import decide_retry
+from waterspider_tui.core.state import utc_day
+from waterspider_tui.engine.after_agent import run_steps
+from waterspider_tui.engine.output_reader import OutputReader
+from waterspider_tui.store.event_log import DuplicateSession
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.agents.base import Agent, LogEntry
+    from waterspider_tui.adapters.executors.base import Executor
+    from waterspider_tui.adapters.executors.pool import ExecutorPool
+    from waterspider_tui.adapters.pipeline.base import Step
+    from waterspider_tui.core.clock import Clock
+    from waterspider_tui.core.placement import Placement
+    from waterspider_tui.core.state import Snapshot, TaskRecord
+    from waterspider_tui.engine.policy import SessionPolicy
+    from waterspider_tui.store.state_store import StateStore
+
+log = logging.getLogger(__name__)
+
+TAIL_INTERVAL_S = 0.2
+PROGRESS_INTERVAL_S = 1.0
+SHUTDOWN_REASON = "orchestrator shut down"
+
+
+class SessionSupervisor:
+    """Owns the live sessions of one run: one asyncio task each, from launch to SessionFinished."""
+
+    def __init__(
+        self, *, store: StateStore, clock: Clock, agent: Agent, pool: ExecutorPool, policy: SessionPolicy,
+        steps: list[Step], publish_log: Callable[[str, list[LogEntry]], None], multi_repo: bool,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.agent = agent
+        self.pool = pool
+        self.policy = policy
+        self.steps = steps
+        self.publish_log = publish_log
+        self.multi_repo = multi_repo
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        """Issue key -> the task watching its session."""
+        self.cancel_reasons: dict[str, str] = {}
+        self.logs: dict[str, deque[LogEntry]] = {}
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.store.snapshot
+
+    def record(self, *events: ev.Event) -> list[ev.Event]:
+        return self.store.record(events)
+
+    # -- start ----------------------------------------------------------------------------
+    def launch(self, key: str, placement: Placement) -> bool:
+        """Record the session (the store refuses a second live one) and start watching it."""
+        task = self.snapshot.tasks[key]
+        executor = self.pool.executors[[e.name for e in self.pool.executors].index(placement.executor)]
+        order = WorkOrder(
+            issue_key=key, number=task.issue.number, repo=task.issue.repo, attempt=task.attempts + 1,
+            token=uuid.uuid4().hex[:8], multi_repo=self.multi_repo,
+        )
+        paths = executor.locate(order, placement.host)
+        session = SessionInfo(
+            session_id=f"{task.issue.number}-{order.attempt}-{order.token}", issue=key, attempt=order.attempt,
+            executor=executor.name, host=placement.host, worktree=paths.worktree, branch=paths.branch,
+            log_path=f"{paths.session_dir}/stdout.jsonl", session_dir=paths.session_dir, started_at=self.clock.now(),
+            agent=self.agent.name, agent_session_id=task.resume_agent_session, placement=placement.reason,
+        )
+        try:
+            self.record(ev.SessionStarted(ts=self.clock.now(), issue=key, session=session))
+        except DuplicateSession as error:
+            log.error("refused to start %s twice: %s", key, error)
+            return False
+        self.tasks[key] = asyncio.create_task(self._guarded(key, session, self._run(task, session, executor)))
+        return True
+
+    async def _guarded(self, key: str, session: SessionInfo, work: object) -> None:
+        try:
+            await work  # type: ignore[misc]
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.exception("session %s failed in the orchestrator", session.session_id)
+            self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.CRASHED, error=f"orchestrator: {type(error).__name__}: {error}"))
+        finally:
+            self.tasks.pop(key, None)
+
+    async def _run(self, task: TaskRecord, session: SessionInfo, executor: Executor) -> None:
+        key = task.key
+        try:
+            workspace = await executor.prepare(session)
+        except ExecutorError as error:
+            error_class = ErrorClass(error.error_class) if error.error_class in ErrorClass._value2member_map_ else ErrorClass.WORKSPACE
+            self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=error_class, error=str(error)))
+            return
+        context = SessionContext(
+            issue_key=key, number=task.issue.number, repo=task.issue.repo, title=task.issue.title,
+            body=task.issue.body, labels=task.issue.labels, branch=workspace.branch, worktree=workspace.path,
+            session_dir=session.folder, attempt=session.attempt, resume_agent_session=task.resume_agent_session,
+            seed=self.policy.seed,
+        )
+        try:
+            # Off the loop: a launch may write the issue body, slow on a disk busy with starting sessions.
+            spec = await asyncio.to_thread(self.agent.launch, context)
+        except (FileNotFoundError, LookupError) as error:
+            self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.AGENT_NOT_FOUND, error=str(error)))
+            return
+        pid = await executor.start(session, spec)
+        if spec.agent_session_id and spec.agent_session_id != session.agent_session_id:
+            session = replace(session, agent_session_id=spec.agent_session_id)
+        self.record(ev.SessionSpawned(ts=self.clock.now(), issue=key, session_id=session.session_id, pid=pid, agent_session_id=spec.agent_session_id))
+        await self._watch(key, replace(session, spawned=True), executor)
+
+    # -- watch ----------------------------------------------------------------------------
+    async def _watch(self, key: str, session: SessionInfo, executor: Executor) -> None:
+        """Read the session's output until it exits, enforcing stall, time, cost and cancel limits."""
+        reader = OutputReader(self.agent.parser())
+        self.logs[key] = reader.log
+        waiter = asyncio.create_task(executor.wait(session))
+        started = self.clock.now()
+        last_output = started
+        last_progress_at = 0.0
+        last_progress = None
+        stop_reason: str | None = None
+        stalled = timed_out = False
+        try:
+            while not waiter.done():
+                await asyncio.wait({waiter}, timeout=TAIL_INTERVAL_S)
+                entries = await self._read(executor, session, reader)
+                now = self.clock.now()
+                if entries:
+                    last_output = now
+                    self.publish_log(key, entries)
+                progress = reader.parser.progress()
+                if progress != last_progress and now - last_progress_at >= PROGRESS_INTERVAL_S:
+                    event = ev.SessionProgressed(ts=now, issue=key, session_id=session.session_id, progress=replace(progress, last_output_at=last_output))
+                    new_phase = last_progress is None or (progress.phase, progress.phases_done) != (last_progress.phase, last_progress.phases_done)
+                    self.store.record((event,), durable=new_phase)
+                    last_progress, last_progress_at = progress, now
+                if stop_reason is None:
+                    stop_reason, stalled, timed_out = self._limit_reached(key, progress.cost_usd, now, started, last_output)
+                    if stop_reason is not None:
+                        asyncio.create_task(executor.stop(session, self.policy.grace_s))
+            status = waiter.result()
+        finally:
+            if not waiter.done():
+                waiter.cancel()
+        entries = await self._read(executor, session, reader, final=True)
+        if entries:
+            self.publish_log(key, entries)
+        result = reader.parser.finish(status.returncode, stalled=stalled, timed_out=timed_out)
+        if status.error and not result.error:
+            result = replace(result, error=status.error)
+        streamed_id = getattr(reader.parser, "session_id", "") or ""
+        if streamed_id and not session.agent_session_id:
+            session = replace(session, agent_session_id=streamed_id)
+        if stop_reason and not stalled and not timed_out:
+            if stop_reason.startswith("budget"):
+                result = replace(result, outcome=Outcome.FAILED, error_class=ErrorClass.BUDGET, error=stop_reason)
+            else:
+                result = replace(result, outcome=Outcome.CANCELLED, error_class=None, error=stop_reason)
+        result = replace(result, duration_s=result.duration_s or max(0.0, status.ended - started), exit_code=status.returncode)
+        await self.after_agent(key, session, result)
+
+    @staticmethod
+    async def _read(executor: Executor, session: SessionInfo, reader: OutputReader, *, final: bool = False) -> list[LogEntry]:
+        entries: list[LogEntry] = []
+        while True:
+            chunk = await executor.read_output(session, reader.offset)
+            entries += reader.feed(chunk)
+            if not final or not chunk:
+                break
+        if final:
+            entries += reader.finish()
+        return entries
+
+    def _limit_reached(self, key: str, cost: float, now: float, started: float, last_output: float) -> tuple[str | None, bool, bool]:
+        reason = self.cancel_reasons.pop(key, None)
+        if reason:
+            return reason, False, False
+        policy = self.policy
+        if now - last_output > policy.stall_timeout_s:
+            return f"no output for {now - last_output:.0f}s", True, False
+        if now - started > policy.timeout_s:
+            return f"ran longer than {policy.timeout_s:.0f}s", False, True
+        if policy.per_issue_budget_usd and cost >= policy.per_issue_budget_usd:
+            return f"budget: ${cost:.2f} reached the per-issue cap ${policy.per_issue_budget_usd:.2f}", False, False
+        return None, False, False
+
+    # -- end ------------------------------------------------------------------------------
+    async def after_agent(self, key: str, session: SessionInfo, result: SessionResult) -> None:
+        """Record the agent's result (write-ahead), run the steps after it, then finish."""
+        if session.agent_ended is None:
+            self.record(ev.AgentExited(ts=self.clock.now(), issue=key, session_id=session.session_id, result=result))
+        task = self.snapshot.tasks.get(key)
+        current = task.session if task is not None and task.session is not None else session
+        executor = self.pool.executor_for(current)
+        final = await run_steps(self.steps, task, replace(current, agent_ended=result), result, executor, self.store, self.clock)
+        self.finish(key, current, final)
+
+    def finish(self, key: str, session: SessionInfo, result: SessionResult) -> None:
+        now = self.clock.now()
+        task = self.snapshot.tasks.get(key)
+        ran = sum(1 for attempt in task.history if attempt.agent_ran) if task is not None else 0
+        this_ran = session.spawned or session.pid is not None or (task is not None and task.session is not None and task.session.spawned)
+        attempts_used = ran + (1 if this_ran else 0)
+        decision = decide_retry(result, attempts_used, max_attempts=self.policy.max_attempts, backoff_s=self.policy.retry_backoff_s, now=now)
+        issue_closed = task is not None and task.issue.closed
+        will_retry = decision.retry and decision.not_before is not None and not issue_closed
+        events: list[ev.Event] = [ev.SessionFinished(ts=now, issue=key, session_id=session.session_id, result=result, will_retry=will_retry, limit=decision.pause_until is not None)]
+        # Resuming a conversation that never got a turn fails the same way again: start afresh.
+        resume = session.agent_session_id if result.turns > 0 else ""
+        if decision.pause_until is not None and not self.snapshot.dispatcher_paused:
+            reason = f"{result.error_class.value if result.error_class else 'limit'}: waiting for the reset"
+            events.append(ev.DispatcherPaused(ts=now, by="limit", reason=reason, until=decision.pause_until))
+        if will_retry:
+            events.append(ev.RetryScheduled(ts=now, issue=key, not_before=decision.not_before or now, error_class=result.error_class.value if result.error_class else "", resume_agent_session=resume))
+        if result.outcome is Outcome.CANCELLED and result.error == SHUTDOWN_REASON and not issue_closed:
+            events.append(ev.RetryScheduled(ts=now, issue=key, not_before=now, error_class="shutdown", resume_agent_session=resume))
+        self.record(*events)
+        self._check_daily_budget(now)
+
+    def _check_daily_budget(self, now: float) -> None:
+        budget = self.policy.daily_budget_usd
+        if not budget or self.snapshot.dispatcher_paused:
+            return
+        spent = self.snapshot.spend_on(utc_day(now))
+        if spent >= budget:
+            self.record(ev.DispatcherPaused(ts=now, by="budget", reason=f"daily budget reached: ${spent:.2f} of ${budget:.2f}"))
+
+    # -- restart --------------------------------------------------------------------------
+    async def reconcile(self) -> None:
+        """Match what the log says is running with each executor: reattach, collect, or requeue."""
+        for task in self.snapshot.running():
+            session = task.session
+            if session is None:
+                continue
+            executor = self.pool.executor_for(session)
+            if session.agent_ended is not None:
+                self.tasks[task.key] = asyncio.create_task(self._guarded(task.key, session, self.after_agent(task.key, session, session.agent_ended)))
+                continue
+            try:
+                state = await executor.state(session)
+            except ExecutorError as error:
+                log.warning("cannot reach %s for %s: %s", session.host, task.key, error)
+                state = None
+            if state is not None and (state.alive or state.exit is not None):
+                if state.alive:
+                    self.record(ev.SessionSpawned(ts=self.clock.now(), issue=task.key, session_id=session.session_id, pid=session.pid, reattached=True))
+                self.tasks[task.key] = asyncio.create_task(self._guarded(task.key, session, self._watch(task.key, replace(session, spawned=True), executor)))
+                continue
+            spawned = state.spawned if state is not None else session.spawned
+            if spawned:
+                result = SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.CRASHED, error="the session's process was gone after a restart")
+            else:
+                result = SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.LOST, error="the orchestrator stopped before the session's agent started")
+            self.finish(task.key, replace(session, spawned=spawned), result)
+
+    def stop_closed(self, key: str, reason: str) -> None:
+        """A session whose issue was closed (or unlabeled) is stopped, when the policy says so."""
+        if self.policy.on_issue_gone == "stop" and key in self.tasks:
+            self.cancel_reasons[key] = reason
+
+    async def shutdown(self, *, leave_running: bool) -> None:
+        running = list(self.tasks.items())
+        now = self.clock.now()
+        if leave_running:
+            for key, task in running:
+                record = self.snapshot.tasks.get(key)
+                task.cancel()
+                if record and record.session and record.state is TaskState.RUNNING:
+                    self.record(ev.SessionDetached(ts=now, issue=key, session_id=record.session.session_id))
+            await asyncio.gather(*(task for _, task in running), return_exceptions=True)
+            return
+        for key, _ in running:
+            self.cancel_reasons[key] = SHUTDOWN_REASON
+        await asyncio.gather(*(task for _, task in running), return_exceptions=True)

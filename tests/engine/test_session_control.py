@@ -221,3 +221,51 @@ async def test_operator_commands_through_the_real_engine(tmp_path: Path, issues:
     finally:
         await engine.stop(leave_running=False)
         await asyncio.wait_for(runner, 30)
+
+
+async def test_closing_a_local_issue_stops_its_session_and_it_is_never_requeued(tmp_path: Path, issues: Path, make_engine: EngineFactory) -> None:
+    write_issue(issues, 1)
+    engine = make_engine(write_script(tmp_path, "hangs.py", HANGS), grace_s=0.5, on_issue_gone="stop")
+    runner = asyncio.create_task(engine.run())
+    try:
+        await _until(lambda: (t := engine.snapshot.tasks.get("local#1")) is not None and t.session is not None and t.session.pid is not None)
+        write_issue(issues, 1, state="closed")
+        await _until(lambda: engine.snapshot.tasks["local#1"].state is TaskState.GONE)
+    finally:
+        await engine.stop(leave_running=False)
+        await asyncio.wait_for(runner, 30)
+    assert [e.result.outcome for e in _finished(engine, "local#1")] == [Outcome.CANCELLED]
+    assert not [e for e in engine.store.log.read() if isinstance(e, ev.RetryScheduled)]
+
+
+async def test_a_closed_issue_stopped_at_shutdown_is_not_requeued(tmp_path: Path, issues: Path, make_engine: EngineFactory) -> None:
+    write_issue(issues, 1)
+    engine = make_engine(write_script(tmp_path, "hangs.py", HANGS), grace_s=0.5)  # on_issue_gone = finish
+    runner = asyncio.create_task(engine.run())
+    await _until(lambda: (t := engine.snapshot.tasks.get("local#1")) is not None and t.session is not None and t.session.pid is not None)
+    write_issue(issues, 1, state="closed")
+    await _until(lambda: engine.snapshot.tasks["local#1"].issue.closed)
+    assert engine.snapshot.tasks["local#1"].state is TaskState.RUNNING, "`finish` lets the session go on"
+    await asyncio.wait_for(engine.stop(leave_running=False), 30)
+    await asyncio.wait_for(runner, 30)
+    assert engine.snapshot.tasks["local#1"].state is TaskState.GONE
+    assert not [e for e in engine.store.log.read() if isinstance(e, ev.RetryScheduled)]
+
+
+async def test_a_start_refused_by_the_source_holds_the_issue(tmp_path: Path, issues: Path, make_engine: EngineFactory) -> None:
+    write_issue(issues, 1)
+    engine = make_engine(write_script(tmp_path, "hangs.py", HANGS))
+    source = engine.sources[0][0]
+
+    async def relabeled(issue):  # type: ignore[no-untyped-def]
+        return "trigger label applied by @outsider, who has no write access"
+
+    source.confirm = relabeled  # type: ignore[attr-defined]
+    runner = asyncio.create_task(engine.run())
+    try:
+        await _until(lambda: (t := engine.snapshot.tasks.get("local#1")) is not None and "@outsider" in t.held_reason)
+        await asyncio.sleep(0.5)
+        assert engine.snapshot.tasks["local#1"].state is TaskState.QUEUED and engine.snapshot.tasks["local#1"].session is None
+    finally:
+        await engine.stop(leave_running=False)
+        await asyncio.wait_for(runner, 30)

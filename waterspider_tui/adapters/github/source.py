@@ -68,6 +68,28 @@ class GitHubIssueSource:
         result.wait_until = result.wait_until or self.client.waiting_until()
         return result
 
+    async def confirm(self, issue: Issue) -> str:
+        """Asked right before a session starts: '' to go, else why the issue must wait.
+
+        The issue is read again (a conditional request: free when unchanged) and its trust
+        decided again, so a relabel by someone without write access, or an edit, between the
+        last poll and the start does not slip through.
+        """
+        try:
+            item = await self.client.get_json(f"/repos/{issue.repo}/issues/{issue.number}")
+        except RateLimited as error:
+            return f"could not check the issue again before starting (rate limited until {time.strftime('%H:%M', time.localtime(error.until))})"
+        except GitHubError as error:
+            return f"could not check the issue again before starting: {error}"
+        if not isinstance(item, dict):
+            return "could not check the issue again before starting: unexpected answer"
+        if item.get("state") != "open":
+            return "closed since the last poll"
+        labels = {str(label.get("name", "")).lower() for label in item.get("labels") or () if isinstance(label, dict)}
+        if self.trigger_label.lower() not in labels:
+            return f"no longer labeled {self.trigger_label}"
+        return await self.trust.hold_reason(issue.repo, item)
+
     async def close(self) -> None:
         """Nothing to release: the client is shared with the reporter and closed by whoever made it."""
 

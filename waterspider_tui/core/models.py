@@ -177,6 +177,15 @@ class SessionResult:
 
 
 @dataclass(frozen=True)
+class LogEntry:
+    """One readable line of an agent's stream for the log panel."""
+
+    kind: str
+    """One of: system, text, tool, result, error, raw."""
+    text: str
+
+
+@dataclass(frozen=True)
 class HostStatus:
     """One executor host as last probed."""
 

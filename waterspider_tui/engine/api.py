@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Protocol
 
 if TYPE_CHECKING:
-    from waterspider_tui.adapters.agents.base import LogEntry
+    from waterspider_tui.core.models import LogEntry
     from waterspider_tui.core.commands import Command
     from waterspider_tui.core.scheduler import Plan
     from waterspider_tui.core.state import Snapshot

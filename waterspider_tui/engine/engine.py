@@ -16,7 +16,7 @@ from waterspider_tui.core import events as ev
 from waterspider_tui.core.clock import Clock, SystemClock
 from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.placement import NoPlace
-from waterspider_tui.core.scheduler import Plan, SchedulerConfig, plan
+from waterspider_tui.core.scheduler import Plan, Planner, SchedulerConfig
 from waterspider_tui.core.state import Snapshot
 from waterspider_tui.engine import loops
 from waterspider_tui.engine.locks import RunLocks
@@ -62,6 +62,8 @@ class Engine:
         self.agent = agent
         self.pool = pool
         self.scheduler = scheduler
+        self.planner = Planner(scheduler)
+        """One planner for the run: it keeps what earlier plans computed (plan runs on every wake)."""
         self.capacity = scheduler.capacity
         self.policy = policy
         self.sinks = list(sinks)
@@ -99,7 +101,7 @@ class Engine:
         seq = self.store.snapshot.seq
         if self._plan_cache and self._plan_cache[0] == seq and self._plan_cache[1] == int(now):
             return self._plan_cache[2]
-        current = plan(self.store.snapshot, now, self.scheduler)
+        current = self.planner.plan(self.store.snapshot, now)
         self._plan_cache = (seq, int(now), current)
         return current
 
@@ -229,7 +231,7 @@ class Engine:
             snapshot = self.snapshot
             if snapshot.dispatcher_paused and snapshot.paused_until and snapshot.paused_until <= now:
                 self.record(ev.DispatcherResumed(ts=now, by="reset time reached"))
-            current = plan(self.snapshot, now, self.scheduler)
+            current = self.planner.plan(self.snapshot, now)
             self._plan_cache = (self.snapshot.seq, int(now), current)
             loops.warn_once(self, current, warned, now)
             if current.dispatch:

@@ -16,7 +16,7 @@ from textual.theme import Theme
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from waterspider_tui.adapters.agents.base import LogEntry
+from waterspider_tui.core.models import LogEntry
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.state import TaskRecord

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import time
 
-from waterspider_tui.adapters.agents.base import LogEntry
-from waterspider_tui.adapters.agents.log_text import one_line
+from waterspider_tui.core.models import LogEntry
+from waterspider_tui.text.log_text import one_line
 from waterspider_tui.core import events as ev
-from waterspider_tui.event_text import describe
-from waterspider_tui.event_text import duration  # noqa: F401  (the UI formats durations as --no-ui does)
+from waterspider_tui.text.event_text import describe
+from waterspider_tui.text.event_text import duration  # noqa: F401  (the UI formats durations as --no-ui does)
 from waterspider_tui.core.models import Progress
 
 _PR_URL = re.compile(r"https?://\S+?/pull/(?P<number>\d+)")

@@ -9,7 +9,7 @@ import pytest
 from agents_testkit import FIXTURES, feed_all
 
 from waterspider_tui.adapters.agents.claude_stream import ClaudeStreamParser
-from waterspider_tui.adapters.agents.log_text import MAX_ENTRY_CHARS
+from waterspider_tui.text.log_text import MAX_ENTRY_CHARS
 from waterspider_tui.core.models import ErrorClass, Outcome
 
 SESSION = "d56403a0-0ddb-481d-aef5-769cbb93b4d7"

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from waterspider_tui.core.models import Progress, SessionResult
+__all__ = ["Agent", "EnvPolicy", "LaunchSpec", "LogEntry", "SessionContext", "StreamParser"]
+
+from waterspider_tui.core.models import LogEntry, Progress, SessionResult
 
 
 @dataclass(frozen=True)
@@ -40,15 +42,6 @@ class LaunchSpec:
     cwd: str
     agent_session_id: str = ""
     """The agent's session id when we choose it up front (Claude Code `--session-id`)."""
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One readable line of an agent's stream for the log panel."""
-
-    kind: str
-    """One of: system, text, tool, result, error, raw."""
-    text: str
 
 
 class StreamParser(Protocol):

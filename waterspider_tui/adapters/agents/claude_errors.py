@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from waterspider_tui.adapters.agents.log_text import clean, integer, number, text_of
+from waterspider_tui.text.log_text import clean, integer, number, text_of
 from waterspider_tui.core.models import ErrorClass
 
 _BY_SUBTYPE = {

@@ -16,7 +16,7 @@ from waterspider_tui.adapters.agents.claude_errors import (
     resets_at_seconds,
 )
 from waterspider_tui.adapters.agents.exit_status import ended_without_result
-from waterspider_tui.adapters.agents.log_text import (
+from waterspider_tui.text.log_text import (
     MAX_ENTRY_CHARS,
     as_text,
     clean,

@@ -11,7 +11,7 @@ from typing import Any
 from waterspider_tui.adapters.agents.base import LogEntry
 from waterspider_tui.adapters.agents.claude_errors import class_of_status
 from waterspider_tui.adapters.agents.exit_status import ended_without_result
-from waterspider_tui.adapters.agents.log_text import (
+from waterspider_tui.text.log_text import (
     MAX_ENTRY_CHARS,
     as_text,
     clean,

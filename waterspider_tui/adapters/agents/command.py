@@ -34,7 +34,7 @@ from waterspider_tui.adapters.agents.environment import (
     write_body_file,
 )
 from waterspider_tui.adapters.agents.exit_status import NOT_FOUND_EXIT_CODES, describe_exit
-from waterspider_tui.adapters.agents.log_text import as_text, clean, one_line
+from waterspider_tui.text.log_text import as_text, clean, one_line
 from waterspider_tui.core.models import ErrorClass, Outcome, Progress, SessionResult
 
 EXIT_SUCCEEDED = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from waterspider_tui.adapters.agents.log_text import one_line, text_of
+from waterspider_tui.text.log_text import one_line, text_of
 
 PHASES = ("analysing", "implementing", "testing", "committing")
 """The phases every issue goes through, in order; tool use tells which one an agent is in."""

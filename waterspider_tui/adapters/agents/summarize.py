@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-from waterspider_tui.adapters.agents.log_text import load_json
+from waterspider_tui.text.log_text import load_json
 from waterspider_tui.adapters.agents.registry import parser_for
 
 _CLAUDE_TYPES = {"system", "assistant", "user", "result", "stream_event", "rate_limit_event", "tool_progress"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from waterspider_tui.adapters.agents.log_text import one_line, text_of
+from waterspider_tui.text.log_text import one_line, text_of
 
 _ARGUMENT_KEYS = ("command", "file_path", "notebook_path", "path", "pattern", "url", "query", "description", "prompt", "subject")
 """Which input key names a tool call best, in order of preference."""

@@ -12,7 +12,7 @@ from waterspider_tui.config import ConfigError, Settings
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.scheduler import plan
 from waterspider_tui.core.state import Snapshot, replay
-from waterspider_tui.status_text import plan_dict, plan_lines
+from waterspider_tui.text.status_text import plan_dict, plan_lines
 
 
 def _snapshot_from_folder(settings: Settings) -> Snapshot:

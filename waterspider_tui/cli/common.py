@@ -1,0 +1,98 @@
+"""What every command shares: one-line failures (exit 2), settings from flags, starting a run."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from waterspider_tui.config import ConfigError, Settings, load_settings
+
+AGENT_KINDS = ["claude", "codex", "command", "simulated"]
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"waterspider: {message}", err=True)
+    raise SystemExit(2)
+
+
+def settings_from(config: Path | None, overrides: dict[str, Any]) -> Settings:
+    try:
+        return load_settings(config, overrides)
+    except ConfigError as error:
+        fail(str(error))
+
+
+def overrides(**flags: Any) -> dict[str, Any]:
+    """CLI flags as nested settings overrides, leaving out the ones not given."""
+    tree: dict[str, Any] = {}
+    mapping = {
+        "issues": ("issues", "dir"), "repo": ("github", "repos"), "github_api_url": ("github", "api_url"),
+        "capacity": ("scheduler", "capacity"), "agent": ("agent", "kind"), "store": ("store", "path"),
+        "repo_path": ("workspace", "repo_path"), "base_branch": ("workspace", "base_branch"), "theme": ("ui", "theme"),
+    }
+    for name, value in flags.items():
+        if value is None or value == () or name not in mapping:
+            continue
+        section, field = mapping[name]
+        tree.setdefault(section, {})[field] = list(value) if isinstance(value, tuple) else value
+    return tree
+
+
+def start_run(settings: Settings, *, no_ui: bool, json_lines: bool, until_idle: bool) -> int:
+    """Build the engine and run it with the control center, or headless; returns the exit code."""
+    from waterspider_tui.engine import EngineLocked
+    from waterspider_tui.engine.wiring import build_engine
+    from waterspider_tui.store.store_file import StoreError
+
+    try:
+        engine = build_engine(settings)
+    except (ConfigError, StoreError) as error:
+        fail(str(error))
+    leave_running = settings.sessions.on_exit == "leave"
+    try:
+        if no_ui or json_lines:
+            from waterspider_tui.headless import run_headless
+
+            return asyncio.run(run_headless(engine, json_lines=json_lines, until_idle=until_idle, leave_running=leave_running))
+        from waterspider_tui.ui.app import run_ui
+
+        return run_ui(engine, lambda: engine.run(until_idle=until_idle), settings=settings)
+    except EngineLocked as error:
+        fail(str(error))
+
+
+_COMMON = [
+    click.option("--config", type=click.Path(path_type=Path), help="waterspider.toml to read (default: ./waterspider.toml if present)."),
+    click.option("--capacity", type=click.IntRange(1, 1000), help="Sessions running at once (default 5)."),
+    click.option("--agent", type=click.Choice(AGENT_KINDS), help="Which agent runs the issues."),
+    click.option("--store", type=click.Path(path_type=Path), help="SQLite state file (default .waterspider/state.db in the repository)."),
+    click.option("--no-ui", is_flag=True, help="No control center: print one line per event."),
+    click.option("--json", "json_lines", is_flag=True, help="Print events as JSON lines (implies --no-ui)."),
+    click.option("--theme", help="Control center theme (waterspider-dark, waterspider-light, waterspider-high-contrast)."),
+]
+
+
+def run_options(function: Any) -> Any:
+    for option in reversed(_COMMON):
+        function = option(function)
+    return function
+
+
+def read_store(config: Path | None, store: Path | None, repo_path: Path | None) -> tuple[Settings, Any]:
+    """The settings and the replayed snapshot of an existing store, read-only."""
+    from waterspider_tui.core.state import replay
+    from waterspider_tui.store.event_log import EventLog
+    from waterspider_tui.store.store_file import StoreError
+
+    settings = settings_from(config, overrides(store=store, repo_path=repo_path))
+    path = settings.store_path()
+    if not path.exists():
+        fail(f"no state at {path}: nothing has run here yet (use --store or --repo-path)")
+    try:
+        log = EventLog(path, read_only=True)
+        return settings, replay(log.read())
+    except StoreError as error:
+        fail(str(error))

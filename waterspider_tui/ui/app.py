@@ -24,7 +24,7 @@ from waterspider_tui.engine.api import EngineHandle
 from waterspider_tui.ui import format as fmt
 from waterspider_tui.ui.commands import IssueCommands
 from waterspider_tui.ui.gc_pauses import GcPauses
-from waterspider_tui.ui.messages import LogsPending, SnapshotReady
+from waterspider_tui.ui.messages import IssueSelected, LogsPending, SnapshotReady
 from waterspider_tui.ui.palette import Palette
 from waterspider_tui.ui.screens.control import ControlScreen
 from waterspider_tui.ui.screens.dag import DagScreen
@@ -297,6 +297,9 @@ class WaterspiderApp(App[int]):
         self._control.show_log(key, title, fmt.log_lines(self.engine.session_log(key)))
 
     # Selection
+
+    def on_issue_selected(self, message: IssueSelected) -> None:
+        self.select_issue(message.key)
 
     def select_issue(self, key: str | None) -> None:
         """The operator moved to an issue: actions now apply to it, the log follows its session."""

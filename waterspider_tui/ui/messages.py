@@ -24,3 +24,10 @@ class LogsPending(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, LogsPending)
+
+
+@dataclass
+class IssueSelected(Message):
+    """A screen's cursor moved to an issue (None: to no issue); the App makes it the selection."""
+
+    key: str | None

@@ -13,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input
 
 from waterspider_tui.ui import rows as row_builders
+from waterspider_tui.ui.messages import IssueSelected
 from waterspider_tui.ui.palette import Palette
 from waterspider_tui.ui.view import View
 from waterspider_tui.ui.widgets.agent_log import AgentLog, EventLog
@@ -59,16 +60,19 @@ class ControlScreen(Screen[None]):
     def wapp(self) -> WaterspiderApp:
         return cast("WaterspiderApp", self.app)
 
+    def _select(self, key: str | None) -> None:
+        self.post_message(IssueSelected(key))
+
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         filter_input = Input(placeholder="filter: issue number, title or label  (enter keeps it, esc clears)", id="filter")
         filter_input.cursor_blink = False
         yield filter_input
         with Container(id="panels"):
-            yield Panel(QueueTable(row_builders.RUNNING_COLUMNS, id="running-table", on_cursor=self.wapp.select_issue), id="running", title="1 Running", empty_note="Nothing running.")
-            yield Panel(QueueTable(row_builders.READY_COLUMNS, id="ready-table", on_cursor=self.wapp.select_issue), id="ready", title="2 Ready", empty_note="Nothing ready.")
-            yield Panel(QueueTable(row_builders.BLOCKED_COLUMNS, id="blocked-table", on_cursor=self.wapp.select_issue), id="blocked", title="3 Blocked", empty_note="Nothing blocked.")
-            yield Panel(QueueTable(row_builders.FINISHED_COLUMNS, id="finished-table", on_cursor=self.wapp.select_issue), id="finished", title="4 Finished", empty_note="Nothing finished yet.")
+            yield Panel(QueueTable(row_builders.RUNNING_COLUMNS, id="running-table", on_cursor=self._select), id="running", title="1 Running", empty_note="Nothing running.")
+            yield Panel(QueueTable(row_builders.READY_COLUMNS, id="ready-table", on_cursor=self._select), id="ready", title="2 Ready", empty_note="Nothing ready.")
+            yield Panel(QueueTable(row_builders.BLOCKED_COLUMNS, id="blocked-table", on_cursor=self._select), id="blocked", title="3 Blocked", empty_note="Nothing blocked.")
+            yield Panel(QueueTable(row_builders.FINISHED_COLUMNS, id="finished-table", on_cursor=self._select), id="finished", title="4 Finished", empty_note="Nothing finished yet.")
             yield Panel(AgentLog(id="agent-log"), id="log", title="6 Log", empty_note="Select an issue that has a session to follow its agent.")
             yield Panel(HostsPanel(id="hosts-list"), id="hosts", title="5 Hosts", empty_note="No hosts probed yet.")
             yield Panel(EventLog(id="event-log"), id="events", title="7 Events", empty_note="No events yet.")
@@ -183,7 +187,7 @@ class ControlScreen(Screen[None]):
             if key in table.keys:
                 self.show_panel(panel_id)
                 table.select_key(key)
-                self.wapp.select_issue(key)
+                self._select(key)
                 return True
         return False
 
@@ -197,11 +201,11 @@ class ControlScreen(Screen[None]):
                     self.current_panel = panel_id
                 break
         if isinstance(focused, QueueTable) and focused.selected_key:
-            self.wapp.select_issue(focused.selected_key)
+            self._select(focused.selected_key)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table is self.focused and event.row_key.value:
-            self.wapp.select_issue(event.row_key.value)
+            self._select(event.row_key.value)
 
     def selected_in_table(self) -> str | None:
         focused = self.focused

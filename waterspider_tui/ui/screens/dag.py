@@ -12,6 +12,7 @@ from textual.screen import Screen
 from waterspider_tui.core.dag import build_graph, layout
 from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.priority import PriorityConfig, estimate_minutes
+from waterspider_tui.ui.messages import IssueSelected
 from waterspider_tui.ui.palette import Palette
 from waterspider_tui.ui.view import View
 from waterspider_tui.ui.widgets.dag_view import DagModel, DagView
@@ -64,6 +65,9 @@ class DagScreen(Screen[None]):
     def wapp(self) -> WaterspiderApp:
         return cast("WaterspiderApp", self.app)
 
+    def _select(self, key: str | None) -> None:
+        self.post_message(IssueSelected(key))
+
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         with ScrollableContainer(id="dag-scroll") as scroll:
@@ -92,6 +96,6 @@ class DagScreen(Screen[None]):
         self.query_one(DagView).show(dag_model(view, selected), palette, selected, max(self.size.width - 4, 40))
 
     def on_dag_view_node_selected(self, message: DagView.NodeSelected) -> None:
-        self.wapp.select_issue(message.key)
+        self._select(message.key)
         if self.wapp.view is not None:
             self.render_view(self.wapp.view, self.wapp.palette)

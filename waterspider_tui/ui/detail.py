@@ -6,6 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from waterspider_tui.core.advice import advice_for
 from waterspider_tui.core.models import TaskState
 from waterspider_tui.ui import format as fmt
 from waterspider_tui.ui.palette import Palette
@@ -111,6 +112,8 @@ def detail_renderable(view: View, key: str, palette: Palette) -> RenderableType:
             parts.append(line)
             if attempt.error:
                 parts.append(Text(f"     {fmt.truncate(attempt.error, 200)}", style=palette.muted))
+            if attempt is task.history[-1] and attempt.error_class is not None and task.state is TaskState.FAILED:
+                parts.append(Text(f"     next: {advice_for(attempt.error_class)}", style=palette.accent))
             parts.append(Text(f"     log {attempt.log_path}", style=palette.muted))
     else:
         parts.append(Text("  none yet", style=palette.muted))
@@ -122,6 +125,8 @@ def detail_renderable(view: View, key: str, palette: Palette) -> RenderableType:
         workspace.add_row("  worktree", session.worktree)
         workspace.add_row("  branch", session.branch)
         workspace.add_row("  host", f"{session.host or session.executor} ({session.executor}, {session.agent})")
+        if session.placement:
+            workspace.add_row("  placed", Text(session.placement, style=palette.muted))
         workspace.add_row("  log", session.log_path)
         pr_text, pr_url = fmt.pr_link(task.result.summary if task.result else "")
         if pr_url:

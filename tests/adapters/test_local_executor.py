@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from waterspider_tui.adapters.agents.base import LaunchSpec
-from waterspider_tui.adapters.executors.local import LocalExecutor
+from waterspider_tui.adapters.executors import runner
+from waterspider_tui.adapters.executors.local import LocalExecutor, _pid_alive
 
 REPORT = (
     "import os, sys; print(os.getcwd()); print(os.getpriority(os.PRIO_PROCESS, 0)); print(sys.stdin.read() == '');"
@@ -70,3 +74,74 @@ async def test_stop_forwards_sigterm_to_the_agent(tmp_path: Path) -> None:
     await executor.stop(session, grace_s=10)
     status = await asyncio.wait_for(executor.wait(session), 20)
     assert status.returncode == -15, "the agent died of the SIGTERM the runner passed on"
+
+
+IGNORES_SIGTERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(120)"
+
+
+def _agent_with_a_grandchild(*, own_session: bool, then_exit: bool) -> str:
+    """An agent that starts a grandchild ignoring SIGTERM (in a session of its own with `setsid`), prints its pid, then exits or waits."""
+    return (
+        "import subprocess, sys, time\n"
+        f"child = subprocess.Popen([sys.executable, '-c', {IGNORES_SIGTERM!r}], stdout=subprocess.PIPE, start_new_session={own_session})\n"
+        "child.stdout.readline()\n"
+        "print(child.pid, flush=True)\n"
+        f"{'sys.exit(0)' if then_exit else 'time.sleep(120)'}\n"
+    )
+
+
+async def _grandchild_pid(session: Path) -> int:
+    for _ in range(400):
+        if (session / "stdout.jsonl").exists() and (text := (session / "stdout.jsonl").read_text()).endswith("\n"):
+            return int(text.split()[0])
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the agent did not start its grandchild: {(session / 'stderr.log').read_text()}")
+
+
+def _kill_if_alive(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the runner takes in orphans only on Linux (a child subreaper)")
+
+
+@pytest.mark.parametrize("own_session", [False, pytest.param(True, marks=linux_only)], ids=["same-group", "setsid"])
+@pytest.mark.parametrize("grace_s", [10.0, 0.5], ids=["grace-10s", "grace-0.5s"])
+async def test_stop_leaves_no_grandchild_that_ignores_sigterm(tmp_path: Path, own_session: bool, grace_s: float) -> None:
+    executor = LocalExecutor()
+    session = tmp_path / "session"
+    await executor.start(session, _spec(tmp_path, sys.executable, "-c", _agent_with_a_grandchild(own_session=own_session, then_exit=False)))
+    grandchild = await _grandchild_pid(session)
+    try:
+        await asyncio.wait_for(executor.stop(session, grace_s=grace_s), grace_s + 10)
+        await asyncio.wait_for(executor.wait(session), 20)
+        assert not _pid_alive(grandchild), "the grandchild outlived its stopped session"
+    finally:
+        _kill_if_alive(grandchild)
+
+
+@pytest.mark.parametrize("own_session", [False, pytest.param(True, marks=linux_only)], ids=["same-group", "setsid"])
+async def test_what_an_agent_leaves_running_ends_with_it(tmp_path: Path, own_session: bool) -> None:
+    executor = LocalExecutor()
+    session = tmp_path / "session"
+    await executor.start(session, _spec(tmp_path, sys.executable, "-c", _agent_with_a_grandchild(own_session=own_session, then_exit=True)))
+    grandchild = await _grandchild_pid(session)
+    try:
+        status = await asyncio.wait_for(executor.wait(session), 20)
+        assert status.returncode == 0
+        assert not _pid_alive(grandchild), "the exit was recorded while the agent's grandchild still ran"
+    finally:
+        _kill_if_alive(grandchild)
+
+
+async def test_an_agent_that_leaves_nothing_behind_ends_at_once(tmp_path: Path) -> None:
+    executor = LocalExecutor()
+    session = tmp_path / "session"
+    await executor.start(session, _spec(tmp_path, sys.executable, "-c", "print('done')"))
+    status = await asyncio.wait_for(executor.wait(session), 20)
+    assert status.returncode == 0
+    printed_at = (session / "stdout.jsonl").stat().st_mtime
+    assert status.ended - printed_at < runner.LEFTOVER_GRACE_S / 2, "no grace is waited out when nothing is left"

@@ -54,6 +54,19 @@ def _is_zombie(pid: int) -> bool:
         return False
 
 
+def _kill_session(runner_pid: int) -> None:
+    """SIGKILL the runner's process group and every process below the runner.
+
+    Those below are listed before anything is killed: a killed runner's orphans leave its tree.
+    """
+    left = runner.session_processes(runner_pid)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(runner_pid, signal.SIGKILL)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _runs_session(pid: int, session_dir: Path) -> bool:
     """True if pid is our runner for this session (pids get reused after a reboot)."""
     try:
@@ -159,6 +172,12 @@ class LocalExecutor:
             await asyncio.sleep(0.2)
 
     async def stop(self, session_dir: Path, grace_s: float) -> None:
+        """SIGTERM the session's process group, then SIGKILL whatever of it is left after grace_s.
+
+        The agent having exited ends the wait early but does not skip the kill: a grandchild may
+        ignore SIGTERM. Once the runner is done (it ends the agent's leftovers itself), the wait
+        ends as soon as nothing of the session is left.
+        """
         pid = _read_pid(session_dir / "runner.pid")
         if pid is None or not _runs_session(pid, session_dir):
             return
@@ -167,11 +186,8 @@ class LocalExecutor:
         except (ProcessLookupError, PermissionError):
             return
         deadline = time.monotonic() + grace_s
-        while time.monotonic() < deadline:
-            if self.exit_status(session_dir) is not None or not _pid_alive(pid):
-                return
+        while time.monotonic() < deadline and self.exit_status(session_dir) is None and _pid_alive(pid):
             await asyncio.sleep(0.1)
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        while time.monotonic() < deadline and runner.session_processes(pid):
+            await asyncio.sleep(0.25)
+        _kill_session(pid)

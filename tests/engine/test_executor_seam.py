@@ -114,3 +114,15 @@ async def test_an_attempt_lost_before_its_agent_started_does_not_use_up_attempts
     assert [e.result.error_class for e in finished[:3]] == [ErrorClass.LOST] * 3
     assert finished[-1].result.outcome is Outcome.SUCCEEDED, "the agent got its one attempt"
     assert engine.snapshot.tasks["local#1"].state is TaskState.SUCCEEDED
+
+
+async def test_the_log_of_an_ended_session_is_read_after_a_restart(tmp_path: Path, issues: Path, make_engine: EngineFactory) -> None:
+    write_issue(issues, 1)
+    first = _command_engine(make_engine, tmp_path)
+    await asyncio.wait_for(first.run(until_idle=True), 60)
+    second = _command_engine(make_engine, tmp_path)
+    assert second.session_log("local#1") == [], "nothing live in a new orchestrator"
+    entries = await second.load_session_log("local#1")
+    assert [entry.text for entry in entries] == ["starting", "committed"]
+    assert await second.load_session_log("local#1", attempt=7) == []
+    assert await second.load_session_log("local#9") == []

@@ -73,6 +73,10 @@ class FakeEngine:
     def session_log(self, issue_key: str) -> list[LogEntry]:
         return list(self.logs.get(issue_key, ()))[-2000:]
 
+    async def load_session_log(self, issue_key: str, attempt: int | None = None) -> list[LogEntry]:
+        """Stands for the logs on disk: the scripted ones, whether or not a session is live."""
+        return list(self.logs.get(issue_key, ()))
+
     async def submit(self, command: cmd.Command) -> str:
         self.submitted.append(command)
         if self.fail_with is not None:

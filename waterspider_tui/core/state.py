@@ -33,6 +33,11 @@ class Attempt:
     host: str
     agent_ran: bool = True
     """False for an attempt lost before its agent started: it does not count against max_attempts."""
+    executor: str = ""
+    session_dir: str = ""
+    worktree: str = ""
+    branch: str = ""
+    agent: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,8 @@ def _finished(draft: _Draft, event: ev.SessionFinished) -> None:
         session_id=session.session_id, attempt=session.attempt, outcome=result.outcome,
         error_class=result.error_class, error=result.error, cost_usd=result.cost_usd,
         duration_s=result.duration_s, log_path=session.log_path, host=session.host,
-        agent_ran=session.spawned or session.pid is not None,
+        agent_ran=session.spawned or session.pid is not None, executor=session.executor,
+        session_dir=session.folder, worktree=session.worktree, branch=session.branch, agent=session.agent,
     )
     day = utc_day(event.ts)
     draft.spend[day] = draft.spend.get(day, 0.0) + result.cost_usd

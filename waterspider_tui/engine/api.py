@@ -40,6 +40,11 @@ class EngineHandle(Protocol):
         """The recent readable lines of the issue's live or last session (bounded)."""
         ...
 
+    async def load_session_log(self, issue_key: str, attempt: int | None = None) -> list[LogEntry]:
+        """The log of any session of the issue (the last by default), ended or running, read
+        from wherever it ran: after a restart, the log of a failed session is still readable."""
+        ...
+
     async def submit(self, command: Command) -> str:
         """Carry out an operator command; returns a one-line confirmation.
 

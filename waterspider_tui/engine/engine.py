@@ -21,6 +21,7 @@ from waterspider_tui.core.state import Snapshot
 from waterspider_tui.engine import loops
 from waterspider_tui.engine.locks import RunLocks
 from waterspider_tui.engine.policy import SessionPolicy
+from waterspider_tui.engine.session_logs import read_log, sessions_of
 from waterspider_tui.engine.sessions import SessionSupervisor
 
 if TYPE_CHECKING:
@@ -115,6 +116,21 @@ class Engine:
 
     def session_log(self, issue_key: str) -> list[LogEntry]:
         return list(self.sessions.logs.get(issue_key, ()))
+
+    async def load_session_log(self, issue_key: str, attempt: int | None = None, *, limit_bytes: int = 8 << 20) -> list[LogEntry]:
+        """The readable log of any session of an issue, ended or running (the last one by default),
+        read through the executor it ran on: after a restart, a failed issue's log is still there."""
+        task = self.snapshot.tasks.get(issue_key)
+        if task is None:
+            return []
+        live = self.sessions.logs.get(issue_key)
+        current = task.session
+        if live is not None and current is not None and (attempt is None or attempt == current.attempt):
+            return list(live)
+        session = sessions_of(task).get(attempt if attempt is not None else max(sessions_of(task), default=0))
+        if session is None:
+            return []
+        return await read_log(self.pool.executor_for(session), session, self.agent.parser(), limit_bytes)
 
     def display_key(self, key: str) -> str:
         return key if self.multi_repo else cmd.short_key(key)

@@ -1,7 +1,8 @@
 """The real Claude Code CLI end to end, against a scripted model API on 127.0.0.1.
 
 Uses the CLI bundled in claude-agent-sdk (a test extra), else `claude` on PATH; skipped when
-neither runs here. Each run takes about a second.
+neither runs here, and fails instead under WATERSPIDER_REQUIRE_REAL_CLIS=1 (`.ci/run`). Each run
+takes about a second.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import model_server as api
 import pytest
 from agents_testkit import Worktree, feed_all, git, make_context, run_spec
+from real_cli import found_or_required
 
 from waterspider_tui.adapters.agents.base import EnvPolicy
 from waterspider_tui.adapters.agents.claude import ClaudeAgent, ClaudeOptions, bundled_claude
@@ -37,7 +39,7 @@ def _runnable_cli() -> tuple[str | None, str]:
     return binary, ""
 
 
-CLI, WHY_NOT = _runnable_cli()
+CLI, WHY_NOT = found_or_required(_runnable_cli())
 pytestmark = pytest.mark.skipif(CLI is None, reason=WHY_NOT)
 
 

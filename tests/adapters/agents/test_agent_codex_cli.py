@@ -1,7 +1,8 @@
 """The real Codex CLI end to end, against a scripted Responses API on 127.0.0.1.
 
 Uses `$WATERSPIDER_CODEX_BIN`, else the npm install `.ci/run` makes in `.ci-tools/`, else `codex` on
-PATH; those tests skip when none runs here. Codex stays on loopback: its own provider entry points
+PATH; those tests skip when none runs here, and fail instead under WATERSPIDER_REQUIRE_REAL_CLIS=1
+(`.ci/run`). Codex stays on loopback: its own provider entry points
 at the stand-in, plugin sync and analytics are off, and a dead proxy catches any other request.
 Each run takes one to two seconds.
 """
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 import responses_server as api
 from agents_testkit import Worktree, feed_all, git, make_context, run_spec
+from real_cli import found_or_required
 
 from waterspider_tui.adapters.agents.base import EnvPolicy, LaunchSpec
 from waterspider_tui.adapters.agents.codex import CodexAgent, CodexOptions, classify_codex_error
@@ -48,7 +50,7 @@ def _runnable_cli() -> tuple[str | None, str]:
     return binary, ""
 
 
-CLI, WHY_NOT = _runnable_cli()
+CLI, WHY_NOT = found_or_required(_runnable_cli())
 needs_cli = pytest.mark.skipif(CLI is None, reason=WHY_NOT)
 
 

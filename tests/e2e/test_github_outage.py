@@ -11,8 +11,9 @@ from tests.github.conftest import FakeTime
 from tests.github.fake_github import DEFAULT_TOKEN, seed_backlog, start_fake_github
 from waterspider_tui.adapters.agents.base import EnvPolicy
 from waterspider_tui.adapters.agents.registry import make_agent
-from waterspider_tui.adapters.executors.local import LocalExecutor
-from waterspider_tui.adapters.github import GitHubClient, GitHubIssueSource, GitHubReporter
+from waterspider_tui.adapters.executors.local_executor import LocalExecutor
+from waterspider_tui.adapters.executors.pool import ExecutorPool
+from waterspider_tui.adapters.github import GitHubClient, GitHubIssueSource, GitHubSink
 from waterspider_tui.adapters.workspace import WorkspaceManager
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import TaskState
@@ -31,13 +32,12 @@ async def test_rate_limit_then_five_minutes_of_502s(tmp_path: Path) -> None:
         issues = seed_backlog(github, REPO, 12)
         client = GitHubClient(github.base_url, DEFAULT_TOKEN, min_write_interval=0.01, sleep=fake_time.sleep, clock=fake_time.clock, max_wait_s=30.0)
         source = GitHubIssueSource(client, (REPO,), clock=fake_time.clock)
-        reporter = GitHubReporter(client, (REPO,), renderer=ProgressCommentRenderer(), comment_interval_s=0.0, clock=fake_time.clock)
+        sink = GitHubSink(client, (REPO,), renderer=ProgressCommentRenderer(), comment_interval_s=0.0, clock=fake_time.clock)
         engine = Engine(
             store=open_store(tmp_path / "state.db"), sources=[(source, 0.05)],
             agent=make_agent("simulated", {"duration_s": 0.3}, EnvPolicy()),
-            workspace=WorkspaceManager(make_checkout(tmp_path / "widgets")), scheduler=SchedulerConfig(capacity=3),
-            sessions_dir=tmp_path / "sessions", executor=LocalExecutor(capacity=3), reporters=[reporter],
-            on_close=[client.aclose],
+            pool=ExecutorPool([LocalExecutor(WorkspaceManager(make_checkout(tmp_path / "widgets")), tmp_path / "sessions", slots=3)]),
+            scheduler=SchedulerConfig(capacity=3), sinks=[sink], on_close=[client.aclose],
         )
         seen: list[ev.Event] = []
         engine.store.subscribe(lambda snapshot, events: seen.extend(events))

@@ -94,13 +94,23 @@ def render_progress_comment(task: TaskRecord, *, now: float) -> str:
         "",
         *_numbers(task, session, now),
         "",
-        f"Branch `{session.branch}` · worktree `{session.worktree}` · agent `{session.agent}` on `{session.host}`",
+        _where(session),
     ]
     if result is None and session.progress.last_activity:
         lines.append(f"\n_Last activity: {quiet(session.progress.last_activity, 200)}_")
     if result is not None:
         lines += ["", *_outcome(result)]
     return "\n".join(lines) + "\n"
+
+
+def _where(session: SessionInfo) -> str:
+    """Branch, worktree, agent and host; a session known only from its history entry has fewer."""
+    parts = [f"{label} `{value}`" for label, value in (("Branch", session.branch), ("worktree", session.worktree)) if value]
+    if session.agent:
+        parts.append(f"agent `{session.agent}`" + (f" on `{session.host}`" if session.host else ""))
+    elif session.host:
+        parts.append(f"on `{session.host}`")
+    return " · ".join(parts)
 
 
 def _outcome(result: SessionResult) -> list[str]:
@@ -137,12 +147,13 @@ def render_failure_notice(task: TaskRecord, mentions: Sequence[str]) -> str:
         "",
         f"**What to do next:** {advice_for(result.error_class)}",
         "",
-        f"Branch `{session.branch}` keeps any committed work; the progress comment above has the details.",
+        (f"Branch `{session.branch}` keeps any committed work; the" if session.branch else "The")
+        + " progress comment above has the details.",
     ]) + "\n"
 
 
 class ProgressCommentRenderer:
-    """The renderer a reporter is given (the reporter lives in adapters and cannot import this layer)."""
+    """The renderer the GitHub sink is given (the sink lives in adapters and cannot import this layer)."""
 
     session_marker = staticmethod(session_marker)
     failure_marker = staticmethod(failure_marker)

@@ -32,6 +32,9 @@ ADVICE: dict[ErrorClass, Advice] = {
     ErrorClass.BAD_OUTPUT: Advice("The agent's output could not be read.", "Check the agent's version against the supported ones, then requeue."),
     ErrorClass.WORKSPACE: Advice("The worktree or branch could not be prepared.", "Fix what the error names in the repository checkout on the host (a folder in the way, a stale worktree or branch), then requeue."),
     ErrorClass.LOST: Advice("The session vanished while the orchestrator was down.", "Requeue it; its branch keeps any committed work."),
+    ErrorClass.GATE_FAILED: Advice("The completion gate still failed after the agent's last try.", "Read the gate output in the comment or the session's step, fix the check or the issue, then requeue."),
+    ErrorClass.PUSH_FAILED: Advice("The branch could not be pushed.", "Check the remote and the host's git credentials (the branch is kept in its worktree), then requeue."),
+    ErrorClass.PR_FAILED: Advice("The pull request could not be opened or updated.", "Check the token's pull-request permission and the base branch (the branch is pushed), then requeue."),
 }
 """Every class has an entry (a test checks)."""
 

@@ -51,6 +51,12 @@ class ErrorClass(str, enum.Enum):
     """The worktree or branch could not be prepared."""
     LOST = "lost"
     """The orchestrator restarted and found no trace of the process."""
+    GATE_FAILED = "gate_failed"
+    """The completion gate (tests, checks on the branch) still failed after the agent's last round."""
+    PUSH_FAILED = "push_failed"
+    """The branch could not be pushed to its remote."""
+    PR_FAILED = "pr_failed"
+    """The pull request could not be opened or updated."""
 
 
 def issue_key(repo: str, number: int) -> str:

@@ -7,7 +7,7 @@ import pytest
 from core_builders import clock
 from waterspider_tui.core.models import ErrorClass, Outcome, SessionResult
 from waterspider_tui.core.advice import ADVICE, advice_for
-from waterspider_tui.core.retry import DEFAULT_LIMIT_WAIT_S, LIMITS, RETRYABLE, decide_retry
+from waterspider_tui.core.retry import DEFAULT_LIMIT_WAIT_S, HOST_WIDE, LIMITS, RETRYABLE, decide_retry
 
 NOW = clock().now()
 
@@ -48,8 +48,8 @@ def test_the_retryable_set() -> None:
 
 @pytest.mark.parametrize(
     "error_class",
-    [ErrorClass.AUTH, ErrorClass.PROMPT_TOO_LONG, ErrorClass.BUDGET, ErrorClass.MAX_TURNS,
-     ErrorClass.PERMISSION_DENIED, ErrorClass.AGENT_NOT_FOUND, ErrorClass.WORKSPACE, ErrorClass.TIMEOUT,
+    [ErrorClass.PROMPT_TOO_LONG, ErrorClass.BUDGET, ErrorClass.MAX_TURNS,
+     ErrorClass.PERMISSION_DENIED, ErrorClass.WORKSPACE, ErrorClass.TIMEOUT,
      ErrorClass.BAD_OUTPUT],
 )
 def test_failures_a_retry_cannot_fix_are_not_retried(error_class: ErrorClass) -> None:
@@ -95,3 +95,10 @@ def test_advice_follows_the_decision_taken_for_this_failure(error_class: ErrorCl
     assert "retried automatically" in advice_for(error_class, will_retry=True)
     assert "retried automatically" not in advice_for(error_class)
     assert "resets" in advice_for(ErrorClass.USAGE_LIMIT, limit=True)
+
+
+@pytest.mark.parametrize("error_class", sorted(HOST_WIDE, key=lambda c: c.value))
+def test_a_failure_of_the_host_pauses_dispatch_and_keeps_the_issue_queued(error_class: ErrorClass) -> None:
+    decision = decide(failed(error_class), 9, max_attempts=3)
+    assert decision.retry and decision.host_wide and decision.not_before == NOW, "never used up: not the issue's fault"
+    assert "Dispatch is paused" in decision.reason and "requeue" not in decision.reason

@@ -75,7 +75,10 @@ def executor_kind(request: pytest.FixtureRequest) -> str:
 def make_engine(tmp_path: Path, repo: Path, issues: Path, executor_kind: str) -> EngineFactory:
     def factory(script: Path | None, **settings: Any) -> Engine:
         simulated = settings.pop("simulated", None)
-        if simulated is not None:
+        agent_argv = settings.pop("agent_argv", None)
+        if agent_argv is not None:
+            agent = make_agent("command", {"argv": agent_argv}, EnvPolicy())
+        elif simulated is not None:
             agent = make_agent("simulated", simulated, EnvPolicy())
         else:
             agent = make_agent("command", {"argv": [sys.executable, str(script)], "env": settings.pop("agent_env", {})}, EnvPolicy())

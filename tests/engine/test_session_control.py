@@ -269,3 +269,31 @@ async def test_a_start_refused_by_the_source_holds_the_issue(tmp_path: Path, iss
     finally:
         await engine.stop(leave_running=False)
         await asyncio.wait_for(runner, 30)
+
+
+async def test_a_host_wide_failure_pauses_dispatch_and_keeps_the_backlog_queued(tmp_path: Path, issues: Path, make_engine: EngineFactory) -> None:
+    for number in (1, 2, 3):
+        write_issue(issues, number)
+    engine = make_engine(write_script(tmp_path, "missing.py", "import sys\nprint('agent: command not found')\nsys.exit(127)\n"), capacity=1, max_attempts=1)
+    await _run(engine)
+    finished = [e for e in engine.store.log.read() if isinstance(e, ev.SessionFinished)]
+    assert len(finished) == 1 and finished[0].host_wide and finished[0].result.error_class is ErrorClass.AGENT_NOT_FOUND
+    pauses = [e for e in engine.store.log.read() if isinstance(e, ev.DispatcherPaused)]
+    assert len(pauses) == 1 and pauses[0].by == "host failure" and "agent_not_found" in pauses[0].reason
+    states = {key: task.state for key, task in engine.snapshot.tasks.items()}
+    assert set(states.values()) == {TaskState.QUEUED}, "nothing is charged to the issues"
+    # The next start checks the hosts again; once the agent is there, the failed issue gets its
+    # attempt although max_attempts is 1: the host's failure was not charged to it.
+    fixed = make_engine(write_script(tmp_path, "fine.py", "print('ok')\n"), capacity=1, max_attempts=1)
+    await _run(fixed)
+    assert {task.state for task in fixed.snapshot.tasks.values()} == {TaskState.SUCCEEDED}
+    assert any(isinstance(e, ev.DispatcherResumed) and e.by == "host check passed" for e in fixed.store.log.read())
+
+
+async def test_a_host_check_that_fails_at_start_pauses_before_any_session(tmp_path: Path, issues: Path, make_engine: EngineFactory) -> None:
+    write_issue(issues, 1)
+    engine = make_engine(None, agent_argv=[str(tmp_path / "no-such-agent")])
+    await _run(engine)
+    assert not [e for e in engine.store.log.read() if isinstance(e, ev.SessionStarted)]
+    assert engine.snapshot.dispatcher_paused and engine.snapshot.paused_by == "host check"
+    assert "no-such-agent" in engine.snapshot.pause_reason

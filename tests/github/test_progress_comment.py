@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from waterspider_tui.core.models import ErrorClass, Issue, Outcome, SessionResult
-from waterspider_tui.reporting.error_advice import ADVICE, advice_for
+from waterspider_tui.core.advice import ADVICE, advice_for
 from waterspider_tui.reporting.progress_comment import (
     failure_mentions, format_duration, quiet, render_failure_notice, render_progress_comment, session_marker,
 )

@@ -39,11 +39,12 @@ ADVICE: dict[ErrorClass, Advice] = {
 """Every class has an entry (a test checks)."""
 
 RETRIED_NEXT = "It is retried automatically."
+HOST_NEXT = "Dispatch is paused and the issue stays queued, not charged an attempt."
 LIMIT_NEXT = "Dispatch pauses until the limit resets, then it runs again."
 DEFAULT_ADVICE = Advice("The session failed.", "Read the session log for the cause, then requeue the issue.")
 
 
-def advice_for(error_class: ErrorClass | None, *, will_retry: bool = False, limit: bool = False) -> str:
+def advice_for(error_class: ErrorClass | None, *, will_retry: bool = False, limit: bool = False, host_wide: bool = False) -> str:
     """One or two sentences: the cause, then what happens next or what the operator can do.
 
     `will_retry` and `limit` come from the retry decision taken for this very failure, so a
@@ -52,6 +53,9 @@ def advice_for(error_class: ErrorClass | None, *, will_retry: bool = False, limi
     advice = ADVICE.get(error_class, DEFAULT_ADVICE) if error_class is not None else DEFAULT_ADVICE
     if limit:
         return f"{advice.cause} {LIMIT_NEXT}"
+    if host_wide:
+        fix = advice.fix.removesuffix(", then requeue.").removesuffix(".")
+        return f"{advice.cause} {HOST_NEXT} {fix}; dispatch resumes when the checks pass at the next start, or press p."
     if will_retry:
         return f"{advice.cause} {RETRIED_NEXT}"
     return f"{advice.cause} {advice.fix}"

@@ -114,6 +114,8 @@ class SessionFinished(Event):
     """The retry policy's decision for this failure, so every view gives the same advice."""
     limit: bool = False
     """A rate or usage limit: dispatch pauses until its reset."""
+    host_wide: bool = False
+    """A failure of the host (auth, agent missing): dispatch pauses, the issue stays queued."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,6 +11,9 @@ RETRYABLE = frozenset({ErrorClass.OVERLOADED, ErrorClass.CRASHED, ErrorClass.STA
 """Failures that another attempt (resuming the same agent session) can fix."""
 LIMITS = frozenset({ErrorClass.RATE_LIMITED, ErrorClass.USAGE_LIMIT})
 """Failures that hit every session alike: pause the dispatcher instead of burning retries."""
+HOST_WIDE = frozenset({ErrorClass.AUTH, ErrorClass.AGENT_NOT_FOUND})
+"""Failures of the machine, not of the issue: every issue would fail the same way. Dispatch
+pauses, the issue goes back to the queue, and the attempt is not charged to it."""
 DEFAULT_LIMIT_WAIT_S = 15 * 60.0
 
 
@@ -21,12 +24,16 @@ class RetryDecision:
     pause_until: float | None = None
     """Set for rate and usage limits: pause all dispatch until then."""
     reason: str = ""
+    host_wide: bool = False
+    """Pause all dispatch until the host is fixed; the issue waits in the queue, not charged."""
 
 
 def decide_retry(result: SessionResult, attempt: int, *, max_attempts: int, backoff_s: float, now: float) -> RetryDecision:
     """Retry transient failures with exponential backoff; limits pause everything; others stop."""
     if result.outcome is not Outcome.FAILED or result.error_class is None:
         return RetryDecision(False)
+    if result.error_class in HOST_WIDE:
+        return RetryDecision(True, not_before=now, host_wide=True, reason=advice_for(result.error_class, host_wide=True))
     if result.error_class in LIMITS:
         until = result.retry_at if result.retry_at and result.retry_at > now else now + DEFAULT_LIMIT_WAIT_S
         return RetryDecision(True, not_before=until, pause_until=until, reason=f"{result.error_class.value} until reset")

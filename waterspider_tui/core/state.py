@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from waterspider_tui.core import events as ev
+from waterspider_tui.core.advice import advice_for
 from waterspider_tui.core.dag import parse_references
 from waterspider_tui.core.models import (
     ErrorClass, HostStatus, Issue, Outcome, Overrides, SessionInfo, SessionResult, TaskState,
@@ -38,6 +39,14 @@ class Attempt:
     worktree: str = ""
     branch: str = ""
     agent: str = ""
+    will_retry: bool = False
+    """The retry policy sent the issue round again after this attempt (its advice says so)."""
+    host_wide: bool = False
+    """It failed for the host, not the issue: dispatch paused, the attempt not charged."""
+
+    def advice(self) -> str:
+        """What happens next, or what the operator can do, after this attempt's failure."""
+        return advice_for(self.error_class, will_retry=self.will_retry and not self.host_wide, host_wide=self.host_wide)
 
 
 @dataclass(frozen=True)
@@ -81,10 +90,13 @@ class Snapshot:
     dispatcher_paused: bool = False
     pause_reason: str = ""
     paused_until: float | None = None
+    paused_by: str = ""
     warnings: tuple[str, ...] = ()
     spend_by_day: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     """UTC date (YYYY-MM-DD) -> dollars spent by sessions that finished that day."""
     sources: Mapping[str, ev.SourcePolled] = field(default_factory=lambda: MappingProxyType({}))
+    sources_ok_at: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    """Source -> when its last good poll ended, so a failing source can say how stale its list is."""
     recent: tuple[ev.Event, ...] = ()
     """The latest events, newest last, for the event log panel."""
 
@@ -116,6 +128,7 @@ class _Draft:
         self.rejected = dict(snapshot.rejected)
         self.spend = dict(snapshot.spend_by_day)
         self.sources = dict(snapshot.sources)
+        self.sources_ok_at = dict(snapshot.sources_ok_at)
         self.flags: dict[str, object] = {}
         self.warnings = list(snapshot.warnings)
         self.recent = list(snapshot.recent)
@@ -142,6 +155,7 @@ class _Draft:
             rejected=MappingProxyType(self.rejected),
             spend_by_day=MappingProxyType(self.spend),
             sources=MappingProxyType(self.sources),
+            sources_ok_at=MappingProxyType(self.sources_ok_at),
             warnings=tuple(self.warnings[-WARNINGS_KEPT:]),
             recent=tuple(self.recent[-RECENT_EVENTS_KEPT:]),
             **self.flags,  # type: ignore[arg-type]
@@ -187,6 +201,7 @@ def _finished(draft: _Draft, event: ev.SessionFinished) -> None:
         duration_s=result.duration_s, log_path=session.log_path, host=session.host,
         agent_ran=session.spawned or session.pid is not None, executor=session.executor,
         session_dir=session.folder, worktree=session.worktree, branch=session.branch, agent=session.agent,
+        will_retry=event.will_retry, host_wide=event.host_wide,
     )
     day = utc_day(event.ts)
     draft.spend[day] = draft.spend.get(day, 0.0) + result.cost_usd
@@ -274,9 +289,9 @@ def _apply_specific(draft: _Draft, event: ev.Event) -> None:
         case ev.CancelRequested(issue=key):
             draft.update(key, cancel_requested=True)
         case ev.DispatcherPaused(reason=reason, until=until, by=by):
-            draft.flags.update(dispatcher_paused=True, pause_reason=reason or f"paused by {by}", paused_until=until)
+            draft.flags.update(dispatcher_paused=True, pause_reason=reason or f"paused by {by}", paused_until=until, paused_by=by)
         case ev.DispatcherResumed():
-            draft.flags.update(dispatcher_paused=False, pause_reason="", paused_until=None)
+            draft.flags.update(dispatcher_paused=False, pause_reason="", paused_until=None, paused_by="")
         case ev.IssuePaused(issue=key):
             draft.overrides(key, paused=True)
         case ev.IssueResumed(issue=key):
@@ -289,8 +304,10 @@ def _apply_specific(draft: _Draft, event: ev.Event) -> None:
             draft.overrides(key, pinned=pinned)
         case ev.HostProbed():
             _host(draft, event)
-        case ev.SourcePolled(source=source):
+        case ev.SourcePolled(source=source, ok=ok):
             draft.sources[source] = event
+            if ok:
+                draft.sources_ok_at[source] = event.ts
 
 
 _QUIET_EVENTS = (ev.SessionProgressed, ev.HostProbed, ev.SourcePolled)

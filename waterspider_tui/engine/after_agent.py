@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 _RESULT_FACTS = ("commits", "files_changed")
 """Facts that are fields of SessionResult; the rest stay in the session's facts."""
+RETRY_PROMPT_FACT = "retry_prompt"
+"""The fact a failed step's `retry_with_prompt` is recorded under, so the retry that sends the
+session back to the agent reads it from the store (it survives a restart)."""
 
 
 def merge_facts(result: SessionResult, facts: dict[str, int | float | str]) -> SessionResult:
@@ -54,11 +57,14 @@ async def run_steps(
         except Exception as error:  # a step's bug fails the session with its reason, never the engine
             log.exception("step %s failed for %s", step.name, session.issue)
             outcome = StepOutcome(ok=False, summary=f"{type(error).__name__}: {error}", error_class=ErrorClass.CRASHED.value)
+        facts = {**outcome.facts, RETRY_PROMPT_FACT: outcome.retry_with_prompt} if outcome.retry_with_prompt else outcome.facts
         store.record((ev.StepFinished(
             ts=clock.now(), issue=session.issue, session_id=session.session_id, step=step.name, ok=outcome.ok,
-            summary=outcome.summary, error_class=outcome.error_class, facts=outcome.facts,
+            summary=outcome.summary, error_class=outcome.error_class, facts=facts,
         ),))
-        result = merge_facts(result, outcome.facts)
+        result = merge_facts(result, facts)
+        # Later steps see what earlier ones found (the pull request's body shows the gate's results).
+        session = replace(session, facts={**session.facts, **facts})
         if not outcome.ok:
             error_class = ErrorClass(outcome.error_class) if outcome.error_class in ErrorClass._value2member_map_ else ErrorClass.CRASHED
             return replace(result, outcome=Outcome.FAILED, error_class=error_class, error=f"{step.name}: {outcome.summary}")

@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from waterspider_tui.adapters.executors.pool import ExecutorPool
     from waterspider_tui.adapters.pipeline.base import Step
     from waterspider_tui.adapters.sinks.base import Sink
+    from waterspider_tui.adapters.sinks.outbox import Outbox
     from waterspider_tui.adapters.source_base import IssueSource
     from waterspider_tui.engine.api import LogListener, SnapshotListener
+    from waterspider_tui.store.sink_cursors import SinkCursors
     from waterspider_tui.store.state_store import StateStore
 
 log = logging.getLogger(__name__)
@@ -89,7 +91,10 @@ class Engine:
         self._leave_running = True
         self.polled: set[str] = set()
         self._plan_cache: tuple[int, int, Plan] | None = None
-        self.outboxes: list[object] = []
+        self.outboxes: list[Outbox] = []
+        self.sink_cursors: SinkCursors | None = None
+        self._preflighted = asyncio.Event()
+        """Set once the hosts were checked: nothing is dispatched before."""
         self.store.subscribe(self._on_stored)
 
     # -- the front ends' view -------------------------------------------------------------
@@ -182,6 +187,7 @@ class Engine:
         try:
             sink_workers = loops.start_outboxes(self)
             await self.sessions.reconcile()
+            workers.append(asyncio.create_task(loops.preflight(self, checked=self._preflighted)))
             workers += [asyncio.create_task(loops.collect(self, source, interval)) for source, interval in self.sources]
             workers.append(asyncio.create_task(self._dispatch_loop()))
             workers.append(asyncio.create_task(loops.probe(self)))
@@ -237,6 +243,7 @@ class Engine:
 
     async def _dispatch_loop(self) -> None:
         warned: set[tuple[str, str]] = set()
+        await self._preflighted.wait()
         while True:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=1.0)

@@ -115,11 +115,16 @@ def start_outboxes(engine: Engine) -> list[asyncio.Task[None]]:
     if not engine.sinks:
         return []
     from waterspider_tui.adapters.sinks.outbox import Outbox
+    from waterspider_tui.store.sink_cursors import SinkCursors
 
     def warn(line: str) -> None:
         engine.record(ev.Warned(ts=engine.clock.now(), message=f"reporting: {line}"))
 
-    engine.outboxes = [Outbox(engine.store.log, sink, snapshot=lambda: engine.store.snapshot, warn=warn, clock=engine.clock.now) for sink in engine.sinks]
+    engine.sink_cursors = SinkCursors(engine.store.log.path)
+    engine.outboxes = [
+        Outbox(engine.store.log, sink, cursors=engine.sink_cursors, snapshot=lambda: engine.store.snapshot, warn=warn, clock=engine.clock.now)
+        for sink in engine.sinks
+    ]
     wakes = []
     for _ in engine.outboxes:
         wakes.append(asyncio.Event())
@@ -138,7 +143,7 @@ async def drain_outboxes(engine: Engine, workers: list[asyncio.Task[None]], dead
         worker.cancel()
     await asyncio.gather(*workers, return_exceptions=True)
     for outbox in engine.outboxes:
-        pending = outbox.pending()  # type: ignore[attr-defined]
+        pending = outbox.pending()
         if not pending:
             continue
         name = getattr(getattr(outbox, "sink", None), "name", "sink")
@@ -147,6 +152,38 @@ async def drain_outboxes(engine: Engine, workers: list[asyncio.Task[None]], dead
         def progress(done: int, total: int, name: str = name) -> None:
             log.info("%s: %d of %d written", name, done, total)
 
-        remaining = await outbox.drain(deadline_s=deadline_s, progress=progress)  # type: ignore[attr-defined]
+        remaining = await outbox.drain(deadline_s=deadline_s, progress=progress)
         if remaining:
             engine.record(ev.Warned(ts=engine.clock.now(), message=f"{name}: {remaining} updates not yet written; the next start writes them"))
+    if engine.sink_cursors is not None:
+        engine.sink_cursors.close()
+
+
+PREFLIGHT_INTERVAL_S = 30.0
+
+
+async def preflight(engine: Engine, checked: asyncio.Event) -> None:
+    """Check the hosts before dispatching anything, and again while paused for a host problem.
+
+    A problem found pauses dispatch (once, with every problem named); the pause is lifted by
+    the check passing. A pause for a session's host-wide failure (`auth`: no check can see a
+    key is valid without spending money) is lifted by the checks at the next start, or by p.
+    """
+    from waterspider_tui.engine.preflight import PAUSED_BY, host_problems
+    from waterspider_tui.engine.sessions import HOST_FAILURE
+
+    first = True
+    while True:
+        snapshot = engine.snapshot
+        ours = snapshot.dispatcher_paused and (snapshot.paused_by == PAUSED_BY or (first and snapshot.paused_by == HOST_FAILURE))
+        if first or ours:
+            problems = await host_problems(engine.agent, engine.pool)
+            now = engine.clock.now()
+            snapshot = engine.snapshot
+            if problems and not snapshot.dispatcher_paused:
+                engine.record(ev.DispatcherPaused(ts=now, by=PAUSED_BY, reason="; ".join(problems)[:500]))
+            elif not problems and ours and snapshot.dispatcher_paused:
+                engine.record(ev.DispatcherResumed(ts=now, by="host check passed"))
+        first = False
+        checked.set()
+        await asyncio.sleep(PREFLIGHT_INTERVAL_S)

@@ -13,7 +13,7 @@ from waterspider_tui.adapters.agents.base import SessionContext
 from waterspider_tui.adapters.executors.base import ExecutorError, WorkOrder
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import ErrorClass, Outcome, SessionInfo, SessionResult, TaskState
-from waterspider_tui.core.retry import decide_retry
+from waterspider_tui.core.retry import HOST_WIDE, decide_retry
 from waterspider_tui.core.state import utc_day
 from waterspider_tui.engine.after_agent import run_steps
 from waterspider_tui.engine.output_reader import OutputReader
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 TAIL_INTERVAL_S = 0.2
 PROGRESS_INTERVAL_S = 1.0
 SHUTDOWN_REASON = "orchestrator shut down"
+HOST_FAILURE = "host failure"
+"""The `by` of a dispatch pause for a session's host-wide failure (auth, agent missing)."""
 
 
 class SessionSupervisor:
@@ -215,13 +217,19 @@ class SessionSupervisor:
     def finish(self, key: str, session: SessionInfo, result: SessionResult) -> None:
         now = self.clock.now()
         task = self.snapshot.tasks.get(key)
-        ran = sum(1 for attempt in task.history if attempt.agent_ran) if task is not None else 0
+        ran = sum(1 for attempt in task.history if attempt.agent_ran and attempt.error_class not in HOST_WIDE) if task is not None else 0
         this_ran = session.spawned or session.pid is not None or (task is not None and task.session is not None and task.session.spawned)
         attempts_used = ran + (1 if this_ran else 0)
         decision = decide_retry(result, attempts_used, max_attempts=self.policy.max_attempts, backoff_s=self.policy.retry_backoff_s, now=now)
         issue_closed = task is not None and task.issue.closed
         will_retry = decision.retry and decision.not_before is not None and not issue_closed
-        events: list[ev.Event] = [ev.SessionFinished(ts=now, issue=key, session_id=session.session_id, result=result, will_retry=will_retry, limit=decision.pause_until is not None)]
+        events: list[ev.Event] = [ev.SessionFinished(
+            ts=now, issue=key, session_id=session.session_id, result=result, will_retry=will_retry,
+            limit=decision.pause_until is not None, host_wide=decision.host_wide,
+        )]
+        if decision.host_wide and not self.snapshot.dispatcher_paused:
+            cause = result.error_class.value if result.error_class else "host"
+            events.append(ev.DispatcherPaused(ts=now, by=HOST_FAILURE, reason=f"{cause} on {session.host}: {result.error or decision.reason}"[:300]))
         # Resuming a conversation that never got a turn fails the same way again: start afresh.
         resume = session.agent_session_id if result.turns > 0 else ""
         if decision.pause_until is not None and not self.snapshot.dispatcher_paused:

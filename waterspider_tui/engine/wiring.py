@@ -32,7 +32,7 @@ def _env_policy(settings: Settings) -> EnvPolicy:
 
 def _github_parts(settings: Settings) -> tuple[list[tuple[IssueSource, float]], list[Sink], list[Callable[[], Awaitable[None]]]]:
     """One client shared by the source and the reporter, so one rate limit is obeyed."""
-    from waterspider_tui.adapters.github import GitHubClient, GitHubIssueSource, GitHubReporter, TokenNotFound, discover_token
+    from waterspider_tui.adapters.github import GitHubClient, GitHubIssueSource, GitHubSink, TokenNotFound, discover_token
     from waterspider_tui.reporting.progress_comment import ProgressCommentRenderer
 
     github = settings.github
@@ -45,11 +45,11 @@ def _github_parts(settings: Settings) -> tuple[list[tuple[IssueSource, float]], 
         client, tuple(github.repos), trigger_label=github.trigger_label,
         include_sub_issues=github.include_sub_issues, trusted_logins=tuple(github.trusted_logins),
     )
-    reporter = GitHubReporter(
+    sink = GitHubSink(
         client, tuple(github.repos), renderer=ProgressCommentRenderer(), operators=tuple(github.operators),
         label_names=dict(github.labels), comment_interval_s=github.comment_interval_s,
     )
-    return [(source, github.poll_interval_s)], [reporter], [client.aclose]
+    return [(source, github.poll_interval_s)], [sink], [client.aclose]
 
 
 def build_engine(settings: Settings) -> Engine:

@@ -7,7 +7,7 @@ from typing import Sequence
 
 from waterspider_tui.core.models import Outcome, SessionInfo, SessionResult
 from waterspider_tui.core.state import TaskRecord
-from waterspider_tui.reporting.error_advice import advice_for
+from waterspider_tui.core.advice import advice_for
 
 PHASES = ("analysing", "implementing", "testing", "committing")
 """The phases shown when the agent keeps no todo list (the same as the agents' phase tracker)."""
@@ -99,8 +99,14 @@ def render_progress_comment(task: TaskRecord, *, now: float) -> str:
     if result is None and session.progress.last_activity:
         lines.append(f"\n_Last activity: {quiet(session.progress.last_activity, 200)}_")
     if result is not None:
-        lines += ["", *_outcome(result)]
+        lines += ["", *_outcome(result, _advice(task, session.session_id, result))]
     return "\n".join(lines) + "\n"
+
+
+def _advice(task: TaskRecord, session_id: str, result: SessionResult) -> str:
+    """The advice read with the decision taken for this very attempt (retried, host-wide, final)."""
+    attempt = next((item for item in reversed(task.history) if item.session_id == session_id), None)
+    return attempt.advice() if attempt is not None else advice_for(result.error_class)
 
 
 def _where(session: SessionInfo) -> str:
@@ -113,7 +119,7 @@ def _where(session: SessionInfo) -> str:
     return " · ".join(parts)
 
 
-def _outcome(result: SessionResult) -> list[str]:
+def _outcome(result: SessionResult, advice: str) -> list[str]:
     if result.outcome is Outcome.SUCCEEDED:
         return [f"**Outcome:** succeeded. {quiet(result.summary, _SUMMARY_CHARS)}".rstrip()]
     if result.outcome is Outcome.CANCELLED:
@@ -122,7 +128,7 @@ def _outcome(result: SessionResult) -> list[str]:
     lines = [f"**Outcome:** failed (`{error_class}`)" + (f": {quiet(result.error)}" if result.error else ".")]
     if result.summary:
         lines.append(f"\n{quiet(result.summary, _SUMMARY_CHARS)}")
-    lines.append(f"\n**What to do next:** {advice_for(result.error_class)}")
+    lines.append(f"\n**What to do next:** {advice}")
     return lines
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -148,6 +149,10 @@ class LocalExecutor:
         host = self.hosts[0]
         return [await asyncio.to_thread(probe_local, host.name, host.slots)]
 
+    async def preflight(self, program: str) -> list[str]:
+        """What would fail every session here: the agent program, git's identity, free disk."""
+        return await asyncio.to_thread(local_problems, self.name, self.workspace, program)
+
     async def close(self) -> None:
         if self._refilling is not None:
             try:
@@ -156,6 +161,27 @@ class LocalExecutor:
                 pass
         self._git_threads.shutdown(wait=False)
         self._start_threads.shutdown(wait=False)
+
+
+MIN_FREE_BYTES = 1 << 30
+"""Less free disk than this where worktrees live pauses dispatch: agents and git fail oddly when full."""
+
+
+def local_problems(host: str, workspace: WorkspaceManager, program: str) -> list[str]:
+    problems = []
+    if program and not (shutil.which(program) if os.sep not in program else os.access(program, os.X_OK)):
+        problems.append(f"{host}: the agent program {program} is not installed or not executable")
+    # `git var` fails exactly as a commit would when git cannot tell who is committing.
+    identity = run_git(str(workspace.root), ("var", "GIT_COMMITTER_IDENT"), 10.0)
+    if identity.returncode != 0:
+        problems.append(f"{host}: git has no identity in {workspace.root}, so agents cannot commit: set user.name and user.email")
+    try:
+        free = shutil.disk_usage(workspace.root).free
+    except OSError:
+        free = MIN_FREE_BYTES
+    if free < MIN_FREE_BYTES:
+        problems.append(f"{host}: only {free / 2**20:.0f} MB free where worktrees live ({workspace.root})")
+    return problems
 
 
 def record_pid(path: Path, pid: int) -> None:

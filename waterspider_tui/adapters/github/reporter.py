@@ -17,7 +17,7 @@ from waterspider_tui.core.models import Outcome, SessionInfo, SessionResult, spl
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.github.client import GitHubClient
-    from waterspider_tui.core.state import Snapshot
+    from waterspider_tui.core.state import Snapshot, TaskRecord
 
 _SESSION_EVENTS = (ev.SessionStarted, ev.SessionProgressed, ev.SessionFinished)
 _WANTED = (ev.IssueSeen, ev.RetryScheduled, ev.IssueRequeued, *_SESSION_EVENTS)
@@ -118,7 +118,7 @@ class GitHubSink:
             self._put_off.pop(session, None)
         else:
             self._put_off[session] = due
-        if final and view.result is not None and view.result.outcome is Outcome.FAILED:
+        if final and view.result is not None and view.result.outcome is Outcome.FAILED and _ends_the_issue(view, session_id):
             await self.comments.notify_failure(repo, number, view, session_id)
 
     def _remember(self, event: ev.Event) -> None:
@@ -143,6 +143,13 @@ class GitHubSink:
             if error.status == 401:  # a token that stopped working: hold everything until it is replaced
                 raise SinkUnavailable(f"writing {what}: {error}") from error
             failures.append(f"writing {what}: {error}")
+
+
+def _ends_the_issue(task: TaskRecord, session_id: str) -> bool:
+    """A failure the operator must act on: not one retried by itself, nor a host-wide one
+    (that pauses dispatch and is announced once, not on every issue)."""
+    attempt = next((item for item in reversed(task.history) if item.session_id == session_id), None)
+    return attempt is None or not (attempt.will_retry or attempt.host_wide)
 
 
 GitHubReporter = GitHubSink

@@ -51,8 +51,9 @@ def _session_of(task: TaskRecord, attempt: Attempt, ended_at: float | None) -> S
     """A session known only by its history entry: no branch, worktree or agent to show."""
     started_at = ended_at - attempt.duration_s if ended_at is not None else 0.0
     return SessionInfo(
-        session_id=attempt.session_id, issue=task.key, attempt=attempt.attempt, executor="", host=attempt.host,
-        worktree="", branch="", log_path=attempt.log_path, started_at=started_at, agent="",
+        session_id=attempt.session_id, issue=task.key, attempt=attempt.attempt, executor=attempt.executor, host=attempt.host,
+        worktree=attempt.worktree, branch=attempt.branch, log_path=attempt.log_path, started_at=started_at, agent=attempt.agent,
+        session_dir=attempt.session_dir,
     )
 
 

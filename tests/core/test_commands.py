@@ -57,3 +57,20 @@ def test_an_unknown_issue_and_the_long_key_form() -> None:
         cmd.apply_command(snapshot(issue(1)), cmd.Pin(issue="#9"), T0)
     events, message = cmd.apply_command(snapshot(issue(1)), cmd.Pin(issue="1"), T0, display_key=lambda k: k)
     assert message == "o/r#1 pinned to the top" and events[0].issue == key(1)  # type: ignore[attr-defined]
+
+
+def test_drain_and_restore_a_host() -> None:
+    from waterspider_tui.core.models import HostStatus
+    from waterspider_tui.core.state import apply_all
+
+    state = snapshot(issue(1), events=[started(1), ev.HostProbed(ts=T0, host=HostStatus(name="localhost", slots_total=2))])
+    events, message = cmd.apply_command(state, cmd.DrainHost(host="localhost"), T0)
+    assert message == "localhost drained: no new sessions there, its 1 running go on"
+    drained = apply_all(state, events)
+    assert drained.draining == frozenset({"localhost"})
+    with pytest.raises(ValueError, match="already drained"):
+        cmd.apply_command(drained, cmd.DrainHost(host="localhost"), T0)
+    with pytest.raises(ValueError, match="no host mini-9"):
+        cmd.apply_command(drained, cmd.DrainHost(host="mini-9"), T0)
+    events, message = cmd.apply_command(drained, cmd.RestoreHost(host="localhost"), T0)
+    assert message == "localhost takes new sessions again" and apply_all(drained, events).draining == frozenset()

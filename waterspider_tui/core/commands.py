@@ -58,6 +58,18 @@ class Cancel(Command):
 
 
 @dataclass(frozen=True)
+class DrainHost(Command):
+    """No new sessions on the host; the running ones finish."""
+
+    host: str = ""
+
+
+@dataclass(frozen=True)
+class RestoreHost(Command):
+    host: str = ""
+
+
+@dataclass(frozen=True)
 class Refresh(Command):
     """Poll the sources now instead of at the next interval."""
 
@@ -98,6 +110,17 @@ def apply_command(snapshot: Snapshot, command: Command, now: float, *, display_k
             return [ev.DispatcherResumed(ts=now, by=by)], "dispatch resumed"
         case Refresh():
             return [], "polling the sources now"
+        case DrainHost(host=host):
+            if host not in snapshot.hosts:
+                raise ValueError(f"no host {host or '(none selected)'}")
+            if host in snapshot.draining:
+                raise ValueError(f"{host} is already drained")
+            running = sum(1 for task in snapshot.running() if task.session is not None and task.session.host == host)
+            return [ev.HostDrained(ts=now, host=host, by=by)], f"{host} drained: no new sessions there" + (f", its {running} running go on" if running else "")
+        case RestoreHost(host=host):
+            if host not in snapshot.draining:
+                raise ValueError(f"{host} is not drained")
+            return [ev.HostRestored(ts=now, host=host, by=by)], f"{host} takes new sessions again"
     task = resolve_issue(snapshot, getattr(command, "issue", ""))
     key, label = task.key, display_key(task.key)
     match command:

@@ -240,6 +240,24 @@ class CancelRequested(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class HostDrained(Event):
+    """No new session goes to this host; the ones running there finish."""
+
+    type: ClassVar[str] = "host_drained"
+    host: str
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostRestored(Event):
+    """A drained host takes new sessions again."""
+
+    type: ClassVar[str] = "host_restored"
+    host: str
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class HostProbed(Event):
     type: ClassVar[str] = "host_probed"
     host: HostStatus
@@ -265,12 +283,12 @@ EVENT_TYPES: dict[str, type[Event]] = {
         IssueSeen, IssueGone, IssueRejected, IssueHeld, Warned, SessionStarted, SessionSpawned,
         SessionProgressed, SessionFinished, AgentExited, StepStarted, StepFinished, SessionDetached, RetryScheduled, DispatcherPaused,
         DispatcherResumed, IssuePaused, IssueResumed, PriorityBumped, IssuePinned,
-        IssueRequeued, CancelRequested, HostProbed, SourcePolled,
+        IssueRequeued, CancelRequested, HostDrained, HostRestored, HostProbed, SourcePolled,
     )
 }
 """Every event class by its stored type name."""
 
 OPERATOR_EVENTS = (
     DispatcherPaused, DispatcherResumed, IssuePaused, IssueResumed, PriorityBumped,
-    IssuePinned, IssueRequeued, CancelRequested,
+    IssuePinned, IssueRequeued, CancelRequested, HostDrained, HostRestored,
 )

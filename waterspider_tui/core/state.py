@@ -91,6 +91,8 @@ class Snapshot:
     pause_reason: str = ""
     paused_until: float | None = None
     paused_by: str = ""
+    draining: frozenset[str] = frozenset()
+    """Hosts the operator drained: no new sessions go there."""
     warnings: tuple[str, ...] = ()
     spend_by_day: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     """UTC date (YYYY-MM-DD) -> dollars spent by sessions that finished that day."""
@@ -304,6 +306,10 @@ def _apply_specific(draft: _Draft, event: ev.Event) -> None:
             draft.overrides(key, pinned=pinned)
         case ev.HostProbed():
             _host(draft, event)
+        case ev.HostDrained(host=host):
+            draft.flags["draining"] = frozenset(draft.flags.get("draining", draft.base.draining)) | {host}  # type: ignore[arg-type]
+        case ev.HostRestored(host=host):
+            draft.flags["draining"] = frozenset(draft.flags.get("draining", draft.base.draining)) - {host}  # type: ignore[arg-type]
         case ev.SourcePolled(source=source, ok=ok):
             draft.sources[source] = event
             if ok:

@@ -68,9 +68,16 @@ def describe(event: ev.Event, key: KeyFormat = _short) -> str | None:
             if result.outcome.value == "cancelled":
                 return f"{key(issue)} cancelled ({result.error or 'by operator'}) after {figures}"
             error_class = result.error_class.value if result.error_class else "failed"
-            advice = advice_for(result.error_class, will_retry=event.will_retry, limit=event.limit)
+            advice = advice_for(result.error_class, will_retry=event.will_retry, limit=event.limit, host_wide=event.host_wide)
             detail = f": {result.error}" if result.error else ""
             return f"{key(issue)} failed ({error_class}){detail} after {figures}" + (f" — {advice}" if advice else "")
+        case ev.StepFinished(issue=issue, step=step, ok=ok, summary=summary) if not ok or step != "commits":
+            # Counting commits is every session's first step; its figure is in the "finished" line.
+            return f"{key(issue)} {step}: {summary or 'done'}" if ok else f"{key(issue)} {step} failed: {summary}"
+        case ev.HostDrained(host=host, by=by):
+            return f"{host} drained by {by}: no new sessions there"
+        case ev.HostRestored(host=host, by=by):
+            return f"{host} takes new sessions again ({by})"
         case ev.SessionDetached(issue=issue):
             return f"{key(issue)} left running, to be reattached on the next start"
         case ev.RetryScheduled(issue=issue, error_class=error_class, not_before=not_before):

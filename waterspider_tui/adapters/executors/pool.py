@@ -51,7 +51,7 @@ class ExecutorPool:
                     executor=executor.name, host=host.name, slots=host.slots, used=used.get((executor.name, host.name), 0),
                     labels=host.labels, agents=host.agents, reachable=status.reachable if status else True,
                     load=status.load if status else None, cores=getattr(status, "cores", None) if status else None,
-                    draining=host.name in getattr(snapshot, "draining", ()),
+                    draining=host.name in snapshot.draining,
                 ))
         return candidates
 

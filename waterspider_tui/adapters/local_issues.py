@@ -14,39 +14,50 @@ state: open           # open | closed
 The body. References count too: "depends on #7", "blocked by #9", "- [ ] #3".
 ```
 A file that cannot be read gets one error naming the file and what is wrong, and is skipped.
+Front matter is plain data: YAML aliases (`*name`) are refused, so a few bytes cannot expand
+into gigabytes, and so is front matter over 64 KB. Text fields lose control characters and
+terminal escapes on the way in (`core.safe_text`). A number belongs to the first file that
+claimed it: a later file with the same number is refused, even if its name sorts first.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from waterspider_tui.adapters.front_matter import IssueFileError, load_front_matter, split_front_matter
 from waterspider_tui.adapters.source_base import PollResult, Rejection
+from waterspider_tui.core.dag import parse_references
 from waterspider_tui.core.models import Issue, issue_key
 from waterspider_tui.core.priority import parse_duration_minutes
+from waterspider_tui.core.safe_text import body_text, one_line_text
 
 KNOWN_KEYS = {"number", "title", "labels", "milestone", "depends_on", "estimate", "created", "state", "assignees"}
 _LEADING_NUMBER = re.compile(r"^(\d+)")
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
 _DEP_REF = re.compile(r"^(?:(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)?#)?(?P<num>\d+)$")
 
+__all__ = ["IssueFileError", "LocalIssueSource", "parse_issue_file"]
 
-class IssueFileError(ValueError):
-    """One file's problem, phrased for the operator."""
+
+def _shown(value: Any, width: int = 60) -> str:
+    """A value for an error message: its repr, cut to `width` characters."""
+    text = one_line_text(repr(value))
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _as_str_list(value: Any, field: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, (str, int)):
-        return [str(value)]
+        return [one_line_text(str(value))]
     if isinstance(value, list) and all(isinstance(item, (str, int, float)) for item in value):
-        return [str(item) for item in value]
-    raise IssueFileError(f"'{field}' must be a list of strings, got {value!r}")
+        return [one_line_text(str(item)) for item in value]
+    raise IssueFileError(f"'{field}' must be a list of strings, got {_shown(value)}")
 
 
 def _parse_created(value: Any) -> float:
@@ -56,14 +67,14 @@ def _parse_created(value: Any) -> float:
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as error:
-            raise IssueFileError(f"'created' is not an ISO 8601 time: {value!r}") from error
+            raise IssueFileError(f"'created' is not an ISO 8601 time: {_shown(value)}") from error
     else:
         from datetime import date
 
         if isinstance(value, date):
             moment = datetime(value.year, value.month, value.day)
         else:
-            raise IssueFileError(f"'created' is not an ISO 8601 time: {value!r}")
+            raise IssueFileError(f"'created' is not an ISO 8601 time: {_shown(value)}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.timestamp()
@@ -74,7 +85,7 @@ def _parse_deps(value: Any, repo: str) -> tuple[str, ...]:
     for item in _as_str_list(value, "depends_on"):
         match = _DEP_REF.match(item.strip())
         if not match:
-            raise IssueFileError(f"'depends_on' entry {item!r} is not an issue number or owner/repo#N")
+            raise IssueFileError(f"'depends_on' entry {_shown(item)} is not an issue number or owner/repo#N")
         deps.append(issue_key(match.group("repo") or repo, int(match.group("num"))))
     return tuple(deps)
 
@@ -86,22 +97,14 @@ def parse_issue_file(path: Path, repo: str = "local", text: str | None = None) -
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
             raise IssueFileError(f"not UTF-8 text ({error.reason} at byte {error.start})") from error
-    match = _FRONT_MATTER.match(text.lstrip("\ufeff"))
-    if not match:
-        raise IssueFileError("no YAML front matter: the file must start with a '---' line and close it with another")
-    try:
-        meta = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 2}" if mark is not None else ""
-        raise IssueFileError(f"front matter is not valid YAML{where}: {getattr(error, 'problem', error)}") from error
-    except ValueError as error:  # YAML that parses to an impossible value, such as a date 2026-13-45
-        raise IssueFileError(f"front matter has an impossible value: {error}") from error
+    front_matter, body = split_front_matter(text)
+    meta = load_front_matter(front_matter)
     if not isinstance(meta, dict):
         raise IssueFileError("front matter must be a mapping of keys to values")
     unknown = sorted(set(map(str, meta)) - KNOWN_KEYS)
     if unknown:
-        raise IssueFileError(f"unknown front matter key(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_KEYS))}")
+        named = ", ".join(one_line_text(key)[:40] for key in unknown[:10]) + (", …" if len(unknown) > 10 else "")
+        raise IssueFileError(f"unknown front matter key(s) {named}; known: {', '.join(sorted(KNOWN_KEYS))}")
     number = meta.get("number")
     if number is None:
         leading = _LEADING_NUMBER.match(path.name)
@@ -109,64 +112,102 @@ def parse_issue_file(path: Path, repo: str = "local", text: str | None = None) -
             raise IssueFileError("no 'number' in the front matter and the file name does not start with digits")
         number = int(leading.group(1))
     if isinstance(number, bool) or not isinstance(number, int) or number <= 0:
-        raise IssueFileError(f"'number' must be a positive whole number, got {number!r}")
+        raise IssueFileError(f"'number' must be a positive whole number, got {_shown(number)}")
     title = meta.get("title")
-    if not isinstance(title, str) or not title.strip():
+    title = one_line_text(title).strip() if isinstance(title, str) else ""
+    if not title:
         raise IssueFileError("'title' is missing or empty")
     state = str(meta.get("state", "open")).lower()
     if state not in ("open", "closed"):
-        raise IssueFileError(f"'state' must be open or closed, got {meta.get('state')!r}")
+        raise IssueFileError(f"'state' must be open or closed, got {_shown(meta.get('state'))}")
     estimate_min = None
     if meta.get("estimate") is not None:
         estimate_min = parse_duration_minutes(str(meta["estimate"]))
         if estimate_min is None:
-            raise IssueFileError(f"'estimate' must look like 90m, 2h or 1h30m, got {meta['estimate']!r}")
+            raise IssueFileError(f"'estimate' must look like 90m, 2h or 1h30m, got {_shown(meta['estimate'])}")
     milestone = meta.get("milestone")
+    if isinstance(milestone, (list, dict)):
+        raise IssueFileError(f"'milestone' must be one name, got {_shown(milestone)}")
     return Issue(
         repo=repo,
         number=number,
-        title=title.strip(),
-        body=match.group(2).strip("\n"),
+        title=title,
+        body=body_text(body).strip("\n"),
         labels=tuple(_as_str_list(meta.get("labels"), "labels")),
-        milestone=str(milestone) if milestone is not None else None,
+        milestone=one_line_text(str(milestone)).strip() or None if milestone is not None else None,
         depends_on=_parse_deps(meta.get("depends_on"), repo),
         estimate_min=estimate_min,
         created=_parse_created(meta["created"]) if meta.get("created") is not None else path.stat().st_mtime,
         closed=state == "closed",
         assignees=tuple(_as_str_list(meta.get("assignees"), "assignees")),
         url=path.resolve().as_uri(),
-        source_path=str(path),
+        source_path=one_line_text(str(path)),
     )
 
 
 class LocalIssueSource:
-    """Reads the folder on every poll; files that fail are reported and skipped."""
+    """Reads the folder on every poll; files that fail are reported and skipped.
 
-    def __init__(self, folder: Path | str, repo: str = "local") -> None:
+    It remembers which file holds each number, so a new file claiming a number in use is the
+    one refused, whatever its name or age. A number is given up when its file is gone or now
+    names another number; while the file cannot be read, the number stays reserved for it.
+    """
+
+    def __init__(self, folder: Path | str, repo: str = "local", holders: Mapping[int, str] | None = None) -> None:
         self.folder = Path(folder)
         self.repo = repo
         self.repos = (repo,)
         self.name = f"folder {self.folder}"
+        self._holders: dict[int, Path] = {number: Path(path) for number, path in (holders or {}).items()}
+        """Issue number -> the file that holds it; `holders` hands over what a store remembers."""
 
     async def poll(self) -> PollResult:
         if not self.folder.is_dir():
             return PollResult(ok=False, message=f"issue folder {self.folder} does not exist")
         result = PollResult()
-        seen: dict[int, Path] = {}
+        claims: dict[int, list[Path]] = {}
+        parsed: list[tuple[Path, Issue]] = []
+        unreadable: set[Path] = set()
         for path in sorted(self.folder.glob("*.md")):
             if path.name.lower() in ("readme.md",):
                 continue
             try:
                 issue = parse_issue_file(path, self.repo)
             except (IssueFileError, OSError) as error:
-                result.rejected.append(Rejection(str(path), f"{path.name}: {error}"))
+                result.rejected.append(Rejection(one_line_text(str(path)), f"{one_line_text(path.name)}: {error}"))
+                unreadable.add(path)
                 continue
-            if issue.number in seen:
-                result.rejected.append(Rejection(str(path), f"{path.name}: number {issue.number} is already used by {seen[issue.number].name}"))
+            claims.setdefault(issue.number, []).append(path)
+            parsed.append((path, issue))
+        self._settle_holders(claims, unreadable)
+        for path, issue in parsed:
+            holder = self._holders[issue.number]
+            if path != holder:
+                used = f"number {issue.number} is already used by {one_line_text(holder.name)}"
+                result.rejected.append(Rejection(one_line_text(str(path)), f"{one_line_text(path.name)}: {used}"))
                 continue
-            seen[issue.number] = path
+            if issue.key in issue.depends_on or issue.key in parse_references(issue.body, issue.repo):
+                result.warnings.append(f"{one_line_text(path.name)}: issue #{issue.number} depends on itself; that dependency is ignored")
+                issue = replace(issue, depends_on=tuple(dep for dep in issue.depends_on if dep != issue.key))
             result.issues.append(issue)
+        result.rejected.sort(key=lambda rejection: rejection.path)
         return result
+
+    def _settle_holders(self, claims: Mapping[int, list[Path]], unreadable: set[Path]) -> None:
+        """Keep each holder that still claims its number (or cannot be read); give free numbers to the oldest claimant."""
+        for number, holder in list(self._holders.items()):
+            if holder not in claims.get(number, ()) and holder not in unreadable:
+                del self._holders[number]
+        for number, claimants in claims.items():
+            if number not in self._holders:
+                self._holders[number] = min(claimants, key=lambda path: (_mtime(path), path.name))
 
     async def close(self) -> None:
         return None
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return math.inf

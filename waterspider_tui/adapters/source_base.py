@@ -33,6 +33,10 @@ class PollResult:
     rejected: list[Rejection] = field(default_factory=list)
     held: dict[str, str] = field(default_factory=dict)
     """Issue key -> why it is held back (untrusted label or edit)."""
+    warnings: list[str] = field(default_factory=list)
+    """Problems with issues that are still offered (a dependency on itself), one line each.
+
+    Like `rejected`, the whole current set on every poll: record the ones not recorded yet."""
     ok: bool = True
     message: str = ""
     rate_remaining: int | None = None

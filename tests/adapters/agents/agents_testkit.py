@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from waterspider_tui.adapters.agents.base import LaunchSpec, SessionContext, StreamParser
 
@@ -55,10 +57,16 @@ def make_context(worktree: Path | str, session_dir: Path | str, **overrides: obj
 
 
 def run_spec(spec: LaunchSpec, timeout: float = 30) -> subprocess.CompletedProcess[bytes]:
-    """Run a launch spec the way executors do: its env only, its cwd, stdin from /dev/null."""
-    return subprocess.run(
-        list(spec.argv), env=spec.env, cwd=spec.cwd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout
-    )
+    """Run a launch spec the way executors do: its env only, its cwd, stdin from its file or /dev/null."""
+    with spec_stdin(spec) as stdin:
+        return subprocess.run(list(spec.argv), env=spec.env, cwd=spec.cwd, stdin=stdin, capture_output=True, timeout=timeout)
+
+
+def spec_stdin(spec: LaunchSpec) -> IO[bytes]:
+    """The spec's stdin, opened: its `stdin_file` in the session folder, else /dev/null (use it as a context manager)."""
+    if not spec.stdin_file:
+        return open(os.devnull, "rb")
+    return open(os.path.join(spec.env["WATERSPIDER_ISSUE_SESSION_DIR"], spec.stdin_file), "rb")
 
 
 def feed_all(parser: StreamParser, data: bytes | str) -> list:

@@ -7,6 +7,7 @@ takes about a second.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -18,11 +19,12 @@ from typing import Any
 
 import model_server as api
 import pytest
-from agents_testkit import Worktree, feed_all, git, make_context, run_spec
+from agents_testkit import Worktree, feed_all, git, make_context, run_spec, spec_stdin
 from real_cli import found_or_required
 
 from waterspider_tui.adapters.agents.base import EnvPolicy
 from waterspider_tui.adapters.agents.claude import ClaudeAgent, ClaudeOptions, bundled_claude
+from waterspider_tui.adapters.executors.local import LocalExecutor
 from waterspider_tui.core.models import ErrorClass, Outcome
 
 
@@ -99,6 +101,34 @@ def test_a_session_solves_the_issue_and_commits_on_its_branch(worktree: Worktree
     assert api.turn_of(resumed_requests[0]["body"]) >= 3
 
 
+def test_a_megabyte_issue_body_reaches_the_model_through_the_runner(worktree: Worktree, tmp_path: Path) -> None:
+    """Over the 128 KiB one argument may hold: the prompt goes to the CLI on stdin, from the session dir."""
+    body = "Steps to reproduce:\n" + "x" * 1_000_000 + "\nEND-OF-BODY"
+    home = worktree.repo.parent / "home"
+    home.mkdir(exist_ok=True)
+    session = tmp_path / "session"
+    with api.serve(lambda request: api.text("Read it all.")) as server:
+        policy = EnvPolicy(extra={"ANTHROPIC_BASE_URL": server.url, "ANTHROPIC_API_KEY": "sk-ant-test", "HOME": str(home),
+                                  "CLAUDE_CODE_MAX_RETRIES": "0", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"})  # fmt: skip
+        agent = ClaudeAgent(ClaudeOptions(binary=CLI or "", model="claude-sonnet-4-5"), policy)
+        spec = agent.launch(make_context(worktree.path, session, body=body))
+        assert sum(len(arg) for arg in spec.argv) < 4096
+
+        async def run() -> int | None:
+            executor = LocalExecutor(niceness=0)
+            await executor.start(session, spec)
+            return (await asyncio.wait_for(executor.wait(session), 120)).returncode
+
+        returncode = asyncio.run(run())
+        requests = server.requests
+    parser = agent.parser()
+    feed_all(parser, (session / "stdout.jsonl").read_bytes())
+    result = parser.finish(returncode)
+    assert (result.outcome, result.summary) == (Outcome.SUCCEEDED, "Read it all."), (session / "stderr.log").read_text()[-2000:]
+    first_prompt = str(requests[0]["body"]["messages"][0]["content"])
+    assert "Resolve issue #7 of acme/widgets: Fix the login crash" in first_prompt and "END-OF-BODY" in first_prompt
+
+
 @pytest.mark.parametrize(
     ("reply", "options", "error_class"),
     [
@@ -129,7 +159,8 @@ def test_a_killed_cli_is_crashed(worktree: Worktree, tmp_path: Path) -> None:
                                   "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"})  # fmt: skip
         agent = ClaudeAgent(ClaudeOptions(binary=CLI or ""), policy)
         spec = agent.launch(make_context(worktree.path, tmp_path / "session"))
-        process = subprocess.Popen(list(spec.argv), env=spec.env, cwd=spec.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        with spec_stdin(spec) as stdin:
+            process = subprocess.Popen(list(spec.argv), env=spec.env, cwd=spec.cwd, stdin=stdin, stdout=subprocess.PIPE)
         while not server.requests:  # wait until the CLI is mid-request
             if process.poll() is not None:
                 pytest.fail("the CLI exited before asking the model")

@@ -11,7 +11,7 @@ import pytest
 from agents_testkit import make_context
 
 from waterspider_tui.adapters.agents import claude
-from waterspider_tui.adapters.agents.base import EnvPolicy
+from waterspider_tui.adapters.agents.base import EnvPolicy, LaunchSpec
 from waterspider_tui.adapters.agents.claude import ClaudeAgent, ClaudeOptions, find_claude
 
 
@@ -20,14 +20,20 @@ def launch(tmp_path: Path, options: ClaudeOptions, policy: EnvPolicy | None = No
     return agent.launch(make_context(tmp_path / "wt", tmp_path / "session", **context))
 
 
+def prompt_of(spec: LaunchSpec) -> str:
+    written = (Path(spec.env["WATERSPIDER_ISSUE_SESSION_DIR"]) / spec.stdin_file).read_text(encoding="utf-8")
+    assert spec.files[spec.stdin_file] == written, "a remote executor writes the same prompt on its host"
+    return written
+
+
 def test_minimal_command_line(tmp_path: Path) -> None:
     spec = launch(tmp_path, ClaudeOptions(binary="/opt/claude"))
-    assert spec.argv[:2] == ("/opt/claude", "-p")
-    assert spec.argv[3:6] == ("--output-format", "stream-json", "--verbose")
+    assert spec.argv[:5] == ("/opt/claude", "-p", "--output-format", "stream-json", "--verbose")
     assert spec.argv[-2] == "--session-id" and spec.argv[-1] == spec.agent_session_id
     assert uuid.UUID(spec.agent_session_id).version == 4
     assert spec.cwd == str(tmp_path / "wt")
-    prompt = spec.argv[2]
+    assert spec.stdin_file == "prompt.md", "the prompt comes on stdin, from the session folder"
+    prompt = prompt_of(spec)
     assert prompt.startswith("Resolve issue #7 of acme/widgets: Fix the login crash\n\nLogging in with an empty password")
     assert '{"user": "x"}' in prompt  # braces in the body survive the template
     assert "on branch feature/issue-7" in prompt and "Labels: bug, P1-High" in prompt
@@ -40,7 +46,7 @@ def test_every_option_maps_to_its_flag(tmp_path: Path) -> None:
         append_system_prompt="Never push.", mcp_config="/etc/mcp.json", extra_args=("--effort", "high"),
     )  # fmt: skip
     argv = list(launch(tmp_path, options).argv)
-    pairs = {argv[index]: argv[index + 1] for index in range(3, len(argv) - 1) if argv[index].startswith("--")}
+    pairs = {argv[index]: argv[index + 1] for index in range(2, len(argv) - 1) if argv[index].startswith("--")}
     assert pairs["--model"] == "claude-sonnet-4-5"
     assert pairs["--max-turns"] == "30"
     assert pairs["--max-budget-usd"] == "2.5"
@@ -59,14 +65,22 @@ def test_resume_uses_the_agents_session_and_a_resume_prompt(tmp_path: Path) -> N
     assert "--session-id" not in spec.argv
     index = spec.argv.index("--resume")
     assert spec.argv[index + 1] == session == spec.agent_session_id
-    assert spec.argv[2].startswith("Continue with issue #7 (Fix the login crash)")
+    assert prompt_of(spec).startswith("Continue with issue #7 (Fix the login crash)")
 
 
 def test_a_slash_command_template(tmp_path: Path) -> None:
     spec = launch(tmp_path, ClaudeOptions(binary="claude", prompt_template="/agent-run --issue {number} --repo {repo} {unknown}"))
-    assert spec.argv[2] == "/agent-run --issue 7 --repo acme/widgets {unknown}"
+    assert prompt_of(spec) == "/agent-run --issue 7 --repo acme/widgets {unknown}"
     dashed = launch(tmp_path, ClaudeOptions(binary="claude", prompt_template="--issue {number}"))
-    assert dashed.argv[2] == " --issue 7"  # never taken for an option
+    assert prompt_of(dashed) == "--issue 7" and "--issue" not in dashed.argv  # on stdin it is never taken for an option
+
+
+def test_a_megabyte_body_goes_in_on_stdin_not_in_argv(tmp_path: Path) -> None:
+    body = "A long log.\n" + "x" * 1_000_000 + "\nEND"
+    spec = launch(tmp_path, ClaudeOptions(binary="claude"), body=body)
+    assert sum(len(arg) for arg in spec.argv) < 4096
+    assert body in prompt_of(spec)
+    assert Path(spec.env["WATERSPIDER_ISSUE_BODY_FILE"]).read_text() == body == spec.files["issue-body.md"]
 
 
 def test_environment_is_an_allowlist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

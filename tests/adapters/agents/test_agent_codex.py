@@ -132,9 +132,11 @@ def test_codex_command_line(tmp_path) -> None:
     assert spec.argv[:3] == ("codex", "exec", "--json")
     assert spec.argv[3:9] == ("--model", "gpt-5-codex", "--sandbox", "workspace-write", "-c", 'approval_policy="never"')
     assert spec.argv[9:11] == ("-c", 'model_reasoning_effort="high"')
-    assert spec.argv[-1].startswith("Resolve issue #7 of acme/widgets: Fix the login crash")
+    assert spec.argv[-1] == "-", "the prompt comes on stdin"
+    assert (tmp_path / "session" / spec.stdin_file).read_text().startswith("Resolve issue #7 of acme/widgets: Fix the login crash")
     resumed = agent.launch(make_context(tmp_path, tmp_path / "session", resume_agent_session="thread-1", attempt=2))
-    assert resumed.argv[-3:-1] == ("resume", "thread-1")
+    assert resumed.argv[-3:] == ("resume", "thread-1", "-")
+    assert resumed.files[resumed.stdin_file].startswith("Continue with issue #7")
     assert resumed.agent_session_id == "thread-1"
     bypass = CodexAgent(CodexOptions(dangerously_bypass_approvals_and_sandbox=True), EnvPolicy())
     argv = bypass.launch(make_context(tmp_path, tmp_path / "session")).argv

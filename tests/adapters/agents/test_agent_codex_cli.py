@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import responses_server as api
-from agents_testkit import Worktree, feed_all, git, make_context, run_spec
+from agents_testkit import Worktree, feed_all, git, make_context, run_spec, spec_stdin
 from real_cli import found_or_required
 
 from waterspider_tui.adapters.agents.base import EnvPolicy, LaunchSpec
@@ -130,6 +130,25 @@ def test_a_session_solves_the_issue_and_commits_on_its_branch(worktree: Worktree
 
 
 @needs_cli
+def test_a_megabyte_issue_body_reaches_the_model(worktree: Worktree) -> None:
+    """Over the 128 KiB one argument may hold: `-` makes Codex read the prompt from stdin, a file in the session dir."""
+    body = "Steps to reproduce:\n" + "x" * 1_000_000 + "\nEND-OF-BODY"
+    with api.serve(lambda request: api.text("Read it all.")) as server:
+        agent = loopback_agent(worktree, server)
+        spec = agent.launch(make_context(worktree.path, worktree.repo.parent / "session", body=body))
+        assert sum(len(arg) for arg in spec.argv) < 4096
+        done = run_spec(spec, timeout=120)
+        requests = server.model_requests
+    parser = agent.parser()
+    feed_all(parser, done.stdout)
+    result = parser.finish(done.returncode)
+    assert (result.outcome, result.summary) == (Outcome.SUCCEEDED, "Read it all."), done.stderr.decode()[-2000:]
+    prompt = api.user_text(requests[0]["body"])
+    assert "Resolve issue #7 of acme/widgets: Fix the login crash" in prompt and "END-OF-BODY" in prompt
+    assert "<stdin>" not in prompt, "the prompt is read once, not also appended as a stdin block"
+
+
+@needs_cli
 def test_without_its_git_dirs_the_sandbox_refuses_the_commit(worktree: Worktree) -> None:
     """Why CodexAgent adds them: Codex keeps a worktree's git dir read-only under workspace-write.
 
@@ -190,8 +209,9 @@ def test_a_model_that_never_answers_is_stalled(worktree: Worktree) -> None:
 
 def run_until_quiet(spec: LaunchSpec, server: api.ResponsesServer, quiet_s: float) -> tuple[list[str], int]:
     """Run the spec; once the model was asked and stdout stayed silent for `quiet_s`, SIGTERM (then SIGKILL) it."""
-    process = subprocess.Popen(list(spec.argv), env=spec.env, cwd=spec.cwd, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    with spec_stdin(spec) as stdin:
+        process = subprocess.Popen(list(spec.argv), env=spec.env, cwd=spec.cwd, stdin=stdin,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
     lines: list[str] = []
     last_output = [time.monotonic()]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["Agent", "EnvPolicy", "LaunchSpec", "LogEntry", "SessionContext", "StreamParser"]
+__all__ = ["Agent", "EnvPolicy", "LaunchError", "LaunchSpec", "LogEntry", "SessionContext", "StreamParser"]
 
-from waterspider_tui.core.models import LogEntry, Progress, SessionResult
+from waterspider_tui.core.models import ErrorClass, LogEntry, Progress, SessionResult
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,9 @@ class SessionContext:
 class LaunchSpec:
     """A ready-to-run command: argv, the full environment for the child, and its cwd.
 
-    Executors run it with stdin from /dev/null: Claude Code and Codex wait for input on an open
-    pipe. `env` is complete (built from the EnvPolicy allowlist), not added to the parent's.
+    Executors run it with stdin from `stdin_file`, else from /dev/null (never an open pipe:
+    Claude Code and Codex wait for input on one). `env` is complete (built from the EnvPolicy
+    allowlist), not added to the parent's.
     """
 
     argv: tuple[str, ...]
@@ -42,6 +43,25 @@ class LaunchSpec:
     cwd: str
     agent_session_id: str = ""
     """The agent's session id when we choose it up front (Claude Code `--session-id`)."""
+    stdin_file: str = ""
+    """A file to open as the child's stdin (the prompt), relative to the session folder; empty: /dev/null.
+
+    Why a file rather than an argument: one argument may hold at most 128 KiB on Linux, and an
+    issue body can be longer; the file also keeps the prompt out of every process listing."""
+    files: dict[str, str] = field(default_factory=dict)
+    """Files of the session folder (name -> text), such as the prompt and the issue body.
+
+    `launch` has written them into the local session folder already; an executor that runs
+    the session on another host writes them into the session folder there before the start."""
+
+
+class LaunchError(Exception):
+    """A session that cannot be launched as configured; the message says why and what to change."""
+
+    def __init__(self, message: str, error_class: ErrorClass) -> None:
+        super().__init__(message)
+        self.error_class = error_class
+        """How the session's failure is classed (and so whether it is retried)."""
 
 
 class StreamParser(Protocol):

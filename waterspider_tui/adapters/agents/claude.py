@@ -1,4 +1,4 @@
-"""Claude Code as an agent: `claude -p PROMPT --output-format stream-json --verbose`, run by our executors.
+"""Claude Code as an agent: `claude -p --output-format stream-json --verbose < prompt.md`, run by our executors.
 
 We build the command line ourselves and read stdout with our own parser instead of using
 claude-agent-sdk's transport. The SDK owns its child process: it spawns the CLI, keeps stdin
@@ -8,6 +8,9 @@ an orchestrator restart can reattach to a live session; remote executors run the
 command over SSH and parse the same bytes. Both need a plain argv, an env and a line parser,
 and nothing that must live in the process which started the agent. The SDK is still useful
 for one thing: its wheel bundles the CLI, which we use when no `claude` is on PATH.
+
+The prompt goes in on stdin from a file in the session dir (`-p` without a prompt argument
+reads it from there): an issue body can be longer than the 128 KiB one argument may hold.
 """
 
 from __future__ import annotations
@@ -22,11 +25,14 @@ from dataclasses import dataclass
 from waterspider_tui.adapters.agents.base import EnvPolicy, LaunchSpec, SessionContext
 from waterspider_tui.adapters.agents.claude_stream import ClaudeStreamParser
 from waterspider_tui.adapters.agents.environment import (
+    BODY_FILE,
     agent_env,
+    check_command_size,
     fill_template,
     issue_env,
     template_values,
     write_body_file,
+    write_prompt_file,
 )
 from waterspider_tui.adapters.agents.prompts import DEFAULT_PROMPT, DEFAULT_RESUME_PROMPT
 
@@ -102,12 +108,10 @@ class ClaudeAgent:
         self.options = options
         self.env_policy = env_policy
 
-    def command(self, prompt: str, session_id: str, *, resume: bool) -> tuple[str, ...]:
-        """The argv; stdin must be /dev/null (an open pipe makes the CLI wait for input)."""
+    def command(self, session_id: str, *, resume: bool) -> tuple[str, ...]:
+        """The argv; the prompt comes on stdin, which must be a file (an open pipe makes the CLI wait)."""
         opts = self.options
-        if prompt.startswith("-"):  # would be read as an option, not as the prompt
-            prompt = " " + prompt
-        argv = [find_claude(opts.binary), "-p", prompt, "--output-format", "stream-json", "--verbose"]
+        argv = [find_claude(opts.binary), "-p", "--output-format", "stream-json", "--verbose"]
         if opts.model:
             argv += ["--model", opts.model]
         if opts.max_turns:
@@ -144,8 +148,11 @@ class ClaudeAgent:
             defaults=defaults,
             issue=issue_env(context, write_body_file(context)),
         )
-        argv = self.command(prompt, session_id, resume=resume)
-        return LaunchSpec(argv=argv, env=env, cwd=context.worktree, agent_session_id=session_id)
+        argv = self.command(session_id, resume=resume)
+        check_command_size(argv, env)
+        stdin_file = write_prompt_file(context, prompt)
+        files = {BODY_FILE: context.body, stdin_file: prompt}
+        return LaunchSpec(argv=argv, env=env, cwd=context.worktree, agent_session_id=session_id, stdin_file=stdin_file, files=files)
 
     def parser(self) -> ClaudeStreamParser:
         return ClaudeStreamParser()

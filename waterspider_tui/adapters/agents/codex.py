@@ -1,4 +1,8 @@
-"""OpenAI Codex as an agent: `codex exec --json PROMPT` in the worktree, read by CodexStreamParser."""
+"""OpenAI Codex as an agent: `codex exec --json - < prompt.md` in the worktree, read by CodexStreamParser.
+
+The prompt goes in on stdin from a file in the session dir (`-` as the prompt reads it from
+there): an issue body can be longer than the 128 KiB one argument may hold.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,14 @@ from dataclasses import dataclass, field
 from waterspider_tui.adapters.agents.base import EnvPolicy, LaunchSpec, SessionContext
 from waterspider_tui.adapters.agents.codex_stream import CodexStreamParser, classify_codex_error
 from waterspider_tui.adapters.agents.environment import (
+    BODY_FILE,
     agent_env,
+    check_command_size,
     fill_template,
     issue_env,
     template_values,
     write_body_file,
+    write_prompt_file,
 )
 from waterspider_tui.adapters.agents.prompts import DEFAULT_PROMPT, DEFAULT_RESUME_PROMPT
 
@@ -48,7 +55,7 @@ class CodexOptions:
 
 
 class CodexAgent:
-    """An Agent that runs `codex exec --json`; stdin must be /dev/null or Codex waits to read it."""
+    """An Agent that runs `codex exec --json -` with the prompt file as stdin (never a pipe left open: Codex waits on one)."""
 
     name = "codex"
 
@@ -56,8 +63,11 @@ class CodexAgent:
         self.options = options
         self.env_policy = env_policy
 
-    def command(self, prompt: str, resume_thread: str = "", writable_dirs: tuple[str, ...] = ()) -> tuple[str, ...]:
-        """The argv: options (with `--add-dir` per writable dir) first, then `resume <thread>` when continuing, then the prompt."""
+    def command(self, resume_thread: str = "", writable_dirs: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """The argv: options (with `--add-dir` per writable dir) first, then `resume <thread>` when continuing, then `-`.
+
+        `-` as the prompt makes Codex read it from stdin.
+        """
         opts = self.options
         argv = [opts.binary, "exec", "--json"]
         if opts.model:
@@ -76,9 +86,7 @@ class CodexAgent:
         argv += opts.extra_args
         if resume_thread:
             argv += ["resume", resume_thread]
-        if prompt.startswith("-"):  # would be read as an option, not as the prompt
-            prompt = " " + prompt
-        return (*argv, prompt)
+        return (*argv, "-")
 
     def launch(self, context: SessionContext) -> LaunchSpec:
         """A fresh thread, or `resume` of the thread id the last attempt's stream reported."""
@@ -90,8 +98,11 @@ class CodexAgent:
             agent_allow=self.options.env_allow,
             issue=issue_env(context, write_body_file(context)),
         )
-        argv = self.command(prompt, resume_thread, self._writable_dirs(context.worktree))
-        return LaunchSpec(argv=argv, env=env, cwd=context.worktree, agent_session_id=resume_thread)
+        argv = self.command(resume_thread, self._writable_dirs(context.worktree))
+        check_command_size(argv, env)
+        stdin_file = write_prompt_file(context, prompt)
+        files = {BODY_FILE: context.body, stdin_file: prompt}
+        return LaunchSpec(argv=argv, env=env, cwd=context.worktree, agent_session_id=resume_thread, stdin_file=stdin_file, files=files)
 
     def parser(self) -> CodexStreamParser:
         return CodexStreamParser()

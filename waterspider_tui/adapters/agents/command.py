@@ -12,8 +12,10 @@ The program runs in the issue's worktree with `{number}` `{title}` `{branch}` `{
 `{repo}` filled into its argv, and reads the rest from its environment: WATERSPIDER_ISSUE_NUMBER,
 _TITLE, _BODY_FILE (the body, written to the session dir), _LABELS (comma separated), _KEY,
 _REPO, _BRANCH, _WORKTREE, _SESSION_DIR, _ATTEMPT, _SEED (all prefixed WATERSPIDER_ISSUE).
-Its stdout is the log, one entry per line (lines starting with "error" show as errors), and its
-last line is the progress shown for it.
+Its stdin is empty (/dev/null). `{body}` in argv suits short bodies only: one argument may hold
+128 KiB, and a launch that would not fit fails as prompt_too_long. Its stdout is the log, one
+entry per line (lines starting with "error" show as errors), and its last line is the progress
+shown for it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from dataclasses import dataclass, field
 
 from waterspider_tui.adapters.agents.base import EnvPolicy, LaunchSpec, LogEntry, SessionContext
 from waterspider_tui.adapters.agents.environment import (
+    BODY_FILE,
     agent_env,
+    check_command_size,
     fill_template,
     issue_env,
     template_values,
@@ -154,7 +158,8 @@ class CommandAgent:
             defaults=self.options.env,
             issue=issue_env(context, body_file),
         )
-        return LaunchSpec(argv=argv, env=env, cwd=context.worktree)
+        check_command_size(argv, env)
+        return LaunchSpec(argv=argv, env=env, cwd=context.worktree, files={BODY_FILE: context.body})
 
     def parser(self) -> CommandStreamParser:
         return CommandStreamParser()

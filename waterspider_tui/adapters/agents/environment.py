@@ -8,7 +8,17 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 
-from waterspider_tui.adapters.agents.base import EnvPolicy, SessionContext
+from waterspider_tui.adapters.agents.base import EnvPolicy, LaunchError, SessionContext
+from waterspider_tui.core.models import ErrorClass
+
+MAX_ARGUMENT_BYTES = 128 * 1024 - 1
+"""The longest single argument or environment entry Linux passes to a program (MAX_ARG_STRLEN, less its NUL)."""
+ARGUMENTS_HEADROOM = 64 * 1024
+"""Kept free of the system's total for arguments and environment, for the runner's own."""
+BODY_FILE = "issue-body.md"
+"""The issue body in the session folder (WATERSPIDER_ISSUE_BODY_FILE)."""
+PROMPT_FILE = "prompt.md"
+"""The prompt in the session folder, which Claude Code and Codex read as their stdin."""
 
 
 def allowed_env(names: Iterable[str], source: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -48,10 +58,52 @@ def issue_env(context: SessionContext, body_file: str = "") -> dict[str, str]:
 def write_body_file(context: SessionContext) -> str:
     """Write the issue body to `issue-body.md` in the session dir (bodies are too big for env vars)."""
     os.makedirs(context.session_dir, exist_ok=True)
-    path = os.path.join(context.session_dir, "issue-body.md")
+    path = os.path.join(context.session_dir, BODY_FILE)
     with open(path, "w", encoding="utf-8") as body_file:
         body_file.write(context.body)
     return path
+
+
+def write_prompt_file(context: SessionContext, prompt: str) -> str:
+    """Write the prompt to `prompt.md` in the session dir; its name there, the LaunchSpec's `stdin_file`."""
+    os.makedirs(context.session_dir, exist_ok=True)
+    with open(os.path.join(context.session_dir, PROMPT_FILE), "w", encoding="utf-8") as prompt_file:
+        prompt_file.write(prompt)
+    return PROMPT_FILE
+
+
+def check_command_size(argv: Iterable[str], env: Mapping[str, str]) -> None:
+    """Raise LaunchError (prompt_too_long) for a command the system would refuse to start (E2BIG).
+
+    Checked before the launch, so the operator reads what is too long and what to do instead of
+    a failed start; an argument built from the issue body is the usual cause.
+    """
+    entries = [*(arg.encode() for arg in argv), *(f"{key}={value}".encode() for key, value in env.items())]
+    for entry in entries:
+        if len(entry) > MAX_ARGUMENT_BYTES:
+            shown = entry[:40].decode("utf-8", "replace")
+            raise LaunchError(
+                f"an argument or variable is {len(entry) // 1024} KB ({shown!r}…), more than the {MAX_ARGUMENT_BYTES // 1024 + 1} KB "
+                "a program can be given: pass long text such as the issue body in a file (WATERSPIDER_ISSUE_BODY_FILE)",
+                ErrorClass.PROMPT_TOO_LONG,
+            )
+    total = sum(len(entry) + 1 + 8 for entry in entries)  # each string, its NUL and its pointer
+    limit = _arguments_limit()
+    if total > limit:
+        raise LaunchError(
+            f"the command and its environment take {total // 1024} KB, more than the {limit // 1024} KB this system allows: "
+            "pass long text such as the issue body in a file (WATERSPIDER_ISSUE_BODY_FILE)",
+            ErrorClass.PROMPT_TOO_LONG,
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def _arguments_limit() -> int:
+    try:
+        system_max = os.sysconf("SC_ARG_MAX")
+    except (ValueError, OSError):
+        system_max = -1
+    return max(system_max if system_max > 0 else 256 * 1024, 2 * ARGUMENTS_HEADROOM) - ARGUMENTS_HEADROOM
 
 
 def agent_env(

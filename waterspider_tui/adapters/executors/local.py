@@ -126,6 +126,8 @@ class LocalExecutor:
     async def start(self, session_dir: Path, spec: LaunchSpec) -> int | None:
         env = dict(spec.env)
         env["WATERSPIDER_RUNNER_CWD"] = spec.cwd
+        if spec.stdin_file:
+            env["WATERSPIDER_RUNNER_STDIN"] = spec.stdin_file
         target = self._session_priority()
         if target is not None:
             env["WATERSPIDER_RUNNER_NICE"] = str(target)

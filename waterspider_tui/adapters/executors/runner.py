@@ -1,10 +1,11 @@
 """The tiny wrapper every local session runs under, detached from the orchestrator.
 
 `python -I -S runner.py SESSION_DIR -- ARGV...` (or `python -m waterspider_tui.adapters.executors.runner`)
-starts the agent with stdin closed and its stdout/stderr in files, and records in SESSION_DIR:
+starts the agent with its stdout/stderr in files, and records in SESSION_DIR:
 `runner.pid`, `child.pid`, a `heartbeat` file touched every few seconds, and on the end
 `exit.json` (`{"returncode": N, "ended": TS}`). `WATERSPIDER_RUNNER_CWD` is the agent's directory,
-`WATERSPIDER_RUNNER_NICE` the niceness it runs at. Because the orchestrator only reads these
+`WATERSPIDER_RUNNER_NICE` the niceness it runs at, `WATERSPIDER_RUNNER_STDIN` a file to read as its
+stdin (the prompt; a name relative to SESSION_DIR; /dev/null without it). Because the orchestrator only reads these
 files, it can die and restart and still reattach to the session or collect its result.
 
 It imports almost nothing (`os.posix_spawn` rather than `subprocess`, no `pathlib`, `json` only
@@ -57,11 +58,11 @@ def _exit_record(returncode: int, error: str = "") -> str:
     return json.dumps({"returncode": returncode, "ended": time.time(), "error": error})
 
 
-def _spawn(argv: list[str], stdout: str, stderr: str) -> int:
-    """Start the agent with stdin from /dev/null and its output appended to the two files."""
+def _spawn(argv: list[str], stdout: str, stderr: str, stdin: str = os.devnull) -> int:
+    """Start the agent with stdin from `stdin` and its output appended to the two files."""
     append = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     actions = [
-        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 0, stdin, os.O_RDONLY, 0),
         (os.POSIX_SPAWN_OPEN, 1, stdout, append, 0o644),
         (os.POSIX_SPAWN_OPEN, 2, stderr, append, 0o644),
     ]
@@ -159,18 +160,20 @@ def _end_leftovers(grace_s: float) -> None:
         time.sleep(0.05)
 
 
-def run(session_dir: str, argv: list[str], cwd: str | None) -> int:
+def run(session_dir: str, argv: list[str], cwd: str | None, stdin: str = "") -> int:
     os.makedirs(session_dir, exist_ok=True)
     join = os.path.join
     _write_atomic(join(session_dir, "runner.pid"), f"{os.getpid()}\n")
     with open(join(session_dir, "heartbeat"), "w") as heartbeat:
         heartbeat.write(f"{time.time():.3f}\n")
     session_dir = os.path.abspath(session_dir)
+    stdin = join(session_dir, stdin) if stdin else os.devnull  # a relative name is in the session folder
     _become_subreaper()
     try:
         if cwd:
             os.chdir(cwd)  # posix_spawn has no cwd of its own; the runner's directory does not matter
-        pid = _spawn(argv, join(session_dir, "stdout.jsonl"), join(session_dir, "stderr.log"))
+        os.close(os.open(stdin, os.O_RDONLY))  # a missing stdin file is named as such, not blamed on the program
+        pid = _spawn(argv, join(session_dir, "stdout.jsonl"), join(session_dir, "stderr.log"), stdin)
     except OSError as error:
         with open(join(session_dir, "stderr.log"), "ab") as stderr:
             stderr.write(f"waterspider: cannot start {argv[0]}: {error}\n".encode())
@@ -229,9 +232,10 @@ def main() -> None:
         raise SystemExit(2)
     cwd = os.environ.pop("WATERSPIDER_RUNNER_CWD", None)
     nice = os.environ.pop("WATERSPIDER_RUNNER_NICE", "")
+    stdin = os.environ.pop("WATERSPIDER_RUNNER_STDIN", "")
     if nice:
         lower_priority(int(nice))
-    raise SystemExit(run(args[0], args[2:], cwd))
+    raise SystemExit(run(args[0], args[2:], cwd, stdin))
 
 
 if __name__ == "__main__":

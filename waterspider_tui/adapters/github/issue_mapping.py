@@ -1,4 +1,8 @@
-"""GitHub issue JSON read into the core `Issue`, tolerant of missing and null fields."""
+"""GitHub issue JSON read into the core `Issue`, tolerant of missing and null fields.
+
+Whoever can open an issue writes its title, body and labels: they lose terminal escapes,
+control characters, bidi overrides and lone surrogates here, before anything stores or shows them.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any, Mapping
 
 from waterspider_tui.core.models import Issue, issue_key
 from waterspider_tui.core.priority import estimate_minutes
+from waterspider_tui.core.safe_text import body_text, one_line_text
 
 
 def parse_timestamp(text: str | None) -> float:
@@ -41,8 +46,13 @@ def key_of(item: Mapping[str, Any], fallback_repo: str = "") -> str:
     return issue_key(repo_of(item, fallback_repo), int(item["number"]))
 
 
+def _labels(labels: Any) -> tuple[str, ...]:
+    names = (label.get("name") if isinstance(label, dict) else label for label in labels or ())
+    return tuple(one_line_text(str(name)) for name in names if name)
+
+
 def _logins(users: Any) -> tuple[str, ...]:
-    return tuple(str(user["login"]) for user in users or () if isinstance(user, dict) and user.get("login"))
+    return tuple(one_line_text(str(user["login"])) for user in users or () if isinstance(user, dict) and user.get("login"))
 
 
 def issue_from_json(
@@ -54,17 +64,15 @@ def issue_from_json(
     external_closed: tuple[str, ...] = (),
 ) -> Issue:
     """The core issue; the estimate comes from an `estimate:` label or an `Estimate:` body line."""
-    labels = tuple(
-        str(label["name"]) if isinstance(label, dict) else str(label) for label in item.get("labels") or ()
-    )
     milestone = item.get("milestone")
+    milestone_title = one_line_text(str(milestone.get("title") or "")) if isinstance(milestone, dict) else ""
     issue = Issue(
         repo=repo,
         number=int(item["number"]),
-        title=str(item.get("title") or ""),
-        body=str(item.get("body") or ""),
-        labels=labels,
-        milestone=str(milestone["title"]) if isinstance(milestone, dict) and milestone.get("title") else None,
+        title=one_line_text(str(item.get("title") or "")).strip(),
+        body=body_text(str(item.get("body") or "")),
+        labels=_labels(item.get("labels")),
+        milestone=milestone_title or None,
         depends_on=depends_on,
         created=parse_timestamp(item.get("created_at")),
         closed=item.get("state") == "closed",

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from tests.adapters.workspace_repo import commit_file, git, make_repo
 from waterspider_tui.adapters.workspace import WorkspaceError, WorkspaceManager, branch_name
-
-IDENTITY = ["-c", "user.name=Test Operator", "-c", "user.email=operator@example.com", "-c", "commit.gpgsign=false"]
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *IDENTITY, *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def commit_file(cwd: Path, name: str, text: str, message: str) -> None:
-    (cwd / name).parent.mkdir(parents=True, exist_ok=True)
-    (cwd / name).write_text(text)
-    git(cwd, "add", name)
-    git(cwd, "commit", "-q", "-m", message)
-
+from waterspider_tui.adapters.workspace_checks import Found
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    commit_file(root, "README.md", "# project\n", "first")
-    commit_file(root, "src/app.py", "print('hi')\n", "second")
-    return root
+    return make_repo(tmp_path)
 
 
 def test_prepare_creates_the_worktree_on_the_feature_branch_from_base(repo: Path) -> None:
@@ -241,17 +223,13 @@ def test_a_worktree_left_off_its_branch_is_put_back_on_it(repo: Path) -> None:
 
 
 def test_head_read_from_the_worktree_files_agrees_with_git(repo: Path) -> None:
-    from waterspider_tui.adapters.workspace import _head_ref
-
     manager = WorkspaceManager(repo)
     path = manager.prepare(7).path
-    assert _head_ref(path) == "ref: refs/heads/feature/issue-7" == "ref: " + git(path, "symbolic-ref", "HEAD")
-    assert _head_ref(repo) == "ref: refs/heads/main", "the main checkout's .git is a folder"
+    assert manager.inspect(path).head == "ref: refs/heads/feature/issue-7" == "ref: " + git(path, "symbolic-ref", "HEAD")
     git(path, "checkout", "-q", "--detach")
-    assert _head_ref(path) == git(path, "rev-parse", "HEAD"), "detached: the commit itself"
-    assert not WorkspaceManager._on_branch(path, "feature/issue-7")
+    assert manager.inspect(path).head == git(path, "rev-parse", "HEAD"), "detached: the commit itself"
     (path / ".git").write_text("not a pointer\n")
-    assert _head_ref(path) is None
+    assert manager.inspect(path).found is Found.FOREIGN
 
 
 def test_a_pool_worktree_made_before_the_base_moved_starts_from_the_new_base(repo: Path) -> None:

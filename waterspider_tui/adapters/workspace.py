@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import threading
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import git
 
+from waterspider_tui.adapters.workspace_checks import Found, WorkspaceError, inspect_worktree
+from waterspider_tui.adapters.workspace_locks import clear_abandoned, describe, users_once_settled
+from waterspider_tui.adapters.workspace_losses import checkout_leftovers, loose_commits
+from waterspider_tui.adapters.workspace_pool import WarmPool
 
-class WorkspaceError(RuntimeError):
-    """The worktree or branch could not be prepared; the message says why."""
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.workspace_checks import Inspection
 
 
 @dataclass(frozen=True)
@@ -28,31 +33,13 @@ def branch_name(number: int, repo: str = "", multi_repo: bool = False) -> str:
     return f"feature/issue-{number}"
 
 
-def _head_ref(worktree: Path) -> str | None:
-    """The worktree's HEAD as git stores it (`ref: refs/heads/...` or a commit), read from its files.
-
-    Why not `git rev-parse`: a retry or a restart asks this of every worktree it reuses, and a git
-    process costs tens of milliseconds on a machine busy with starting sessions. A linked
-    worktree's `.git` is a file naming its admin folder, which holds its HEAD (gitrepository-layout).
-    """
-    dot_git = worktree / ".git"
-    try:
-        if dot_git.is_dir():
-            return (dot_git / "HEAD").read_text().strip()
-        pointer = dot_git.read_text().strip()
-        if not pointer.startswith("gitdir: "):
-            return None
-        admin = Path(pointer[len("gitdir: "):])
-        return ((admin if admin.is_absolute() else worktree / admin) / "HEAD").read_text().strip()
-    except OSError:
-        return None
-
-
 class WorkspaceManager:
     """Creates, reuses and removes issue worktrees; never touches the operator's checkout.
 
     Everything goes through `git worktree` on the repository, so the operator's own
-    working tree, index and current branch are left as they are.
+    working tree, index and current branch are left as they are. Git runs in a folder only
+    after `inspect` has found it to be one of this repository's worktrees at exactly that
+    path: in anything else git would climb to the operator's checkout, or write to a stranger.
     """
 
     def __init__(self, repo_path: Path | str, *, base_branch: str | None = None, worktrees_dir: str = ".worktrees", warm_pool: int = 0) -> None:
@@ -63,13 +50,20 @@ class WorkspaceManager:
         if self.repo.bare:
             raise WorkspaceError(f"{repo_path} is a bare repository; point waterspider at a checkout")
         self.root = Path(self.repo.working_tree_dir or repo_path).resolve()
-        self.worktrees = self.root / worktrees_dir
+        configured = self.root / worktrees_dir
+        inside = configured.is_relative_to(self.root)
+        self.worktrees = configured if inside else Path(os.path.realpath(configured))
+        self._top = self.root if inside else self.worktrees
+        """No symbolic link is allowed from here down to a worktree (a folder configured outside
+        the repository is taken where it resolves, as the operator chose it)."""
+        self._admin_root = Path(os.path.realpath(Path(self.repo.common_dir) / "worktrees"))
         self.base_branch = base_branch or self._current_branch()
         self._lock = threading.Lock()
         """git's own ref and config locks make concurrent `worktree add` calls fail at random."""
         self.warm_pool = warm_pool
         """How many checked-out worktrees to keep ready, so a dispatch skips the slow checkout."""
         self.pool_dir = self.worktrees / ".pool"
+        self.pool = WarmPool(self.repo, self.pool_dir, self.inspect)
         self._refill_lock = threading.Lock()
 
     def _current_branch(self) -> str:
@@ -82,48 +76,91 @@ class WorkspaceManager:
         name = f"{repo.replace('/', '-')}-issue-{number}" if multi_repo and repo else f"issue-{number}"
         return self.worktrees / name
 
+    def inspect(self, path: Path) -> Inspection:
+        """What is at `path` (a worktree of ours, half made, absent, or not ours), from files alone."""
+        return inspect_worktree(path, top=self._top, admin_root=self._admin_root, repo_root=self.root)
+
     def prepare(self, number: int, repo: str = "", multi_repo: bool = False) -> Workspace:
         """The issue's worktree: reused as it was left, taken from the warm pool, or created.
 
-        A worktree that already exists is returned without waiting for the lock, so a retry
-        never queues behind another issue's slow checkout.
+        A complete worktree on its branch is returned without waiting for the lock, so a retry
+        never queues behind another issue's slow checkout. A half-made one is checked out
+        again; anything that is not ours raises WorkspaceError and is left as it is.
         """
         path = self.path_for(number, repo, multi_repo)
         branch = branch_name(number, repo, multi_repo)
-        if (path / ".git").exists() and self._on_branch(path, branch):
+        found = self.inspect(path)
+        if found.found is Found.READY and found.head == f"ref: refs/heads/{branch}" and not found.lock_files:
             return Workspace(path, branch, self.base_branch, reused=True)
         with self._lock:
-            if (path / ".git").exists():
-                self._switch_to(path, branch)
+            found = self.inspect(path)
+            if found.found is Found.HALF_MADE:
+                self._remove_half_made(found)
+                found = self.inspect(path)
+            if found.found is Found.FOREIGN:
+                raise WorkspaceError(found.reason)
+            if found.found is Found.READY:
+                if found.admin is not None:
+                    clear_abandoned(path, [found.admin / name for name in found.lock_files])
+                self._switch_to(found, branch)
                 return Workspace(path, branch, self.base_branch, reused=True)
-            self.ignore(self.worktrees)
-            try:
-                if not self._from_pool(path, branch):
-                    self.repo.git.worktree("prune")
-                    if branch in self.repo.heads:
-                        self.repo.git.worktree("add", str(path), branch)
-                    else:
-                        self.repo.git.worktree("add", "-b", branch, str(path), self.base_branch)
-            except git.GitCommandError as error:
-                detail = (error.stderr or str(error)).strip().replace("\n", " ")
-                raise WorkspaceError(f"git worktree add {path.name} on {branch} failed: {detail}") from error
+            if found.found is Found.EMPTY:
+                path.rmdir()
+            self._create(path, branch)
         return Workspace(path, branch, self.base_branch, reused=False)
 
-    @staticmethod
-    def _on_branch(path: Path, branch: str) -> bool:
-        head = _head_ref(path)
-        if head is not None:
-            return head == f"ref: refs/heads/{branch}"
+    def _create(self, path: Path, branch: str) -> None:
+        self.ignore(self.worktrees)
         try:
-            return git.Git(str(path)).rev_parse("--abbrev-ref", "HEAD").strip() == branch
-        except git.GitCommandError:
-            return False
+            if not self.pool.take(path, branch, self.base_branch, self._base_commit()):
+                self.repo.git.worktree("prune")
+                if branch in self.repo.heads:
+                    self.repo.git.worktree("add", str(path), branch)
+                else:
+                    self.repo.git.worktree("add", "-b", branch, str(path), self.base_branch)
+        except git.GitCommandError as error:
+            detail = (error.stderr or str(error)).strip().replace("\n", " ")
+            raise WorkspaceError(f"git worktree add {path.name} on {branch} failed: {detail}") from error
 
-    def _switch_to(self, path: Path, branch: str) -> None:
-        """Put a worktree left off its branch (a stop between moving a pool worktree in and
-        switching it) back on the branch, so the agent's commits land where they belong."""
-        if self._on_branch(path, branch):
+    def _remove_half_made(self, found: Inspection) -> None:
+        """Remove a worktree whose checkout never finished, so it is checked out again on its branch.
+
+        The branch and its commits stay. Refused while a live process works in it, or when it
+        holds files its checkout did not write (someone's work, kept for them to move out).
+        """
+        assert found.admin is not None
+        lock_files = [found.admin / name for name in (*found.lock_files, "locked")]
+        users = users_once_settled(found.path, lock_files)
+        if users:
+            raise WorkspaceError(f"{found.path} is in use by {describe(users)}: it is being checked out or worked in; try again when that ends")
+        for file in lock_files:
+            if file.name != "locked":
+                file.unlink(missing_ok=True)
+        leftovers = checkout_leftovers(found.path, has_index=(found.admin / "index").exists())
+        if leftovers:
+            shown = ", ".join(leftovers[:5]) + (f" and {len(leftovers) - 5} more" if len(leftovers) > 5 else "")
+            raise WorkspaceError(f"{found.reason} but holds files its checkout did not write ({shown}): move them out, then remove it with `waterspider clean --force`")
+        try:
+            self._discard(found.path)
+        except git.GitCommandError as error:
+            detail = (error.stderr or str(error)).strip().replace("\n", " ")
+            raise WorkspaceError(f"{found.reason}, and removing it to check it out again failed: {detail}") from error
+
+    def _switch_to(self, found: Inspection, branch: str) -> None:
+        """Put a worktree left detached (a stop between moving a pool worktree in and switching it)
+        back on its branch, so the agent's commits land where they belong.
+
+        Only when nothing gets lost: a worktree on another branch, or detached with commits no
+        branch holds, is someone's work and is refused.
+        """
+        head, path = found.head, found.path
+        if head == f"ref: refs/heads/{branch}":
             return
+        if head.startswith("ref: "):
+            other = head.removeprefix("ref: ").removeprefix("refs/heads/")
+            raise WorkspaceError(f"{path} is on branch {other}, not {branch}: switch it back (git -C {path} switch {branch}) or move that work elsewhere")
+        if loose_commits(self.repo, head):
+            raise WorkspaceError(f"{path} is detached at {head[:12]} with commits on no branch: keep them on a branch (git -C {path} switch -c NAME), then remove or switch it")
         worktree = git.Git(str(path))
         try:
             if branch in self.repo.heads:
@@ -133,33 +170,6 @@ class WorkspaceManager:
         except git.GitCommandError as error:
             detail = (error.stderr or str(error)).strip().replace("\n", " ")
             raise WorkspaceError(f"worktree {path.name} is not on {branch} and cannot be switched: {detail}") from error
-
-    def _pool_slots(self) -> list[Path]:
-        if not self.pool_dir.exists():
-            return []
-        return sorted(slot for slot in self.pool_dir.iterdir() if (slot / ".git").exists())
-
-    def _from_pool(self, path: Path, branch: str) -> bool:
-        """Move a prepared worktree into place and switch it to the branch (only changed files move)."""
-        for slot in self._pool_slots():
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self.repo.git.worktree("move", str(slot), str(path))
-            except git.GitCommandError:
-                continue
-            worktree = git.Git(str(path))
-            if branch in self.repo.heads:
-                worktree.checkout("-q", branch)
-            elif (base := self._base_commit()) is not None and _head_ref(path) == base:
-                # The slot already holds the base's files and index: the new branch only needs
-                # HEAD pointed at it, which spares a checkout that reads the whole tree (~80 ms
-                # for 10,000 files, under the lock every dispatch waits on).
-                self.repo.git.branch(branch, base)
-                worktree.symbolic_ref("HEAD", f"refs/heads/{branch}")
-            else:
-                worktree.checkout("-q", "-b", branch, self.base_branch)
-            return True
-        return False
 
     def _base_commit(self) -> str | None:
         try:
@@ -171,27 +181,45 @@ class WorkspaceManager:
         """Check out worktrees for the pool until it holds `warm_pool`; returns how many were made.
 
         Runs outside the dispatch lock (a detached `worktree add` touches no branch), one
-        refill at a time, so dispatch never waits for it.
+        refill at a time, so dispatch never waits for it. Broken slots are removed first.
         """
-        made = 0
         with self._refill_lock:
-            while len(self._pool_slots()) < self.warm_pool:
-                slot = self.pool_dir / f"slot-{uuid.uuid4().hex[:8]}"
-                self.pool_dir.mkdir(parents=True, exist_ok=True)
-                self.ignore(self.worktrees)
-                try:
-                    self.repo.git.worktree("add", "--detach", str(slot), self.base_branch)
-                except git.GitCommandError:
-                    return made
-                made += 1
-        return made
+            self.ignore(self.worktrees)
+            return self.pool.refill(self.warm_pool, self.base_branch)
 
-    def drain_pool(self) -> None:
-        """Remove the prepared worktrees (clean-up)."""
+    def drain_pool(self) -> tuple[int, list[str]]:
+        """Remove the prepared worktrees (clean-up): how many went, and why each other entry stayed.
+
+        Folders there that are not ours, and slots a live process works in, stay.
+        """
         with self._refill_lock, self._lock:
-            for slot in self._pool_slots():
-                self.repo.git.worktree("remove", "--force", str(slot))
+            drained = self.pool.drain()
             self.repo.git.worktree("prune")
+        return drained
+
+    def _discard(self, path: Path) -> None:
+        """Remove one of our worktrees with whatever it holds; the caller has made sure nothing is lost."""
+        self.repo.git.worktree("remove", "--force", "--force", str(path))
+
+    def discard(self, path: Path) -> None:
+        """Remove one of this repository's worktrees under the dispatch lock, whatever it holds.
+
+        Only after `inspect` found it READY or HALF_MADE and the caller decided its work may go:
+        `workspace_clean` asks first. Anything else raises WorkspaceError.
+        """
+        with self._lock:
+            found = self.inspect(path)
+            if found.found is Found.EMPTY:
+                path.rmdir()
+                return
+            if found.found not in (Found.READY, Found.HALF_MADE):
+                raise WorkspaceError(found.reason or f"{path} is not a worktree")
+            self._discard(path)
+
+    def delete_branch(self, branch: str) -> None:
+        """Delete a local branch under the dispatch lock (the caller checked its commits are kept elsewhere)."""
+        with self._lock:
+            self.repo.git.branch("-D", branch)
 
     def ignore(self, folder: Path) -> None:
         """Keep a folder of ours (worktrees, state) out of the operator's `git status`.
@@ -221,12 +249,21 @@ class WorkspaceManager:
         return count, len([line for line in names.splitlines() if line.strip()])
 
     def remove(self, number: int, repo: str = "", multi_repo: bool = False, *, delete_branch: bool = False) -> bool:
-        """Remove the issue's worktree (and its branch if asked); True if something was removed."""
+        """Remove the issue's worktree with whatever it holds (and its branch if asked); True if something was removed.
+
+        A primitive: `workspace_clean.clean_workspaces` first checks what would be lost. A folder
+        that is not one of our worktrees raises WorkspaceError and stays.
+        """
         path = self.path_for(number, repo, multi_repo)
         removed = False
         with self._lock:
-            if path.exists():
-                self.repo.git.worktree("remove", "--force", str(path))
+            found = self.inspect(path)
+            if found.found is Found.FOREIGN:
+                raise WorkspaceError(found.reason)
+            if found.found is Found.EMPTY:
+                path.rmdir()
+            elif found.found is not Found.ABSENT:
+                self._discard(path)
                 removed = True
             self.repo.git.worktree("prune")
             branch = branch_name(number, repo, multi_repo)
@@ -236,6 +273,7 @@ class WorkspaceManager:
         return removed
 
     def existing(self) -> list[Path]:
-        if not self.worktrees.exists():
+        """This repository's worktrees in the worktrees folder (complete or half made), pool slots aside."""
+        if not self.worktrees.is_dir():
             return []
-        return sorted(path for path in self.worktrees.iterdir() if (path / ".git").exists())
+        return sorted(path for path in self.worktrees.iterdir() if self.inspect(path).found in (Found.READY, Found.HALF_MADE))

@@ -51,6 +51,8 @@ class ErrorClass(str, enum.Enum):
     """The worktree or branch could not be prepared."""
     LOST = "lost"
     """The orchestrator restarted and found no trace of the process."""
+    INTERRUPTED = "interrupted"
+    """The agent was stopped by SIGINT before its result (Claude Code's `[Request interrupted by user]`)."""
     GATE_FAILED = "gate_failed"
     """The completion gate (tests, checks on the branch) still failed after the agent's last round."""
     PUSH_FAILED = "push_failed"

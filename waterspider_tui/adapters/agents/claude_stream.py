@@ -15,7 +15,7 @@ from waterspider_tui.adapters.agents.claude_errors import (
     error_message,
     resets_at_seconds,
 )
-from waterspider_tui.adapters.agents.exit_status import ended_without_result
+from waterspider_tui.adapters.agents.exit_status import describe_exit, ended_without_result
 from waterspider_tui.text.log_text import (
     MAX_ENTRY_CHARS,
     as_text,
@@ -42,6 +42,10 @@ _QUIET_SYSTEM_SUBTYPES = {
 _QUIET_TYPES = {"stream_event", "keep_alive", "control_request", "control_response", "control_cancel_request",
                 "prompt_suggestion", "tool_use_summary", "auth_status", "conversation_reset"}  # fmt: skip
 """Known message types with nothing for the log (token deltas with --include-partial-messages…)."""
+
+
+INTERRUPTED_MARK = "[Request interrupted by user"
+"""How Claude Code's last user turn starts when SIGINT stopped it (also `… for tool use]`)."""
 
 
 def _raw(line: str) -> list[LogEntry]:
@@ -78,6 +82,8 @@ class ClaudeStreamParser:
         self._first_output_at = 0.0
         self._last_output_at = 0.0
         self._saw_events = False
+        self.interrupted = False
+        """The CLI was stopped by SIGINT: its last message is the user turn `[Request interrupted by user]`."""
 
     # -- StreamParser -------------------------------------------------------------------------
 
@@ -120,7 +126,9 @@ class ClaudeStreamParser:
     def finish(self, exit_code: int | None, *, stalled: bool = False, timed_out: bool = False) -> SessionResult:
         """The result: a successful `result` line wins even if we killed a process hung after it."""
         error_class: ErrorClass | None
-        if self.result is None:
+        if self.result is None and self.interrupted and not (stalled or timed_out):
+            error_class, error = ErrorClass.INTERRUPTED, f"interrupted before a result ({describe_exit(exit_code)})"
+        elif self.result is None:
             error_class, error = ended_without_result(
                 exit_code, stalled=stalled, timed_out=timed_out, saw_events=self._saw_events
             )
@@ -282,6 +290,8 @@ class ClaudeStreamParser:
         message = dict_of(event.get("message"))
         content = message.get("content")
         if isinstance(content, str):
+            if content.startswith(INTERRUPTED_MARK):
+                return self._on_interrupted()
             return [LogEntry("system", f"prompt: {one_line(content, 100)}")]
         blocks = [block for block in content if isinstance(block, dict)] if isinstance(content, list) else []
         results = [block for block in blocks if block.get("type") == "tool_result"]
@@ -296,9 +306,16 @@ class ClaudeStreamParser:
                 self._last_activity = one_line(f"{call} → {folded}", 100)
             entries.append(LogEntry("error" if failed else "tool", f"→ {'error: ' if failed else ''}{folded}"))
         for block in blocks:
-            if block.get("type") == "text":
-                entries.append(LogEntry("system", one_line(text_of(block.get("text")), 120)))
+            if block.get("type") != "text":
+                continue
+            text = text_of(block.get("text"))
+            entries += self._on_interrupted() if text.startswith(INTERRUPTED_MARK) else [LogEntry("system", one_line(text, 120))]
         return entries
+
+    def _on_interrupted(self) -> list[LogEntry]:
+        self.interrupted = True
+        self._last_activity = "interrupted"
+        return [LogEntry("error", "interrupted: the agent was stopped (Ctrl-C or SIGINT) before it finished")]
 
     def _on_result(self, event: dict[str, Any]) -> list[LogEntry]:
         self.result = event

@@ -66,7 +66,8 @@ def summarize_log(path: str | os.PathLike[str], agent_kind: str | None = None, e
         raw_count += sum(1 for entry in parser.feed(line) if entry.kind == "raw")
     result = parser.finish(exit_code)
     progress = parser.progress()
-    unfinished = exit_code is None and not getattr(parser, "saw_end", False)
+    interrupted = bool(getattr(parser, "interrupted", False))
+    unfinished = exit_code is None and not getattr(parser, "saw_end", False) and not interrupted
     return {
         "path": str(path),
         "agent": agent_kind,

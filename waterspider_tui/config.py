@@ -135,6 +135,24 @@ class WorkspaceSection(_Section):
     """Worktrees kept checked out and ready, so starting a session skips the slow checkout."""
 
 
+class PipelineSection(_Section):
+    """`[pipeline]`: the steps after the agent, in order, and each step's own table."""
+
+    steps: list[str] = ["commits"]
+    """Any of `commits`, `gate`, `push`, `pull_request`, in the order they run."""
+    gate: dict[str, Any] = {}
+    """`[pipeline.gate]`: commands (name, run, timeout_s), require_commit, max_diff_lines,
+    max_files_changed, protected_paths, max_rounds, output_tail_chars, env, enabled."""
+    push: dict[str, Any] = {}
+    """`[pipeline.push]`: remote (empty keeps the branch), force, timeout_s."""
+    pull_request: dict[str, Any] = {}
+    """`[pipeline.pull_request]`: repo, draft, title, labels, reviewers, team_reviewers."""
+
+    def step_options(self) -> dict[str, dict[str, Any]]:
+        """Each step's options by its name, as the pipeline registry takes them (it validates them)."""
+        return {"gate": dict(self.gate), "push": dict(self.push), "pull_request": dict(self.pull_request)}
+
+
 class StoreSection(_Section):
     path: Path | None = None
     """SQLite file; `.waterspider/state.db` in the repository by default."""
@@ -157,6 +175,7 @@ class Settings(BaseSettings):
     sessions: SessionsSection = SessionsSection()
     workspace: WorkspaceSection = WorkspaceSection()
     store: StoreSection = StoreSection()
+    pipeline: PipelineSection = PipelineSection()
     ui: UISection = UISection()
 
     _toml_file: Path | None = None

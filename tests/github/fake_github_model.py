@@ -101,6 +101,8 @@ class FakeRepo:
     permissions: dict[str, str] = field(default_factory=dict)
     """Login -> admin | maintain | write | triage | read; anyone else has none."""
     milestones: dict[str, int] = field(default_factory=dict)
+    pulls: dict[int, Any] = field(default_factory=dict)
+    """Issue number -> FakePull (`fake_github_pulls.py`): a pull request is an issue plus these."""
 
     @property
     def full_name(self) -> str:

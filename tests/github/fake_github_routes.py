@@ -376,3 +376,9 @@ ROUTES = [
     _route("GET", rf"/issues/{_N}/parent", get_parent),
 ]
 """(method, path pattern, handler); a path matches under `/repos/o/r` or `/repositories/{id}`."""
+
+
+# Pull requests live in their own module; it builds on Reply and _route above, so it comes last.
+from .fake_github_pulls import PULL_ROUTES  # noqa: E402
+
+ROUTES += PULL_ROUTES

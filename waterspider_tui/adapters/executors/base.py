@@ -10,7 +10,7 @@ nothing about a session may assume the orchestrator's disk.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, Sequence
+from typing import TYPE_CHECKING, Mapping, Protocol, Sequence
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.agents.base import LaunchSpec
@@ -74,6 +74,8 @@ class CommandResult:
     returncode: int
     stdout: str
     stderr: str = ""
+    timed_out: bool = False
+    """The command ran past its timeout and was killed (`returncode` is then 124)."""
 
 
 class ExecutorError(RuntimeError):
@@ -138,6 +140,19 @@ class Executor(Protocol):
 
     async def git(self, session: SessionInfo, *args: str, timeout_s: float = 60.0) -> CommandResult:
         """Run git in the session's worktree on its host (the steps after the agent use this)."""
+        ...
+
+    async def run(
+        self, session: SessionInfo, argv: Sequence[str], timeout_s: float, *,
+        env: Mapping[str, str] | None = None, output_limit: int = 64_000,
+    ) -> CommandResult:
+        """Run a command in the session's worktree on its host (the completion gate's checks).
+
+        Its environment is the host's plain one (PATH, HOME, locale; never the orchestrator's
+        secrets) plus `env`. Stdout and stderr come back together in `stdout`, only their last
+        `output_limit` bytes; past `timeout_s` the command's whole process group is killed and
+        `timed_out` is set. A program that cannot be started gives returncode 127.
+        """
         ...
 
     async def probe(self) -> list[HostStatus]:

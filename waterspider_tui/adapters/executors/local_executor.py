@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence, TypeVar
 
 from waterspider_tui.adapters.executors.base import (
     CommandResult,
@@ -22,6 +22,7 @@ from waterspider_tui.adapters.executors.base import (
     WorkOrder,
 )
 from waterspider_tui.adapters.executors.host_probe import probe_local
+from waterspider_tui.adapters.executors.local_commands import run_command
 from waterspider_tui.adapters.executors.local import SESSION_NICENESS
 from waterspider_tui.adapters.executors.local import LocalExecutor as DetachedProcesses
 from waterspider_tui.adapters.workspace import WorkspaceError, WorkspaceManager, branch_name
@@ -144,6 +145,14 @@ class LocalExecutor:
     async def git(self, session: SessionInfo, *args: str, timeout_s: float = 60.0) -> CommandResult:
         cwd = session.worktree if os.path.isdir(session.worktree) else str(self.workspace.root)
         return await self._off_loop(self._git_threads, run_git, cwd, args, timeout_s)
+
+    async def run(
+        self, session: SessionInfo, argv: Sequence[str], timeout_s: float, *,
+        env: Mapping[str, str] | None = None, output_limit: int = 64_000,
+    ) -> CommandResult:
+        if not os.path.isdir(session.worktree):
+            return CommandResult(returncode=127, stdout="", stderr=f"worktree {session.worktree} is gone on {self.name}")
+        return await run_command(session.worktree, argv, timeout_s, env=env, output_limit=output_limit)
 
     async def probe(self) -> list[HostStatus]:
         host = self.hosts[0]

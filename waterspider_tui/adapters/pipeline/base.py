@@ -39,6 +39,10 @@ class StepOutcome:
     """When not ok: the session's failure class (the step's own, e.g. `gate_failed`)."""
     facts: dict[str, int | float | str] = field(default_factory=dict)
     """What the step found, merged into the session's result (commits, files_changed, pr_url)."""
+    retry_with_prompt: str = ""
+    """When not ok and set: the session goes back to the agent (resuming its conversation where
+    the agent can) with this text as its prompt, instead of failing for good. The completion
+    gate sets it with its failure output while it has rounds left."""
 
 
 class Step(Protocol):

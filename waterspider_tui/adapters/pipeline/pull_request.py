@@ -1,0 +1,111 @@
+"""Opening (or updating) the issue's pull request on GitHub once the branch is pushed.
+
+Safe to run twice: the open pull request of the branch is looked up before one is opened, so
+a retry of the issue, or a restart after a pull request was opened but not recorded, updates
+the same pull request.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+from pydantic import BaseModel, ConfigDict
+
+from waterspider_tui.adapters.github.errors import GitHubError
+from waterspider_tui.adapters.github.pull_requests import PullRequests
+from waterspider_tui.adapters.pipeline.base import StepContext, StepOutcome
+from waterspider_tui.core.models import ErrorClass, Outcome
+from waterspider_tui.text.event_text import duration
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.github.client import GitHubClient
+    from waterspider_tui.core.models import SessionResult
+
+SUMMARY_CHARS = 6000
+"""Of the agent's final text, at most this much goes into the body (GitHub allows 65,536 in all)."""
+
+
+class PullRequestOptions(BaseModel):
+    """`[pipeline.pull_request]` in waterspider.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    repo: str = ""
+    """`owner/name` to open pull requests in; the issue's own repository when empty (local
+    issue folders need it set)."""
+    draft: bool = False
+    """Open pull requests as drafts."""
+    title: str = "{title}"
+    """With {title} {number} {repo}."""
+    labels: list[str] = []
+    reviewers: list[str] = []
+    team_reviewers: list[str] = []
+    """Team slugs of the repository's organization."""
+
+
+def render_body(context: StepContext, closes: str) -> str:
+    """Closes #N, what the agent did, its checklist, its figures and the gate's results."""
+    result, session, facts = context.result, context.session, context.session.facts
+    parts = [f"Closes {closes}"]
+    if result.summary.strip():
+        summary = result.summary.strip()
+        parts.append("### What the agent did\n\n" + (summary[:SUMMARY_CHARS] + " …" if len(summary) > SUMMARY_CHARS else summary))
+    todos = session.progress.todos
+    if todos:
+        parts.append("### Checklist\n\n" + "\n".join(f"- [{'x' if status == 'completed' else ' '}] {text}" for text, status in todos))
+    rows = [
+        ("Turns", str(result.turns)), ("Cost", f"${result.cost_usd:.2f}"), ("Duration", duration(result.duration_s)),
+        ("Commits", str(result.commits)), ("Files changed", str(result.files_changed)), ("Attempt", str(session.attempt)),
+    ]
+    parts.append("| | |\n|---|---|\n" + "\n".join(f"| {name} | {value} |" for name, value in rows))
+    gate = facts.get("gate")
+    if gate:
+        parts.append(f"### Completion gate: {gate}\n\n{facts.get('gate_checks', '')}".rstrip())
+    parts.append(f"<sub>Opened by waterspider for {session.issue} from `{session.branch}`.</sub>\n<!-- waterspider:issue={session.issue} -->")
+    return "\n\n".join(parts)
+
+
+class OpenPullRequest:
+    """Opens the branch's pull request, or updates the one already open; labels and reviewers by config."""
+
+    name = "pull_request"
+
+    def __init__(self, github: GitHubClient | None, options: PullRequestOptions | None = None) -> None:
+        self.pulls = PullRequests(github) if github is not None else None
+        self.options = options or PullRequestOptions()
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], github: GitHubClient | None = None) -> OpenPullRequest:
+        return cls(github, PullRequestOptions.model_validate(dict(options)))
+
+    def applies(self, result: SessionResult) -> bool:
+        return result.outcome is Outcome.SUCCEEDED
+
+    async def run(self, context: StepContext) -> StepOutcome:
+        issue, session, options = context.task.issue, context.session, self.options
+        repo = options.repo or issue.repo
+        if self.pulls is None or repo.count("/") != 1:
+            return self._failed(f"no GitHub repository for pull requests of {session.issue}: set [pipeline.pull_request] repo")
+        counted = await context.executor.git(session, "rev-list", "--count", f"{context.base}..{session.branch}")
+        if counted.returncode == 0 and int(counted.stdout.strip() or 0) == 0:
+            return StepOutcome(ok=True, summary=f"no pull request: {session.branch} has no commit beyond {context.base}")
+        closes = f"#{issue.number}" if repo.lower() == issue.repo.lower() else f"{issue.repo}#{issue.number}"
+        title = options.title.format(title=issue.title, number=issue.number, repo=issue.repo)
+        notes: list[str] = []
+        try:
+            pull, opened = await self.pulls.open_or_update(repo, session.branch, context.base, title, render_body(context, closes), draft=options.draft)
+            await self.pulls.add_labels(repo, pull.number, options.labels)
+            try:
+                await self.pulls.request_reviewers(repo, pull, options.reviewers, options.team_reviewers)
+            except GitHubError as error:
+                # The pull request is there; a reviewer GitHub refuses is a note, not a failure.
+                notes.append(f"reviewers not requested: {error.message}")
+        except GitHubError as error:
+            return self._failed(f"{repo}: {error}")
+        summary = f"{'opened' if opened else 'updated'} pull request #{pull.number}: {pull.url}" + "".join(f"; {note}" for note in notes)
+        facts: dict[str, int | float | str] = {"pr_number": pull.number, "pr_url": pull.url, "pr": "opened" if opened else "updated"}
+        return StepOutcome(ok=True, summary=summary, facts=facts)
+
+    @staticmethod
+    def _failed(reason: str) -> StepOutcome:
+        return StepOutcome(ok=False, summary=reason, error_class=ErrorClass.PR_FAILED.value)

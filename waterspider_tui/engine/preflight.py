@@ -12,7 +12,8 @@ import logging
 import tempfile
 from typing import TYPE_CHECKING
 
-from waterspider_tui.adapters.agents.base import SessionContext
+from waterspider_tui.adapters.agents.base import LaunchError, SessionContext
+from waterspider_tui.core.models import ErrorClass
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.agents.base import Agent
@@ -33,6 +34,10 @@ def agent_program(agent: Agent) -> tuple[str, str]:
         )
         try:
             spec = agent.launch(context)
+        except LaunchError as error:
+            if error.error_class is ErrorClass.AGENT_NOT_FOUND:
+                return "", f"{agent.name}: {error}"
+            return "", ""  # about this (empty) issue, not the host
         except (FileNotFoundError, LookupError) as error:
             return "", f"{agent.name}: {error}"
         except Exception as error:  # an agent whose launch cannot even be built: show why

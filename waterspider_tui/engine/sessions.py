@@ -9,7 +9,7 @@ from collections import deque
 from dataclasses import replace
 from typing import TYPE_CHECKING, Callable
 
-from waterspider_tui.adapters.agents.base import SessionContext
+from waterspider_tui.adapters.agents.base import LaunchError, SessionContext
 from waterspider_tui.adapters.executors.base import ExecutorError, WorkOrder
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import ErrorClass, Outcome, SessionInfo, SessionResult, TaskState
@@ -106,8 +106,7 @@ class SessionSupervisor:
         try:
             workspace = await executor.prepare(session)
         except ExecutorError as error:
-            error_class = ErrorClass(error.error_class) if error.error_class in ErrorClass._value2member_map_ else ErrorClass.WORKSPACE
-            self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=error_class, error=str(error)))
+            self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=_error_class(error.error_class), error=str(error)))
             return
         context = SessionContext(
             issue_key=key, number=task.issue.number, repo=task.issue.repo, title=task.issue.title,
@@ -118,10 +117,22 @@ class SessionSupervisor:
         try:
             # Off the loop: a launch may write the issue body, slow on a disk busy with starting sessions.
             spec = await asyncio.to_thread(self.agent.launch, context)
+        except LaunchError as error:
+            self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=error.error_class, error=str(error)))
+            return
         except (FileNotFoundError, LookupError) as error:
             self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.AGENT_NOT_FOUND, error=str(error)))
             return
-        pid = await executor.start(session, spec)
+        try:
+            pid = await executor.start(session, spec)
+        except ExecutorError as error:
+            self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=_error_class(error.error_class), error=str(error)))
+            return
+        except OSError as error:
+            # Nothing ran, so there is no stderr to read: the message is all there is.
+            error_class = ErrorClass.AGENT_NOT_FOUND if isinstance(error, FileNotFoundError) else ErrorClass.CRASHED
+            self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=error_class, error=f"the session could not be started: {error}"))
+            return
         if spec.agent_session_id and spec.agent_session_id != session.agent_session_id:
             session = replace(session, agent_session_id=spec.agent_session_id)
         self.record(ev.SessionSpawned(ts=self.clock.now(), issue=key, session_id=session.session_id, pid=pid, agent_session_id=spec.agent_session_id))
@@ -297,3 +308,8 @@ class SessionSupervisor:
         for key, _ in running:
             self.cancel_reasons[key] = SHUTDOWN_REASON
         await asyncio.gather(*(task for _, task in running), return_exceptions=True)
+
+
+def _error_class(name: str) -> ErrorClass:
+    """An executor's failure class by name; one this version does not know is a workspace problem."""
+    return ErrorClass(name) if name in ErrorClass._value2member_map_ else ErrorClass.WORKSPACE

@@ -52,6 +52,16 @@ def _github_parts(settings: Settings) -> tuple[list[tuple[IssueSource, float]], 
     return [(source, github.poll_interval_s)], [sink], [client.aclose]
 
 
+def _holders(store: StateStore, repo: str) -> dict[int, str]:
+    """Which file held each issue number, as the store remembers: a file added while the
+    orchestrator was down cannot take over an issue that already has history."""
+    return {
+        task.issue.number: task.issue.source_path
+        for task in store.snapshot.tasks.values()
+        if task.issue.repo == repo and task.issue.source_path
+    }
+
+
 def build_engine(settings: Settings) -> Engine:
     """Raises ConfigError (one line) when the settings cannot make a working engine."""
     sources: list[tuple[IssueSource, float]] = []
@@ -59,11 +69,9 @@ def build_engine(settings: Settings) -> Engine:
     closers: list[Callable[[], Awaitable[None]]] = []
     if settings.github.repos:
         sources, sinks, closers = _github_parts(settings)
-    if settings.issues.dir is not None:
-        if not settings.issues.dir.is_dir():
-            raise ConfigError(f"issue folder {settings.issues.dir} does not exist")
-        sources.append((LocalIssueSource(settings.issues.dir, settings.issues.repo_name), settings.issues.poll_interval_s))
-    if not sources:
+    if settings.issues.dir is not None and not settings.issues.dir.is_dir():
+        raise ConfigError(f"issue folder {settings.issues.dir} does not exist")
+    if not sources and settings.issues.dir is None:
         raise ConfigError("no issue source: give --issues DIR (a folder of Markdown issues) or --repo owner/name")
     try:
         workspace = WorkspaceManager(settings.workspace.repo_path, base_branch=settings.workspace.base_branch, worktrees_dir=settings.workspace.worktrees_dir, warm_pool=settings.workspace.warm_pool)
@@ -79,6 +87,8 @@ def build_engine(settings: Settings) -> Engine:
     store_path.parent.mkdir(parents=True, exist_ok=True)
     workspace.ignore(store_path.parent)
     store = StateStore(EventLog(store_path))
+    if settings.issues.dir is not None:
+        sources.append((LocalIssueSource(settings.issues.dir, settings.issues.repo_name, holders=_holders(store, settings.issues.repo_name)), settings.issues.poll_interval_s))
     title = ", ".join(settings.github.repos) or str(settings.issues.dir)
     sessions = settings.sessions
     local = LocalExecutor(workspace, store_path.parent / "sessions", slots=settings.scheduler.capacity, niceness=sessions.niceness)

@@ -4,41 +4,103 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 import time
-from typing import TextIO
+from typing import Callable, TextIO
 
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.state import Snapshot
 from waterspider_tui.engine import Engine
-from waterspider_tui.event_text import describe
+from waterspider_tui.exit_codes import EXIT_DONE, EXIT_INTERRUPTED, EXIT_NOT_DONE
 from waterspider_tui.store.codec import event_to_dict
+from waterspider_tui.text.event_text import describe
+from waterspider_tui.text.run_state import ALL_DONE, poll_line, run_state
 
 _SKIPPED_IN_LINES = (ev.HostProbed,)
 
 
-class LinePrinter:
-    """Prints each stored event once, as text or as a JSON object per line."""
+class SafeOut:
+    """An output that survives its reader going away: the first broken pipe calls `on_broken`
+    once, and everything after goes nowhere (as `head -3` expects)."""
 
-    def __init__(self, engine: Engine, out: TextIO, *, json_lines: bool) -> None:
+    def __init__(self, out: TextIO, on_broken: Callable[[], None]) -> None:
+        self.out = out
+        self.on_broken = on_broken
+        self.broken = False
+
+    def write(self, text: str) -> None:
+        if self.broken:
+            return
+        try:
+            self.out.write(text)
+        except (BrokenPipeError, ValueError):
+            self._break()
+
+    def flush(self) -> None:
+        if self.broken:
+            return
+        try:
+            self.out.flush()
+        except (BrokenPipeError, ValueError):
+            self._break()
+
+    def _break(self) -> None:
+        self.broken = True
+        _silence(self.out)
+        self.on_broken()
+
+
+def _silence(out: TextIO) -> None:
+    """Point the stream's file at /dev/null, so the interpreter's last flush raises nothing."""
+    try:
+        fileno = out.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fileno)
+    finally:
+        os.close(devnull)
+
+
+class LinePrinter:
+    """Prints each stored event once, as text or as a JSON object per line (every event).
+
+    As text, polls are printed when they say something: every failed poll (why, when it is
+    tried again, how old the last good list is), the first one, recovery, a rate-limit wait;
+    not every good one.
+    """
+
+    def __init__(self, engine: Engine, out: SafeOut | TextIO, *, json_lines: bool) -> None:
         self.engine = engine
         self.out = out
         self.json_lines = json_lines
+        self._polls: dict[str, ev.SourcePolled] = {}
+        self._ok_at: dict[str, float] = {}
 
     def __call__(self, snapshot: Snapshot, events: list[ev.Event]) -> None:
         for event in events:
+            line = self._poll_line(event) if isinstance(event, ev.SourcePolled) else ""
             if self.json_lines:
                 self.out.write(json.dumps(event_to_dict(event), ensure_ascii=False) + "\n")
                 continue
-            if isinstance(event, _SKIPPED_IN_LINES):
+            if line is None or isinstance(event, _SKIPPED_IN_LINES):
                 continue
-            line = describe(event, self.engine.display_key)
+            line = line or describe(event, self.engine.display_key)
             if line:
                 stamp = time.strftime("%H:%M:%S", time.localtime(event.ts))
                 self.out.write(f"{stamp} {line}\n")
         self.out.flush()
+
+    def _poll_line(self, event: ev.SourcePolled) -> str | None:
+        line = poll_line(event, self._polls.get(event.source), self._ok_at.get(event.source))
+        self._polls[event.source] = event
+        if event.ok:
+            self._ok_at[event.source] = event.ts
+        return line
 
 
 def summary_lines(engine: Engine) -> list[str]:
@@ -47,8 +109,10 @@ def summary_lines(engine: Engine) -> list[str]:
     counts: dict[str, int] = {}
     for task in snapshot.tasks.values():
         counts[task.state.value] = counts.get(task.state.value, 0) + 1
-    lines = ["summary: " + ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))]
     current = engine.plan()
+    state = run_state(snapshot, current, engine.clock.now())
+    head = "all done" if state.word == ALL_DONE else "not done"
+    lines = [f"summary: {head}: " + (", ".join(f"{count} {name}" for name, count in sorted(counts.items())) or "no issues")]
     for item in current.blocked:
         lines.append(f"  {engine.display_key(item.issue)} not run: {item.detail}")
     for task in snapshot.tasks_in(TaskState.FAILED):
@@ -60,17 +124,32 @@ def summary_lines(engine: Engine) -> list[str]:
 
 
 def exit_code(snapshot: Snapshot) -> int:
-    """0 when every issue is done (succeeded, or closed upstream); 1 otherwise."""
+    """EXIT_DONE when every issue is done (succeeded, or closed upstream); EXIT_NOT_DONE otherwise."""
     done = (TaskState.SUCCEEDED, TaskState.GONE)
-    return 0 if all(task.state in done for task in snapshot.tasks.values()) else 1
+    return EXIT_DONE if all(task.state in done for task in snapshot.tasks.values()) else EXIT_NOT_DONE
 
 
-async def run_headless(engine: Engine, *, json_lines: bool = False, until_idle: bool = True, leave_running: bool = True, out: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    unsubscribe = engine.store.subscribe(LinePrinter(engine, out, json_lines=json_lines))
+async def run_headless(
+    engine: Engine, *, json_lines: bool = False, until_idle: bool = True, leave_running: bool = True,
+    out: TextIO | None = None,
+) -> int:
+    """Run the engine printing its events; the exit code (EXIT_INTERRUPTED after a signal or a closed pipe).
+
+    A signal or a reader that went away (`| head -3`) ends the run the same way: dispatch
+    stops, and sessions are left running to be reattached (or stopped, as `leave_running` says).
+    """
+    interrupted: list[str] = []
+
+    def interrupt(why: str) -> None:
+        if not interrupted:
+            interrupted.append(why)
+            asyncio.ensure_future(engine.stop(leave_running=leave_running))
+
+    safe = SafeOut(out or sys.stdout, lambda: interrupt("output closed"))
+    unsubscribe = engine.store.subscribe(LinePrinter(engine, safe, json_lines=json_lines))
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(engine.stop(leave_running=leave_running)))
+        loop.add_signal_handler(signum, interrupt, signal.Signals(signum).name)
     try:
         await engine.run(until_idle=until_idle)
     finally:
@@ -79,6 +158,6 @@ async def run_headless(engine: Engine, *, json_lines: bool = False, until_idle: 
             loop.remove_signal_handler(signum)
     if not json_lines:
         for line in summary_lines(engine):
-            out.write(line + "\n")
-    out.flush()
-    return exit_code(engine.snapshot)
+            safe.write(line + "\n")
+    safe.flush()
+    return EXIT_INTERRUPTED if interrupted else exit_code(engine.snapshot)

@@ -20,7 +20,7 @@ def _dependency_map(events: list[dict]) -> dict[str, tuple[str, ...]]:
 
 
 def test_demo_runs_every_issue_once_in_dependency_order(tmp_path: Path) -> None:
-    result = run_cli("demo", "--json", "--speed", "4", "--capacity", "4", "--dir", str(tmp_path))
+    result = run_cli("demo", "--json", "--speed", "20", "--capacity", "4", "--dir", str(tmp_path))
     assert result.returncode == 0, result.stderr[-2000:]
     events = json_events(result.stdout)
     assert all({"ts", "event", "issue"} <= set(event) for event in events)
@@ -59,7 +59,7 @@ def test_demo_runs_every_issue_once_in_dependency_order(tmp_path: Path) -> None:
 
 
 def test_demo_with_failures_exits_non_zero_and_says_why(tmp_path: Path) -> None:
-    result = run_cli("demo", "--no-ui", "--speed", "6", "--fail-rate", "1", "--dir", str(tmp_path))
+    result = run_cli("demo", "--no-ui", "--speed", "30", "--fail-rate", "1", "--dir", str(tmp_path))
     assert result.returncode == 1
     assert "failed (" in result.stdout
     assert "summary:" in result.stdout

@@ -15,7 +15,7 @@ from tests.e2e.helpers import WATERSPIDER, clean_env, git, json_events, run_cli
 
 def _start_demo(folder: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [*WATERSPIDER, "demo", "--json", "--speed", "1.5", "--capacity", "3", "--dir", str(folder)],
+        [*WATERSPIDER, "demo", "--json", "--speed", "7.5", "--capacity", "3", "--dir", str(folder)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=clean_env(),
     )
 
@@ -41,7 +41,7 @@ def test_kill_9_mid_run_then_restart_finishes_everything_once(tmp_path: Path) ->
     }
     assert live_at_kill, "the kill should land while sessions run"
 
-    second = run_cli("demo", "--json", "--speed", "1.5", "--capacity", "3", "--dir", str(tmp_path), timeout=180)
+    second = run_cli("demo", "--json", "--speed", "7.5", "--capacity", "3", "--dir", str(tmp_path), timeout=180)
     assert second.returncode == 0, second.stderr[-2000:]
     second_events = json_events(second.stdout)
 

@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from waterspider_tui.config import ConfigError, Settings, load_settings
+from waterspider_tui.exit_codes import EXIT_USAGE
 
 AGENT_KINDS = ["claude", "codex", "command", "simulated"]
 
 
 def fail(message: str) -> NoReturn:
     click.echo(f"waterspider: {message}", err=True)
-    raise SystemExit(2)
+    raise SystemExit(EXIT_USAGE)
+
+
+def has_terminal() -> bool:
+    """Whether the control center can draw: stdin and stdout are both a terminal."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def this_command() -> str:
+    """The command line that started this process, to repeat in a hint."""
+    return shlex.join(["waterspider", *sys.argv[1:]])
 
 
 def settings_from(config: Path | None, overrides: dict[str, Any]) -> Settings:
@@ -41,27 +55,49 @@ def overrides(**flags: Any) -> dict[str, Any]:
     return tree
 
 
-def start_run(settings: Settings, *, no_ui: bool, json_lines: bool, until_idle: bool) -> int:
-    """Build the engine and run it with the control center, or headless; returns the exit code."""
+@dataclass(frozen=True)
+class RunEnd:
+    """How a run ended: its exit code, and how many sessions were left running to reattach."""
+
+    code: int
+    left_running: int = 0
+
+
+def start_run(settings: Settings, *, no_ui: bool, json_lines: bool, until_idle: bool, reattach: str | None = None) -> RunEnd:
+    """Build the engine and run it with the control center, or headless.
+
+    The control center needs a terminal: without one this fails (exit 2) pointing at `--no-ui`
+    before anything starts. Sessions left running at the end get a line saying how to reattach
+    (`reattach`, by default the command that started this run).
+    """
     from waterspider_tui.engine import EngineLocked
     from waterspider_tui.engine.wiring import build_engine
     from waterspider_tui.store.store_file import StoreError
+    from waterspider_tui.text.run_state import left_running_text
 
+    headless = no_ui or json_lines
+    if not headless and not has_terminal():
+        fail("the control center needs a terminal (stdin and stdout); use --no-ui for lines, or --json")
     try:
         engine = build_engine(settings)
     except (ConfigError, StoreError) as error:
         fail(str(error))
     leave_running = settings.sessions.on_exit == "leave"
     try:
-        if no_ui or json_lines:
+        if headless:
             from waterspider_tui.headless import run_headless
 
-            return asyncio.run(run_headless(engine, json_lines=json_lines, until_idle=until_idle, leave_running=leave_running))
-        from waterspider_tui.ui.app import run_ui
+            code = asyncio.run(run_headless(engine, json_lines=json_lines, until_idle=until_idle, leave_running=leave_running))
+        else:
+            from waterspider_tui.ui.app import run_ui
 
-        return run_ui(engine, lambda: engine.run(until_idle=until_idle), settings=settings)
+            code = run_ui(engine, lambda: engine.run(until_idle=until_idle), settings=settings)
     except EngineLocked as error:
         fail(str(error))
+    left = len(engine.snapshot.running())
+    if left:
+        click.echo(f"waterspider: {left_running_text(left, this_command() if reattach is None else reattach)}", err=True)
+    return RunEnd(code, left)
 
 
 _COMMON = [

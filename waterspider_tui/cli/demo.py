@@ -21,8 +21,8 @@ def _git(repo: Path, *args: str) -> None:
     )
 
 
-def prepare_demo(folder: Path | None = None) -> tuple[Path, Path]:
-    """Create (or reuse) a demo folder; returns (repository, issue folder)."""
+def prepare_demo(folder: Path | None = None) -> tuple[Path, Path, Path]:
+    """Create (or reuse) a demo folder; returns (the folder, its repository, its issue folder)."""
     root = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="waterspider-demo-"))
     repo = root / "widgets"
     issues = root / "issues"
@@ -40,7 +40,7 @@ def prepare_demo(folder: Path | None = None) -> tuple[Path, Path]:
         for item in resources.files("waterspider_tui.demo_issues").iterdir():
             if item.name.endswith(".md"):
                 (issues / item.name).write_text(item.read_text(encoding="utf-8"), encoding="utf-8")
-    return repo, issues
+    return root, repo, issues
 
 
 def remove_demo(root: Path) -> None:

@@ -6,6 +6,7 @@ import click
 
 from waterspider_tui.cli.clean import clean
 from waterspider_tui.cli.log import log
+from waterspider_tui.cli.report import report
 from waterspider_tui.cli.requeue import requeue
 from waterspider_tui.cli.run import demo, run
 from waterspider_tui.cli.status import plan, status
@@ -20,7 +21,7 @@ def cli(ctx: click.Context) -> None:
         ctx.invoke(run)
 
 
-for command in (run, demo, status, plan, log, clean, requeue):
+for command in (run, demo, status, plan, log, clean, requeue, report):
     cli.add_command(command)
 
 

@@ -1,0 +1,77 @@
+"""`waterspider report`: every finished session from the store, as Markdown, JSON or one HTML file."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from waterspider_tui.cli.common import fail, overrides, settings_from
+
+_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([mhdw])$")
+_UNITS = {"m": 60.0, "h": 3600.0, "d": 86_400.0, "w": 7 * 86_400.0}
+FORMATS = ("md", "json", "html")
+
+
+def parse_since(text: str, now: float) -> float:
+    """`90m`, `24h`, `7d`, `2w` back from now, or a date or time (`2026-01-05`, `2026-01-05T18:00`, UTC unless it says)."""
+    found = _RELATIVE.match(text.strip().lower())
+    if found:
+        return now - float(found.group(1)) * _UNITS[found.group(2)]
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is neither a span (24h, 7d) nor a date (2026-01-05[T18:00])") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def _format_of(chosen: str | None, out: Path | None) -> str:
+    if chosen:
+        return chosen
+    suffix = out.suffix.lower().lstrip(".") if out else ""
+    return {"htm": "html", "markdown": "md"}.get(suffix, suffix) if suffix in (*FORMATS, "htm", "markdown") else "md"
+
+
+@click.command()
+@click.option("--config", type=click.Path(path_type=Path))
+@click.option("--store", type=click.Path(path_type=Path))
+@click.option("--repo-path", type=click.Path(path_type=Path))
+@click.option("--since", "since_text", help="Only sessions finished since then: 24h, 7d, or a date such as 2026-01-05.")
+@click.option("--format", "format_name", type=click.Choice(FORMATS), help="md (default), json or html; --out's suffix otherwise.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to this file instead of printing it.")
+def report(config: Path | None, store: Path | None, repo_path: Path | None, since_text: str | None, format_name: str | None, out: Path | None) -> None:
+    """Totals, failures with their advice, the slowest and costliest issues, per label, milestone and host."""
+    from waterspider_tui.reporting.report_html import to_html
+    from waterspider_tui.reporting.report_text import to_json, to_markdown
+    from waterspider_tui.reporting.results import collect
+    from waterspider_tui.store.event_log import EventLog
+    from waterspider_tui.store.store_file import StoreError
+
+    now = time.time()
+    since = parse_since(since_text, now) if since_text else None
+    settings = settings_from(config, overrides(store=store, repo_path=repo_path))
+    path = settings.store_path()
+    if not path.exists():
+        fail(f"no state at {path}: nothing has run here yet (use --store or --repo-path)")
+    try:
+        log = EventLog(path, read_only=True)
+        results = collect(log.read(), since=since)
+        log.close()
+    except StoreError as error:
+        fail(str(error))
+    chosen = _format_of(format_name, out)
+    text = {"md": to_markdown, "json": to_json}[chosen](results) if chosen != "html" else to_html(results, generated_at=now)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        fail(f"cannot write {out}: {error.strerror or error}")
+    click.echo(f"report written to {out} ({len(results.rows)} sessions, {len(results.issues)} issues)")

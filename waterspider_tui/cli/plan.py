@@ -22,19 +22,21 @@ def _snapshot_from_folder(settings: Settings) -> Snapshot:
     result = asyncio.run(LocalIssueSource(folder, settings.issues.repo_name).poll())
     for rejection in result.rejected:
         print(f"skipped: {rejection.error}", file=sys.stderr)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     now = time.time()
     return replay([ev.IssueSeen(ts=now, issue_data=issue) for issue in result.issues])
 
 
 def _snapshot_from_store(settings: Settings) -> Snapshot:
-    from waterspider_tui.store.event_log import EventLog, SchemaError
+    from waterspider_tui.store.event_log import EventLog, StoreError
 
     path = settings.store_path()
     if not path.exists():
         raise ConfigError(f"no state at {path}: give --issues DIR or --store PATH")
     try:
         return replay(EventLog(path, read_only=True).read())
-    except SchemaError as error:
+    except StoreError as error:
         raise ConfigError(str(error)) from error
 
 

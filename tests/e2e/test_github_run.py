@@ -64,7 +64,9 @@ def test_run_drains_a_github_backlog_in_dependency_order(tmp_path: Path, github:
     for issue in issues:
         mine = [c for c in github.comments_on(REPO, issue.number) if c.user == "waterspider-bot"]
         assert len(mine) == 1, f"#{issue.number} has {len(mine)} progress comments"
-        assert "waterspider" in mine[0].body and mine[0].updated_at > mine[0].created_at, "edited in place"
+        # One comment per session, written as its latest state: a fast session's pending edits
+        # collapse, so its comment may be posted already final (edits in place: tests/github).
+        assert mine[0].body.startswith("<!-- waterspider:session=")
         assert "succeeded" in mine[0].body.lower() or "done" in mine[0].body.lower()
         labels = set(github.issue(REPO, issue.number).labels)
         assert "agent:done" in labels and not labels & {"agent:running", "agent:queued", "agent:failed"}
@@ -79,8 +81,9 @@ def test_run_drains_a_github_backlog_in_dependency_order(tmp_path: Path, github:
     polls = sum(1 for e in events if e["event"] == "source_polled")
     # First poll: the list, one events read per issue, a permission check and the blockers (~45).
     # Per issue: finding its comment once, and our own label writes (queued, running, done)
-    # touch it, so the list and its events are read again (~5). An unchanged poll is free (304).
-    budget = 45 + 30 * 5 + polls * 2
+    # touch it, so the list and its events are read again (~5), and the issue is read once more
+    # right before its session starts (trust is checked again then). An unchanged poll is free (304).
+    budget = 45 + 30 * 6 + polls * 2
     by_kind = Counter(
         ("events" if "/events" in r.path or "/timeline" in r.path else "list" if r.path.split("?")[0].endswith("/issues") else "other", r.status)
         for r in github.requests if r.method == "GET"

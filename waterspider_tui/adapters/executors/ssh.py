@@ -1,0 +1,246 @@
+"""Sessions on other machines over SSH (asyncssh): Mac minis or Linux boxes, each with its own clone.
+
+Per host: one connection (`HostConnection`), the session runner copied once into a cache folder
+keyed by its hash, worktrees made in the host's clone, agents started detached by
+`ssh_launcher.py`, output read back from an offset and exits watched through one long-lived
+pump channel (`ssh_polling`, `ssh_pump.py`).
+A session's files never touch the orchestrator's disk.
+
+How process handling differs from the local executor, and why: the runner cannot be a child of
+the orchestrator, so liveness is the runner's pid checked on the host against its command line
+or its heartbeat (a reused pid is not taken for ours), its exit is `exit.json` read over SSH,
+and `stop` signals the session's process group from a script on the host that waits out the
+grace period there, so a slow link does not stretch it. Reattaching after a lost connection or
+an orchestrator restart is the same as attaching: everything is in the session folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import json
+import logging
+import posixpath
+import re
+import time
+from dataclasses import fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from waterspider_tui.adapters.executors import runner
+from waterspider_tui.adapters.executors.base import (
+    CommandResult, ExecutorError, ExitStatus, HostSlots, PreparedWorkspace, SessionPaths, SessionState, WorkOrder,
+)
+from waterspider_tui.adapters.executors.remote_probe import parse_probe, probe_script
+from waterspider_tui.adapters.executors.ssh_connection import CommandTimedOut, HostConnection, remote_path
+from waterspider_tui.adapters.executors.ssh_errors import HOST_DOWN
+from waterspider_tui.adapters.executors.ssh_polling import ExitWatch, HostPump, OutputReads
+from waterspider_tui.adapters.executors.ssh_scripts import git_script, install_script, prepare_script, stop_script
+from waterspider_tui.adapters.workspace import branch_name
+from waterspider_tui.core.models import HostStatus
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.agents.base import LaunchSpec
+    from waterspider_tui.adapters.executors.ssh_config import HostConfig
+    from waterspider_tui.core.models import SessionInfo
+
+log = logging.getLogger(__name__)
+
+HOST_OWN_ENV = ("HOME", "USER", "LOGNAME", "SHELL", "PATH", "TMPDIR")
+"""Variables an agent takes from the host, not from the orchestrator's machine."""
+GIT_TIMEOUT_S = 180.0
+"""Fetch and worktree add in a large clone, over a slow link."""
+
+
+def runner_bundle() -> tuple[str, dict[str, str]]:
+    """The files copied to each host (the runner, its launcher, the pump) and the hash naming their folder."""
+    files = {
+        "runner.py": Path(runner.__file__).read_text(encoding="utf-8"),
+        "ssh_launcher.py": Path(__file__).with_name("ssh_launcher.py").read_text(encoding="utf-8"),
+        "ssh_pump.py": Path(__file__).with_name("ssh_pump.py").read_text(encoding="utf-8"),
+    }
+    digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
+    return digest, files
+
+
+def host_status(**values: object) -> HostStatus:
+    """A HostStatus from the values this version of the core model has fields for."""
+    known = {field.name for field in fields(HostStatus)}
+    return HostStatus(**{name: value for name, value in values.items() if name in known})  # type: ignore[arg-type]
+
+
+class SshExecutor:
+    """Runs sessions on the configured SSH hosts; one instance serves all of them."""
+
+    def __init__(self, hosts: Sequence[HostConfig], *, name: str = "ssh", poll_s: float = 0.5, read_window_s: float = 0.01) -> None:
+        names = [host.name for host in hosts]
+        if len(set(names)) != len(names):
+            raise ValueError(f"host names must differ: {', '.join(names)}")
+        self.name = name
+        self.configs = {host.name: host for host in hosts}
+        self.hosts = tuple(HostSlots(name=host.name, slots=host.slots, labels=tuple(host.labels), agents=tuple(host.agents)) for host in hosts)
+        self.connections = {host.name: HostConnection(host) for host in hosts}
+        self._pumps = {host.name: HostPump(self.connections[host.name], functools.partial(self._install, host.name), host.python) for host in hosts}
+        self._reads = {host.name: OutputReads(self._pumps[host.name], read_window_s) for host in hosts}
+        self._exits = {host.name: ExitWatch(self._pumps[host.name], poll_s, host.lost_after_s) for host in hosts}
+        self._prepare_locks = {host.name: asyncio.Lock() for host in hosts}
+        self._install_locks = {host.name: asyncio.Lock() for host in hosts}
+        self._installed: dict[str, str] = {}
+        self._bundle = runner_bundle()
+
+    # -- placement and paths ------------------------------------------------------------------
+    def config(self, host: str) -> HostConfig:
+        try:
+            return self.configs[host]
+        except KeyError:
+            raise ExecutorError(f"no SSH host named {host!r} is configured", error_class=HOST_DOWN) from None
+
+    def _connection(self, host: str) -> HostConnection:
+        self.config(host)
+        return self.connections[host]
+
+    def locate(self, order: WorkOrder, host: str) -> SessionPaths:
+        config = self.config(host)
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", order.repo)
+        folder = f"{order.repo.replace('/', '-')}-issue-{order.number}" if order.multi_repo and order.repo else f"issue-{order.number}"
+        return SessionPaths(
+            session_dir=f"{config.sessions_dir.rstrip('/')}/{slug}-{order.number}/attempt-{order.attempt}-{order.token}",
+            worktree=f"{config.worktrees_path}/{folder}",
+            branch=branch_name(order.number, order.repo, order.multi_repo),
+        )
+
+    @staticmethod
+    def session_dir(session: SessionInfo) -> str:
+        return getattr(session, "folder", "") or posixpath.dirname(session.log_path)
+
+    # -- workspace ----------------------------------------------------------------------------
+    async def prepare(self, session: SessionInfo) -> PreparedWorkspace:
+        """Fetch in the host's clone, then reuse (after checking it) or create the issue's worktree."""
+        config = self.config(session.host)
+        relative = not config.worktrees_dir.startswith(("/", "~/"))
+        exclude = f"/{config.worktrees_dir.strip('/')}/" if relative else ""
+        script = prepare_script(config.repo_path, session.worktree, session.branch, config.base_branch, exclude)
+        async with self._prepare_locks[session.host]:  # git's own locks make concurrent worktree adds fail
+            result = await self._connection(session.host).run(script, timeout_s=GIT_TIMEOUT_S)
+        lines = result.text.splitlines()
+        for line in lines:
+            if line.startswith("WARN "):
+                log.warning("%s: %s", session.host, line[5:])
+            if line.startswith("REFUSE "):
+                raise ExecutorError(f"{session.host}: {line[7:]}", error_class="workspace")
+        done = next((line.split() for line in lines if line.startswith("OK ")), None)
+        if result.returncode != 0 or done is None or len(done) < 3:
+            raise ExecutorError(f"{session.host}: preparing {session.worktree} failed: {result.error_text or result.text}", error_class="workspace")
+        path = next((line[5:] for line in lines if line.startswith("PATH ")), session.worktree)
+        return PreparedWorkspace(path=path, branch=session.branch, base=done[2], reused=done[1] == "reused")
+
+    # -- running ------------------------------------------------------------------------------
+    async def _install(self, host: str) -> str:
+        """The host's folder holding this version of the runner, copied there on first use."""
+        if host in self._installed:
+            return self._installed[host]
+        config = self.config(host)
+        digest, files = self._bundle
+        folder = f"{config.cache_dir.rstrip('/')}/runner-{digest}"
+        async with self._install_locks[host]:
+            if host not in self._installed:
+                result = await self._connection(host).run(install_script(folder, config.python), stdin=json.dumps(files).encode())
+                if result.returncode != 0:
+                    raise ExecutorError(f"{host}: cannot install the session runner in {folder}: {result.error_text}", error_class="host_refused")
+                self._installed[host] = result.text.strip() or folder
+        return self._installed[host]
+
+    async def start(self, session: SessionInfo, spec: LaunchSpec) -> int | None:
+        """Write the spec's files into the session folder and start the runner detached; its pid."""
+        config = self.config(session.host)
+        folder = await self._install(session.host)
+        env = {name: value for name, value in spec.env.items() if name not in HOST_OWN_ENV}
+        env.update(config.env)
+        order = {
+            "session_dir": self.session_dir(session), "argv": list(spec.argv), "cwd": spec.cwd, "env": env,
+            "inherit": list(HOST_OWN_ENV), "path_prepend": list(config.path_prepend),
+            "files": dict(getattr(spec, "files", None) or {}), "stdin_file": getattr(spec, "stdin_file", "") or "",
+            "stdin_via_runner": "WATERSPIDER_RUNNER_STDIN" in self._bundle[1]["runner.py"],
+            "nice": config.niceness, "orphan_after_s": config.orphan_stop_after_s, "orphan_check_s": min(5.0, max(0.2, config.orphan_stop_after_s / 4)),
+        }
+        command = f"exec {remote_path(config.python)} -I -S {remote_path(folder + '/ssh_launcher.py')} {remote_path(folder + '/runner.py')}"
+        result = await self._connection(session.host).run(command, stdin=json.dumps(order).encode())
+        words = result.text.split()
+        if result.returncode != 0 or not words or not words[0].isdigit():
+            raise ExecutorError(f"{session.host}: cannot start the session: {result.error_text or result.text}", error_class="crashed")
+        if len(words) > 1 and words[1] == "existing":
+            log.info("%s: session %s was already started (pid %s); not starting it twice", session.host, session.session_id, words[0])
+        return int(words[0]) or None
+
+    async def read_output(self, session: SessionInfo, offset: int, limit: int = 1 << 20) -> bytes:
+        """The agent's stdout from `offset`; b"" while the host cannot be reached (`wait` decides when it is lost)."""
+        try:
+            self.config(session.host)
+            return await self._reads[session.host].read(session.log_path, offset, limit)
+        except ExecutorError as error:
+            log.debug("%s: output of %s not read: %s", session.host, session.session_id, error)
+            return b""
+
+    async def state(self, session: SessionInfo) -> SessionState:
+        """Alive, ended with its exit, or gone; raises `host_down` when the host cannot be asked."""
+        self.config(session.host)
+        _, states = await self._pumps[session.host].ask(state=[self.session_dir(session)])
+        if not states:
+            raise ExecutorError(f"{session.host}: no answer about session {session.session_id}", error_class=HOST_DOWN)
+        found = states[0]
+        if found.exit is not None:
+            return SessionState(alive=False, exit=found.exit)
+        if found.pid is not None:
+            return SessionState(alive=found.alive)
+        starting = not found.gone_without_exit
+        return SessionState(alive=starting, spawned=starting)
+
+    async def wait(self, session: SessionInfo) -> ExitStatus:
+        self.config(session.host)
+        return await self._exits[session.host].wait(self.session_dir(session))
+
+    async def stop(self, session: SessionInfo, grace_s: float) -> None:
+        """TERM the session's process group, KILL it after `grace_s`; a host that cannot be reached is logged
+        (the session's watchdog stops it once its lease runs out)."""
+        try:
+            result = await self._connection(session.host).run(stop_script(self.session_dir(session), grace_s), timeout_s=grace_s + self.config(session.host).command_timeout_s)
+        except ExecutorError as error:
+            log.warning("%s: could not stop session %s: %s", session.host, session.session_id, error)
+            return
+        log.info("%s: stop of session %s: %s", session.host, session.session_id, result.text.strip() or result.error_text)
+
+    async def git(self, session: SessionInfo, *args: str, timeout_s: float = 60.0) -> CommandResult:
+        config = self.config(session.host)
+        try:
+            result = await self._connection(session.host).run(git_script(session.worktree, config.repo_path, args), timeout_s=timeout_s)
+        except CommandTimedOut:
+            return CommandResult(returncode=124, stdout="", stderr=f"git {' '.join(args)} timed out after {timeout_s:.0f}s on {session.host}")
+        return CommandResult(returncode=result.returncode if result.returncode is not None else 255, stdout=result.text, stderr=result.error_text)
+
+    # -- hosts --------------------------------------------------------------------------------
+    async def probe(self) -> list[HostStatus]:
+        return list(await asyncio.gather(*(self.probe_host(name) for name in self.configs)))
+
+    async def probe_host(self, name: str) -> HostStatus:
+        """One host's load, cores, memory, free disk and running sessions; unreachable with the reason."""
+        config = self.config(name)
+        base = {"name": name, "slots_total": config.slots, "labels": tuple(config.labels), "probed_at": time.time()}
+        try:
+            result = await self._connection(name).run(probe_script(config.worktrees_path, config.sessions_dir))
+        except ExecutorError as error:
+            return host_status(**base, reachable=False, error=str(error))
+        reading = parse_probe(result.text)
+        return host_status(
+            **base, reachable=True, slots_used=reading.sessions_running or 0, load=reading.load1, cores=reading.cores,
+            mem_percent=reading.mem_percent, mem_pressure=reading.mem_pressure, disk_free_gb=reading.disk_free_gb, os=reading.os,
+        )
+
+    async def close(self) -> None:
+        for pump in self._pumps.values():
+            pump.close()
+        for reads in self._reads.values():
+            reads.close()
+        for exits in self._exits.values():
+            exits.close()
+        await asyncio.gather(*(connection.close() for connection in self.connections.values()))

@@ -1,0 +1,113 @@
+"""The sh scripts an SSH host runs for its sessions: prepare a worktree, install the runner, stop, git.
+
+Each script is POSIX sh with the tools both Linux and macOS have (git, kill, ps, sleep), so one
+text serves both; paths arrive quoted by `remote_path`. Reading output and watching liveness
+is the pump's (`ssh_pump.py`), which answers without starting a process per question.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from waterspider_tui.adapters.executors.ssh_connection import remote_path
+
+PREPARE = r"""
+set -u
+repo=%(repo)s; wt=%(worktree)s; branch=%(branch)s; base=%(base)s; exclude=%(exclude)s
+%(git_env)s
+printf 'PATH %%s\n' "$wt"
+refuse() { printf 'REFUSE %%s\n' "$*"; exit 3; }
+one_line() { printf '%%s' "$1" | tr '\n' ' '; }
+cd "$repo" 2>/dev/null || refuse "no clone at $repo: git clone the repository there, or set repo_path"
+[ "$(git rev-parse --is-bare-repository 2>/dev/null)" = false ] || refuse "$repo is not a git checkout"
+common=$(cd "$(git rev-parse --git-common-dir)" && pwd -P)
+remote=$(git remote | grep -x origin || git remote | head -n 1)
+if [ -n "$remote" ]; then
+  out=$(git fetch --quiet "$remote" 2>&1) || printf 'WARN git fetch %%s failed: %%s\n' "$remote" "$(one_line "$out")"
+fi
+[ -n "$base" ] || base=$(git symbolic-ref --short -q HEAD) || base=$(git rev-parse HEAD)
+baseref=$base
+if [ -n "$remote" ] && git rev-parse -q --verify "refs/remotes/$remote/$base^{commit}" >/dev/null; then baseref=$remote/$base; fi
+git rev-parse -q --verify "$baseref^{commit}" >/dev/null || refuse "base branch $base not found in $repo"
+[ -L "$wt" ] && refuse "$wt is a symbolic link: remove it (its target is left alone)"
+if [ -e "$wt" ]; then
+  [ -d "$wt" ] && [ -e "$wt/.git" ] || refuse "$wt is in the way and is not a git worktree: move it away"
+  top=$(cd "$wt" && git rev-parse --show-toplevel 2>/dev/null) || refuse "$wt is not a git worktree: move it away"
+  [ "$(cd "$top" && pwd -P)" = "$(cd "$wt" && pwd -P)" ] || refuse "$wt is a folder inside $top, not a worktree: move it away"
+  theirs=$(cd "$wt" && cd "$(git rev-parse --git-common-dir)" && pwd -P)
+  [ "$theirs" = "$common" ] || refuse "$wt is a checkout of another repository ($theirs): move it away"
+  admin=$(cd "$wt" && git rev-parse --absolute-git-dir)
+  if [ -f "$admin/locked" ] && grep -q initializing "$admin/locked"; then
+    refuse "$wt was left half made (locked: initializing): git -C $repo worktree remove --force $wt"
+  fi
+  head=$(cd "$wt" && git symbolic-ref -q HEAD) || head="a detached HEAD"
+  [ "$head" = "refs/heads/$branch" ] || refuse "$wt is on $head, not $branch: switch it back or remove it"
+  printf 'OK reused %%s\n' "$baseref"; exit 0
+fi
+git worktree prune
+if [ -n "$exclude" ]; then
+  ignore=$(git rev-parse --git-path info/exclude)
+  mkdir -p "$(dirname "$ignore")"
+  grep -qxF "$exclude" "$ignore" 2>/dev/null || printf '%%s\n' "$exclude" >> "$ignore"
+fi
+mkdir -p "$(dirname "$wt")"
+if git show-ref --verify -q "refs/heads/$branch"; then set -- -q "$wt" "$branch"
+else set -- -q --no-track -b "$branch" "$wt" "$baseref"; fi
+out=$(git worktree add "$@" 2>&1) || refuse "git worktree add $wt failed: $(one_line "$out")"
+printf 'OK created %%s\n' "$baseref"
+"""
+
+INSTALL = r"""
+set -e
+dir=%(dir)s
+if [ ! -f "$dir/ready" ]; then
+  mkdir -p "$dir"
+  tmp="$dir/upload.$$"
+  cat > "$tmp"
+  python=%(python)s
+  "$python" -I -S -c 'import sys, json; files = json.load(open(sys.argv[1])); [open(sys.argv[2] + "/" + n, "w").write(t) for n, t in files.items()]' "$tmp" "$dir"
+  rm -f "$tmp"
+  : > "$dir/ready"
+fi
+printf '%%s\n' "$dir"
+"""
+
+STOP = r"""
+d=%(dir)s; grace=%(grace_tenths)d
+pid=$(cat "$d/runner.pid" 2>/dev/null)
+case "$pid" in ''|*[!0-9]*) echo none; exit 0;; esac
+if [ ! -f "$d/exit.json" ]; then
+  if [ -r "/proc/$pid/cmdline" ]; then cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline"); else cmd=$(ps -o command= -p "$pid" 2>/dev/null); fi
+  case " $cmd " in *" $d "*) ;; *) echo gone; exit 0;; esac
+fi
+kill -TERM -"$pid" 2>/dev/null || { echo gone; exit 0; }
+i=0
+while [ "$i" -lt "$grace" ] && kill -0 -"$pid" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+kill -KILL -"$pid" 2>/dev/null
+echo stopped
+"""
+
+
+GIT_ENV = 'export GIT_TERMINAL_PROMPT=0; [ -n "${GIT_SSH_COMMAND:-}" ] || export GIT_SSH_COMMAND="ssh -o BatchMode=yes"'
+"""Git on a host never waits for a password or a host-key question nobody can answer."""
+
+
+def prepare_script(repo: str, worktree: str, branch: str, base: str, exclude: str) -> str:
+    return PREPARE % {
+        "repo": remote_path(repo), "worktree": remote_path(worktree), "branch": remote_path(branch),
+        "base": remote_path(base) if base else "''", "exclude": remote_path(exclude) if exclude else "''", "git_env": GIT_ENV,
+    }
+
+
+def git_script(worktree: str, repo: str, args: tuple[str, ...]) -> str:
+    """git ARGS in the worktree (in the clone when the worktree is gone)."""
+    quoted = " ".join(shlex.quote(arg) for arg in args)
+    return f"{GIT_ENV}\ncd {remote_path(worktree)} 2>/dev/null || cd {remote_path(repo)} || exit 128\nexec git {quoted}\n"
+
+
+def install_script(folder: str, python: str) -> str:
+    return INSTALL % {"dir": remote_path(folder), "python": remote_path(python)}
+
+
+def stop_script(session_dir: str, grace_s: float) -> str:
+    return STOP % {"dir": remote_path(session_dir), "grace_tenths": max(0, round(grace_s * 10))}

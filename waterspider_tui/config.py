@@ -153,6 +153,92 @@ class PipelineSection(_Section):
         return {"gate": dict(self.gate), "push": dict(self.push), "pull_request": dict(self.pull_request)}
 
 
+NoticeKindName = Literal["failed", "operator", "milestone", "paused", "host_down", "idle", "digest"]
+ALL_NOTICE_KINDS: list[NoticeKindName] = ["failed", "operator", "milestone", "paused", "host_down", "idle", "digest"]
+
+
+class WebhookChannelSection(_Section):
+    """A webhook channel. Its URL is a secret: it comes from `webhook_url_env` or `webhook_url_file`, never from this file."""
+
+    enabled: bool = True
+    """The channel is on when this is true and its webhook URL is found."""
+    webhook_url_env: str = ""
+    """The environment variable holding the webhook URL."""
+    webhook_url_file: Path | None = None
+    """A file holding the webhook URL (a mounted secret), read when the variable is not set."""
+    events: list[NoticeKindName] = list(ALL_NOTICE_KINDS)
+    """Which notices go to this channel: failed, operator, milestone, paused, host_down, idle, digest."""
+    mention: list[str] = []
+    """Mentions added when someone must act, in the service's own syntax (`<@U024BE7LH>`, `<!here>`, `<@&1234>`)."""
+
+
+class SlackNotifySection(WebhookChannelSection):
+    webhook_url_env: str = "WATERSPIDER_SLACK_WEBHOOK_URL"
+
+
+class DiscordNotifySection(WebhookChannelSection):
+    webhook_url_env: str = "WATERSPIDER_DISCORD_WEBHOOK_URL"
+    username: str = "waterspider"
+    """The name the messages are posted under."""
+
+
+class TerminalNotifySection(_Section):
+    enabled: bool = False
+    """A bell and a desktop notification on the orchestrator's terminal."""
+    bell: bool = True
+    desktop: Literal["osc9", "osc777", "off"] = "osc9"
+    """The escape sequence for a desktop notification (OSC 9: iTerm2, Windows Terminal, WezTerm; OSC 777: foot, urxvt, Ghostty)."""
+    events: list[NoticeKindName] = ["failed", "operator", "milestone", "paused", "host_down", "idle"]
+
+
+class NotifySection(_Section):
+    """`[notify]`: messages about the run, batched, to Slack, Discord and the terminal."""
+
+    gather_s: float = Field(5.0, ge=0)
+    """The first notice after a quiet spell waits this long, so a burst travels in one message."""
+    min_interval_s: float = Field(60.0, ge=0)
+    """At most one message per channel this often; what comes meanwhile waits for the next."""
+    stale_after_s: float = Field(6 * 3600.0, gt=0)
+    """Notices older than this are not sent (a new channel on an old store does not tell its history)."""
+    digest_at_utc: str = "08:00"
+    """When the daily digest goes out (HH:MM, UTC); empty for none."""
+    max_lines: int = Field(15, ge=1, le=40)
+    """Notices listed per kind in one message; the rest are counted."""
+    slack: SlackNotifySection = SlackNotifySection()
+    discord: DiscordNotifySection = DiscordNotifySection()
+    terminal: TerminalNotifySection = TerminalNotifySection()
+
+    @field_validator("digest_at_utc")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hours, _, minutes = value.strip().partition(":")
+        if value.strip() and not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError(f"{value!r} is not a time of day as HH:MM")
+        return value.strip()
+
+
+class MilestonesSection(_Section):
+    """`[milestones]`: when every issue of a milestone is done, merge their branches into one and publish it."""
+
+    enabled: bool = False
+    done_when: Literal["succeeded", "closed"] = "succeeded"
+    """An issue counts as done when its session succeeded here (gate passed), or when it is closed upstream (PR merged)."""
+    branch_prefix: str = "integration/"
+    """The integration branch is this followed by the milestone's name."""
+    base_branch: str | None = None
+    """The branch to integrate onto; `[workspace] base_branch` when unset."""
+    remote: str = ""
+    """Fetch the issue branches from this remote and push the integration branch to it; empty: local branches only."""
+    gate: bool = True
+    """Run the `[pipeline.gate]` commands on the integrated branch before publishing it."""
+    publish: Literal["pull_request", "milestone", "none"] = "pull_request"
+    """One pull request listing every issue, or the list in the GitHub milestone's description, or nothing."""
+    draft: bool = False
+    """Open the milestone pull request as a draft."""
+    labels: list[str] = []
+    """Labels put on the milestone pull request."""
+
+
 class StoreSection(_Section):
     path: Path | None = None
     """SQLite file; `.waterspider/state.db` in the repository by default."""
@@ -176,6 +262,8 @@ class Settings(BaseSettings):
     workspace: WorkspaceSection = WorkspaceSection()
     store: StoreSection = StoreSection()
     pipeline: PipelineSection = PipelineSection()
+    notify: NotifySection = NotifySection()
+    milestones: MilestonesSection = MilestonesSection()
     ui: UISection = UISection()
 
     _toml_file: Path | None = None

@@ -1,0 +1,42 @@
+"""Notifier sinks from the `[notify]` settings: one per channel that is on and has its webhook URL."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Callable, Mapping
+
+from waterspider_tui.adapters.sinks.notify.discord import DiscordChannel
+from waterspider_tui.adapters.sinks.notify.sink import NotifySink
+from waterspider_tui.adapters.sinks.notify.slack import SlackChannel
+from waterspider_tui.adapters.sinks.notify.terminal import TerminalChannel
+from waterspider_tui.adapters.sinks.notify.webhook import find_webhook_url
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.sinks.base import CursorStore, StoredEvents
+    from waterspider_tui.adapters.sinks.notify.sink import Channel
+    from waterspider_tui.config import NotifySection
+    from waterspider_tui.core.milestones import DoneWhen
+
+
+def build_notify_sinks(
+    section: NotifySection, *, log: StoredEvents, cursors: CursorStore, done_when: DoneWhen = "succeeded",
+    source: str = "waterspider", environ: Mapping[str, str] | None = None,
+    terminal_write: Callable[[str], None] | None = None, clock: Callable[[], float] = time.time,
+) -> list[NotifySink]:
+    """Raises `SecretError` (one line, no URL in it) for a webhook URL that is set but unusable."""
+    channels: list[tuple[Channel, list[str], list[str]]] = []
+    slack, discord, terminal = section.slack, section.discord, section.terminal
+    if slack.enabled and (url := find_webhook_url(slack.webhook_url_env, slack.webhook_url_file, environ)) is not None:
+        channels.append((SlackChannel(url, clock=clock), list(slack.events), list(slack.mention)))
+    if discord.enabled and (url := find_webhook_url(discord.webhook_url_env, discord.webhook_url_file, environ)) is not None:
+        channels.append((DiscordChannel(url, clock=clock, username=discord.username), list(discord.events), list(discord.mention)))
+    if terminal.enabled:
+        channels.append((TerminalChannel(bell=terminal.bell, desktop=terminal.desktop, write=terminal_write, environ=environ), list(terminal.events), []))
+    return [
+        NotifySink(
+            channel, kinds=kinds, mentions=mentions, gather_s=section.gather_s, min_interval_s=section.min_interval_s,
+            stale_after_s=section.stale_after_s, digest_at_utc=section.digest_at_utc, done_when=done_when,
+            source=source, max_lines=section.max_lines, log=log, cursors=cursors, clock=clock,
+        )
+        for channel, kinds, mentions in channels
+    ]

@@ -67,11 +67,15 @@ def test_host_variables_path_folders_and_home_relative_arguments(tmp_path: Path)
     tools.mkdir()
     (tools / "agent-tool").write_text("#!/bin/sh\necho tool\n")
     (tools / "agent-tool").chmod(0o755)
-    script = 'agent-tool; echo "$WS_SPEC $1"'
-    launched = launch({**order(session, script), "argv": ["sh", "-c", script, "sh", "~/notes"], "path_prepend": [str(tools), "~/missing"]})
+    script = 'agent-tool; echo "$WS_SPEC $1 $WS_BODY"'
+    launched = launch({
+        **order(session, script), "argv": ["sh", "-c", script, "sh", "~/notes"], "path_prepend": [str(tools), "~/missing"],
+        "env": {"WS_SPEC": "spec", "WS_BODY": "~/body.md"},
+    })
     assert launched.returncode == 0, launched.stderr
     assert ended(session)["returncode"] == 0
-    assert (session / "stdout.jsonl").read_text() == f"tool\nspec {os.path.expanduser('~/notes')}\n"
+    home = os.path.expanduser("~")
+    assert (session / "stdout.jsonl").read_text() == f"tool\nspec {home}/notes {home}/body.md\n"
 
 
 def test_a_runner_that_dies_before_the_agent_leaves_an_exit_record(tmp_path: Path) -> None:

@@ -64,7 +64,8 @@ def _stdin_path(order: dict, session_dir: str) -> str:
 
 def _environment(order: dict, stdin_path: str) -> dict[str, str]:
     env = {name: os.environ[name] for name in order.get("inherit", ()) if name in os.environ}
-    env.update(order.get("env", {}))
+    # Paths of the session on this host may be given as `~/...` (a shell expands those in assignments too).
+    env.update({name: os.path.expanduser(value) if value.startswith("~/") else value for name, value in order.get("env", {}).items()})
     prepend = [os.path.expanduser(folder) for folder in order.get("path_prepend", ())]
     path = [folder for folder in prepend if os.path.isdir(folder)] + env.get("PATH", os.defpath).split(os.pathsep)
     env["PATH"] = os.pathsep.join(dict.fromkeys(folder for folder in path if folder))

@@ -1,9 +1,14 @@
-"""Notifier sinks from the `[notify]` settings: one per channel that is on and has its webhook URL."""
+"""Notifier sinks from the `[notify]` settings: one per channel that is on and has its webhook URL.
+
+The settings are read by shape (`config.NotifySection` has it): adapters sit below the config
+layer and never import it.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Literal, Mapping, Protocol, Sequence
 
 from waterspider_tui.adapters.sinks.notify.discord import DiscordChannel
 from waterspider_tui.adapters.sinks.notify.sink import NotifySink
@@ -14,12 +19,47 @@ from waterspider_tui.adapters.sinks.notify.webhook import find_webhook_url
 if TYPE_CHECKING:
     from waterspider_tui.adapters.sinks.base import CursorStore, StoredEvents
     from waterspider_tui.adapters.sinks.notify.sink import Channel
-    from waterspider_tui.config import NotifySection
     from waterspider_tui.core.milestones import DoneWhen
 
 
+class WebhookChannelSettings(Protocol):
+    enabled: bool
+    webhook_url_env: str
+    webhook_url_file: Path | None
+    events: Sequence[str]
+    mention: Sequence[str]
+
+
+class DiscordSettings(WebhookChannelSettings, Protocol):
+    username: str
+
+
+class TerminalSettings(Protocol):
+    enabled: bool
+    bell: bool
+    desktop: Literal["osc9", "osc777", "off"]
+    events: Sequence[str]
+
+
+class NotifySettings(Protocol):
+    """What `build_notify_sinks` reads of `[notify]`."""
+
+    gather_s: float
+    min_interval_s: float
+    stale_after_s: float
+    digest_at_utc: str
+    max_lines: int
+
+    @property
+    def slack(self) -> WebhookChannelSettings: ...
+    @property
+    def discord(self) -> DiscordSettings: ...
+    @property
+    def terminal(self) -> TerminalSettings: ...
+
+
 def build_notify_sinks(
-    section: NotifySection, *, log: StoredEvents, cursors: CursorStore, done_when: DoneWhen = "succeeded",
+    section: NotifySettings, *, log: StoredEvents, cursors: CursorStore, done_when: DoneWhen = "succeeded",
     source: str = "waterspider", environ: Mapping[str, str] | None = None,
     terminal_write: Callable[[str], None] | None = None, clock: Callable[[], float] = time.time,
 ) -> list[NotifySink]:

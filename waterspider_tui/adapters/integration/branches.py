@@ -1,0 +1,259 @@
+"""Build `integration/<milestone>` from the base by merging the issues' branches in order; report a conflict exactly.
+
+The branch is built in its own worktree (`.worktrees/integration-<milestone>`), so the operator's
+checkout is never touched. Merges are `--no-ff`, one per issue, so the branch's history reads
+as the list of issues. A conflict stops the build and is never resolved here: the report names
+the issue being merged, the already merged issues (or the base) that changed the same files,
+the files, and the merge base, and says what the operator can do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from waterspider_tui.adapters.integration.git_commands import GitFailed, git, must
+from waterspider_tui.core.models import Outcome
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.integration.gate_hook import GateVerdict, IntegrationGate
+    from waterspider_tui.core.milestones import MilestoneProgress
+    from waterspider_tui.core.state import Snapshot
+
+FALLBACK_IDENTITY = ("-c", "user.name=waterspider", "-c", "user.email=waterspider@localhost")
+_UNSAFE_REF = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class MemberBranch:
+    """One issue's work to merge."""
+
+    issue: str
+    label: str
+    """`#12`: how reports name the issue."""
+    title: str
+    branch: str
+    pull_request: str = ""
+    """The issue's own pull request (its URL), when the pipeline opened one."""
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Why one issue's branch could not be merged onto the ones before it."""
+
+    member: MemberBranch
+    files: tuple[str, ...]
+    with_members: tuple[MemberBranch, ...]
+    """Issues merged before it whose branches changed the same files."""
+    with_base: bool
+    """The base changed the same files since the issue's branch left it."""
+    merge_base: str
+    """The common ancestor of the integration branch and the issue's branch (short hash)."""
+    merged: tuple[MemberBranch, ...]
+    not_merged: tuple[MemberBranch, ...]
+    """This issue and every one after it."""
+
+    def others(self, base: str) -> str:
+        names = [f"{member.label} ({member.branch})" for member in self.with_members]
+        if self.with_base:
+            names.append(f"the base {base}")
+        return " and ".join(names) or "the branches merged before it"
+
+    def describe(self, branch: str, base: str) -> str:
+        """One paragraph for a warning line, a comment or a message."""
+        files = ", ".join(self.files[:10]) + (f" and {len(self.files) - 10} more" if len(self.files) > 10 else "")
+        return (
+            f"{self.member.label} ({self.member.branch}) conflicts with {self.others(base)} in {files} "
+            f"(merge base {self.merge_base}); merged before it: {', '.join(member.label for member in self.merged) or 'nothing'}; "
+            f"not merged: {', '.join(member.label for member in self.not_merged)}. Nothing was resolved. "
+            f"To fix: requeue {self.member.label} to redo it on top of {branch} (the agent resolves the conflict), "
+            f"or merge it by hand (git switch {branch} && git merge {self.member.branch}), then the next success integrates again."
+        )
+
+
+@dataclass(frozen=True)
+class Integration:
+    """What one integration run did."""
+
+    milestone: str
+    branch: str
+    base: str
+    head: str = ""
+    merged: tuple[MemberBranch, ...] = ()
+    conflict: Conflict | None = None
+    missing: tuple[MemberBranch, ...] = ()
+    """Members whose branch was not found (nothing was merged then)."""
+    reused: bool = False
+    """The branch already held the base and every issue's work: it was left as it was."""
+    gate: GateVerdict | None = None
+    pushed_to: str = ""
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not (self.conflict or self.missing or self.error) and (self.gate is None or self.gate.ok)
+
+    def line(self) -> str:
+        """One line for the event log."""
+        head = f"milestone {self.milestone}: "
+        if self.error:
+            return head + f"integration failed: {self.error}"
+        if self.missing:
+            return head + "not integrated: branch not found for " + ", ".join(f"{member.label} ({member.branch})" for member in self.missing)
+        if self.conflict is not None:
+            return head + "conflict: " + self.conflict.describe(self.branch, self.base)
+        text = head + f"{len(self.merged)} issues integrated into {self.branch} at {self.head[:10]}" + (" (already up to date)" if self.reused else "")
+        if self.gate is not None:
+            text += f"; gate {'passed' if self.gate.ok else 'FAILED'}: {self.gate.summary}"
+        if self.pushed_to:
+            text += f"; pushed to {self.pushed_to}"
+        return text
+
+
+def member_branches(snapshot: Snapshot, progress: MilestoneProgress) -> tuple[list[MemberBranch], list[str]]:
+    """The milestone's issues with a branch to merge, in its order, and the keys with none (closed upstream, never worked here)."""
+    members: list[MemberBranch] = []
+    without: list[str] = []
+    for key in progress.issues:
+        task = snapshot.tasks[key]
+        good = next((attempt for attempt in reversed(task.history) if attempt.outcome is Outcome.SUCCEEDED), None)
+        if good is None or not good.branch:
+            without.append(key)
+            continue
+        branch = good.branch
+        session = task.session
+        facts = session.facts if session is not None and session.session_id == good.session_id else {}
+        members.append(MemberBranch(
+            key, f"#{task.issue.number}" if key.rpartition("#")[0] == progress.repo else key, task.issue.title, branch,
+            str(facts.get("pr_url", "")),
+        ))
+    return members, without
+
+
+def branch_slug(milestone: str) -> str:
+    """A milestone name as one branch name part: `Sprint 3 / API` -> `Sprint-3-API`, `v1.0` stays."""
+    slug = _UNSAFE_REF.sub("-", milestone.strip())
+    slug = re.sub(r"\.{2,}", ".", slug)
+    slug = re.sub(r"-{2,}", "-", slug).strip("-.")
+    return slug.removesuffix(".lock") or "milestone"
+
+
+@dataclass
+class BranchIntegrator:
+    """Merges member branches onto the base in a worktree of its own; safe to run again (it rebuilds or reuses)."""
+
+    repo_path: Path
+    base_branch: str
+    prefix: str = "integration/"
+    worktrees_dir: str = ".worktrees"
+    remote: str = ""
+    """Fetch members and the base from it, and push the result to it; empty: local branches only."""
+    _identity: tuple[str, ...] | None = field(default=None, repr=False)
+
+    def branch_for(self, milestone: str) -> str:
+        return self.prefix + branch_slug(milestone)
+
+    def worktree_for(self, milestone: str) -> Path:
+        return Path(self.repo_path) / self.worktrees_dir / f"integration-{branch_slug(milestone)}"
+
+    async def integrate(self, milestone: str, members: Sequence[MemberBranch], gate: IntegrationGate | None = None) -> Integration:
+        """Build (or reuse) the branch, run the gate on it, push it; never raises for git's failures."""
+        branch = self.branch_for(milestone)
+        try:
+            return await self._integrate(milestone, branch, list(members), gate)
+        except GitFailed as error:
+            return Integration(milestone, branch, self.base_branch, error=str(error))
+
+    async def _integrate(self, milestone: str, branch: str, members: list[MemberBranch], gate: IntegrationGate | None) -> Integration:
+        repo = Path(self.repo_path)
+        if self.remote:
+            await must(repo, "fetch", "--no-tags", self.remote, self.base_branch, *(member.branch for member in members))
+        base = self._ref(self.base_branch)
+        refs = {member.issue: self._ref(member.branch) for member in members}
+        missing = tuple([member for member in members if not (await git(repo, "rev-parse", "--verify", "--quiet", refs[member.issue] + "^{commit}")).ok])
+        if missing:
+            return Integration(milestone, branch, self.base_branch, missing=missing)
+        worktree = self.worktree_for(milestone)
+        reused = await self._holds_all(branch, base, list(refs.values()))
+        await self._checkout(worktree, branch, base, reset=not reused)
+        merged: list[MemberBranch] = list(members) if reused else []
+        if not reused:
+            for index, member in enumerate(members):
+                conflict = await self._merge(worktree, member, refs, base, merged, members[index:])
+                if conflict is not None:
+                    return Integration(milestone, branch, self.base_branch, (await must(worktree, "rev-parse", "HEAD")).stdout.strip(), tuple(merged), conflict)
+                merged.append(member)
+        head = (await must(worktree, "rev-parse", "HEAD")).stdout.strip()
+        verdict = await gate.check(worktree, branch, base) if gate is not None else None
+        pushed = ""
+        if self.remote and (verdict is None or verdict.ok):
+            await must(repo, "push", "--force", self.remote, f"refs/heads/{branch}:refs/heads/{branch}")
+            pushed = self.remote
+        return Integration(milestone, branch, self.base_branch, head, tuple(merged), reused=reused, gate=verdict, pushed_to=pushed)
+
+    def _ref(self, branch: str) -> str:
+        return f"refs/remotes/{self.remote}/{branch}" if self.remote else f"refs/heads/{branch}"
+
+    async def _holds_all(self, branch: str, base: str, refs: list[str]) -> bool:
+        repo = Path(self.repo_path)
+        if not (await git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}")).ok:
+            return False
+        for ref in [base, *refs]:
+            if not (await git(repo, "merge-base", "--is-ancestor", ref, f"refs/heads/{branch}")).ok:
+                return False
+        return True
+
+    async def _checkout(self, worktree: Path, branch: str, base: str, *, reset: bool) -> None:
+        """Our worktree on the integration branch: made again from the base when `reset`.
+
+        A folder in the way that is not a worktree of this repository is never removed.
+        """
+        repo = Path(self.repo_path)
+        await must(repo, "worktree", "prune")
+        listed = (await must(repo, "worktree", "list", "--porcelain")).stdout
+        registered = any(line == f"worktree {worktree.resolve()}" for line in listed.splitlines()) if worktree.exists() else False
+        if worktree.exists() and not registered:
+            raise GitFailed(f"{worktree} is in the way and is not one of this repository's worktrees; move it away")
+        if registered:
+            await must(repo, "worktree", "remove", "--force", str(worktree))
+        worktree.parent.mkdir(parents=True, exist_ok=True)
+        if reset:
+            await must(repo, "worktree", "add", "--force", "-B", branch, str(worktree), base)
+        else:
+            await must(repo, "worktree", "add", "--force", str(worktree), branch)
+
+    async def _merge(
+        self, worktree: Path, member: MemberBranch, refs: dict[str, str], base: str,
+        merged: list[MemberBranch], rest: list[MemberBranch],
+    ) -> Conflict | None:
+        ref = refs[member.issue]
+        message = f"Merge {member.label} {member.title} ({member.branch})"
+        result = await git(worktree, *(await self._identity_args()), "merge", "--no-ff", "--no-edit", "-m", message, ref)
+        if result.ok:
+            return None
+        files = tuple(sorted((await git(worktree, "diff", "--name-only", "--diff-filter=U")).lines()))
+        merge_base = (await git(worktree, "merge-base", "HEAD", ref)).stdout.strip()[:10]
+        await git(worktree, "merge", "--abort")
+        if not files:
+            raise GitFailed(f"merging {member.label} ({member.branch}) failed: {result.error()}")
+        touched = set(files)
+        with_members = [other for other in merged if touched & await self._changed(refs[other.issue], base)]
+        with_base = bool(touched & await self._changed(base, ref))
+        return Conflict(member, files, tuple(with_members), with_base, merge_base, tuple(merged), tuple(rest))
+
+    async def _changed(self, ref: str, other: str) -> set[str]:
+        """Files `ref` changed since it and `other` parted."""
+        repo = Path(self.repo_path)
+        fork = (await git(repo, "merge-base", ref, other)).stdout.strip()
+        if not fork:
+            return set()
+        return set((await git(repo, "diff", "--name-only", fork, ref)).lines())
+
+    async def _identity_args(self) -> tuple[str, ...]:
+        """The repository's own identity for merge commits, else a waterspider one (never written to config)."""
+        if self._identity is None:
+            email = await git(Path(self.repo_path), "config", "user.email")
+            self._identity = () if email.ok and email.stdout.strip() else FALLBACK_IDENTITY
+        return self._identity

@@ -1,0 +1,128 @@
+"""The milestone integrator as a sink: when the last issue of a milestone is done, integrate and publish it.
+
+It reads the store like every sink (its own cursor, retries, resumes after a restart). Which
+issue completed a milestone is decided from the snapshot (`core.milestones.completed_by`), so a
+batch offered again integrates once more at most, and that is harmless: an integration branch
+that already holds every issue's work is reused, and publishing updates what is there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping, Protocol, Sequence
+
+from waterspider_tui.adapters.github.errors import GitHubError, GitHubUnavailable, RateLimited
+from waterspider_tui.adapters.integration.branches import BranchIntegrator, member_branches
+from waterspider_tui.adapters.integration.gate_hook import PipelineGate
+from waterspider_tui.adapters.integration.publish import MilestonePublisher
+from waterspider_tui.adapters.sinks.base import SinkUnavailable
+from waterspider_tui.core import events as ev
+from waterspider_tui.core.milestones import DoneWhen, completed_by, milestone_progress, milestones_of
+from waterspider_tui.core.models import Outcome
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.github.client import GitHubClient
+    from waterspider_tui.adapters.integration.branches import Integration
+    from waterspider_tui.adapters.integration.gate_hook import IntegrationGate
+    from waterspider_tui.core.milestones import MilestoneProgress
+    from waterspider_tui.core.state import Snapshot
+
+
+class MilestonesSettings(Protocol):
+    """What `build_milestone_sink` reads of `[milestones]` (`config.MilestonesSection` has this shape)."""
+
+    enabled: bool
+    done_when: DoneWhen
+    branch_prefix: str
+    base_branch: str | None
+    remote: str
+    gate: bool
+    publish: Literal["pull_request", "milestone", "none"]
+    draft: bool
+    labels: Sequence[str]
+
+
+class MilestoneSink:
+    """A `Sink`: integrates each milestone its batch completes, then publishes the result (by config).
+
+    `deliver` returns one line per milestone it integrated (the outbox stores them as warnings,
+    so the event log, `status` and the control center show them); a conflict's line names the
+    two issues, the files and the merge base.
+    """
+
+    def __init__(
+        self, integrator: BranchIntegrator, *, publisher: MilestonePublisher | None = None,
+        gate: IntegrationGate | None = None, done_when: DoneWhen = "succeeded", repos: Iterable[str] | None = None,
+        name: str = "milestones",
+    ) -> None:
+        self.name = name
+        self.integrator = integrator
+        self.publisher = publisher
+        self.gate = gate
+        self.done_when: DoneWhen = done_when
+        self.repos = {repo.lower() for repo in repos} if repos is not None else None
+        """Repositories whose milestones are integrated here (all when None)."""
+        self.results: list[Integration] = []
+        """What this process integrated, newest last (for tests and the report)."""
+
+    def wants(self, event: ev.Event) -> bool:
+        if self.repos is not None and str(event.issue_key).rpartition("#")[0].lower() not in self.repos:
+            return False
+        if self.done_when == "closed":
+            return isinstance(event, ev.IssueGone) or isinstance(event, ev.IssueSeen) and event.issue_data.closed
+        return isinstance(event, ev.SessionFinished) and event.result.outcome is Outcome.SUCCEEDED
+
+    def due_at(self) -> float | None:
+        return None
+
+    async def deliver(self, events: Sequence[ev.Event], snapshot: Snapshot) -> list[str]:
+        keys = [str(event.issue_key) for event in events]
+        touched = milestones_of(snapshot, keys)
+        if not touched:
+            return []
+        lines: list[str] = []
+        for progress in milestone_progress(snapshot, done_when=self.done_when):
+            if (progress.repo, progress.name) in touched and any(completed_by(snapshot, progress, key) for key in keys):
+                lines.append(await self._integrate(progress, snapshot))
+        return lines
+
+    async def close(self) -> None:
+        """The GitHub client is shared and closed by whoever made it."""
+
+    async def _integrate(self, progress: MilestoneProgress, snapshot: Snapshot) -> str:
+        members, without = member_branches(snapshot, progress)
+        integration = await self.integrator.integrate(progress.name, members, self.gate)
+        self.results.append(integration)
+        line = integration.line()
+        if without:
+            line += "; closed upstream with nothing to merge: " + ", ".join(without)
+        if self.publisher is None or "/" not in progress.repo:
+            return line
+        try:
+            written = await self.publisher.publish(progress.repo, integration, without)
+        except RateLimited as error:
+            raise SinkUnavailable(f"publishing milestone {progress.name}: {error.message}", retry_at=error.until) from error
+        except GitHubUnavailable as error:
+            raise SinkUnavailable(f"publishing milestone {progress.name}: {error}", retry_at=self.publisher.client.waiting_until()) from error
+        except GitHubError as error:
+            return f"{line}; publishing failed: {error}"
+        return f"{line}; {written}" if written else line
+
+
+def build_milestone_sink(
+    section: MilestonesSettings, *, repo_path: Path, base_branch: str, worktrees_dir: str = ".worktrees",
+    gate_options: Mapping[str, Any] | None = None, github: GitHubClient | None = None, repos: Iterable[str] | None = None,
+) -> MilestoneSink | None:
+    """The sink for `[milestones]`, or None when it is off; ValueError (one line) for settings that cannot work."""
+    if not section.enabled:
+        return None
+    if section.publish == "pull_request" and github is not None and not section.remote:
+        raise ValueError('milestones: publish = "pull_request" needs a remote to push the integration branch to (set [milestones] remote)')
+    integrator = BranchIntegrator(
+        Path(repo_path), section.base_branch or base_branch, prefix=section.branch_prefix, worktrees_dir=worktrees_dir, remote=section.remote,
+    )
+    gate = PipelineGate(gate_options or {}) if section.gate else None
+    publisher = None
+    if github is not None and section.publish != "none":
+        publisher = MilestonePublisher(github, mode=section.publish, draft=section.draft, labels=section.labels)
+    return MilestoneSink(integrator, publisher=publisher, gate=gate, done_when=section.done_when, repos=repos)

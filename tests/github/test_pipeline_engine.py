@@ -102,14 +102,55 @@ async def test_a_pull_request_opened_before_a_restart_is_found_again_not_duplica
     assert [e.facts["pr"] for e in done] == ["updated"] and done[0].facts["pr_number"] == issue.number
 
 
-async def test_a_failing_gate_stops_the_branch_before_push_and_keeps_its_output(tmp_path: Path, github: FakeGitHub, make_client: Callable[..., GitHubClient]) -> None:
+GATED_AGENT = """
+import os, subprocess
+follow_up = os.environ.get("WATERSPIDER_FOLLOW_UP_FILE")
+with open(os.environ["LEDGER"], "a") as out:
+    out.write((open(follow_up).read() if follow_up else "no follow-up") + "\\n=====\\n")
+fixes = follow_up and os.environ.get("FIXES")
+with open("greeting.txt", "w" if fixes else "a") as out:
+    out.write("fixed\\n" if fixes else "broken\\n")
+subprocess.run(["git", "add", "greeting.txt"], check=True)
+subprocess.run(["git", "commit", "-q", "-m", "greet"], check=True)
+"""
+GATE = {"commands": [{"name": "tests", "run": "grep -q fixed greeting.txt || { echo 'FAILED test_greeting: broken'; exit 1; }"}], "max_rounds": 1}
+
+
+def _gated_engine(tmp_path: Path, repo: Path, issues: Path, steps: list[Step], fixes: bool) -> Engine:
+    engine = _engine(tmp_path, repo, issues, steps)
+    argv = [sys.executable, str(write_script(tmp_path, "gated.py", GATED_AGENT))]
+    env = {"LEDGER": str(tmp_path / "ledger.txt"), **({"FIXES": "1"} if fixes else {})}
+    engine.sessions.agent = make_agent("command", {"argv": argv, "env": env}, EnvPolicy())
+    return engine
+
+
+def _ledger(tmp_path: Path) -> list[str]:
+    return [entry.strip() for entry in (tmp_path / "ledger.txt").read_text().split("=====") if entry.strip()]
+
+
+async def test_a_failing_gate_sends_its_output_back_to_the_agent_which_fixes_the_branch(tmp_path: Path, github: FakeGitHub, make_client: Callable[..., GitHubClient]) -> None:
     repo, remote, issues = _world(tmp_path, github)
-    options = {**OPTIONS, "gate": {"commands": [{"name": "tests", "run": "echo '1 failed: test_greeting'; exit 1"}], "max_rounds": 1}}
-    engine = _engine(tmp_path, repo, issues, make_steps(["commits", "gate", "push", "pull_request"], options, github=make_client()))
+    steps = make_steps(["commits", "gate", "push", "pull_request"], {**OPTIONS, "gate": GATE}, github=make_client())
+    engine = _gated_engine(tmp_path, repo, issues, steps, fixes=True)
     await asyncio.wait_for(engine.run(until_idle=True), 60)
-    [finished] = [e for e in engine.store.log.read() if isinstance(e, ev.SessionFinished)]
-    assert finished.result.outcome is Outcome.FAILED and finished.result.error_class is ErrorClass.GATE_FAILED
-    [gate] = [e for e in engine.store.log.read() if isinstance(e, ev.StepFinished) and e.step == "gate"]
-    assert "1 failed: test_greeting" in str(gate.facts["gate_output"])
-    assert "1 failed: test_greeting" in str(gate.facts["retry_prompt"]), "recorded for the round back to the agent"
+    finished = [e for e in engine.store.log.read() if isinstance(e, ev.SessionFinished)]
+    assert [(e.result.outcome, e.will_retry) for e in finished] == [(Outcome.FAILED, True), (Outcome.SUCCEEDED, False)]
+    assert finished[0].result.error_class is ErrorClass.GATE_FAILED
+    first, second = _ledger(tmp_path)
+    assert first == "no follow-up" and "FAILED test_greeting: broken" in second and "round 1 of 1" in second
+    [(issue, pull)] = open_pulls(github, "octo/app")
+    assert "Completion gate: passed" in issue.body and git(remote, "show", f"{pull.head}:greeting.txt") == "fixed"
+
+
+async def test_a_gate_still_failing_after_its_rounds_fails_the_issue_and_pushes_nothing(tmp_path: Path, github: FakeGitHub, make_client: Callable[..., GitHubClient]) -> None:
+    repo, remote, issues = _world(tmp_path, github)
+    steps = make_steps(["commits", "gate", "push", "pull_request"], {**OPTIONS, "gate": GATE}, github=make_client())
+    engine = _gated_engine(tmp_path, repo, issues, steps, fixes=False)
+    await asyncio.wait_for(engine.run(until_idle=True), 60)
+    finished = [e for e in engine.store.log.read() if isinstance(e, ev.SessionFinished)]
+    assert [(e.result.error_class, e.will_retry) for e in finished] == [(ErrorClass.GATE_FAILED, True), (ErrorClass.GATE_FAILED, False)]
+    assert "FAILED test_greeting: broken" in _ledger(tmp_path)[1], "the second round got the output"
+    gates = [e for e in engine.store.log.read() if isinstance(e, ev.StepFinished) and e.step == "gate"]
+    assert "retry_prompt" in gates[0].facts and "retry_prompt" not in gates[1].facts
+    assert "FAILED test_greeting: broken" in str(gates[1].facts["gate_output"])
     assert git(remote, "branch", "--list") == "* main" and open_pulls(github, "octo/app") == []

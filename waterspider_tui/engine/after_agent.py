@@ -28,6 +28,18 @@ RETRY_PROMPT_FACT = "retry_prompt"
 session back to the agent reads it from the store (it survives a restart)."""
 
 
+def follow_up_of(task: TaskRecord | None, session_id: str = "") -> str:
+    """What a failed step of the issue's last session (or of `session_id`) sends back to the agent.
+
+    The completion gate leaves its failure output there while it has rounds left: `finish`
+    then retries at once, and the next session starts with it after its prompt.
+    """
+    last = task.session if task is not None else None
+    if last is None or (session_id and last.session_id != session_id):
+        return ""
+    return str(last.facts.get(RETRY_PROMPT_FACT, ""))
+
+
 def merge_facts(result: SessionResult, facts: dict[str, int | float | str]) -> SessionResult:
     known = {name: int(facts[name]) for name in _RESULT_FACTS if name in facts}
     return replace(result, **known) if known else result

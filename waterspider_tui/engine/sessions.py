@@ -13,9 +13,9 @@ from waterspider_tui.adapters.agents.base import LaunchError, SessionContext
 from waterspider_tui.adapters.executors.base import ExecutorError, WorkOrder
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import ErrorClass, Outcome, SessionInfo, SessionResult, TaskState
-from waterspider_tui.core.retry import HOST_WIDE, decide_retry
+from waterspider_tui.core.retry import HOST_WIDE, RetryDecision, decide_retry
 from waterspider_tui.core.state import utc_day
-from waterspider_tui.engine.after_agent import run_steps
+from waterspider_tui.engine.after_agent import follow_up_of, run_steps
 from waterspider_tui.engine.output_reader import OutputReader
 from waterspider_tui.store.event_log import DuplicateSession
 
@@ -112,7 +112,7 @@ class SessionSupervisor:
             issue_key=key, number=task.issue.number, repo=task.issue.repo, title=task.issue.title,
             body=task.issue.body, labels=task.issue.labels, branch=workspace.branch, worktree=workspace.path,
             session_dir=session.folder, attempt=session.attempt, resume_agent_session=task.resume_agent_session,
-            seed=self.policy.seed,
+            seed=self.policy.seed, follow_up=follow_up_of(task),
         )
         try:
             # Off the loop: a launch may write the issue body, slow on a disk busy with starting sessions.
@@ -233,6 +233,10 @@ class SessionSupervisor:
         attempts_used = ran + (1 if this_ran else 0)
         decision = decide_retry(result, attempts_used, max_attempts=self.policy.max_attempts, backoff_s=self.policy.retry_backoff_s, now=now)
         issue_closed = task is not None and task.issue.closed
+        if result.outcome is Outcome.FAILED and follow_up_of(task, session.session_id):
+            # A step (the completion gate) sends the work back to the agent, at once and resuming its
+            # conversation; the step counts its own rounds, so max_attempts does not apply.
+            decision = RetryDecision(True, not_before=now, reason="sent back to the agent by a step after it")
         will_retry = decision.retry and decision.not_before is not None and not issue_closed
         events: list[ev.Event] = [ev.SessionFinished(
             ts=now, issue=key, session_id=session.session_id, result=result, will_retry=will_retry,

@@ -26,6 +26,9 @@ class SessionContext:
     attempt: int = 1
     resume_agent_session: str = ""
     """The agent's own session id to resume (Claude Code `--resume`), empty for a fresh start."""
+    follow_up: str = ""
+    """What a step after the last session sends back with it (a failed gate's output): it follows
+    the prompt of Claude Code and Codex, and a command finds it in WATERSPIDER_FOLLOW_UP_FILE."""
     seed: int = 0
 
 

@@ -34,7 +34,7 @@ from waterspider_tui.adapters.agents.environment import (
     write_body_file,
     write_prompt_file,
 )
-from waterspider_tui.adapters.agents.prompts import DEFAULT_PROMPT, DEFAULT_RESUME_PROMPT
+from waterspider_tui.adapters.agents.prompts import DEFAULT_PROMPT, DEFAULT_RESUME_PROMPT, with_follow_up
 
 CLAUDE_ENV_ALLOW = (
     "ANTHROPIC_*",
@@ -138,7 +138,7 @@ class ClaudeAgent:
         resume = bool(context.resume_agent_session)
         session_id = context.resume_agent_session or str(uuid.uuid4())
         template = self.options.resume_prompt_template if resume else self.options.prompt_template
-        prompt = fill_template(template, template_values(context))
+        prompt = with_follow_up(fill_template(template, template_values(context)), context.follow_up)
         defaults = {"DISABLE_AUTOUPDATER": "1"}
         if self.options.is_sandbox:
             defaults["IS_SANDBOX"] = "1"

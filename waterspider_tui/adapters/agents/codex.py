@@ -21,7 +21,7 @@ from waterspider_tui.adapters.agents.environment import (
     write_body_file,
     write_prompt_file,
 )
-from waterspider_tui.adapters.agents.prompts import DEFAULT_PROMPT, DEFAULT_RESUME_PROMPT
+from waterspider_tui.adapters.agents.prompts import DEFAULT_PROMPT, DEFAULT_RESUME_PROMPT, with_follow_up
 
 __all__ = ["CodexAgent", "CodexOptions", "CodexStreamParser", "classify_codex_error"]
 
@@ -92,7 +92,7 @@ class CodexAgent:
         """A fresh thread, or `resume` of the thread id the last attempt's stream reported."""
         resume_thread = context.resume_agent_session
         template = self.options.resume_prompt_template if resume_thread else self.options.prompt_template
-        prompt = fill_template(template, template_values(context))
+        prompt = with_follow_up(fill_template(template, template_values(context)), context.follow_up)
         env = agent_env(
             self.env_policy,
             agent_allow=self.options.env_allow,

@@ -11,7 +11,8 @@ Exit-code contract for a command agent:
 The program runs in the issue's worktree with `{number}` `{title}` `{branch}` `{worktree}`
 `{repo}` filled into its argv, and reads the rest from its environment: WATERSPIDER_ISSUE_NUMBER,
 _TITLE, _BODY_FILE (the body, written to the session dir), _LABELS (comma separated), _KEY,
-_REPO, _BRANCH, _WORKTREE, _SESSION_DIR, _ATTEMPT, _SEED (all prefixed WATERSPIDER_ISSUE).
+_REPO, _BRANCH, _WORKTREE, _SESSION_DIR, _ATTEMPT, _SEED (all prefixed WATERSPIDER_ISSUE), and
+WATERSPIDER_FOLLOW_UP_FILE when the last session's steps sent it back (a failed gate's output).
 Its stdin is empty (/dev/null). `{body}` in argv suits short bodies only: one argument may hold
 128 KiB, and a launch that would not fit fails as prompt_too_long. Its stdout is the log, one
 entry per line (lines starting with "error" show as errors), and its last line is the progress
@@ -30,12 +31,14 @@ from dataclasses import dataclass, field
 from waterspider_tui.adapters.agents.base import EnvPolicy, LaunchSpec, LogEntry, SessionContext
 from waterspider_tui.adapters.agents.environment import (
     BODY_FILE,
+    FOLLOW_UP_FILE,
     agent_env,
     check_command_size,
     fill_template,
     issue_env,
     template_values,
     write_body_file,
+    write_follow_up_file,
 )
 from waterspider_tui.adapters.agents.exit_status import NOT_FOUND_EXIT_CODES, describe_exit
 from waterspider_tui.text.log_text import as_text, clean, one_line
@@ -156,10 +159,11 @@ class CommandAgent:
             self.env_policy,
             agent_allow=self.options.env_allow,
             defaults=self.options.env,
-            issue=issue_env(context, body_file),
+            issue={**issue_env(context, body_file), **write_follow_up_file(context)},
         )
         check_command_size(argv, env)
-        return LaunchSpec(argv=argv, env=env, cwd=context.worktree, files={BODY_FILE: context.body})
+        files = {BODY_FILE: context.body, **({FOLLOW_UP_FILE: context.follow_up} if context.follow_up.strip() else {})}
+        return LaunchSpec(argv=argv, env=env, cwd=context.worktree, files=files)
 
     def parser(self) -> CommandStreamParser:
         return CommandStreamParser()

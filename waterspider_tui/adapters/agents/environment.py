@@ -19,6 +19,8 @@ BODY_FILE = "issue-body.md"
 """The issue body in the session folder (WATERSPIDER_ISSUE_BODY_FILE)."""
 PROMPT_FILE = "prompt.md"
 """The prompt in the session folder, which Claude Code and Codex read as their stdin."""
+FOLLOW_UP_FILE = "follow-up.md"
+"""What the steps after the last session sent back (WATERSPIDER_FOLLOW_UP_FILE), when they did."""
 
 
 def allowed_env(names: Iterable[str], source: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -53,6 +55,17 @@ def issue_env(context: SessionContext, body_file: str = "") -> dict[str, str]:
     if body_file:
         variables["WATERSPIDER_ISSUE_BODY_FILE"] = body_file
     return variables
+
+
+def write_follow_up_file(context: SessionContext) -> dict[str, str]:
+    """Write the follow-up (a failed gate's output) to the session dir; its variable, or none."""
+    if not context.follow_up.strip():
+        return {}
+    os.makedirs(context.session_dir, exist_ok=True)
+    path = os.path.join(context.session_dir, FOLLOW_UP_FILE)
+    with open(path, "w", encoding="utf-8") as follow_up_file:
+        follow_up_file.write(context.follow_up)
+    return {"WATERSPIDER_FOLLOW_UP_FILE": path}
 
 
 def write_body_file(context: SessionContext) -> str:

@@ -15,3 +15,8 @@ do not switch branches. Finish with a short summary of what you changed and how 
 
 DEFAULT_RESUME_PROMPT = """Continue with issue #{number} ({title}) where you stopped. Finish the
 change, run the project's tests, and commit on branch {branch}. Finish with a short summary."""
+
+
+def with_follow_up(prompt: str, follow_up: str) -> str:
+    """The prompt, then what the steps after the last session sent back (the completion gate's failures)."""
+    return f"{prompt}\n\n{follow_up}" if follow_up.strip() else prompt

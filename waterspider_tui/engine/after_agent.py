@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 
 _RESULT_FACTS = ("commits", "files_changed")
 """Facts that are fields of SessionResult; the rest stay in the session's facts."""
+FAILED_STEP_FACT = "failed_step"
+FAILED_ERROR_FACT = "failed_error"
+"""Recorded with a step that failed: its name, and `class: summary`. A restart between that
+step and the session's end finishes the session as that failure (the step is done, so it is
+not run again, and the steps after it must not run)."""
 RETRY_PROMPT_FACT = "retry_prompt"
 """The fact a failed step's `retry_with_prompt` is recorded under, so the retry that sends the
 session back to the agent reads it from the store (it survives a restart)."""
@@ -57,6 +62,10 @@ async def run_steps(
     result = merge_facts(result, session.facts)
     if task is None:
         return result
+    failed_step = session.facts.get(FAILED_STEP_FACT)
+    if failed_step:
+        error_class, _, summary = str(session.facts.get(FAILED_ERROR_FACT, "")).partition(": ")
+        return _failed(result, str(failed_step), error_class, summary)
     for step in steps:
         if step.name in session.steps_done or not step.applies(result):
             continue
@@ -69,7 +78,11 @@ async def run_steps(
         except Exception as error:  # a step's bug fails the session with its reason, never the engine
             log.exception("step %s failed for %s", step.name, session.issue)
             outcome = StepOutcome(ok=False, summary=f"{type(error).__name__}: {error}", error_class=ErrorClass.CRASHED.value)
-        facts = {**outcome.facts, RETRY_PROMPT_FACT: outcome.retry_with_prompt} if outcome.retry_with_prompt else outcome.facts
+        facts = dict(outcome.facts)
+        if not outcome.ok:
+            facts.update({FAILED_STEP_FACT: step.name, FAILED_ERROR_FACT: f"{outcome.error_class or 'crashed'}: {outcome.summary}"})
+        if outcome.retry_with_prompt:
+            facts[RETRY_PROMPT_FACT] = outcome.retry_with_prompt
         store.record((ev.StepFinished(
             ts=clock.now(), issue=session.issue, session_id=session.session_id, step=step.name, ok=outcome.ok,
             summary=outcome.summary, error_class=outcome.error_class, facts=facts,
@@ -78,6 +91,10 @@ async def run_steps(
         # Later steps see what earlier ones found (the pull request's body shows the gate's results).
         session = replace(session, facts={**session.facts, **facts})
         if not outcome.ok:
-            error_class = ErrorClass(outcome.error_class) if outcome.error_class in ErrorClass._value2member_map_ else ErrorClass.CRASHED
-            return replace(result, outcome=Outcome.FAILED, error_class=error_class, error=f"{step.name}: {outcome.summary}")
+            return _failed(result, step.name, outcome.error_class, outcome.summary)
     return result
+
+
+def _failed(result: SessionResult, step: str, error_class: str, summary: str) -> SessionResult:
+    known = ErrorClass(error_class) if error_class in ErrorClass._value2member_map_ else ErrorClass.CRASHED
+    return replace(result, outcome=Outcome.FAILED, error_class=known, error=f"{step}: {summary}")

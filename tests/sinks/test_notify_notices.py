@@ -172,3 +172,14 @@ def test_a_webhook_url_in_the_file_is_refused(tmp_path: Path) -> None:
     config.write_text('[notify]\ndigest_at_utc = "25:00"\n')
     with pytest.raises(ConfigError, match="HH:MM"):
         load_settings(config)
+
+
+def test_what_the_milestone_integrator_reported_is_told_a_conflict_to_the_operator() -> None:
+    finder = NoticeFinder(kinds=["milestone"])
+    conflict = "reporting: milestones: milestone v1.0: conflict: #3 (feature/issue-3) conflicts with #1 (feature/issue-1) in src/app.py (merge base 1a2b3c4d5e)"
+    done = "reporting: milestones: milestone v1.0: 5 issues integrated into integration/v1.0 at 0123456789; gate passed: gate passed: tests ok (1.0s)"
+    other = "reporting: notify.slack: slack: https://hooks.slack.com/… answered 500; trying again in 1s, nothing is lost"
+    assert finder.wants(ev.Warned(ts=T0, message=conflict)) and not finder.wants(ev.Warned(ts=T0, message=other))
+    found = finder.find(numbered([ev.Warned(ts=T0, message=conflict), ev.Warned(ts=T0, message=done), ev.Warned(ts=T0, message=other)]), Snapshot())
+    assert [(notice.label, notice.severity, notice.needs_operator) for notice in found] == [("v1.0", "warning", True), ("v1.0", "info", False)]
+    assert found[0].text.startswith("conflict: #3 (feature/issue-3) conflicts with #1")

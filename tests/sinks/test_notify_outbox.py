@@ -26,6 +26,7 @@ class Orchestrator:
 
     def __init__(self, db: Path, url: str, test_time: FakeTime, *, discord: bool = False, **options: Any) -> None:
         self.files = StoreFiles(db)
+        self.crashed = False
         self.warnings: list[str] = []
         webhook = WebhookUrl(url, "$WATERSPIDER_SLACK_WEBHOOK_URL")
         channel = DiscordChannel(webhook, clock=test_time.clock) if discord else SlackChannel(webhook, clock=test_time.clock)
@@ -40,8 +41,17 @@ class Orchestrator:
         self.files.state.record(events)
 
     async def close(self) -> None:
-        await self.sink.close()
+        """An orderly exit: what is held back is sent."""
+        if not self.crashed:
+            await self.sink.close()
+            self.files.close()
+        self.crashed = True
+
+    async def crash(self) -> None:
+        """Killed: nothing in memory is sent, only the store survives."""
+        await self.sink.channel.close()
         self.files.close()
+        self.crashed = True
 
 
 @pytest.fixture
@@ -104,7 +114,7 @@ async def test_a_burst_gathered_across_a_restart_is_sent_once(start, receiver: W
     first.record(failed(1, test_time.now), failed(2, test_time.now))
     assert await first.outbox.drain(deadline_s=5) == 0, "taken from the store, put off to gather the burst"
     assert receiver.accepted() == [] and first.sink.due_at() == test_time.now + 30
-    await first.close()  # killed before the burst was sent
+    await first.crash()  # before the burst was sent
 
     test_time.advance(10)
     second = start(gather_s=30)
@@ -125,7 +135,7 @@ async def test_a_message_sent_just_before_a_crash_is_not_sent_again(start, recei
     stored = list(first.files.log.read(first.outbox.cursor))
     await first.sink.deliver([event for event in stored if first.sink.wants(event)], first.files.state.snapshot)
     assert len(receiver.accepted()) == 1  # sent, but the outbox never moved its cursor
-    await first.close()
+    await first.crash()
 
     second = start(gather_s=0)
     assert second.outbox.pending() == 1
@@ -215,3 +225,16 @@ async def test_the_daily_digest_goes_out_at_its_time_and_a_missed_one_once_after
     assert again.sink.due_at() <= test_time.now
     await again.outbox.drain(deadline_s=60)
     assert len(receiver.accepted()) == 2, "one digest for the missed days, not three"
+
+
+async def test_what_is_held_back_is_sent_at_an_orderly_exit(start, receiver: WebhookReceiver, test_time: FakeTime) -> None:
+    app = start(gather_s=30)
+    app.record(*backlog(1))
+    app.record(failed(1, test_time.now))
+    assert await app.outbox.drain(deadline_s=5) == 0 and receiver.accepted() == []
+    await app.close()
+    [message] = receiver.accepted()
+    assert failure_count(message) == 1
+    again = start(gather_s=30)
+    assert await again.outbox.drain(deadline_s=120) == 0
+    assert len(receiver.accepted()) == 1, "the ledger knows it went out"

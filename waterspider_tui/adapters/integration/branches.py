@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 FALLBACK_IDENTITY = ("-c", "user.name=waterspider", "-c", "user.email=waterspider@localhost")
 _UNSAFE_REF = re.compile(r"[^A-Za-z0-9._-]+")
+_LOCKED = re.compile(r"\.lock\b|cannot lock|could not lock|unable to lock", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,11 @@ class Integration:
     @property
     def ok(self) -> bool:
         return not (self.conflict or self.missing or self.error) and (self.gate is None or self.gate.ok)
+
+    @property
+    def retryable(self) -> bool:
+        """git failed on a lock another git process held (a session's worktree being made): worth trying again."""
+        return bool(_LOCKED.search(self.error))
 
     def line(self) -> str:
         """One line for the event log."""
@@ -211,7 +217,6 @@ class BranchIntegrator:
         A folder in the way that is not a worktree of this repository is never removed.
         """
         repo = Path(self.repo_path)
-        await must(repo, "worktree", "prune")
         listed = (await must(repo, "worktree", "list", "--porcelain")).stdout
         registered = any(line == f"worktree {worktree.resolve()}" for line in listed.splitlines()) if worktree.exists() else False
         if worktree.exists() and not registered:

@@ -92,6 +92,8 @@ class MilestoneSink:
     async def _integrate(self, progress: MilestoneProgress, snapshot: Snapshot) -> str:
         members, without = member_branches(snapshot, progress)
         integration = await self.integrator.integrate(progress.name, members, self.gate)
+        if integration.retryable:
+            raise SinkUnavailable(f"integrating milestone {progress.name}: {integration.error}")
         self.results.append(integration)
         line = integration.line()
         if without:

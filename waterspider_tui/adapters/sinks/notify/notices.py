@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -41,6 +42,10 @@ ALL_KINDS = frozenset(NoticeKind)
 AUTOMATIC_PAUSES = frozenset({"limit", "budget", "host failure", "host check"})
 """`DispatcherPaused.by` of the pauses the engine makes by itself (an operator's own pause is not news to them)."""
 AUTOMATIC_RESUMES = frozenset({"reset time reached", "host check passed"})
+CYCLE_WARNING = "dependency cycle"
+INTEGRATION_LINE = re.compile(r"\bmilestones: milestone (?P<name>.+?): (?P<text>.+)$", re.DOTALL)
+"""What the milestone sink's lines look like once the engine stored them as warnings
+(`reporting: milestones: milestone v1.0: conflict: ...`)."""
 
 
 @dataclass(frozen=True)
@@ -88,8 +93,11 @@ class NoticeFinder:
         match event:
             case ev.SessionFinished():
                 return bool(kinds & {NoticeKind.FAILED, NoticeKind.OPERATOR, NoticeKind.MILESTONE, NoticeKind.IDLE})
-            case ev.IssueHeld() | ev.Warned():
-                return NoticeKind.OPERATOR in kinds
+            case ev.IssueHeld(reason=reason):
+                return NoticeKind.OPERATOR in kinds and bool(reason)
+            case ev.Warned(message=message):
+                return (NoticeKind.OPERATOR in kinds and message.startswith(CYCLE_WARNING)) or (
+                    NoticeKind.MILESTONE in kinds and INTEGRATION_LINE.search(message) is not None)
             case ev.DispatcherPaused() | ev.DispatcherResumed():
                 return NoticeKind.PAUSED in kinds
             case ev.HostProbed():
@@ -121,8 +129,13 @@ class NoticeFinder:
                 task = snapshot.tasks.get(key)
                 label, title, url = _issue_parts(key, snapshot)
                 return [Notice(f"{event.seq}:held", NoticeKind.OPERATOR, event.ts, event.seq, label, f"{title}: held, {reason}", url, "warning", needs_operator=task is not None)]
-            case ev.Warned(message=message) if message.startswith("dependency cycle"):
+            case ev.Warned(message=message) if message.startswith(CYCLE_WARNING):
                 return [Notice(f"{event.seq}:cycle", NoticeKind.OPERATOR, event.ts, event.seq, "cycle", message, severity="warning", needs_operator=True)]
+            case ev.Warned(message=message) if (found := INTEGRATION_LINE.search(message)) is not None:
+                text = found.group("text")
+                trouble = not re.match(r"\d+ issues integrated", text) or "gate FAILED" in text or "publishing failed" in text
+                return [Notice(f"{event.seq}:integration", NoticeKind.MILESTONE, event.ts, event.seq, found.group("name"), text,
+                               severity="warning" if trouble else "info", needs_operator=trouble)]
             case ev.DispatcherPaused(by=by, reason=reason, until=until) if by in AUTOMATIC_PAUSES:
                 text = f"dispatch paused ({by}): {reason or 'no reason given'}"
                 if until:

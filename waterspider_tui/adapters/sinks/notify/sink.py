@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING, Callable, Iterable, Protocol, Sequence
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from waterspider_tui.core.state import Snapshot
 
 logger = logging.getLogger(__name__)
+
+CLOSE_SEND_S = 10.0
+"""At exit, how long the last held-back message may take."""
 
 
 class Channel(Protocol):
@@ -96,7 +100,18 @@ class NotifySink:
         return await self._send(now)
 
     async def close(self) -> None:
-        await self.channel.close()
+        """At exit, send what was held back (once, without waiting for its time); the ledger keeps it for the next start if that fails."""
+        try:
+            if self.batcher.pending:
+                lines = await asyncio.wait_for(self._send(self._clock()), CLOSE_SEND_S)
+                for line in lines:
+                    logger.warning("%s: %s", self.name, line)
+        except (SinkUnavailable, asyncio.TimeoutError) as error:
+            logger.warning("%s: %d notices left for the next start: %s", self.name, len(self.batcher.pending), error or "timed out")
+        except Exception:  # a broken channel must not stop the shutdown
+            logger.exception("%s: sending at exit failed", self.name)
+        finally:
+            await self.channel.close()
 
     async def _send(self, now: float) -> list[str]:
         notices = self.batcher.take()

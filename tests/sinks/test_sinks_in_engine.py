@@ -1,0 +1,65 @@
+"""The notifier and the milestone integrator in a real engine run: simulated agents in real worktrees, a loopback Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+from tests.engine.conftest import write_issue
+from tests.git_checkout import make_checkout
+from waterspider_tui.adapters.agents.base import EnvPolicy
+from waterspider_tui.adapters.agents.registry import make_agent
+from waterspider_tui.adapters.executors.local_executor import LocalExecutor
+from waterspider_tui.adapters.executors.pool import ExecutorPool
+from waterspider_tui.adapters.integration import BranchIntegrator
+from waterspider_tui.adapters.local_issues import LocalIssueSource
+from waterspider_tui.adapters.pipeline.registry import make_steps
+from waterspider_tui.adapters.sinks.milestones import MilestoneSink
+from waterspider_tui.adapters.sinks.notify import NotifySink, SlackChannel, WebhookUrl
+from waterspider_tui.adapters.workspace import WorkspaceManager
+from waterspider_tui.core.scheduler import SchedulerConfig
+from waterspider_tui.engine import Engine, SessionPolicy, open_store
+from waterspider_tui.engine.locks import run_locks
+from waterspider_tui.store.sink_cursors import SinkCursors
+
+from .webhook_receiver import WebhookReceiver
+
+
+def section_texts(payload: dict) -> str:
+    return " ".join(block["text"]["text"] for block in payload["blocks"] if block["type"] in ("header", "section"))
+
+
+async def test_a_milestone_run_is_integrated_and_announced(tmp_path: Path, receiver: WebhookReceiver) -> None:
+    repo = make_checkout(tmp_path / "repo")
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    write_issue(issues, 1, milestone="v1.0")
+    write_issue(issues, 2, milestone="v1.0", depends_on="[1]")
+    write_issue(issues, 3, milestone="v1.0", depends_on="[2]")
+    store_path = tmp_path / "state" / "state.db"
+    store = open_store(store_path)
+    ledger = SinkCursors(store_path)
+    notifier = NotifySink(
+        SlackChannel(WebhookUrl(receiver.url("/slack/T/B/secret"), "$WATERSPIDER_SLACK_WEBHOOK_URL")),
+        gather_s=0.2, min_interval_s=0.5, digest_at_utc="", log=store.log, cursors=ledger,
+    )
+    integrator = MilestoneSink(BranchIntegrator(repo, "main"))
+    executor = LocalExecutor(WorkspaceManager(repo), tmp_path / "state" / "sessions", slots=2)
+    engine = Engine(
+        locks=run_locks(store_path, Path(executor.workspace.repo.common_dir), repo), store=store,
+        sources=[(LocalIssueSource(issues), 0.2)], agent=make_agent("simulated", {"duration_s": 0.2}, EnvPolicy()),
+        pool=ExecutorPool([executor]), scheduler=SchedulerConfig(capacity=2), policy=SessionPolicy(max_attempts=1),
+        steps=make_steps(["commits"]), sinks=[notifier, integrator],
+    )
+    try:
+        await asyncio.wait_for(engine.run(until_idle=True), 60)
+    finally:
+        ledger.close()
+    merges = subprocess.run(["git", "log", "--first-parent", "--format=%s", "main..integration/v1.0"], cwd=repo, capture_output=True, text=True, check=True).stdout.split("\n")
+    assert [line.split()[1] for line in merges if line][::-1] == ["#1", "#2", "#3"]
+    warnings = [message for message in engine.snapshot.warnings if message.startswith("reporting: milestones: milestone v1.0")]
+    assert len(warnings) == 1 and "3 issues integrated into integration/v1.0" in warnings[0]
+    told = " ".join(section_texts(payload) for payload in receiver.accepted("/slack"))
+    assert "v1.0" in told and "complete: 3 issues done" in told
+    assert "secret" not in " ".join(engine.snapshot.warnings)

@@ -297,3 +297,14 @@ def test_milestone_settings_build_the_sink(root: Path) -> None:
     client = GitHubClient("https://api.github.test", "token")
     with pytest.raises(ValueError, match="needs a remote"):
         build_milestone_sink(MilestonesSection(enabled=True), repo_path=root, base_branch="main", github=client)
+
+
+async def test_a_branch_deleted_after_its_pull_request_merged_is_skipped_not_missing(root: Path) -> None:
+    issue_branch(root, 1, {"src/one.py": "ONE = 1\n"})
+    members = [
+        MemberBranch("local#1", "#1", "One", "feature/issue-1"),
+        MemberBranch("local#2", "#2", "Two", "feature/issue-2", closed_upstream=True),
+    ]
+    result = await BranchIntegrator(root, "main").integrate("v1.0", members)
+    assert result.ok and [member.label for member in result.merged] == ["#1"] and [member.label for member in result.skipped] == ["#2"]
+    assert result.line().endswith("; merged upstream already: #2")

@@ -38,6 +38,8 @@ class MemberBranch:
     branch: str
     pull_request: str = ""
     """The issue's own pull request (its URL), when the pipeline opened one."""
+    closed_upstream: bool = False
+    """Closed on GitHub (its pull request merged): a branch deleted after the merge is not missing."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class Integration:
     conflict: Conflict | None = None
     missing: tuple[MemberBranch, ...] = ()
     """Members whose branch was not found (nothing was merged then)."""
+    skipped: tuple[MemberBranch, ...] = ()
+    """Members closed upstream whose branch is gone (merged and deleted there): nothing to merge."""
     reused: bool = False
     """The branch already held the base and every issue's work: it was left as it was."""
     gate: GateVerdict | None = None
@@ -113,6 +117,8 @@ class Integration:
         text = head + f"{len(self.merged)} issues integrated into {self.branch} at {self.head[:10]}" + (" (already up to date)" if self.reused else "")
         if self.gate is not None:
             text += f"; gate {'passed' if self.gate.ok else 'FAILED'}: {self.gate.summary}"
+        if self.skipped:
+            text += "; merged upstream already: " + ", ".join(member.label for member in self.skipped)
         if self.pushed_to:
             text += f"; pushed to {self.pushed_to}"
         return text
@@ -133,7 +139,7 @@ def member_branches(snapshot: Snapshot, progress: MilestoneProgress) -> tuple[li
         facts = session.facts if session is not None and session.session_id == good.session_id else {}
         members.append(MemberBranch(
             key, f"#{task.issue.number}" if key.rpartition("#")[0] == progress.repo else key, task.issue.title, branch,
-            str(facts.get("pr_url", "")),
+            str(facts.get("pr_url", "")), closed_upstream=task.issue.closed,
         ))
     return members, without
 
@@ -175,12 +181,15 @@ class BranchIntegrator:
     async def _integrate(self, milestone: str, branch: str, members: list[MemberBranch], gate: IntegrationGate | None) -> Integration:
         repo = Path(self.repo_path)
         if self.remote:
-            await must(repo, "fetch", "--no-tags", self.remote, self.base_branch, *(member.branch for member in members))
+            await self._fetch([member.branch for member in members])
         base = self._ref(self.base_branch)
         refs = {member.issue: self._ref(member.branch) for member in members}
-        missing = tuple([member for member in members if not (await git(repo, "rev-parse", "--verify", "--quiet", refs[member.issue] + "^{commit}")).ok])
+        absent = [member for member in members if not (await git(repo, "rev-parse", "--verify", "--quiet", refs[member.issue] + "^{commit}")).ok]
+        missing = tuple(member for member in absent if not member.closed_upstream)
         if missing:
             return Integration(milestone, branch, self.base_branch, missing=missing)
+        skipped = tuple(absent)
+        members = [member for member in members if member not in skipped]
         worktree = self.worktree_for(milestone)
         reused = await self._holds_all(branch, base, list(refs.values()))
         await self._checkout(worktree, branch, base, reset=not reused)
@@ -197,7 +206,15 @@ class BranchIntegrator:
         if self.remote and (verdict is None or verdict.ok):
             await must(repo, "push", "--force", self.remote, f"refs/heads/{branch}:refs/heads/{branch}")
             pushed = self.remote
-        return Integration(milestone, branch, self.base_branch, head, tuple(merged), reused=reused, gate=verdict, pushed_to=pushed)
+        return Integration(milestone, branch, self.base_branch, head, tuple(merged), reused=reused, gate=verdict, pushed_to=pushed, skipped=skipped)
+
+    async def _fetch(self, branches: list[str]) -> None:
+        """The base and the members from the remote; one fetch, or one per branch when some are gone there."""
+        repo = Path(self.repo_path)
+        await must(repo, "fetch", "--no-tags", self.remote, self.base_branch)
+        if branches and not (await git(repo, "fetch", "--no-tags", self.remote, *branches)).ok:
+            for branch in branches:
+                await git(repo, "fetch", "--no-tags", self.remote, branch)
 
     def _ref(self, branch: str) -> str:
         return f"refs/remotes/{self.remote}/{branch}" if self.remote else f"refs/heads/{branch}"

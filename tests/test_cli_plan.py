@@ -76,8 +76,9 @@ def test_plan_json_from_a_folder_in_a_real_process(folder: Path, tmp_path: Path)
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"order", "blocked"}
+    assert set(data) == {"order", "blocked", "skipped"}
     assert shape(data) == {"order": EXPECTED_ORDER, "blocked": EXPECTED_BLOCKED}
+    assert data["skipped"] == [{"path": str(folder / "010-broken.md"), "error": "010-broken.md: 'title' is missing or empty"}]
     for item in data["order"]:
         assert isinstance(item["issue"], int) and isinstance(item["score"], float)
         assert item["score"] == pytest.approx(sum(item["parts"].values()), abs=1e-3)
@@ -98,12 +99,12 @@ def test_plan_as_text(folder: Path) -> None:
     result = CliRunner().invoke(cli, ["plan", "--issues", str(folder)])
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0] == "dispatch order (2 ready):"
+    assert lines[0] == "ready (2), in dispatch order:"
     assert lines[1].split()[:3] == ["1.", "#1", "0.988"]
     assert "Fix login" in lines[1]
-    assert "waiting (3):" in lines
-    assert any(line.split() == ["#2", "dependency:", "waits", "on", "#1", "(queued)"] for line in lines)
-    assert any("#3 cycle: cycle #3 → #4 → #3" in " ".join(line.split()) for line in lines)
+    assert "blocked (3):" in lines
+    assert any(line.split() == ["#2", "waits", "on", "#1", "(ready)"] for line in lines), "the control center's words"
+    assert any("#3 cycle #3 → #4 → #3" in " ".join(line.split()) for line in lines)
 
 
 def test_a_folder_with_only_bad_files_plans_nothing(tmp_path: Path) -> None:
@@ -113,7 +114,8 @@ def test_a_folder_with_only_bad_files_plans_nothing(tmp_path: Path) -> None:
     (issues / "2.md").write_bytes(b"---\ntitle: caf\xe9\n---\n")
     result = CliRunner().invoke(cli, ["plan", "--issues", str(issues), "--json"])
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"order": [], "blocked": []}
+    data = json.loads(result.stdout)
+    assert (data["order"], data["blocked"], len(data["skipped"])) == ([], [], 2)
     assert [line.split(":")[1].strip() for line in result.stderr.splitlines()] == ["1.md", "2.md"]
 
 
@@ -182,4 +184,24 @@ def test_plan_from_a_store_of_a_newer_schema_exits_2(tmp_path: Path) -> None:
 def test_plan_without_issues_or_store_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["plan", "--json"])
     assert result.exit_code == 2
-    assert "no state at" in result.stderr
+    assert "nothing to plan: give --issues DIR" in result.stderr and result.stdout == ""
+
+
+def test_plan_without_a_source_exits_2_even_where_a_store_is(tmp_path: Path) -> None:
+    _store(tmp_path / ".waterspider" / "state.db", ev.Warned(ts=0.0, message="an earlier run"))
+    result = CliRunner().invoke(cli, ["plan"])
+    assert result.exit_code == 2
+    assert "nothing to plan" in result.stderr
+
+
+def test_plan_of_a_missing_store_says_nothing_ran(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["plan", "--store", str(tmp_path / "none.db")])
+    assert result.exit_code == 2
+    assert "nothing has run here yet" in result.stderr
+
+
+def test_plan_and_status_options_have_help() -> None:
+    for command in ("plan", "status"):
+        result = CliRunner().invoke(cli, [command, "--help"])
+        options = [line for line in result.stdout.splitlines() if line.strip().startswith("--")]
+        assert options and all(len(line.split("  ")) > 1 and line.split("  ", 1)[1].strip() for line in options), options

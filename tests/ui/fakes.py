@@ -27,6 +27,7 @@ class FakeEngine:
         title: str = "acme/widgets",
         capacity: int = 5,
         logs: dict[str, list[LogEntry]] | None = None,
+        attempt_logs: dict[tuple[str, int], list[LogEntry]] | None = None,
     ) -> None:
         self.title = title
         self.capacity = capacity
@@ -37,6 +38,10 @@ class FakeEngine:
         self._listeners: list[Callable[[Snapshot], None]] = []
         self._log_listeners: list[Callable[[str, list[LogEntry]], None]] = []
         self.logs: dict[str, list[LogEntry]] = {key: list(value) for key, value in (logs or {}).items()}
+        self.attempt_logs = dict(attempt_logs or {})
+        """Logs of earlier attempts by (issue, attempt); `logs` stands for the last one."""
+        self.loaded: list[tuple[str, int | None]] = []
+        """Every load_session_log call, as (issue, attempt)."""
         self.submitted: list[cmd.Command] = []
         """Every command the UI submitted, valid or not, in order."""
         self.stopped: list[bool] = []
@@ -75,6 +80,9 @@ class FakeEngine:
 
     async def load_session_log(self, issue_key: str, attempt: int | None = None) -> list[LogEntry]:
         """Stands for the logs on disk: the scripted ones, whether or not a session is live."""
+        self.loaded.append((issue_key, attempt))
+        if attempt is not None and (issue_key, attempt) in self.attempt_logs:
+            return list(self.attempt_logs[(issue_key, attempt)])
         return list(self.logs.get(issue_key, ()))
 
     async def submit(self, command: cmd.Command) -> str:

@@ -170,20 +170,40 @@ class Scenario:
     name: str
     events: list[ev.Event]
     logs: dict[str, list[LogEntry]] = field(default_factory=dict)
+    attempt_logs: dict[tuple[str, int], list[LogEntry]] = field(default_factory=dict)
     title: str = REPO
     capacity: int = 5
 
     def engine(self) -> FakeEngine:
         ordered = sorted(self.events, key=lambda event: event.ts)
-        return FakeEngine(ordered, now=NOW, title=self.title, capacity=self.capacity, logs=self.logs)
+        return FakeEngine(ordered, now=NOW, title=self.title, capacity=self.capacity, logs=self.logs, attempt_logs=self.attempt_logs)
 
 
 def empty() -> Scenario:
     return Scenario("empty", [])
 
 
+def failed_log(attempt: int) -> list[LogEntry]:
+    """What #441's sessions left on disk: both ran out of turns."""
+    return [
+        LogEntry("system", f"session s-441-{attempt} started · claude · model sonnet"),
+        LogEntry("text", "I'll move the settings page to the new forms, one section at a time."),
+        LogEntry("tool", "Read src/settings/page.py"),
+        LogEntry("tool", "→ read 410 lines"),
+        LogEntry("tool", "Bash pytest -q tests/settings"),
+        LogEntry("tool", "→ error: 3 failed, 21 passed in 4.10s"),
+        LogEntry("text", "The profile section still uses the old validators."),
+        LogEntry("tool", "Edit src/settings/profile.py (+40 −31)"),
+        LogEntry("tool", "Bash pytest -q tests/settings"),
+        LogEntry("tool", "→ error: 1 failed, 23 passed in 4.02s"),
+        LogEntry("error", "API Error: 529 overloaded, retrying in 2s"),
+        LogEntry("tool", "Edit src/settings/notifications.py (+22 −18)"),
+        LogEntry("result", "failed, max_turns (40 turns, 1320.0s, $0.9200): Reached maximum number of turns (40)"),
+    ]
+
+
 def mid_run() -> Scenario:
-    return Scenario("mid_run", mid_run_events(), logs={key(443): agent_log()})
+    return Scenario("mid_run", mid_run_events(), logs={key(443): agent_log(), key(441): failed_log(2)}, attempt_logs={(key(441), 1): failed_log(1)})
 
 
 def host_down() -> Scenario:
@@ -239,6 +259,29 @@ def cycle() -> Scenario:
     events += probe("local", 2, 1, LOAD_LOCAL, 30)
     events.append(polled())
     return Scenario("cycle", events)
+
+
+def github_down() -> Scenario:
+    """GitHub unreachable for five minutes: the last good list is kept, the header says so."""
+    events = [event for event in mid_run_events() if not isinstance(event, ev.SourcePolled)]
+    source = f"github:{REPO}"
+    events.append(ev.SourcePolled(ts=NOW - 5 * MIN, source=source, ok=True, next_poll=NOW - 5 * MIN + 10, rate_remaining=4812, rate_limit=5000))
+    for ago in (290, 230, 170, 110, 50, 2):
+        events.append(ev.SourcePolled(ts=NOW - ago, source=source, ok=False, message="ConnectError: [Errno -3] Temporary failure in name resolution",
+                                      next_poll=NOW - ago + 10, rate_remaining=4812, rate_limit=5000))
+    events.append(ev.Warned(ts=NOW - 290, message=f"{source}: ConnectError: [Errno -3] Temporary failure in name resolution (keeping the last good list)"))
+    return Scenario("github_down", events, logs={key(443): agent_log()})
+
+
+def all_done() -> Scenario:
+    """Twenty of twenty succeeded: nothing runs, nothing waits."""
+    issues = [issue(700 + n, f"Finished task number {n}", ("P0", "P1", "P2", "P3")[n % 4]) for n in range(20)]
+    events: list[ev.Event] = [*seen(*issues)]
+    for n in range(20):
+        events += finish(700 + n, "local", (5 + n) * MIN, Outcome.SUCCEEDED, (40 - n) * MIN, cost=0.2 + n / 100, executor="local")
+    events += probe("local", 5, 0, LOAD_LOCAL, 30)
+    events.append(polled())
+    return Scenario("all_done", events)
 
 
 def large(running: int = 200, queued: int = 800) -> Scenario:

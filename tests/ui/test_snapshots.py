@@ -89,3 +89,28 @@ def test_quit_question(snap_compare: Compare) -> None:
 
 def test_light_theme(snap_compare: Compare) -> None:
     assert snap_compare(app_for("mid_run", theme="waterspider-light"), terminal_size=(120, 36))
+
+
+def test_all_done(snap_compare: Compare) -> None:
+    """Twenty of twenty succeeded: the header says all done, not dispatching."""
+    assert snap_compare(app_for("all_done"), terminal_size=(120, 36))
+
+
+def test_github_down(snap_compare: Compare) -> None:
+    """Polls failing for five minutes: the header gives the failure, the retry and the last good poll's age."""
+    assert snap_compare(app_for("github_down"), terminal_size=(120, 36))
+
+
+def test_narrow_filter(snap_compare: Compare) -> None:
+    """80x24 while filtering: the box is a line under the header, which stays."""
+    assert snap_compare(app_for("mid_run"), terminal_size=(80, 24), press=["slash", *"web"])
+
+
+def test_log_pager(snap_compare: Compare) -> None:
+    """A failed issue's log full screen, jumped to its first error."""
+    assert snap_compare(app_for("mid_run"), terminal_size=(100, 30), run_before=run_before_selecting(key(441)), press=["l", "e"])
+
+
+def test_log_pager_narrow(snap_compare: Compare) -> None:
+    """The pager in a tmux pane, searching."""
+    assert snap_compare(app_for("mid_run"), terminal_size=(80, 24), run_before=run_before_selecting(key(441)), press=["l", "slash", *"pytest", "enter"])

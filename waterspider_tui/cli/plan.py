@@ -25,7 +25,8 @@ def _snapshot_from_folder(settings: Settings) -> Snapshot:
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     now = time.time()
-    return replay([ev.IssueSeen(ts=now, issue_data=issue) for issue in result.issues])
+    seen: list[ev.Event] = [ev.IssueSeen(ts=now, issue_data=issue) for issue in result.issues]
+    return replay(seen + [ev.IssueRejected(ts=now, path=rejection.path, error=rejection.error) for rejection in result.rejected])
 
 
 def _snapshot_from_store(settings: Settings) -> Snapshot:
@@ -33,7 +34,7 @@ def _snapshot_from_store(settings: Settings) -> Snapshot:
 
     path = settings.store_path()
     if not path.exists():
-        raise ConfigError(f"no state at {path}: give --issues DIR or --store PATH")
+        raise ConfigError(f"no state at {path}: nothing has run here yet (give --issues DIR, or --store PATH)")
     try:
         return replay(EventLog(path, read_only=True).read())
     except StoreError as error:
@@ -42,7 +43,8 @@ def _snapshot_from_store(settings: Settings) -> Snapshot:
 
 def plan_command(settings: Settings, *, from_store: bool, as_json: bool) -> str:
     snapshot = _snapshot_from_store(settings) if from_store else _snapshot_from_folder(settings)
-    current = plan(snapshot, time.time(), settings.scheduler.to_core())
+    now = time.time()
+    current = plan(snapshot, now, settings.scheduler.to_core())
     if as_json:
         return json.dumps(plan_dict(snapshot, current), indent=2, ensure_ascii=False)
-    return "\n".join(plan_lines(snapshot, current))
+    return "\n".join(plan_lines(snapshot, current, now))

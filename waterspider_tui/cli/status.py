@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import click
@@ -10,39 +11,63 @@ import click
 from waterspider_tui.cli.common import fail, overrides, read_store, settings_from
 from waterspider_tui.config import ConfigError
 
+_CONFIG_HELP = "waterspider.toml to read (default: ./waterspider.toml if present)."
+_STORE_HELP = "The run's state file (default: .waterspider/state.db in the repository)."
+_REPO_HELP = "The repository the run works on, whose state is read (default: .)."
+
+
+def orchestrator_running(store_path: Path) -> bool:
+    """Whether a run holds the store's lock right now (taken and given back at once when free)."""
+    from waterspider_tui.engine.locks import EngineLocked, run_locks
+
+    locks = run_locks(store_path)
+    try:
+        locks.acquire()
+    except EngineLocked:
+        return True
+    except OSError:  # a read-only folder: nothing can be running on it from here either way
+        return False
+    locks.release()
+    return False
+
 
 @click.command()
-@click.option("--config", type=click.Path(path_type=Path))
-@click.option("--store", type=click.Path(path_type=Path))
-@click.option("--repo-path", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--config", type=click.Path(path_type=Path), help=_CONFIG_HELP)
+@click.option("--store", type=click.Path(path_type=Path), help=_STORE_HELP)
+@click.option("--repo-path", type=click.Path(path_type=Path), help=_REPO_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the queues as one JSON object.")
 def status(config: Path | None, store: Path | None, repo_path: Path | None, as_json: bool) -> None:
-    """Print the queues from the store without starting anything."""
+    """The queues from the store, whether an orchestrator runs them now, and how the last run left them."""
     from waterspider_tui.core.scheduler import plan
     from waterspider_tui.text.status_text import status_dict, status_lines
 
     settings, snapshot = read_store(config, store, repo_path)
-    current = plan(snapshot, snapshot.now, settings.scheduler.to_core())
+    running = orchestrator_running(settings.store_path())
+    now = time.time()
+    current = plan(snapshot, now, settings.scheduler.to_core())
     if as_json:
-        click.echo(json.dumps(status_dict(snapshot, current), indent=2))
+        click.echo(json.dumps(status_dict(snapshot, current, now, orchestrator_running=running), indent=2))
     else:
-        click.echo("\n".join(status_lines(snapshot, current)))
+        click.echo("\n".join(status_lines(snapshot, current, now, orchestrator_running=running)))
 
 
 @click.command()
-@click.option("--config", type=click.Path(path_type=Path))
+@click.option("--config", type=click.Path(path_type=Path), help=_CONFIG_HELP)
 @click.option("--issues", type=click.Path(path_type=Path), help="Plan a folder of Markdown issues.")
-@click.option("--store", type=click.Path(path_type=Path), help="Plan from a store instead.")
-@click.option("--repo-path", type=click.Path(path_type=Path))
-@click.option("--capacity", type=click.IntRange(1, 1000))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--store", type=click.Path(path_type=Path), help="Plan the issues of a run's state file instead.")
+@click.option("--repo-path", type=click.Path(path_type=Path), help=_REPO_HELP)
+@click.option("--capacity", type=click.IntRange(1, 1000), help="Sessions running at once, for what would start first (default 5).")
+@click.option("--json", "as_json", is_flag=True, help="Print {\"order\": [...], \"blocked\": [...], \"skipped\": [...]}.")
 def plan(config: Path | None, issues: Path | None, store: Path | None, repo_path: Path | None, capacity: int | None, as_json: bool) -> None:
     """Dry run: the dispatch order with scores, and why every other issue waits."""
     from waterspider_tui.cli.plan import plan_command
 
     settings = settings_from(config, overrides(issues=issues, store=store, repo_path=repo_path, capacity=capacity))
+    from_folder = settings.issues.dir is not None and store is None
+    if not from_folder and store is None and not settings.github.repos:
+        fail("nothing to plan: give --issues DIR (a folder of Markdown issues) or --store PATH (a run's state)")
     try:
-        text = plan_command(settings, from_store=store is not None or (issues is None and settings.issues.dir is None), as_json=as_json)
+        text = plan_command(settings, from_store=not from_folder, as_json=as_json)
     except ConfigError as error:
         fail(str(error))
     click.echo(text)

@@ -1,9 +1,12 @@
-"""Safe text for the log panel: decode, clean, cap and shorten whatever an agent prints."""
+"""Safe text for the log panel: decode, clean, cap and shorten whatever an agent prints; log
+entries as the lines the control center, its pager and `waterspider log show` print."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterable
+
+from waterspider_tui.core.models import LogEntry
 
 MAX_ENTRY_CHARS = 64 * 1024
 """The most of one entry we keep; a 10 MB line must not live on in memory or in the UI."""
@@ -95,3 +98,33 @@ def dict_of(value: Any) -> dict[str, Any]:
 def list_of(value: Any) -> list[Any]:
     """A JSON array, or [] for anything else."""
     return value if isinstance(value, list) else []
+
+
+LOG_MARKERS = {"system": "· ", "text": "  ", "tool": "● ", "folded": "  ", "result": "◆ ", "error": "✘ ", "raw": "  "}
+"""How each LogEntry kind starts its line; the control center colours lines by it.
+
+A tool entry starting with `→` (a folded tool result) or `↳` (a nested call) is indented under
+its call instead of getting its own marker; `result` is the session's closing line."""
+
+
+def log_lines(entries: Iterable[LogEntry], width: int = 160) -> list[str]:
+    """Log entries as lines: tool calls and results on one line of at most `width`, text as written."""
+    lines: list[str] = []
+    for entry in entries:
+        marker = LOG_MARKERS.get(entry.kind, "  ")
+        if entry.kind in ("tool", "result"):
+            text = one_line(entry.text, width)
+            if entry.kind == "tool" and text[:1] in ("→", "↳"):
+                marker = LOG_MARKERS["folded"]
+            if text:
+                lines.append(marker + text)
+            continue
+        for line in entry.text.splitlines() or [""]:
+            if line.strip():
+                lines.append(marker + line.rstrip())
+    return lines
+
+
+def is_error_line(line: str) -> bool:
+    """A line that tells of a failure: an error entry, a failed tool result, a failed ending."""
+    return line.startswith((LOG_MARKERS["error"], "  → error", LOG_MARKERS["result"] + "failed"))

@@ -28,6 +28,7 @@ from waterspider_tui.ui.messages import IssueSelected, LogsPending, SnapshotRead
 from waterspider_tui.ui.palette import Palette
 from waterspider_tui.ui.screens.control import ControlScreen
 from waterspider_tui.ui.screens.dag import DagScreen
+from waterspider_tui.ui.screens.log_pager import LogScreen
 from waterspider_tui.ui.screens.modals import ConfirmScreen, HelpScreen, ProblemsScreen, QuitScreen, TaskDetailScreen
 from waterspider_tui.ui.themes import BUILTIN_THEME_DIR, DEFAULT_THEME, load_themes
 from waterspider_tui.ui.view import View
@@ -42,7 +43,7 @@ SNAPSHOT_INTERVAL_S = 0.25
 An operator's command and the 1 s tick rebuild at once, so a key's effect never waits for it.
 """
 
-_TASK_ACTIONS = ("toggle_issue", "bump", "pin", "requeue", "cancel_session", "detail")
+_TASK_ACTIONS = ("toggle_issue", "bump", "pin", "requeue", "cancel_session", "detail", "open_log")
 """Actions that apply to the selected issue; `check_action` greys them out when they do not."""
 _STATEFUL_ACTIONS = (*_TASK_ACTIONS, "problems")
 """Actions whose availability changes with the state; the key bar is refreshed when it does."""
@@ -52,7 +53,7 @@ class WaterspiderApp(App[int]):
     """The control center: renders engine snapshots and turns keys into engine commands."""
 
     TITLE = "waterspider"
-    CSS_PATH = ["tcss/app.tcss", "tcss/control.tcss", "tcss/dag.tcss", "tcss/modals.tcss"]
+    CSS_PATH = ["tcss/app.tcss", "tcss/control.tcss", "tcss/dag.tcss", "tcss/modals.tcss", "tcss/log_pager.tcss"]
     MODES = {"control": ControlScreen, "dag": DagScreen}
     DEFAULT_MODE = "control"
     COMMANDS = App.COMMANDS | {IssueCommands}
@@ -65,6 +66,7 @@ class WaterspiderApp(App[int]):
         Binding("r", "requeue", "requeue", id="requeue", tooltip="Send the selected failed or cancelled issue back to the queue"),
         Binding("x", "cancel_session", "cancel", id="cancel", tooltip="Cancel the selected running session (asks first)"),
         Binding("enter", "detail", "detail", id="detail", tooltip="Score, dependencies, attempts and workspace of the selected issue"),
+        Binding("l", "open_log", "log", id="log", tooltip="The selected issue's agent log full screen, any attempt: search, follow, jump to errors"),
         Binding("d", "show_dag", "DAG", id="dag", tooltip="Show the dependency graph (again: back to the queues)"),
         Binding("slash", "filter", "filter", id="filter", tooltip="Show only issues whose number, title or label match"),
         Binding("g", "refresh", "poll", id="refresh", show=False, tooltip="Poll the issue sources now"),
@@ -285,6 +287,7 @@ class WaterspiderApp(App[int]):
         self._show_log()
 
     def _show_log(self) -> None:
+        """Show the followed issue's log: a live session's lines at once, any other read in a worker."""
         if self._control is None:
             return
         key = self.log_issue
@@ -293,8 +296,25 @@ class WaterspiderApp(App[int]):
             self._control.show_log(None, "", [])
             return
         session = task.session
-        title = f"{self.view.label(key) if self.view else key} {fmt.truncate(task.issue.title, 40)} · {session.agent} · {session.host or session.executor} · {session.worktree}"
-        self._control.show_log(key, title, fmt.log_lines(self.engine.session_log(key)))
+        title = f"{self.view.label(key) if self.view else key} {fmt.truncate(task.issue.title, 40)} · {session.agent} · {session.host or session.executor} · attempt {session.attempt}"
+        live = self.engine.session_log(key)
+        if task.state is TaskState.RUNNING and live:
+            self._control.show_log(key, title, fmt.log_lines(live))
+            return
+        self._control.show_log(key, title, [], note=f"Reading the log of {self.view.label(key) if self.view else key}…")
+        self._load_log(key, title)
+
+    @work(group="log-panel", exclusive=True, exit_on_error=False)
+    async def _load_log(self, key: str, title: str) -> None:
+        """Read an ended (or just reattached) session's log from wherever it ran."""
+        try:
+            entries = await self.engine.load_session_log(key)
+        except Exception as error:  # a host that cannot be read is a line in the panel, not a crash
+            entries = [LogEntry("error", f"the log cannot be read: {type(error).__name__}: {error}")]
+        if self.log_issue != key or self._control is None:
+            return
+        lines = fmt.log_lines(entries)
+        self._control.show_log(key, title, lines, note="" if lines else "This session wrote nothing to its log.")
 
     # Selection
 
@@ -305,7 +325,7 @@ class WaterspiderApp(App[int]):
         """The operator moved to an issue: actions now apply to it, the log follows its session."""
         self.selected_issue = key
         task = self.view.task(key) if self.view else None
-        if task is not None and task.session is not None:
+        if task is not None and (task.session is not None or task.history):
             self.log_issue = key
 
     def watch_selected_issue(self) -> None:
@@ -350,6 +370,8 @@ class WaterspiderApp(App[int]):
             return None
         if action == "detail":
             return True
+        if action == "open_log":
+            return True if task.session is not None or task.history else None
         if action in ("toggle_issue", "bump", "pin"):
             return True if task.state is TaskState.QUEUED else None
         if action == "requeue":
@@ -377,6 +399,30 @@ class WaterspiderApp(App[int]):
         self.refresh_view()
         # The confirmation toast lays out the screen; it follows the frame that shows the effect.
         self.call_after_refresh(self.notify, confirmation or "done")
+
+    def requeue_failed(self, error_class: str | None = None) -> Worker[None]:
+        """Requeue every failed issue (of one error class, if given), one command each; one notification."""
+        snapshot = self.engine.snapshot
+        keys = [
+            task.key for task in snapshot.tasks_in(TaskState.FAILED)
+            if error_class is None or (task.result is not None and task.result.error_class is not None and task.result.error_class.value == error_class)
+        ]
+        return self.run_worker(self._submit_all([cmd.Requeue(issue=key) for key in keys]), group="commands", exit_on_error=False)
+
+    async def _submit_all(self, commands: list[cmd.Command]) -> None:
+        done = 0
+        refused: list[str] = []
+        for command in commands:
+            try:
+                await self.engine.submit(command)
+                done += 1
+            except Exception as error:  # one refusal does not stop the rest
+                refused.append(str(error))
+        self.refresh_view()
+        message = f"{done} issue{'s' if done != 1 else ''} requeued" if done else "Nothing was requeued."
+        if refused:
+            message += f"; {len(refused)} refused: {refused[0]}"
+        self.call_after_refresh(self.notify, message, severity="warning" if refused else "information")
 
     def action_toggle_dispatcher(self) -> None:
         paused = self.view is not None and self.view.snapshot.dispatcher_paused
@@ -433,6 +479,19 @@ class WaterspiderApp(App[int]):
     def open_detail(self, key: str) -> None:
         self.push_screen(TaskDetailScreen(key))
 
+    def action_open_log(self) -> None:
+        key = self.current_issue()
+        if key:
+            self.open_log(key)
+
+    def open_log(self, key: str, attempt: int | None = None) -> None:
+        """The issue's session log full screen (the last attempt unless one is named)."""
+        task = self.view.task(key) if self.view else None
+        if task is None or (task.session is None and not task.history):
+            self.notify(f"{self.view.label(key) if self.view else key} has not run yet: there is no log.", severity="warning")
+            return
+        self.push_screen(LogScreen(key, attempt))
+
     def _to_control(self) -> ControlScreen | None:
         if self.current_mode != "control":
             self.switch_mode("control")
@@ -482,6 +541,11 @@ class WaterspiderApp(App[int]):
         self.push_screen(HelpScreen(self.help_rows()))
 
     # Quit
+
+    async def action_help_quit(self) -> None:
+        """Ctrl-C asks the same question as q (Textual's default only says which key quits)."""
+        if not isinstance(self.screen, QuitScreen):
+            await self.action_quit()
 
     async def action_quit(self) -> None:
         """Quit; with sessions running, ask whether to leave them running or stop them first."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import partial
 from typing import TYPE_CHECKING, Callable, Iterator, cast
 
@@ -28,6 +29,13 @@ def palette_entries(app: WaterspiderApp) -> Iterator[PaletteEntry]:
     else:
         yield "pause dispatcher", "Start no new sessions (running ones go on)", partial(app.submit, cmd.PauseDispatcher())
     yield "refresh sources", "Poll the issue sources now", partial(app.submit, cmd.Refresh())
+    failed = snapshot.tasks_in(TaskState.FAILED)
+    if failed:
+        yield "requeue all failed", f"Send the {len(failed)} failed issue{'s' if len(failed) != 1 else ''} back to the queue", app.requeue_failed
+        classes = Counter(task.result.error_class.value for task in failed if task.result is not None and task.result.error_class is not None)
+        if len(classes) > 1:
+            for error_class, count in sorted(classes.items()):
+                yield f"requeue failed {error_class}", f"Send the {count} issue{'s' if count != 1 else ''} that failed as {error_class} back to the queue", partial(app.requeue_failed, error_class)
     for panel in ("running", "ready", "blocked", "finished", "hosts", "log", "events"):
         yield f"show {panel}", f"Show the {panel} panel", partial(app.action_show_panel, panel)
     yield "show DAG", "The dependency graph of open work", app.action_show_dag
@@ -52,6 +60,8 @@ def palette_entries(app: WaterspiderApp) -> Iterator[PaletteEntry]:
             yield f"requeue {label}", title, partial(app.submit, cmd.Requeue(issue=key))
         elif task.state is TaskState.RUNNING and not task.cancel_requested:
             yield f"cancel {label}", title, partial(app.confirm_cancel, key)
+        if task.session is not None or task.history:
+            yield f"log {label}", title, partial(app.open_log, key)
 
 
 class IssueCommands(Provider):

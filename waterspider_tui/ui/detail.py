@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from waterspider_tui.core.advice import advice_for
 from waterspider_tui.core.models import TaskState
 from waterspider_tui.ui import format as fmt
 from waterspider_tui.ui.palette import Palette
@@ -37,6 +38,16 @@ def _deps_table(view: View, keys: list[str], palette: Palette) -> RenderableType
                  "cancelled": palette.muted, "ready": palette.ready}.get(state, palette.blocked)
         table.add_row(Text(f"  {view.label(key)}"), Text.assemble((f"{state:<12}", style), title))
     return table
+
+
+def _worktree(path: str, executor: str, palette: Palette) -> Text:
+    """The worktree's path, marked when it is gone from this machine (removed by `clean`, or pruned).
+
+    Only a local session's absolute path can be checked here; another host's is shown as recorded.
+    """
+    if executor == "local" and os.path.isabs(path) and not os.path.isdir(path):
+        return Text.assemble((path, palette.muted), ("  no longer there (removed); the branch keeps the commits", palette.warning))
+    return Text(path)
 
 
 def detail_renderable(view: View, key: str, palette: Palette) -> RenderableType:
@@ -112,9 +123,13 @@ def detail_renderable(view: View, key: str, palette: Palette) -> RenderableType:
             parts.append(line)
             if attempt.error:
                 parts.append(Text(f"     {fmt.truncate(attempt.error, 200)}", style=palette.muted))
-            if attempt is task.history[-1] and attempt.error_class is not None and task.state is TaskState.FAILED:
-                parts.append(Text(f"     next: {advice_for(attempt.error_class)}", style=palette.accent))
-            parts.append(Text(f"     log {attempt.log_path}", style=palette.muted))
+            if attempt is task.history[-1] and attempt.error_class is not None and task.state is not TaskState.RUNNING:
+                advice = Table.grid(padding=(0, 1))
+                advice.add_column(no_wrap=True)
+                advice.add_column()
+                advice.add_row(Text("     next:", style=palette.accent), Text(attempt.advice(), style=palette.accent))
+                parts.append(advice)
+            parts.append(Text(f"     log {attempt.log_path}  (l shows it)", style=palette.muted))
     else:
         parts.append(Text("  none yet", style=palette.muted))
 
@@ -122,7 +137,7 @@ def detail_renderable(view: View, key: str, palette: Palette) -> RenderableType:
     if session is not None:
         parts.append(_heading("Workspace", palette))
         workspace = _grid()
-        workspace.add_row("  worktree", session.worktree)
+        workspace.add_row("  worktree", _worktree(session.worktree, session.executor, palette))
         workspace.add_row("  branch", session.branch)
         workspace.add_row("  host", f"{session.host or session.executor} ({session.executor}, {session.agent})")
         if session.placement:

@@ -5,20 +5,13 @@ from __future__ import annotations
 import re
 import time
 
-from waterspider_tui.core.models import LogEntry
-from waterspider_tui.text.log_text import one_line
 from waterspider_tui.core import events as ev
+from waterspider_tui.text.log_text import LOG_MARKERS, log_lines  # noqa: F401  (the panels' log lines are the CLI's)
 from waterspider_tui.text.event_text import describe
 from waterspider_tui.text.event_text import duration  # noqa: F401  (the UI formats durations as --no-ui does)
 from waterspider_tui.core.models import Progress
 
 _PR_URL = re.compile(r"https?://\S+?/pull/(?P<number>\d+)")
-
-LOG_MARKERS = {"system": "· ", "text": "  ", "tool": "● ", "folded": "  ", "result": "◆ ", "error": "✘ ", "raw": "  "}
-"""How each LogEntry kind starts its line in the log panel; the highlighter colours by it.
-
-A tool entry starting with `→` (a folded tool result) or `↳` (a nested call) is indented under
-its call instead of getting its own marker; `result` is the session's closing line."""
 
 
 def money(usd: float) -> str:
@@ -60,24 +53,6 @@ def pr_link(*texts: str) -> tuple[str, str]:
         if match:
             return f"PR #{match.group('number')}", match.group(0)
     return "", ""
-
-
-def log_lines(entries: list[LogEntry], width: int = 160) -> list[str]:
-    """Log entries as panel lines: tool calls and results on one short line, text as written."""
-    lines: list[str] = []
-    for entry in entries:
-        marker = LOG_MARKERS.get(entry.kind, "  ")
-        if entry.kind in ("tool", "result"):
-            text = one_line(entry.text, width)
-            if entry.kind == "tool" and text[:1] in ("→", "↳"):
-                marker = LOG_MARKERS["folded"]
-            if text:
-                lines.append(marker + text)
-            continue
-        for line in entry.text.splitlines() or [""]:
-            if line.strip():
-                lines.append(marker + line.rstrip())
-    return lines
 
 
 def event_line(event: ev.Event, label: str) -> str:

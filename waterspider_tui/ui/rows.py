@@ -168,6 +168,16 @@ def blocked_reason(view: View, palette: Palette, key: str) -> Text:
     return _t(blocked.detail, palette.blocked)
 
 
+def override_marks(task: TaskRecord) -> str:
+    """`pinned`, `bump +1`: what the operator asked for an issue, so it shows while it waits too."""
+    marks = []
+    if task.overrides.pinned:
+        marks.append("pinned")
+    if task.overrides.bump:
+        marks.append(f"bump {task.overrides.bump:+d}")
+    return " ".join(marks)
+
+
 def blocked_rows(view: View, palette: Palette, needle: str = "", title_width: int = TITLE_WIDTH, cache: RowCache | None = None) -> list[Row]:
     """Blocked issues in issue order, each with why: which dependency, cycle, pause, hold or wait."""
     rows: list[Row] = []
@@ -181,7 +191,12 @@ def blocked_rows(view: View, palette: Palette, needle: str = "", title_width: in
         wait = fmt.duration(task.not_before - view.now) if item.reason == "retry_wait" and task.not_before else ""
 
         def build() -> tuple[Text, ...]:
-            return (_t(label, style), _title(task, title_width), blocked_reason(view, palette, item.issue))
+            why = Text(no_wrap=True, overflow="ellipsis", end="")
+            marks = override_marks(task)
+            if marks:
+                why.append(marks + " · ", palette.accent)
+            why.append_text(blocked_reason(view, palette, item.issue))
+            return (_t(label, style), _title(task, title_width), why)
 
         inputs = (task, item, dep_states, wait, label, title_width, palette)
         rows.append((item.issue, _cached(cache, item.issue, inputs, build)))

@@ -8,9 +8,10 @@ from typing import Mapping
 from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.scheduler import BlockedTask, Plan, ReadyTask
 from waterspider_tui.core.state import Snapshot, TaskRecord, utc_day
+from waterspider_tui.text.status_text import state_word
 
 _BLOCKED_CLASS = {
-    "dependency": "blocked", "failed_dependency": "failed", "cycle": "failed",
+    "dependency": "blocked", "failed_dependency": "blocked-failed", "cycle": "failed",
     "paused": "paused", "held": "paused", "retry_wait": "blocked", "external": "blocked",
 }
 
@@ -63,17 +64,7 @@ class View:
 
     def state_text(self, key: str) -> str:
         """The state as a word for dependency lists: `running`, `ready`, `waiting`, `failed`, ..."""
-        task = self.snapshot.tasks.get(key)
-        if task is None:
-            return "unknown here"
-        if task.state is TaskState.QUEUED:
-            if key in self.ready_by_key:
-                return "ready"
-            blocked = self.blocked_by_key.get(key)
-            return {"paused": "paused", "held": "held", "cycle": "in a cycle"}.get(
-                blocked.reason if blocked else "", "waiting"
-            )
-        return task.state.value
+        return state_word(self.snapshot, key, self.ready_by_key, self.blocked_by_key)
 
     def spend_today(self) -> float:
         """Dollars of sessions finished today (UTC) plus what running sessions spent so far."""

@@ -33,6 +33,7 @@ WIDE_FROM = 100
 TALL_FROM = 32
 
 _TABLE_PANELS = ("running", "ready", "blocked", "finished")
+LOG_NOTE = "Select an issue that has run to read its agent's log (l shows it full screen)."
 
 
 class ControlScreen(Screen[None]):
@@ -69,11 +70,11 @@ class ControlScreen(Screen[None]):
         filter_input.cursor_blink = False
         yield filter_input
         with Container(id="panels"):
-            yield Panel(QueueTable(row_builders.RUNNING_COLUMNS, id="running-table", on_cursor=self._select), id="running", title="1 Running", empty_note="Nothing running.")
-            yield Panel(QueueTable(row_builders.READY_COLUMNS, id="ready-table", on_cursor=self._select), id="ready", title="2 Ready", empty_note="Nothing ready.")
-            yield Panel(QueueTable(row_builders.BLOCKED_COLUMNS, id="blocked-table", on_cursor=self._select), id="blocked", title="3 Blocked", empty_note="Nothing blocked.")
-            yield Panel(QueueTable(row_builders.FINISHED_COLUMNS, id="finished-table", on_cursor=self._select), id="finished", title="4 Finished", empty_note="Nothing finished yet.")
-            yield Panel(AgentLog(id="agent-log"), id="log", title="6 Log", empty_note="Select an issue that has a session to follow its agent.")
+            yield Panel(QueueTable(row_builders.RUNNING_COLUMNS, id="running-table", on_cursor=self._select, fixed_columns=1), id="running", title="1 Running", empty_note="Nothing running.")
+            yield Panel(QueueTable(row_builders.READY_COLUMNS, id="ready-table", on_cursor=self._select, fixed_columns=2), id="ready", title="2 Ready", empty_note="Nothing ready.")
+            yield Panel(QueueTable(row_builders.BLOCKED_COLUMNS, id="blocked-table", on_cursor=self._select, fixed_columns=1), id="blocked", title="3 Blocked", empty_note="Nothing blocked.")
+            yield Panel(QueueTable(row_builders.FINISHED_COLUMNS, id="finished-table", on_cursor=self._select, fixed_columns=2), id="finished", title="4 Finished", empty_note="Nothing finished yet.")
+            yield Panel(AgentLog(id="agent-log"), id="log", title="6 Log", empty_note=LOG_NOTE)
             yield Panel(HostsPanel(id="hosts-list"), id="hosts", title="5 Hosts", empty_note="No hosts probed yet.")
             yield Panel(EventLog(id="event-log"), id="events", title="7 Events", empty_note="No events yet.")
         yield PanelTabs(id="tabs")
@@ -144,10 +145,12 @@ class ControlScreen(Screen[None]):
         if view.snapshot.dispatcher_paused and not view.plan.running:
             self._panel("running").set_note("Nothing running: the dispatcher is paused (p resumes).")
 
-    def show_log(self, issue_key: str | None, title: str, lines: list[str]) -> None:
-        """Show another session's log from its recent lines."""
+    def show_log(self, issue_key: str | None, title: str, lines: list[str], note: str = "") -> None:
+        """Show another session's log from its recent lines; `note` stands in while there are none."""
         self.query_one(AgentLog).show(issue_key, lines)
-        self._panel("log").set_title(f"6 Log {title}" if title else "6 Log", len(lines) if issue_key else 0)
+        panel = self._panel("log")
+        panel.set_note(note or LOG_NOTE)
+        panel.set_title(f"6 Log {title}" if title else "6 Log", len(lines) if issue_key else 0)
 
     def append_log(self, lines: list[str]) -> None:
         self.query_one(AgentLog).append(lines)

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from waterspider_tui.core.dag import build_graph, layout
 from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.priority import PriorityConfig, estimate_minutes
+from waterspider_tui.core.state import TaskRecord
 from waterspider_tui.ui.messages import IssueSelected
 from waterspider_tui.ui.palette import Palette
 from waterspider_tui.ui.view import View
@@ -30,24 +31,40 @@ def dag_model(view: View, focus: str | None, max_nodes: int = MAX_NODES) -> DagM
     """The layout of open work (queued and running issues) for the DAG widget."""
     tasks = view.snapshot.tasks
     open_tasks = {key: task for key, task in tasks.items() if task.state in (TaskState.QUEUED, TaskState.RUNNING)}
-    graph = build_graph({key: task.deps for key, task in open_tasks.items()})
+    # Failed issues that open work waits on are shown too: a blocked issue's cause is in the graph.
+    causes = {
+        dep for task in open_tasks.values() for dep in task.deps
+        if dep in tasks and tasks[dep].state in (TaskState.FAILED, TaskState.CANCELLED)
+    }
+    graph = build_graph({**{key: task.deps for key, task in open_tasks.items()}, **{key: () for key in causes}})
     default_minutes = PriorityConfig().default_estimate_min
     durations = {key: estimate_minutes(task.issue) or default_minutes for key, task in open_tasks.items()}
+    durations.update({key: 0.0 for key in causes})
     if focus not in open_tasks:
         focus = next(iter(view.plan.running), None) or next(iter(view.plan.ready_keys()), None) or next(iter(open_tasks), None)
     dag = layout(graph, durations, focus=focus, max_nodes=max_nodes)
     shown = {key for layer in dag.layers for key in layer} | {key for cycle in dag.cycles for key in cycle}
-    if len(shown) < len(open_tasks) and focus:
+    failed = f", and {len(causes)} failed issue{'s' if len(causes) != 1 else ''} they wait on" if causes else ""
+    if len(shown - causes) < len(open_tasks) and focus:
         note = f"{len(shown)} of {len(open_tasks)} open issues: {view.label(focus)}'s dependencies and dependents (select another issue to refocus)"
     else:
-        note = f"{len(open_tasks)} open issues in {len(dag.layers)} layers"
+        note = f"{len(open_tasks)} open issues in {len(dag.layers)} layers{failed}"
     return DagModel(
         layout=dag,
         labels={key: view.label(key) for key in shown},
-        titles={key: tasks[key].issue.title for key in shown},
+        titles={key: _node_title(tasks[key]) for key in shown},
         states={key: view.state_class(key) for key in shown},
         note=note,
     )
+
+
+def _node_title(task: TaskRecord) -> str:
+    """The title, after the error class for a failed issue (the cause of what waits on it)."""
+    result = task.result
+    if task.state in (TaskState.FAILED, TaskState.CANCELLED):
+        why = result.error_class.value if result is not None and result.error_class is not None else task.state.value
+        return f"{why}: {task.issue.title}"
+    return task.issue.title
 
 
 class DagScreen(Screen[None]):
@@ -60,6 +77,8 @@ class DagScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._key: tuple[object, ...] | None = None
+        self._moved_to: str | None = None
+        """The node the arrows moved to, drawn at once: the App hears of it by a message, later."""
 
     @property
     def wapp(self) -> WaterspiderApp:
@@ -82,13 +101,14 @@ class DagScreen(Screen[None]):
         self.on_screen_resume()
 
     def on_screen_resume(self) -> None:
+        self._moved_to = None
         if self.wapp.view is not None:
             self.render_view(self.wapp.view, self.wapp.palette)
 
     def render_view(self, view: View, palette: Palette) -> None:
         """Recompute the layout only when the snapshot, the selection or the theme changed."""
         self.query_one(StatusBar).show(view, palette, self.wapp.engine_note)
-        selected = self.wapp.selected_issue
+        selected = self._moved_to or self.wapp.selected_issue
         key = (view.snapshot.seq, id(view.snapshot), selected, id(palette), self.size.width)
         if key == self._key:
             return
@@ -96,6 +116,7 @@ class DagScreen(Screen[None]):
         self.query_one(DagView).show(dag_model(view, selected), palette, selected, max(self.size.width - 4, 40))
 
     def on_dag_view_node_selected(self, message: DagView.NodeSelected) -> None:
+        self._moved_to = message.key
         self._select(message.key)
         if self.wapp.view is not None:
             self.render_view(self.wapp.view, self.wapp.palette)

@@ -25,6 +25,7 @@ class TaskDetailScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding("escape,enter,q", "dismiss", "close", id="detail_close", tooltip="Close the detail"),
+        Binding("l", "open_log", "log", id="detail_log", tooltip="This issue's agent log full screen"),
     ]
 
     def __init__(self, issue_key: str) -> None:
@@ -34,8 +35,11 @@ class TaskDetailScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-box", classes="modal-box") as box:
             box.border_title = "Detail"
-            box.border_subtitle = "esc close"
+            box.border_subtitle = "esc close · l log"
             yield Static(id="detail-body")
+
+    def action_open_log(self) -> None:
+        cast("WaterspiderApp", self.app).open_log(self.issue_key)
 
     def on_mount(self) -> None:
         app = cast("WaterspiderApp", self.app)
@@ -155,8 +159,18 @@ class QuitScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         sessions = "1 session is" if self.running == 1 else f"{self.running} sessions are"
+        one = self.running == 1
+        they, go, are = ("It", "goes", "is") if one else ("They", "go", "are")
+        question = Text()
+        question.append(f"{sessions} running. Quit how?\n\n", "bold")
+        question.append("Leave running", "bold")
+        question.append(f": {they} {go} on without the control center. Start the same command again "
+                        "in this folder to reattach and collect the results.\n")
+        question.append("Stop", "bold")
+        question.append(f": {they} {are} stopped now and requeued; work already committed stays on "
+                        "the branch, and the next start runs the issue again.")
         with Vertical(classes="modal-box question-box"):
-            yield Static(f"{sessions} running. Quit how?", classes="question")
+            yield Static(question, classes="question")
             with Horizontal(classes="buttons"):
                 yield Button("Leave running (l)", id="leave", variant="primary")
                 yield Button("Stop them (s)", id="stop", variant="error")

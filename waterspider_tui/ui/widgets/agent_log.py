@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from typing import Callable
 
+from rich.cells import cell_len
 from rich.highlighter import Highlighter
+from rich.segment import Segment
 from rich.text import Text
 from textual.geometry import Size
 from textual.reactive import Reactive
+from textual.strip import Strip
 from textual.widgets import Log
 
 from waterspider_tui.core import events as ev
-from waterspider_tui.ui.format import LOG_MARKERS, event_line
+from waterspider_tui.text.log_text import LOG_MARKERS
+from waterspider_tui.ui.format import event_line
 from waterspider_tui.ui.palette import Palette
 
 MAX_LOG_LINES = 5000
 
 
-class _MarkerHighlighter(Highlighter):
+class MarkerHighlighter(Highlighter):
     """Colours a log line by the marker it starts with (errors, tool calls, results, system)."""
 
     def __init__(self, palette: Palette) -> None:
@@ -59,17 +63,26 @@ class _BoundedLog(Log):
         if self.is_mounted and self.container_size:
             self._scroll_update(self.virtual_size)
 
+    def _render_line(self, y: int, scroll_x: int, width: int) -> Strip:
+        """The line as Log draws it, ending in `…` where it goes on past the right edge."""
+        strip = super()._render_line(y, scroll_x, width)
+        visible = min(width, self.scrollable_content_region.width)  # a vertical scrollbar covers the last cell
+        if visible < 2 or y >= len(self._lines) or cell_len(self._lines[y]) <= scroll_x + visible:
+            return strip
+        segments = [*strip.crop(0, visible - 1), Segment("…", self.rich_style), *strip.crop(visible, width)]
+        return Strip(segments, width).apply_offsets(scroll_x, y)
+
 
 class AgentLog(_BoundedLog):
     """One session's readable stream; follows the tail only while scrolled to the bottom."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(max_lines=MAX_LOG_LINES, highlight=True, id=id)
+    def __init__(self, *, id: str | None = None, max_lines: int = MAX_LOG_LINES) -> None:
+        super().__init__(max_lines=max_lines, highlight=True, id=id)
         self.issue_key: str | None = None
         """The issue whose session is shown."""
 
     def set_palette(self, palette: Palette) -> None:
-        self.highlighter = _MarkerHighlighter(palette)
+        self.highlighter = MarkerHighlighter(palette)
         self._render_line_cache.clear()
         self.refresh()
 

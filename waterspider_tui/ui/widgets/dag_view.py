@@ -17,7 +17,7 @@ from waterspider_tui.ui.palette import Palette
 
 COLUMN_WIDTH = 30
 GAP = 2
-MARKERS = {"running": "▶", "ready": "●", "blocked": "◌", "paused": "‖", "failed": "✘", "queued": "○"}
+MARKERS = {"running": "▶", "ready": "●", "blocked": "◌", "blocked-failed": "◌", "paused": "‖", "failed": "✘", "cancelled": "⊘", "queued": "○"}
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class DagModel:
 def _style(palette: Palette, state: str) -> object:
     return {
         "running": palette.running, "ready": palette.ready, "blocked": palette.blocked,
-        "paused": palette.muted, "failed": palette.failed,
+        "paused": palette.muted, "failed": palette.failed, "blocked-failed": palette.failed, "cancelled": palette.failed,
     }.get(state, palette.text)
 
 
@@ -161,7 +161,7 @@ def render_dag(model: DagModel, palette: Palette, selected: str | None, width: i
             out.append("  ↻ " + " → ".join(members), palette.failed)
             newline()
     newline()
-    out.append("▶ running  ● ready  ◌ waiting  ‖ paused or held  ✘ failed dependency  ★ critical path", palette.muted)
+    out.append("▶ running  ● ready  ◌ waiting  ‖ paused or held  ✘ failed, and in its colour what waits on it  ★ critical path", palette.muted)
     return DagPicture(out, tuple(columns), places)
 
 

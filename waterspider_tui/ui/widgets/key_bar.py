@@ -7,6 +7,7 @@ often, so the cheaper line keeps it responsive.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.style import Style
@@ -46,8 +47,28 @@ class KeyBar(Widget):
 
     def render(self) -> Text:
         palette: Palette = getattr(self.app, "palette", None) or Palette.plain()
-        compact = self.size.width < 100
+        width = self.size.width
+        entries, palette_key = self._entries()
+        compact = width < 100
+        shown = fit_by_priority(entries, width - (len(palette_key) + 9 if palette_key and not compact else 0), compact)
         text = Text(no_wrap=True, overflow="ellipsis", end="")
+        for entry in entries:
+            if entry not in shown:
+                continue
+            click = Style(meta={"@click": entry.click}) if entry.enabled else Style()
+            text.append(f"{'' if compact else ' '}{entry.key} ", (palette.bold if entry.enabled else palette.muted) + click)
+            text.append(f"{entry.description}{' ' if compact else '  '}", palette.text if entry.enabled else palette.muted)
+        if palette_key and not compact:
+            room = width - text.cell_len - len(palette_key) - 9
+            if room >= 0:
+                text.append(" " * room)
+                text.append(f"{palette_key} ", palette.ready + palette.bold + Style(meta={"@click": "app.command_palette"}))
+                text.append("palette")
+        return text
+
+    def _entries(self) -> tuple[list[KeyEntry], str]:
+        """The shown bindings in their order, each once, and the command palette's key."""
+        entries: list[KeyEntry] = []
         seen: set[tuple[str, str]] = set()
         palette_key = ""
         for key, active in self.screen.active_bindings.items():
@@ -59,14 +80,49 @@ class KeyBar(Widget):
                 continue
             seen.add((binding.action, binding.description))
             namespace = "app" if active.node is self.app else "screen"
-            click = Style(meta={"@click": f"{namespace}.{binding.action}"}) if active.enabled else Style()
-            key_style = palette.bold if active.enabled else palette.muted
-            text.append(f"{'' if compact else ' '}{self.app.get_key_display(binding)} ", key_style + click)
-            text.append(f"{binding.description}{' ' if compact else '  '}", palette.text if active.enabled else palette.muted)
-        if palette_key and not compact:
-            room = self.size.width - text.cell_len - len(palette_key) - 9
-            if room > 0:
-                text.append(" " * room)
-                text.append(f"{palette_key} ", palette.ready + palette.bold + Style(meta={"@click": "app.command_palette"}))
-                text.append("palette")
-        return text
+            rank = _rank(binding.action, namespace)
+            entries.append(KeyEntry(self.app.get_key_display(binding), binding.description, active.enabled, f"{namespace}.{binding.action}", rank))
+        return entries, palette_key
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """One key of the bar: what is typed, what it does, whether it applies, and how much it matters."""
+
+    key: str
+    description: str
+    enabled: bool
+    click: str
+    rank: int
+    """Lower is kept longer when the bar is too narrow for every key."""
+
+
+KEPT_FIRST = ("quit", "help", "detail", "open_log", "toggle_dispatcher", "requeue", "cancel_session", "toggle_issue", "filter", "show_dag")
+"""The app's actions by how long they stay on a narrow bar: quit and help always, then a
+screen's own keys, then the rest in this order; the ones not listed (bumps, pin, problems)
+are the first to go."""
+
+
+def _rank(action: str, namespace: str) -> int:
+    name = action.partition("(")[0]
+    if name in ("quit", "help"):
+        return KEPT_FIRST.index(name)
+    if namespace == "screen":
+        return 2
+    return 3 + (KEPT_FIRST.index(name) if name in KEPT_FIRST else len(KEPT_FIRST))
+
+
+def fit_by_priority(entries: list[KeyEntry], width: int, compact: bool) -> list[KeyEntry]:
+    """The entries that fit in `width` cells, dropping the least important first (ties: the later one)."""
+    def cells(entry: KeyEntry) -> int:
+        return len(entry.key) + len(entry.description) + (2 if compact else 4)
+
+    kept = list(entries)
+    total = sum(cells(entry) for entry in kept)
+    order = sorted(range(len(entries)), key=lambda index: (entries[index].rank, index), reverse=True)
+    for index in order:
+        if total <= width:
+            break
+        total -= cells(entries[index])
+        kept.remove(entries[index])
+    return kept

@@ -47,14 +47,16 @@ class QueueTable(DataTable[Text], inherit_bindings=False):
         *,
         id: str | None = None,
         on_cursor: Callable[[str], None] | None = None,
+        fixed_columns: int = 0,
     ) -> None:
-        """`on_cursor` hears of the issue under the cursor as soon as the focused table's cursor moves.
+        """`on_cursor` hears of the issue under the cursor as soon as the focused table's cursor moves;
+        the first `fixed_columns` (the issue number) stay in place when the table scrolls sideways.
 
         Why not only `RowHighlighted`: a message is handled after the frame that shows the cursor
         step, so what follows the selection (the log panel) would need a frame of its own, one
         screen update period or more later.
         """
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, fixed_columns=fixed_columns)
         self._on_cursor = on_cursor
         self._column_spec = tuple(columns)
         self._signatures: dict[str, tuple[tuple[object, ...], ...]] = {}

@@ -5,10 +5,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from waterspider_tui.text import run_state as state
+from waterspider_tui.text.run_state import poll_troubles
 from waterspider_tui.ui import format as fmt
 from waterspider_tui.ui.palette import Palette
 from waterspider_tui.ui.view import View
-
 
 
 def _api_budget(view: View, now: float) -> tuple[str, str, str, bool]:
@@ -33,13 +34,62 @@ def _api_budget(view: View, now: float) -> tuple[str, str, str, bool]:
     return long, short, next_poll, bool(limited)
 
 
+def _poll_trouble(view: View, level: int) -> str:
+    """The failing sources at this level of detail: why, the retry, the last good poll's age."""
+    troubles = poll_troubles(view.snapshot)
+    if not troubles:
+        return ""
+    worst = min(troubles, key=lambda trouble: trouble.last_ok_at or 0.0)
+    now = view.now
+    age = fmt.duration(now - worst.last_ok_at) if worst.last_ok_at else "never"
+    retry = ""
+    if worst.retry_at is not None:
+        retry = f"retry {fmt.duration(worst.retry_at - now)}" if worst.retry_at > now else "retrying"
+    if level == 2:
+        why = f": {fmt.truncate(worst.message, 30)}" if worst.message else ""
+        last = f"last good {age} ago" if worst.last_ok_at else "no good poll yet"
+        return " · ".join(part for part in (f"✘ poll failed{why}", retry, last) if part)
+    if level == 1:
+        return " · ".join(part for part in (f"✘ poll failed {age} ago" if worst.last_ok_at else "✘ poll failed", retry) if part)
+    return f"✘ poll {age}"
+
+
+_STATE_SHORT = {
+    state.DISPATCHING: "●", state.WAITING: "◌ wait", state.STUCK: "◌ stuck", state.ALL_DONE: "✔ all done", state.NO_ISSUES: "○",
+}
+
+
 def status_text(view: View | None, palette: Palette, width: int, note: str = "") -> Text:
     """The header for a terminal `width` cells wide: as spelled out as fits."""
     for level in (2, 1, 0):
         text = _status(view, palette, level, note)
         if text.cell_len <= width:
             return text
-    return _status(view, palette, -1, note)
+    text = _status(view, palette, -1, note)
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
+def _run_state(view: View, palette: Palette, level: int, text: Text) -> None:
+    """`● dispatching`, `‖ paused: reason until 14:50`, `✔ all done`, ... as room allows."""
+    snapshot = view.snapshot
+    current = state.run_state(snapshot, view.plan, view.now)
+    if current.word == state.PAUSED:
+        until = f" until {fmt.short_time(snapshot.paused_until)}" if snapshot.paused_until else ""
+        reason = fmt.truncate(snapshot.pause_reason or "paused", 40 if level == 2 else 24)
+        text.append(f"‖ {reason}{until}  " if level > 0 else f"‖ paused{until}  ", palette.warning + palette.bold)
+        return
+    style = {
+        state.DISPATCHING: palette.running, state.ALL_DONE: palette.succeeded + palette.bold,
+        state.STUCK: palette.warning + palette.bold, state.WAITING: palette.warning,
+    }.get(current.word, palette.muted)
+    if level <= 0:
+        short = _STATE_SHORT[current.word]
+        text.append(f"{short}{' ' if len(short) == 1 else '  '}", style)
+    elif level == 1 or not current.detail:
+        text.append(f"{current.mark} {current.word}  ", style)
+    else:
+        text.append(f"{current.mark} {current.word}: {current.detail}  ", style)
 
 
 def _status(view: View | None, palette: Palette, level: int, note: str) -> Text:
@@ -54,14 +104,8 @@ def _status(view: View | None, palette: Palette, level: int, note: str) -> Text:
     counts = view.counts()
     wide = level > 0
     if level == 2:
-        text.append(f" {view.title}  ", palette.muted)
-    paused = snapshot.dispatcher_paused and not (snapshot.paused_until and snapshot.paused_until <= view.now)
-    if paused:
-        until = f" until {fmt.short_time(snapshot.paused_until)}" if snapshot.paused_until else ""
-        reason = fmt.truncate(snapshot.pause_reason or "paused", 40 if level == 2 else 24)
-        text.append(f"‖ {reason}{until}  " if wide else f"‖ paused{until}  ", palette.warning + palette.bold)
-    else:
-        text.append("● dispatching  " if wide else "● ", palette.running)
+        text.append(f" {fmt.truncate(view.title, 40)}  ", palette.muted)
+    _run_state(view, palette, level, text)
     running = f"{counts['running']}/{view.capacity}"
     gap = "   " if level == 2 else "  "
     if wide:
@@ -74,16 +118,18 @@ def _status(view: View | None, palette: Palette, level: int, note: str) -> Text:
         if counts["failed"]:
             text.append(f"{counts['failed']} fail  ", palette.failed)
         text.append(fmt.money(view.spend_today()))
+    trouble = _poll_trouble(view, max(level, 0))
+    if trouble:
+        text.append(f"{gap}{trouble}", palette.error)
     long, short, next_poll, limited = _api_budget(view, view.now)
-    if long:
+    if long and not trouble:  # while polls fail the budget is stale: the room goes to the failure
         text.append(f"{gap}{long}" if wide else f"  {short}", palette.warning if limited else "")
-    if next_poll and (wide or limited):
+    if next_poll and not trouble and (wide or limited):
         if not wide:
             next_poll = "limited"
         elif level == 1:
             next_poll = next_poll.replace("rate-limited", "limited")
-        if wide or level >= 0:
-            text.append(f"{gap}{next_poll}", palette.warning if limited else palette.muted)
+        text.append(f"{gap}{next_poll}", palette.warning if limited else palette.muted)
     warnings = len(snapshot.warnings)
     rejected = len(snapshot.rejected)
     if warnings:

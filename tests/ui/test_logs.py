@@ -1,0 +1,105 @@
+"""Any session's log, ended or running, in the panel and full screen: search, errors, attempts, follow."""
+
+from __future__ import annotations
+
+from waterspider_tui.core.models import LogEntry
+from waterspider_tui.ui.screens.control import ControlScreen
+from waterspider_tui.ui.screens.log_pager import LogScreen, PagerLog
+from waterspider_tui.ui.widgets.agent_log import AgentLog
+
+from .pilots import select, settle, started
+from .scenarios import key
+
+
+async def _settled(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.app.workers.wait_for_complete()
+    await settle(pilot)
+
+
+async def test_a_failed_issue_shows_its_log_read_from_where_it_ran() -> None:
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(441))
+        await _settled(pilot)
+        assert app.log_issue == key(441)
+        assert (key(441), None) in engine.loaded, "the ended session's log is read, not the live buffer"
+        lines = app.screen.query_one(AgentLog).lines
+        assert lines[-1].startswith("◆ failed, max_turns")
+        assert not app.screen.query_one("#log").has_class("-empty")
+
+
+async def test_an_issue_that_never_ran_has_no_log_key() -> None:
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(450))
+        assert app.check_action("open_log", ()) is None
+        await pilot.press("l")
+        await pilot.pause()
+        assert not isinstance(app.screen, LogScreen)
+
+
+async def test_l_opens_the_pager_which_jumps_to_errors_and_searches() -> None:
+    async with started(size=(100, 30)) as (app, engine, pilot):
+        await select(pilot, key(441))
+        await pilot.press("l")
+        await _settled(pilot)
+        screen = app.screen
+        assert isinstance(screen, LogScreen) and screen.attempt == 2
+        log = screen.query_one(PagerLog)
+        assert log.line_count == 13
+        await pilot.press("e")
+        await pilot.pause()
+        assert log.lines[log.current_line or 0] == "  → error: 3 failed, 21 passed in 4.10s"
+        await pilot.press("e")
+        assert log.lines[log.current_line or 0] == "  → error: 1 failed, 23 passed in 4.02s"
+        await pilot.press("slash")
+        await pilot.pause()
+        assert screen.query_one("#log-search").has_focus
+        await pilot.press(*"validators", "enter")
+        await pilot.pause()
+        assert log.current_line == 6 and log.has_focus
+        assert "1 match for “validators”" in str(screen.query_one("#log-position").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ControlScreen)
+        assert engine.submitted == []
+
+
+async def test_brackets_step_through_the_attempts() -> None:
+    async with started(size=(100, 30)) as (app, engine, pilot):
+        app.open_log(key(441))
+        await _settled(pilot)
+        await pilot.press("left_square_bracket")
+        await _settled(pilot)
+        screen = app.screen
+        assert isinstance(screen, LogScreen) and screen.attempt == 1
+        assert engine.loaded[-1] == (key(441), 1)
+        assert screen.query_one(PagerLog).lines[0] == "· session s-441-1 started · claude · model sonnet"
+        assert "attempt 1 of 2" in str(screen.query_one("#log-title").render())
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert screen.attempt == 1
+
+
+async def test_a_running_sessions_log_is_followed_in_the_pager() -> None:
+    async with started(size=(100, 30)) as (app, engine, pilot):
+        app.open_log(key(443))
+        await _settled(pilot)
+        screen = app.screen
+        assert isinstance(screen, LogScreen) and screen.following
+        log = screen.query_one(PagerLog)
+        before = log.line_count
+        engine.push_logs(key(443), [LogEntry("tool", f"Bash make step-{n}") for n in range(40)])
+        await settle(pilot)
+        assert log.line_count == before + 40
+        assert log.lines[-1] == "● Bash make step-39"
+        assert log.scroll_y == log.max_scroll_y, "following keeps the end in view"
+        await pilot.press("f")
+        await pilot.pause()
+        assert not screen.following
+
+
+async def test_the_detail_opens_the_log_too() -> None:
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(441))
+        await pilot.press("enter", "l")
+        await _settled(pilot)
+        assert isinstance(app.screen, LogScreen) and app.screen.issue_key == key(441)

@@ -10,10 +10,12 @@ up the engine.
 
 from __future__ import annotations
 
-from waterspider_tui.adapters.integration.branches import BranchIntegrator, Conflict, Integration, MemberBranch, member_branches
+from waterspider_tui.adapters.integration.branches import BranchIntegrator
 from waterspider_tui.adapters.integration.gate_hook import GateVerdict, IntegrationGate, PipelineGate
+from waterspider_tui.adapters.integration.members import MemberBranch, branch_slug, member_branches
+from waterspider_tui.adapters.integration.outcome import Conflict, Integration
 
 __all__ = [
     "BranchIntegrator", "Conflict", "GateVerdict", "Integration", "IntegrationGate", "MemberBranch", "PipelineGate",
-    "member_branches",
+    "branch_slug", "member_branches",
 ]

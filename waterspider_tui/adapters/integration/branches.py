@@ -9,147 +9,18 @@ the files, and the merge base, and says what the operator can do.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from waterspider_tui.adapters.integration.git_commands import GitFailed, git, must
-from waterspider_tui.core.models import Outcome
+from waterspider_tui.adapters.integration.members import MemberBranch, branch_slug
+from waterspider_tui.adapters.integration.outcome import Conflict, Integration
 
 if TYPE_CHECKING:
-    from waterspider_tui.adapters.integration.gate_hook import GateVerdict, IntegrationGate
-    from waterspider_tui.core.milestones import MilestoneProgress
-    from waterspider_tui.core.state import Snapshot
+    from waterspider_tui.adapters.integration.gate_hook import IntegrationGate
 
 FALLBACK_IDENTITY = ("-c", "user.name=waterspider", "-c", "user.email=waterspider@localhost")
-_UNSAFE_REF = re.compile(r"[^A-Za-z0-9._-]+")
-_LOCKED = re.compile(r"\.lock\b|cannot lock|could not lock|unable to lock", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class MemberBranch:
-    """One issue's work to merge."""
-
-    issue: str
-    label: str
-    """`#12`: how reports name the issue."""
-    title: str
-    branch: str
-    pull_request: str = ""
-    """The issue's own pull request (its URL), when the pipeline opened one."""
-    closed_upstream: bool = False
-    """Closed on GitHub (its pull request merged): a branch deleted after the merge is not missing."""
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """Why one issue's branch could not be merged onto the ones before it."""
-
-    member: MemberBranch
-    files: tuple[str, ...]
-    with_members: tuple[MemberBranch, ...]
-    """Issues merged before it whose branches changed the same files."""
-    with_base: bool
-    """The base changed the same files since the issue's branch left it."""
-    merge_base: str
-    """The common ancestor of the integration branch and the issue's branch (short hash)."""
-    merged: tuple[MemberBranch, ...]
-    not_merged: tuple[MemberBranch, ...]
-    """This issue and every one after it."""
-
-    def others(self, base: str) -> str:
-        names = [f"{member.label} ({member.branch})" for member in self.with_members]
-        if self.with_base:
-            names.append(f"the base {base}")
-        return " and ".join(names) or "the branches merged before it"
-
-    def describe(self, branch: str, base: str) -> str:
-        """One paragraph for a warning line, a comment or a message."""
-        files = ", ".join(self.files[:10]) + (f" and {len(self.files) - 10} more" if len(self.files) > 10 else "")
-        return (
-            f"{self.member.label} ({self.member.branch}) conflicts with {self.others(base)} in {files} "
-            f"(merge base {self.merge_base}); merged before it: {', '.join(member.label for member in self.merged) or 'nothing'}; "
-            f"not merged: {', '.join(member.label for member in self.not_merged)}. Nothing was resolved. "
-            f"To fix: requeue {self.member.label} to redo it on top of {branch} (the agent resolves the conflict), "
-            f"or merge it by hand (git switch {branch} && git merge {self.member.branch}), then the next success integrates again."
-        )
-
-
-@dataclass(frozen=True)
-class Integration:
-    """What one integration run did."""
-
-    milestone: str
-    branch: str
-    base: str
-    head: str = ""
-    merged: tuple[MemberBranch, ...] = ()
-    conflict: Conflict | None = None
-    missing: tuple[MemberBranch, ...] = ()
-    """Members whose branch was not found (nothing was merged then)."""
-    skipped: tuple[MemberBranch, ...] = ()
-    """Members closed upstream whose branch is gone (merged and deleted there): nothing to merge."""
-    reused: bool = False
-    """The branch already held the base and every issue's work: it was left as it was."""
-    gate: GateVerdict | None = None
-    pushed_to: str = ""
-    error: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not (self.conflict or self.missing or self.error) and (self.gate is None or self.gate.ok)
-
-    @property
-    def retryable(self) -> bool:
-        """git failed on a lock another git process held (a session's worktree being made): worth trying again."""
-        return bool(_LOCKED.search(self.error))
-
-    def line(self) -> str:
-        """One line for the event log."""
-        head = f"milestone {self.milestone}: "
-        if self.error:
-            return head + f"integration failed: {self.error}"
-        if self.missing:
-            return head + "not integrated: branch not found for " + ", ".join(f"{member.label} ({member.branch})" for member in self.missing)
-        if self.conflict is not None:
-            return head + "conflict: " + self.conflict.describe(self.branch, self.base)
-        text = head + f"{len(self.merged)} issues integrated into {self.branch} at {self.head[:10]}" + (" (already up to date)" if self.reused else "")
-        if self.gate is not None:
-            text += f"; gate {'passed' if self.gate.ok else 'FAILED'}: {self.gate.summary}"
-        if self.skipped:
-            text += "; merged upstream already: " + ", ".join(member.label for member in self.skipped)
-        if self.pushed_to:
-            text += f"; pushed to {self.pushed_to}"
-        return text
-
-
-def member_branches(snapshot: Snapshot, progress: MilestoneProgress) -> tuple[list[MemberBranch], list[str]]:
-    """The milestone's issues with a branch to merge, in its order, and the keys with none (closed upstream, never worked here)."""
-    members: list[MemberBranch] = []
-    without: list[str] = []
-    for key in progress.issues:
-        task = snapshot.tasks[key]
-        good = next((attempt for attempt in reversed(task.history) if attempt.outcome is Outcome.SUCCEEDED), None)
-        if good is None or not good.branch:
-            without.append(key)
-            continue
-        branch = good.branch
-        session = task.session
-        facts = session.facts if session is not None and session.session_id == good.session_id else {}
-        members.append(MemberBranch(
-            key, f"#{task.issue.number}" if key.rpartition("#")[0] == progress.repo else key, task.issue.title, branch,
-            str(facts.get("pr_url", "")), closed_upstream=task.issue.closed,
-        ))
-    return members, without
-
-
-def branch_slug(milestone: str) -> str:
-    """A milestone name as one branch name part: `Sprint 3 / API` -> `Sprint-3-API`, `v1.0` stays."""
-    slug = _UNSAFE_REF.sub("-", milestone.strip())
-    slug = re.sub(r"\.{2,}", ".", slug)
-    slug = re.sub(r"-{2,}", "-", slug).strip("-.")
-    return slug.removesuffix(".lock") or "milestone"
 
 
 @dataclass

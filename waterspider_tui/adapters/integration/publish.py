@@ -14,7 +14,7 @@ from waterspider_tui.adapters.github.pull_requests import PullRequests
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.github.client import GitHubClient
-    from waterspider_tui.adapters.integration.branches import Integration
+    from waterspider_tui.adapters.integration.outcome import Integration
 
 PublishMode = Literal["pull_request", "milestone"]
 START, END = "<!-- waterspider:integration -->", "<!-- /waterspider:integration -->"

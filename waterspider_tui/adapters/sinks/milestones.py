@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping, Protocol, Sequence
 
 from waterspider_tui.adapters.github.errors import GitHubError, GitHubUnavailable, RateLimited
-from waterspider_tui.adapters.integration.branches import BranchIntegrator, member_branches
+from waterspider_tui.adapters.integration.branches import BranchIntegrator
+from waterspider_tui.adapters.integration.members import member_branches
 from waterspider_tui.adapters.integration.gate_hook import PipelineGate
 from waterspider_tui.adapters.integration.publish import MilestonePublisher
 from waterspider_tui.adapters.sinks.base import SinkUnavailable
@@ -22,7 +23,7 @@ from waterspider_tui.core.models import Outcome
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.github.client import GitHubClient
-    from waterspider_tui.adapters.integration.branches import Integration
+    from waterspider_tui.adapters.integration.outcome import Integration
     from waterspider_tui.adapters.integration.gate_hook import IntegrationGate
     from waterspider_tui.core.milestones import MilestoneProgress
     from waterspider_tui.core.state import Snapshot

@@ -16,7 +16,8 @@ from __future__ import annotations
 from waterspider_tui.adapters.sinks.notify.build import build_notify_sinks
 from waterspider_tui.adapters.sinks.notify.discord import DiscordChannel, discord_payload
 from waterspider_tui.adapters.sinks.notify.messages import Message, compose
-from waterspider_tui.adapters.sinks.notify.notices import Notice, NoticeFinder, NoticeKind
+from waterspider_tui.adapters.sinks.notify.finder import NoticeFinder
+from waterspider_tui.adapters.sinks.notify.notices import Notice, NoticeKind
 from waterspider_tui.adapters.sinks.notify.sink import Channel, NotifySink
 from waterspider_tui.adapters.sinks.notify.slack import SlackChannel, slack_payload
 from waterspider_tui.adapters.sinks.notify.terminal import TerminalChannel, terminal_sequence

@@ -11,7 +11,8 @@ from waterspider_tui.adapters.sinks.base import SinkUnavailable
 from waterspider_tui.adapters.sinks.notify.batching import DAY_S, Batcher, Ledger, latest_slot, parse_clock_time
 from waterspider_tui.adapters.sinks.notify.digest import digest_notice
 from waterspider_tui.adapters.sinks.notify.messages import compose
-from waterspider_tui.adapters.sinks.notify.notices import ALL_KINDS, NoticeFinder, NoticeKind
+from waterspider_tui.adapters.sinks.notify.finder import NoticeFinder
+from waterspider_tui.adapters.sinks.notify.notices import ALL_KINDS, NoticeKind
 from waterspider_tui.adapters.sinks.notify.webhook import WebhookRejected
 
 if TYPE_CHECKING:

@@ -153,15 +153,18 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "field", "problem"),
     [
-        ("[scheduler]\ncapacity = 0\n", "scheduler.capacity", "greater than or equal to 1"),
-        ("[scheduler]\ncapacity = \"lots\"\n", "scheduler.capacity", "valid integer"),
-        ("[scheduler]\nweight_label = -1\n", "scheduler.weight_label", "greater than or equal to 0"),
-        ("[agent]\nkind = \"gpt\"\n", "agent.kind", "'claude', 'codex', 'command' or 'simulated'"),
+        ("[scheduler]\ncapacity = 0\n", "scheduler.capacity", "0 is too small: it must be at least 1"),
+        ("[scheduler]\ncapacity = \"lots\"\n", "scheduler.capacity", "'lots' is not a whole number"),
+        ("[scheduler]\nweight_label = -1\n", "scheduler.weight_label", "-1 is too small: it must be at least 0"),
+        ("[agent]\nkind = \"gpt\"\n", "agent.kind", "'gpt' is not one of claude, codex, command, simulated"),
+        ("[agent]\nkind = \"clade\"\n", "agent.kind", "'clade' is not one of claude, codex, command, simulated (did you mean claude?)"),
         ("[github]\nrepos = [\"no-slash\"]\n", "github.repos", "repository 'no-slash' is not owner/name"),
-        ("[sessions]\non_exit = \"explode\"\n", "sessions.on_exit", "'leave' or 'stop'"),
-        ("[sessions]\nniceness = 25\n", "sessions.niceness", "less than or equal to 19"),
-        ("[schedular]\ncapacity = 2\n", "schedular", "Extra inputs are not permitted"),
-        ("[scheduler]\ncapcity = 2\n", "scheduler.capcity", "Extra inputs are not permitted"),
+        ("[github]\nrepos = \"acme/widgets\"\n", "github.repos", "'acme/widgets' is not a list, like [\"a\", \"b\"]"),
+        ("[sessions]\non_exit = \"explode\"\n", "sessions.on_exit", "'explode' is not one of leave, stop"),
+        ("[sessions]\nniceness = 25\n", "sessions.niceness", "25 is too large: it must be at most 19"),
+        ("[schedular]\ncapacity = 2\n", "schedular", "unknown section (did you mean scheduler?)"),
+        ("[scheduler]\ncapcity = 2\n", "scheduler.capcity", "unknown key (did you mean capacity?)"),
+        ("[scheduler]\nzzz = 2\n", "scheduler.zzz", "unknown key; the keys of [scheduler] are capacity, weight_label,"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_field_and_the_file(tmp_path: Path, text: str, field: str, problem: str) -> None:

@@ -11,6 +11,7 @@ from pydantic_settings import (
     BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError, TomlConfigSettingsSource,
 )
 
+from waterspider_tui.config_errors import explain
 from waterspider_tui.core.priority import DEFAULT_LABEL_WEIGHTS, PriorityConfig
 from waterspider_tui.core.scheduler import SchedulerConfig
 
@@ -302,7 +303,7 @@ def load_settings(config_file: Path | None, overrides: dict[str, Any] | None = N
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"bad setting {where}{_origin(first['loc'], config_file)}: {first['msg']}") from error
+        raise ConfigError(f"bad setting {where}{_origin(first['loc'], config_file)}: {explain(first, Settings)}") from error
     except SettingsError as error:  # an environment value that is not JSON where a list or table is expected
         raise ConfigError(f"bad setting: {error}") from error
     except Exception as error:  # a TOML syntax error arrives as the parser's own exception

@@ -12,11 +12,24 @@ from waterspider_tui.cli.run import demo, run
 from waterspider_tui.cli.status import plan, status
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class _RunByDefault(click.Group):
+    """A group whose options-only command line is `run`'s: `waterspider --issues DIR` is `waterspider run --issues DIR`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        own = {"-h", "--help", "--version"}
+        if args and args[0].startswith("-") and args[0] not in own:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_RunByDefault, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="waterspider-tui")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
-    """Turn a backlog of issues into finished work with headless coding agents."""
+    """Turn a backlog of issues into finished work with headless coding agents.
+
+    Without a command it runs (`waterspider --issues DIR` is `waterspider run --issues DIR`).
+    """
     if ctx.invoked_subcommand is None:
         ctx.invoke(run)
 

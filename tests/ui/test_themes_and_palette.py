@@ -113,3 +113,13 @@ async def test_palette_cancel_still_asks_and_jump_moves_the_cursor() -> None:
         assert table(app, "blocked").selected_key == key(470)
         assert app.selected_issue == key(470)
         assert engine.submitted == []
+
+
+def test_the_builtin_themes_come_from_the_top_level_themes_folder() -> None:
+    from waterspider_tui.ui.themes import BUILTIN_THEME_DIR
+
+    top_level = Path(__file__).resolve().parents[2] / "themes"
+    assert BUILTIN_THEME_DIR.resolve() == top_level
+    assert sorted(path.name for path in top_level.glob("*.toml")) == [
+        "waterspider-dark.toml", "waterspider-high-contrast.toml", "waterspider-light.toml",
+    ]

@@ -11,7 +11,8 @@ from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 BUILTIN_THEME_DIR = Path(__file__).resolve().parent.parent / "themes"
-"""The themes shipped with the package (dark default, light, high contrast)."""
+"""The themes shipped with the package (dark default, light, high contrast): the repository's
+top-level `themes/`, which `waterspider_tui/themes` points to and the wheel carries."""
 
 DEFAULT_THEME = "waterspider-dark"
 

@@ -11,6 +11,7 @@ from pydantic_settings import (
     BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError, TomlConfigSettingsSource,
 )
 
+from waterspider_tui.adapters.executors.ssh_config import HostConfig
 from waterspider_tui.config_errors import explain
 from waterspider_tui.core.priority import DEFAULT_LABEL_WEIGHTS, PriorityConfig
 from waterspider_tui.core.scheduler import SchedulerConfig
@@ -134,6 +135,8 @@ class WorkspaceSection(_Section):
     worktrees_dir: str = ".worktrees"
     warm_pool: int = Field(2, ge=0, le=64)
     """Worktrees kept checked out and ready, so starting a session skips the slow checkout."""
+    local_slots: int | None = Field(None, ge=0, le=1000)
+    """Sessions on this machine; default: the capacity without [[hosts]], none with them."""
 
 
 class PipelineSection(_Section):
@@ -266,6 +269,8 @@ class Settings(BaseSettings):
     notify: NotifySection = NotifySection()
     milestones: MilestonesSection = MilestonesSection()
     ui: UISection = UISection()
+    hosts: list[HostConfig] = []
+    """`[[hosts]]`: machines that run sessions over SSH (name, address, user, slots, labels, ...)."""
 
     _toml_file: Path | None = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from waterspider_tui.cli.clean import clean
+from waterspider_tui.cli.hosts import hosts
 from waterspider_tui.cli.log import log
 from waterspider_tui.cli.report import report
 from waterspider_tui.cli.requeue import requeue
@@ -34,7 +35,7 @@ def cli(ctx: click.Context) -> None:
         ctx.invoke(run)
 
 
-for command in (run, demo, status, plan, log, clean, requeue, report):
+for command in (run, demo, status, plan, log, clean, requeue, report, hosts):
     cli.add_command(command)
 
 

@@ -32,6 +32,8 @@ ADVICE: dict[ErrorClass, Advice] = {
     ErrorClass.BAD_OUTPUT: Advice("The agent's output could not be read.", "Check the agent's version against the supported ones, then requeue."),
     ErrorClass.WORKSPACE: Advice("The worktree or branch could not be prepared.", "Fix what the error names in the repository checkout on the host (a folder in the way, a stale worktree or branch), then requeue."),
     ErrorClass.INTERRUPTED: Advice("The agent was interrupted before it finished (Ctrl-C or SIGINT, by a person or a tool).", "Requeue it if nobody meant to stop it."),
+    ErrorClass.HOST_DOWN: Advice("The session's host could not be reached.", "Check the host is up and reachable (`waterspider hosts check`); the issue is placed on another host meanwhile."),
+    ErrorClass.HOST_REFUSED: Advice("The host refused the connection (its key, or the login).", "Run `waterspider hosts check` and fix what it names (known_hosts, the key, the user), then requeue."),
     ErrorClass.LOST: Advice("The session vanished while the orchestrator was down.", "Requeue it; its branch keeps any committed work."),
     ErrorClass.GATE_FAILED: Advice("The completion gate still failed after the agent's last try.", "Read the gate output in the comment or the session's step, fix the check or the issue, then requeue."),
     ErrorClass.PUSH_FAILED: Advice("The branch could not be pushed.", "Check the remote and the host's git credentials (the branch is kept in its worktree), then requeue."),

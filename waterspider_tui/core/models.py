@@ -58,6 +58,10 @@ class ErrorClass(str, enum.Enum):
     PUSH_FAILED = "push_failed"
     """The branch could not be pushed to its remote."""
     PR_FAILED = "pr_failed"
+    HOST_DOWN = "host_down"
+    """The session's host could not be reached (SSH down, a timeout, the connection lost)."""
+    HOST_REFUSED = "host_refused"
+    """The host refused us: its key changed or is unknown, or the login was refused."""
     """The pull request could not be opened or updated."""
 
 

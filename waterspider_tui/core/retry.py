@@ -14,6 +14,10 @@ LIMITS = frozenset({ErrorClass.RATE_LIMITED, ErrorClass.USAGE_LIMIT})
 HOST_WIDE = frozenset({ErrorClass.AUTH, ErrorClass.AGENT_NOT_FOUND})
 """Failures of the machine, not of the issue: every issue would fail the same way. Dispatch
 pauses, the issue goes back to the queue, and the attempt is not charged to it."""
+HOST_TROUBLE = frozenset({ErrorClass.HOST_DOWN, ErrorClass.HOST_REFUSED})
+"""One host's trouble: the issue is retried (elsewhere, as the balancer sees the host down), not charged."""
+NOT_CHARGED = HOST_WIDE | HOST_TROUBLE
+"""Failures that do not use up an issue's attempts."""
 DEFAULT_LIMIT_WAIT_S = 15 * 60.0
 
 
@@ -34,6 +38,9 @@ def decide_retry(result: SessionResult, attempt: int, *, max_attempts: int, back
         return RetryDecision(False)
     if result.error_class in HOST_WIDE:
         return RetryDecision(True, not_before=now, host_wide=True, reason=advice_for(result.error_class, host_wide=True))
+    if result.error_class in HOST_TROUBLE:
+        delay = backoff_s * (2 ** min(max(attempt - 1, 0), 5))
+        return RetryDecision(True, not_before=now + delay, reason=f"{result.error_class.value}: placed again in {delay:.0f}s")
     if result.error_class in LIMITS:
         until = result.retry_at if result.retry_at and result.retry_at > now else now + DEFAULT_LIMIT_WAIT_S
         return RetryDecision(True, not_before=until, pause_until=until, reason=f"{result.error_class.value} until reset")

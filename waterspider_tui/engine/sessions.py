@@ -13,7 +13,7 @@ from waterspider_tui.adapters.agents.base import LaunchError, SessionContext
 from waterspider_tui.adapters.executors.base import ExecutorError, WorkOrder
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import ErrorClass, Outcome, SessionInfo, SessionResult, TaskState
-from waterspider_tui.core.retry import HOST_WIDE, RetryDecision, decide_retry
+from waterspider_tui.core.retry import NOT_CHARGED, RetryDecision, decide_retry
 from waterspider_tui.core.state import utc_day
 from waterspider_tui.engine.after_agent import follow_up_of, run_steps
 from waterspider_tui.engine.output_reader import OutputReader
@@ -228,8 +228,8 @@ class SessionSupervisor:
     def finish(self, key: str, session: SessionInfo, result: SessionResult) -> None:
         now = self.clock.now()
         task = self.snapshot.tasks.get(key)
-        ran = sum(1 for attempt in task.history if attempt.agent_ran and attempt.error_class not in HOST_WIDE) if task is not None else 0
-        this_ran = session.spawned or session.pid is not None or (task is not None and task.session is not None and task.session.spawned)
+        ran = sum(1 for attempt in task.history if attempt.agent_ran and attempt.error_class not in NOT_CHARGED) if task is not None else 0
+        this_ran = result.error_class not in NOT_CHARGED and (session.spawned or session.pid is not None or (task is not None and task.session is not None and task.session.spawned))
         attempts_used = ran + (1 if this_ran else 0)
         decision = decide_retry(result, attempts_used, max_attempts=self.policy.max_attempts, backoff_s=self.policy.retry_backoff_s, now=now)
         issue_closed = task is not None and task.issue.closed

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Awaitable, Callable
 
 from waterspider_tui.adapters.agents.base import EnvPolicy
 from waterspider_tui.adapters.agents.registry import make_agent
-from waterspider_tui.adapters.executors.local_executor import LocalExecutor
+from waterspider_tui.adapters.executors.registry import make_executor
 from waterspider_tui.adapters.executors.pool import ExecutorPool
 from waterspider_tui.adapters.local_issues import LocalIssueSource
 from waterspider_tui.adapters.pipeline.registry import make_steps
@@ -21,6 +21,7 @@ from waterspider_tui.store.event_log import EventLog
 from waterspider_tui.store.state_store import StateStore
 
 if TYPE_CHECKING:
+    from waterspider_tui.adapters.executors.base import Executor
     from waterspider_tui.adapters.sinks.base import Sink
     from waterspider_tui.adapters.source_base import IssueSource
 
@@ -62,6 +63,21 @@ def _holders(store: StateStore, repo: str) -> dict[int, str]:
     }
 
 
+def _executors(settings: Settings, workspace: WorkspaceManager, sessions_dir: Path) -> list[Executor]:
+    """This machine (unless its slots are 0) and the `[[hosts]]` over SSH, through the registry."""
+    local_slots = settings.workspace.local_slots
+    if local_slots is None:
+        local_slots = 0 if settings.hosts else settings.scheduler.capacity
+    executors: list[Executor] = []
+    if local_slots > 0:
+        executors.append(make_executor("local", workspace=workspace, sessions_dir=sessions_dir, slots=local_slots, niceness=settings.sessions.niceness))
+    if settings.hosts:
+        executors.append(make_executor("ssh", hosts=list(settings.hosts)))
+    if not executors:
+        raise ConfigError("no executor: [workspace] local_slots is 0 and no [[hosts]] are configured")
+    return executors
+
+
 def build_engine(settings: Settings) -> Engine:
     """Raises ConfigError (one line) when the settings cannot make a working engine."""
     sources: list[tuple[IssueSource, float]] = []
@@ -91,7 +107,7 @@ def build_engine(settings: Settings) -> Engine:
         sources.append((LocalIssueSource(settings.issues.dir, settings.issues.repo_name, holders=_holders(store, settings.issues.repo_name)), settings.issues.poll_interval_s))
     title = ", ".join(settings.github.repos) or str(settings.issues.dir)
     sessions = settings.sessions
-    local = LocalExecutor(workspace, store_path.parent / "sessions", slots=settings.scheduler.capacity, niceness=sessions.niceness)
+    executors = _executors(settings, workspace, store_path.parent / "sessions")
     locks = run_locks(store_path, Path(workspace.repo.common_dir), workspace.root)
     policy = SessionPolicy(
         stall_timeout_s=sessions.stall_timeout_s, timeout_s=sessions.timeout_s, grace_s=sessions.grace_s,
@@ -100,6 +116,6 @@ def build_engine(settings: Settings) -> Engine:
         on_issue_gone=sessions.on_issue_gone,
     )
     return Engine(
-        store=store, sources=sources, agent=agent, pool=ExecutorPool([local]), scheduler=settings.scheduler.to_core(),
+        store=store, sources=sources, agent=agent, pool=ExecutorPool(executors), scheduler=settings.scheduler.to_core(),
         policy=policy, steps=make_steps(["commits"]), sinks=sinks, locks=locks, title=title, on_close=closers,
     )

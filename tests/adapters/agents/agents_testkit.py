@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO
 
 from waterspider_tui.adapters.agents.base import LaunchSpec, SessionContext, StreamParser
+from waterspider_tui.adapters.executors.local_executor import write_launch_files
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "agents"
 GIT_IDENTITY = ["-c", "user.name=Test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false"]
@@ -63,7 +64,9 @@ def run_spec(spec: LaunchSpec, timeout: float = 30) -> subprocess.CompletedProce
 
 
 def spec_stdin(spec: LaunchSpec) -> IO[bytes]:
-    """The spec's stdin, opened: its `stdin_file` in the session folder, else /dev/null (use it as a context manager)."""
+    """The spec's files written into its session folder as an executor writes them, then its
+    stdin opened: its `stdin_file` there, else /dev/null (use it as a context manager)."""
+    write_launch_files(Path(spec.env["WATERSPIDER_ISSUE_SESSION_DIR"]), spec)
     if not spec.stdin_file:
         return open(os.devnull, "rb")
     return open(os.path.join(spec.env["WATERSPIDER_ISSUE_SESSION_DIR"], spec.stdin_file), "rb")

@@ -13,11 +13,17 @@ from agents_testkit import make_context
 from waterspider_tui.adapters.agents import claude
 from waterspider_tui.adapters.agents.base import EnvPolicy, LaunchSpec
 from waterspider_tui.adapters.agents.claude import ClaudeAgent, ClaudeOptions, find_claude
+from waterspider_tui.adapters.executors.local_executor import write_launch_files
 
 
 def launch(tmp_path: Path, options: ClaudeOptions, policy: EnvPolicy | None = None, **context: object):
+    """Launch, then write the spec's files as the executor does where the session runs."""
     agent = ClaudeAgent(options, policy or EnvPolicy())
-    return agent.launch(make_context(tmp_path / "wt", tmp_path / "session", **context))
+    existed = (tmp_path / "session").exists()
+    spec = agent.launch(make_context(tmp_path / "wt", tmp_path / "session", **context))
+    assert existed or not (tmp_path / "session").exists(), "a launch writes nothing itself: the session may run on another host"
+    write_launch_files(tmp_path / "session", spec)
+    return spec
 
 
 def prompt_of(spec: LaunchSpec) -> str:

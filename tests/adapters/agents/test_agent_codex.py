@@ -7,6 +7,7 @@ import json
 import pytest
 from agents_testkit import FIXTURES, feed_all, make_context
 
+from waterspider_tui.adapters.executors.local_executor import write_launch_files
 from waterspider_tui.adapters.agents.base import EnvPolicy
 from waterspider_tui.adapters.agents.codex import CodexAgent, CodexOptions, CodexStreamParser, classify_codex_error
 from waterspider_tui.core.models import ErrorClass, Outcome
@@ -129,6 +130,7 @@ def test_a_fatal_error_without_turn_failed_is_classified() -> None:
 def test_codex_command_line(tmp_path) -> None:
     agent = CodexAgent(CodexOptions(model="gpt-5-codex", config={"model_reasoning_effort": '"high"'}), EnvPolicy())
     spec = agent.launch(make_context(tmp_path, tmp_path / "session"))
+    write_launch_files(tmp_path / "session", spec)  # as the executor does where the session runs
     assert spec.argv[:3] == ("codex", "exec", "--json")
     assert spec.argv[3:9] == ("--model", "gpt-5-codex", "--sandbox", "workspace-write", "-c", 'approval_policy="never"')
     assert spec.argv[9:11] == ("-c", 'model_reasoning_effort="high"')

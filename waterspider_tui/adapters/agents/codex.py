@@ -13,13 +13,13 @@ from waterspider_tui.adapters.agents.base import EnvPolicy, LaunchSpec, SessionC
 from waterspider_tui.adapters.agents.codex_stream import CodexStreamParser, classify_codex_error
 from waterspider_tui.adapters.agents.environment import (
     BODY_FILE,
+    PROMPT_FILE,
     agent_env,
+    body_file_path,
     check_command_size,
     fill_template,
     issue_env,
     template_values,
-    write_body_file,
-    write_prompt_file,
 )
 from waterspider_tui.adapters.agents.prompts import DEFAULT_PROMPT, DEFAULT_RESUME_PROMPT, with_follow_up
 
@@ -96,11 +96,11 @@ class CodexAgent:
         env = agent_env(
             self.env_policy,
             agent_allow=self.options.env_allow,
-            issue=issue_env(context, write_body_file(context)),
+            issue=issue_env(context, body_file_path(context)),
         )
         argv = self.command(resume_thread, self._writable_dirs(context.worktree))
         check_command_size(argv, env)
-        stdin_file = write_prompt_file(context, prompt)
+        stdin_file = PROMPT_FILE
         files = {BODY_FILE: context.body, stdin_file: prompt}
         return LaunchSpec(argv=argv, env=env, cwd=context.worktree, agent_session_id=resume_thread, stdin_file=stdin_file, files=files)
 

@@ -37,8 +37,8 @@ from waterspider_tui.adapters.agents.environment import (
     fill_template,
     issue_env,
     template_values,
-    write_body_file,
-    write_follow_up_file,
+    body_file_path,
+    follow_up_env,
 )
 from waterspider_tui.adapters.agents.exit_status import NOT_FOUND_EXIT_CODES, describe_exit
 from waterspider_tui.text.log_text import as_text, clean, one_line
@@ -154,12 +154,12 @@ class CommandAgent:
         """The filled argv, run in the worktree, with the issue body written to the session dir."""
         values = template_values(context)
         argv = tuple(fill_template(part, values) for part in self.argv_template)
-        body_file = write_body_file(context)
+        body_file = body_file_path(context)
         env = agent_env(
             self.env_policy,
             agent_allow=self.options.env_allow,
             defaults=self.options.env,
-            issue={**issue_env(context, body_file), **write_follow_up_file(context)},
+            issue={**issue_env(context, body_file), **follow_up_env(context)},
         )
         check_command_size(argv, env)
         files = {BODY_FILE: context.body, **({FOLLOW_UP_FILE: context.follow_up} if context.follow_up.strip() else {})}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import os
+import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping
 
@@ -57,32 +58,20 @@ def issue_env(context: SessionContext, body_file: str = "") -> dict[str, str]:
     return variables
 
 
-def write_follow_up_file(context: SessionContext) -> dict[str, str]:
-    """Write the follow-up (a failed gate's output) to the session dir; its variable, or none."""
+def follow_up_env(context: SessionContext) -> dict[str, str]:
+    """The follow-up's variable (a failed gate's output, in `follow-up.md` beside the prompt), or none."""
     if not context.follow_up.strip():
         return {}
-    os.makedirs(context.session_dir, exist_ok=True)
-    path = os.path.join(context.session_dir, FOLLOW_UP_FILE)
-    with open(path, "w", encoding="utf-8") as follow_up_file:
-        follow_up_file.write(context.follow_up)
-    return {"WATERSPIDER_FOLLOW_UP_FILE": path}
+    return {"WATERSPIDER_FOLLOW_UP_FILE": posixpath.join(context.session_dir, FOLLOW_UP_FILE)}
 
 
-def write_body_file(context: SessionContext) -> str:
-    """Write the issue body to `issue-body.md` in the session dir (bodies are too big for env vars)."""
-    os.makedirs(context.session_dir, exist_ok=True)
-    path = os.path.join(context.session_dir, BODY_FILE)
-    with open(path, "w", encoding="utf-8") as body_file:
-        body_file.write(context.body)
-    return path
+def body_file_path(context: SessionContext) -> str:
+    """Where the issue body is, `issue-body.md` in the session dir (bodies are too big for env vars).
 
-
-def write_prompt_file(context: SessionContext, prompt: str) -> str:
-    """Write the prompt to `prompt.md` in the session dir; its name there, the LaunchSpec's `stdin_file`."""
-    os.makedirs(context.session_dir, exist_ok=True)
-    with open(os.path.join(context.session_dir, PROMPT_FILE), "w", encoding="utf-8") as prompt_file:
-        prompt_file.write(prompt)
-    return PROMPT_FILE
+    Nothing is written here: the launch spec carries the file in `files`, and the executor
+    writes it where the session runs, which may be another machine.
+    """
+    return posixpath.join(context.session_dir, BODY_FILE)
 
 
 def check_command_size(argv: Iterable[str], env: Mapping[str, str]) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from waterspider_tui.adapters.agents import simulated_run
 from waterspider_tui.adapters.agents.base import EnvPolicy, LaunchSpec, SessionContext
 from waterspider_tui.adapters.agents.claude_stream import ClaudeStreamParser
-from waterspider_tui.adapters.agents.environment import BODY_FILE, agent_env, issue_env, write_body_file
+from waterspider_tui.adapters.agents.environment import BODY_FILE, agent_env, issue_env, body_file_path
 from waterspider_tui.adapters.agents.simulated_run import FAILURE_MODES, decide_failure, main
 
 CHILD_ARGV = (sys.executable, "-I", "-S", simulated_run.__file__)
@@ -88,7 +88,7 @@ class SimulatedAgent:
         env = agent_env(
             self.env_policy,
             defaults={"PYTHONUNBUFFERED": "1"},
-            issue=issue_env(context, write_body_file(context)),
+            issue=issue_env(context, body_file_path(context)),
         )
         files = {BODY_FILE: context.body}
         return LaunchSpec(argv=tuple(argv), env=env, cwd=context.worktree, agent_session_id=session_id, files=files)

@@ -9,7 +9,7 @@ nothing about a session may assume the orchestrator's disk.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping, Protocol, Sequence
 
 if TYPE_CHECKING:
@@ -161,13 +161,3 @@ class Executor(Protocol):
 
     async def close(self) -> None:
         ...
-
-
-@dataclass
-class ExecutorRegistry:
-    """Executor kinds by their config name; `wiring` builds the configured ones through it."""
-
-    factories: dict[str, object] = field(default_factory=dict)
-
-    def register(self, kind: str, factory: object) -> None:
-        self.factories[kind] = factory

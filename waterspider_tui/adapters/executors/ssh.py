@@ -87,6 +87,8 @@ class SshExecutor:
         self._prepare_locks = {host.name: asyncio.Lock() for host in hosts}
         self._install_locks = {host.name: asyncio.Lock() for host in hosts}
         self._installed: dict[str, str] = {}
+        self._bases: dict[str, str] = {}
+        """Session id -> the ref its branch was made from, as prepare found it on the host."""
         self._bundle = runner_bundle()
 
     # -- placement and paths ------------------------------------------------------------------
@@ -133,7 +135,16 @@ class SshExecutor:
         if result.returncode != 0 or done is None or len(done) < 3:
             raise ExecutorError(f"{session.host}: preparing {session.worktree} failed: {result.error_text or result.text}", error_class="workspace")
         path = next((line[5:] for line in lines if line.startswith("PATH ")), session.worktree)
+        self._bases[session.session_id] = done[2]
         return PreparedWorkspace(path=path, branch=session.branch, base=done[2], reused=done[1] == "reused")
+
+    def base_branch(self, session: SessionInfo) -> str:
+        """The ref the issue branch started from: what prepare used, else (a session reattached
+        after a restart) the configured base on the host's remote, else the remote's default."""
+        if session.session_id in self._bases:
+            return self._bases[session.session_id]
+        base = self.config(session.host).base_branch
+        return f"origin/{base}" if base else "origin/HEAD"
 
     # -- running ------------------------------------------------------------------------------
     async def _install(self, host: str) -> str:

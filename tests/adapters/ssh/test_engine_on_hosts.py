@@ -1,0 +1,117 @@
+"""The real engine placing sessions on two SSH hosts: spread by load, committed on each host's
+clone, drained host skipped, and a restart that reattaches to a session still running over SSH."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+from waterspider_tui.adapters.agents.base import EnvPolicy
+from waterspider_tui.adapters.agents.registry import make_agent
+from waterspider_tui.adapters.executors.pool import ExecutorPool
+from waterspider_tui.adapters.executors.ssh import SshExecutor
+from waterspider_tui.adapters.local_issues import LocalIssueSource
+from waterspider_tui.adapters.pipeline.registry import make_steps
+from waterspider_tui.core import commands as cmd
+from waterspider_tui.core import events as ev
+from waterspider_tui.core.models import Outcome, TaskState
+from waterspider_tui.core.scheduler import SchedulerConfig
+from waterspider_tui.engine import Engine, SessionPolicy, open_store
+
+from sshd_server import SshServer
+
+AGENT = """
+import os, subprocess, sys, time
+print("working on", os.environ["WATERSPIDER_ISSUE_NUMBER"], "at", os.uname().nodename, flush=True)
+time.sleep(float(os.environ.get("NAP", "0.3")))
+with open("work.txt", "a") as out:
+    out.write(open(os.environ["WATERSPIDER_ISSUE_BODY_FILE"]).read() or "done\\n")
+subprocess.run(["git", "add", "work.txt"], check=True)
+subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "work"], check=True)
+print("committed", flush=True)
+"""
+
+
+def _engine(tmp_path: Path, servers: list[SshServer], issues: Path, nap: float = 0.3) -> Engine:
+    script = tmp_path / "agent.py"
+    script.write_text(AGENT)
+    agent = make_agent("command", {"argv": [sys.executable, str(script)], "env": {"NAP": str(nap)}}, EnvPolicy())
+    executor = SshExecutor([server.host(f"mini-{index}", slots=1) for index, server in enumerate(servers, start=1)])
+    return Engine(
+        store=open_store(tmp_path / "state" / "state.db"), sources=[(LocalIssueSource(issues), 0.2)], agent=agent,
+        pool=ExecutorPool([executor]), scheduler=SchedulerConfig(capacity=4),
+        policy=SessionPolicy(stall_timeout_s=60.0, timeout_s=120.0, grace_s=1.0, max_attempts=2, retry_backoff_s=0.0),
+        steps=make_steps(["commits"]),
+    )
+
+
+def _write_issues(folder: Path, count: int) -> None:
+    folder.mkdir()
+    for number in range(1, count + 1):
+        (folder / f"{number:03d}.md").write_text(f"---\ntitle: Issue {number}\n---\nbody of {number}\n")
+
+
+def _branch_log(clone: Path, branch: str) -> list[str]:
+    done = subprocess.run(["git", "log", "--format=%s", f"main..{branch}"], cwd=clone, capture_output=True, text=True)
+    return done.stdout.split() if done.returncode == 0 else []
+
+
+async def test_the_engine_spreads_sessions_over_two_hosts_and_each_commit_lands_on_its_host(tmp_path: Path, make_server) -> None:
+    servers = [make_server("mini-1"), make_server("mini-2")]
+    issues = tmp_path / "issues"
+    _write_issues(issues, 4)
+    engine = _engine(tmp_path, servers, issues)
+    await asyncio.wait_for(engine.run(until_idle=True), 120)
+    tasks = engine.snapshot.tasks
+    assert {task.state for task in tasks.values()} == {TaskState.SUCCEEDED}
+    hosts = {task.key: task.history[-1].host for task in tasks.values()}
+    assert set(hosts.values()) == {"mini-1", "mini-2"}, f"both hosts took work: {hosts}"
+    for task in tasks.values():
+        server = servers[int(hosts[task.key][-1]) - 1]
+        assert _branch_log(server.home / "src" / "repo", f"feature/issue-{task.issue.number}") == ["work"]
+        assert task.result is not None and task.result.commits == 1
+        assert task.session is not None and task.session.placement.startswith("on mini-")
+    entries = await engine.load_session_log("local#1")
+    assert entries[-1].text == "committed", "a finished session's log is read back over SSH"
+
+
+async def test_a_drained_host_gets_no_new_session(tmp_path: Path, make_server) -> None:
+    servers = [make_server("mini-1"), make_server("mini-2")]
+    issues = tmp_path / "issues"
+    _write_issues(issues, 3)
+    engine = _engine(tmp_path, servers, issues)
+    await engine.submit(cmd.PauseDispatcher())
+    runner = asyncio.create_task(engine.run(until_idle=False))
+    try:
+        while "mini-2" not in engine.snapshot.hosts:
+            await asyncio.sleep(0.05)
+        assert await engine.submit(cmd.DrainHost(host="mini-2")) == "mini-2 drained: no new sessions there"
+        await engine.submit(cmd.ResumeDispatcher())
+        while any(task.state is not TaskState.SUCCEEDED for task in engine.snapshot.tasks.values()) or len(engine.snapshot.tasks) < 3:
+            await asyncio.sleep(0.1)
+    finally:
+        await engine.stop(leave_running=False)
+        await asyncio.wait_for(runner, 60)
+    assert {task.history[-1].host for task in engine.snapshot.tasks.values()} == {"mini-1"}
+
+
+async def test_a_session_left_running_on_a_host_is_reattached_after_a_restart(tmp_path: Path, make_server) -> None:
+    servers = [make_server("mini-1")]
+    issues = tmp_path / "issues"
+    _write_issues(issues, 1)
+    first = _engine(tmp_path, servers, issues, nap=3.0)
+    runner = asyncio.create_task(first.run())
+    while not ((task := first.snapshot.tasks.get("local#1")) is not None and task.session is not None and task.session.pid):
+        await asyncio.sleep(0.05)
+    await first.stop(leave_running=True)
+    await asyncio.wait_for(runner, 30)
+    assert first.snapshot.tasks["local#1"].state is TaskState.RUNNING
+
+    second = _engine(tmp_path, servers, issues)
+    await asyncio.wait_for(second.run(until_idle=True), 90)
+    finished = [e for e in second.store.log.read() if isinstance(e, ev.SessionFinished)]
+    assert [e.result.outcome for e in finished] == [Outcome.SUCCEEDED] and finished[0].result.commits == 1
+    assert any(isinstance(e, ev.SessionSpawned) and e.reattached for e in second.store.log.read())
+    assert _branch_log(servers[0].home / "src" / "repo", "feature/issue-1") == ["work"], "one agent, one commit"

@@ -1,0 +1,38 @@
+"""Executors by their config kind: what `engine/wiring.py` builds the pool from.
+
+A new executor is a module in this folder with a class keeping the Executor protocol
+(`base.py`), and one entry here saying how it is built from the settings. SSH is imported
+only when hosts are configured: asyncssh costs start-up time a local run does not need.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from waterspider_tui.adapters.executors.local_executor import LocalExecutor
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.executors.base import Executor
+    from waterspider_tui.adapters.workspace import WorkspaceManager
+
+
+def _local(*, workspace: WorkspaceManager, sessions_dir: Path, slots: int, niceness: int, **_: Any) -> Executor:
+    return LocalExecutor(workspace, sessions_dir, slots=slots, niceness=niceness)
+
+
+def _ssh(*, hosts: list[Any], **_: Any) -> Executor:
+    from waterspider_tui.adapters.executors.ssh import SshExecutor
+
+    return SshExecutor(hosts)
+
+
+EXECUTORS: dict[str, Callable[..., Executor]] = {"local": _local, "ssh": _ssh}
+
+
+def make_executor(kind: str, **parts: Any) -> Executor:
+    try:
+        build = EXECUTORS[kind]
+    except KeyError:
+        raise ValueError(f"unknown executor {kind} (known: {', '.join(sorted(EXECUTORS))})") from None
+    return build(**parts)

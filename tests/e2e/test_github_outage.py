@@ -9,6 +9,7 @@ from pathlib import Path
 from tests.git_checkout import make_checkout
 from tests.github.conftest import FakeTime
 from tests.github.fake_github import DEFAULT_TOKEN, seed_backlog, start_fake_github
+from tests.waiting import until
 from waterspider_tui.adapters.agents.base import EnvPolicy
 from waterspider_tui.adapters.agents.registry import make_agent
 from waterspider_tui.adapters.executors.local_executor import LocalExecutor
@@ -43,11 +44,6 @@ async def test_rate_limit_then_five_minutes_of_502s(tmp_path: Path) -> None:
         engine.store.subscribe(lambda snapshot, events: seen.extend(events))
         runner = asyncio.create_task(engine.run(until_idle=True))
 
-        async def until(condition, timeout: float = 30.0) -> None:
-            deadline = asyncio.get_running_loop().time() + timeout
-            while not condition():
-                assert asyncio.get_running_loop().time() < deadline, "condition not reached"
-                await asyncio.sleep(0.02)
 
         await until(lambda: any(t.state is TaskState.SUCCEEDED for t in engine.snapshot.tasks.values()))
         # A rate limit with a long retry-after: the source reports the wait and its end.

@@ -10,6 +10,7 @@ import asyncio
 from pathlib import Path
 
 from tests.engine.conftest import EngineFactory, write_issue, write_script
+from tests.waiting import until
 from waterspider_tui.adapters.pipeline.base import StepContext, StepOutcome
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import ErrorClass, Issue, Outcome, SessionInfo, TaskState
@@ -33,11 +34,7 @@ def _finished(engine, key: str) -> list[ev.SessionFinished]:
     return [e for e in engine.store.log.read() if isinstance(e, ev.SessionFinished) and e.issue == key]
 
 
-async def _until(condition, timeout: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
+_until = until
 
 
 def _command_engine(make_engine: EngineFactory, tmp_path: Path, nap: float = 0.0, **settings: object):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.engine.conftest import EngineFactory, write_issue, write_script
+from tests.waiting import WAIT_S, until
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import ErrorClass, Outcome, TaskState
@@ -38,7 +39,7 @@ def _finished(engine, key: str) -> list[ev.SessionFinished]:
 
 
 async def _run(engine, timeout: float = 60.0) -> None:
-    await asyncio.wait_for(engine.run(until_idle=True), timeout)
+    await asyncio.wait_for(engine.run(until_idle=True), max(timeout, WAIT_S))
 
 
 async def test_a_crash_is_retried_and_then_succeeds(tmp_path: Path, issues: Path, make_engine: EngineFactory) -> None:
@@ -165,12 +166,7 @@ async def test_per_issue_budget_stops_a_session_as_budget(tmp_path: Path, issues
     assert finished.result.error_class is ErrorClass.BUDGET
 
 
-async def _until(condition, timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
+_until = until
 
 
 async def test_a_usage_limit_pauses_all_dispatch_until_the_reset(tmp_path: Path, issues: Path, make_engine: EngineFactory) -> None:

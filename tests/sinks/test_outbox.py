@@ -9,6 +9,7 @@ from typing import Iterator, Sequence
 
 import pytest
 
+from tests.waiting import until as wait_until
 from waterspider_tui.adapters.sinks.base import SinkUnavailable
 from waterspider_tui.adapters.sinks.outbox import BROKEN_TRIES, Outbox
 from waterspider_tui.core import events as ev
@@ -240,11 +241,8 @@ def test_sink_cursors_live_in_the_event_logs_file(tmp_path: Path) -> None:
     assert SinkCursors(db).all() == {"github": 42, "slack": 7}
 
 
-async def until(condition, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
-        await asyncio.sleep(0.005)
+async def until(condition) -> None:  # type: ignore[no-untyped-def]
+    await wait_until(condition, poll_s=0.005)
 
 
 async def test_run_outlives_a_sink_that_throws_and_a_cursor_that_cannot_be_stored(store: Store, test_time) -> None:

@@ -21,6 +21,7 @@ from waterspider_tui.store.event_log import EventLog
 from waterspider_tui.store.state_store import StateStore
 
 if TYPE_CHECKING:
+    from waterspider_tui.adapters.github.client import GitHubClient
     from waterspider_tui.adapters.executors.base import Executor
     from waterspider_tui.adapters.sinks.base import Sink
     from waterspider_tui.adapters.source_base import IssueSource
@@ -31,7 +32,7 @@ def _env_policy(settings: Settings) -> EnvPolicy:
     return EnvPolicy(allow=base.allow + tuple(settings.agent.env_allow), extra=dict(settings.agent.env))
 
 
-def _github_parts(settings: Settings) -> tuple[list[tuple[IssueSource, float]], list[Sink], list[Callable[[], Awaitable[None]]]]:
+def _github_parts(settings: Settings) -> tuple[list[tuple[IssueSource, float]], list[Sink], list[Callable[[], Awaitable[None]]], GitHubClient]:
     """One client shared by the source and the reporter, so one rate limit is obeyed."""
     from waterspider_tui.adapters.github import GitHubClient, GitHubIssueSource, GitHubSink, TokenNotFound, discover_token
     from waterspider_tui.reporting.progress_comment import ProgressCommentRenderer
@@ -50,7 +51,7 @@ def _github_parts(settings: Settings) -> tuple[list[tuple[IssueSource, float]], 
         client, tuple(github.repos), renderer=ProgressCommentRenderer(), operators=tuple(github.operators),
         label_names=dict(github.labels), comment_interval_s=github.comment_interval_s,
     )
-    return [(source, github.poll_interval_s)], [sink], [client.aclose]
+    return [(source, github.poll_interval_s)], [sink], [client.aclose], client
 
 
 def _holders(store: StateStore, repo: str) -> dict[int, str]:
@@ -83,8 +84,9 @@ def build_engine(settings: Settings) -> Engine:
     sources: list[tuple[IssueSource, float]] = []
     sinks: list[Sink] = []
     closers: list[Callable[[], Awaitable[None]]] = []
+    client: GitHubClient | None = None
     if settings.github.repos:
-        sources, sinks, closers = _github_parts(settings)
+        sources, sinks, closers, client = _github_parts(settings)
     if settings.issues.dir is not None and not settings.issues.dir.is_dir():
         raise ConfigError(f"issue folder {settings.issues.dir} does not exist")
     if not sources and settings.issues.dir is None:
@@ -115,7 +117,11 @@ def build_engine(settings: Settings) -> Engine:
         per_issue_budget_usd=sessions.per_issue_budget_usd, daily_budget_usd=sessions.daily_budget_usd,
         on_issue_gone=sessions.on_issue_gone,
     )
+    try:
+        steps = make_steps(settings.pipeline.steps, settings.pipeline.step_options(), github=client)
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
     return Engine(
         store=store, sources=sources, agent=agent, pool=ExecutorPool(executors), scheduler=settings.scheduler.to_core(),
-        policy=policy, steps=make_steps(["commits"]), sinks=sinks, locks=locks, title=title, on_close=closers,
+        policy=policy, steps=steps, sinks=sinks, locks=locks, title=title, on_close=closers,
     )

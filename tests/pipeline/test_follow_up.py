@@ -34,6 +34,7 @@ def test_the_follow_up_comes_after_the_prompt_of_a_resumed_session(tmp_path: Pat
 def test_a_command_agent_finds_the_follow_up_in_a_file(tmp_path: Path) -> None:
     agent = make_agent("command", {"argv": ["/bin/true"]}, EnvPolicy())
     spec = agent.launch(_context(tmp_path, FOLLOW_UP))
-    path = Path(spec.env["WATERSPIDER_FOLLOW_UP_FILE"])
-    assert path.read_text() == FOLLOW_UP and spec.files["follow-up.md"] == FOLLOW_UP
+    # The file travels in the launch spec; the executor writes it in the session folder where the session runs.
+    assert spec.env["WATERSPIDER_FOLLOW_UP_FILE"] == str(tmp_path / "session" / "follow-up.md")
+    assert spec.files["follow-up.md"] == FOLLOW_UP
     assert "WATERSPIDER_FOLLOW_UP_FILE" not in agent.launch(_context(tmp_path / "again")).env

@@ -115,3 +115,21 @@ async def test_a_session_left_running_on_a_host_is_reattached_after_a_restart(tm
     assert [e.result.outcome for e in finished] == [Outcome.SUCCEEDED] and finished[0].result.commits == 1
     assert any(isinstance(e, ev.SessionSpawned) and e.reattached for e in second.store.log.read())
     assert _branch_log(servers[0].home / "src" / "repo", "feature/issue-1") == ["work"], "one agent, one commit"
+
+
+async def test_a_gate_command_runs_in_the_worktree_on_the_host_with_a_timeout(server: SshServer) -> None:
+    from remote_sessions import new_session
+
+    executor = SshExecutor([server.host()])
+    session = new_session(executor, number=5)
+    try:
+        workspace = await executor.prepare(session)
+        done = await executor.run(session, ["sh", "-c", "pwd; echo secret=${GITHUB_TOKEN:-none}; exit 3"], 10.0, env={"GATE": "1"})
+        assert done.returncode == 3 and not done.timed_out
+        assert done.stdout.splitlines() == [workspace.path, "secret=none"], "in the worktree, without the orchestrator's secrets"
+        slow = await executor.run(session, ["sh", "-c", "echo started; sleep 30"], 0.5)
+        assert slow.timed_out and slow.returncode == 124 and "started" in slow.stdout
+        missing = await executor.run(session, ["no-such-program"], 5.0)
+        assert missing.returncode == 127
+    finally:
+        await executor.close()

@@ -26,7 +26,7 @@ import re
 import time
 from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from waterspider_tui.adapters.executors import runner
 from waterspider_tui.adapters.executors.base import (
@@ -36,7 +36,7 @@ from waterspider_tui.adapters.executors.remote_probe import parse_probe, probe_s
 from waterspider_tui.adapters.executors.ssh_connection import CommandTimedOut, HostConnection, remote_path
 from waterspider_tui.adapters.executors.ssh_errors import HOST_DOWN
 from waterspider_tui.adapters.executors.ssh_polling import ExitWatch, HostPump, OutputReads
-from waterspider_tui.adapters.executors.ssh_scripts import git_script, install_script, prepare_script, stop_script
+from waterspider_tui.adapters.executors.ssh_scripts import git_script, install_script, prepare_script, run_command_script, stop_script
 from waterspider_tui.adapters.workspace import branch_name
 from waterspider_tui.core.models import HostStatus
 
@@ -228,6 +228,28 @@ class SshExecutor:
         except CommandTimedOut:
             return CommandResult(returncode=124, stdout="", stderr=f"git {' '.join(args)} timed out after {timeout_s:.0f}s on {session.host}")
         return CommandResult(returncode=result.returncode if result.returncode is not None else 255, stdout=result.text, stderr=result.error_text)
+
+    async def run(
+        self, session: SessionInfo, argv: Sequence[str], timeout_s: float, *,
+        env: Mapping[str, str] | None = None, output_limit: int = 64_000,
+    ) -> CommandResult:
+        """A command in the session's worktree on its host (the gate's checks); see Executor.run."""
+        config = self.config(session.host)
+        spec = {
+            "argv": list(argv), "cwd": session.worktree, "timeout_s": timeout_s, "limit": output_limit,
+            "path": ":".join(config.path_prepend), "env": dict(env or {}),
+        }
+        try:
+            result = await self._connection(session.host).run(
+                run_command_script(config.python), stdin=json.dumps(spec).encode(), timeout_s=timeout_s + config.command_timeout_s,
+            )
+        except CommandTimedOut:
+            return CommandResult(returncode=124, stdout="", stderr=f"{argv[0] if argv else '?'} did not end on {session.host}", timed_out=True)
+        try:
+            answer = json.loads(result.text.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return CommandResult(returncode=result.returncode if result.returncode is not None else 255, stdout=result.text, stderr=result.error_text)
+        return CommandResult(returncode=int(answer["returncode"]), stdout=str(answer["output"]), timed_out=bool(answer["timed_out"]))
 
     # -- hosts --------------------------------------------------------------------------------
     async def probe(self) -> list[HostStatus]:

@@ -111,3 +111,37 @@ def install_script(folder: str, python: str) -> str:
 
 def stop_script(session_dir: str, grace_s: float) -> str:
     return STOP % {"dir": remote_path(session_dir), "grace_tenths": max(0, round(grace_s * 10))}
+
+
+RUN_COMMAND = r'''
+import json, os, signal, subprocess, sys, time
+spec = json.loads(sys.stdin.read())
+env = {k: os.environ[k] for k in ("HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TMPDIR") if k in os.environ}
+extra = [os.path.expanduser(entry) for entry in spec["path"].split(":") if entry]
+env["PATH"] = os.pathsep.join(extra + [os.environ.get("PATH", "/usr/bin:/bin")])
+env.update(spec["env"])
+try:
+    child = subprocess.Popen(spec["argv"], cwd=os.path.expanduser(spec["cwd"]), env=env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+except OSError as error:
+    print(json.dumps({"returncode": 127, "timed_out": False, "output": f"{spec['argv'][0]}: {error}"})); sys.exit(0)
+timed_out = False
+try:
+    output, _ = child.communicate(timeout=spec["timeout_s"])
+except subprocess.TimeoutExpired:
+    timed_out = True
+    os.killpg(child.pid, signal.SIGKILL)
+    output, _ = child.communicate()
+try:
+    os.killpg(child.pid, signal.SIGKILL)  # what the command left behind ends with it
+except OSError:
+    pass
+tail = output[-spec["limit"]:].decode("utf-8", "replace")
+print(json.dumps({"returncode": 124 if timed_out else child.returncode, "timed_out": timed_out, "output": tail}))
+'''
+"""A command in the worktree with its own process group, a timeout and only the tail of its output,
+run by the host's Python (the runner needs it anyway; macOS has no `timeout` or `setsid`)."""
+
+
+def run_command_script(python: str) -> str:
+    return f"exec {remote_path(python)} -c {shlex.quote(RUN_COMMAND)}\n"

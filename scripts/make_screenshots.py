@@ -49,6 +49,10 @@ SHOTS = (
     Shot("help", "mid_run", (120, 36), ("question_mark",)),
     Shot("light-theme", "mid_run", (160, 40), options={"theme": "waterspider-light"}),
     Shot("high-contrast", "failure", (120, 36), options={"theme": "waterspider-high-contrast"}),
+    Shot("log-pager", "mid_run", (120, 36), ("l", "e"), select=441),
+    Shot("github-down", "github_down", (120, 36)),
+    Shot("all-done", "all_done", (120, 36)),
+    Shot("quit-question", "mid_run", (120, 36), ("q",)),
 )
 
 
@@ -60,6 +64,7 @@ async def take(shot: Shot) -> Path:
             await select(pilot, scenarios.key(shot.select))
         for key in shot.keys:
             await pilot.press(key)
+            await app.workers.wait_for_complete()  # a log read in the background lands first
             await pilot.pause()
         await pilot.wait_for_scheduled_animations()
         await pilot.pause()

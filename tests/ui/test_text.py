@@ -58,6 +58,8 @@ def test_event_lines_name_the_issue_and_what_happened() -> None:
     event = ev.PriorityBumped(ts=NOW, issue=key(453), delta=-1, by="operator")
     assert fmt.event_line(event, "#453") == "14:00:00 #453 bumped -1 by operator"
     assert fmt.event_line(ev.DispatcherResumed(ts=NOW, by="operator"), "") == "14:00:00 dispatch resumed by operator"
+    started = ev.StepStarted(ts=NOW, issue=key(453), session_id="s-453-1", step="commits")
+    assert fmt.event_line(started, "#453") is None, "what --no-ui leaves out, the panel leaves out"
 
 
 def test_ready_rows_in_dispatch_order_with_marks() -> None:

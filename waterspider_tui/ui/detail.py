@@ -143,7 +143,7 @@ def detail_renderable(view: View, key: str, palette: Palette) -> RenderableType:
         if session.placement:
             workspace.add_row("  placed", Text(session.placement, style=palette.muted))
         workspace.add_row("  log", session.log_path)
-        pr_text, pr_url = fmt.pr_link(task.result.summary if task.result else "")
+        pr_text, pr_url = fmt.pr_link(str(session.facts.get("pr_url", "")), task.result.summary if task.result else "")
         if pr_url:
             workspace.add_row("  pull request", Text(f"{pr_text}  {pr_url}", style=palette.accent))
         parts.append(workspace)

@@ -55,9 +55,11 @@ def pr_link(*texts: str) -> tuple[str, str]:
     return "", ""
 
 
-def event_line(event: ev.Event, label: str) -> str:
-    """One line for the event log panel: the time and the same words `--no-ui` prints."""
+def event_line(event: ev.Event, label: str) -> str | None:
+    """One line for the event log panel: the time and the same words `--no-ui` prints; None for
+    the events `--no-ui` leaves out too (a step that went as it should)."""
     def key_text(key: str) -> str:
         return label if label and key == event.issue_key else "#" + key.rpartition("#")[2]
 
-    return f"{clock_time(event.ts)} {describe(event, key_text) or event.type.replace('_', ' ')}"
+    text = describe(event, key_text)
+    return f"{clock_time(event.ts)} {text}" if text else None

@@ -238,7 +238,7 @@ def _finished_cells(task: TaskRecord, label: str, palette: Palette, title_width:
     result = task.result
     spent = sum(attempt.cost_usd for attempt in task.history)
     took = sum(attempt.duration_s for attempt in task.history)
-    pr_text, _ = fmt.pr_link(result.summary if result else "")
+    pr_text, _ = fmt.pr_link(_pr_url(task), result.summary if result else "")
     if task.state is TaskState.SUCCEEDED:
         mark, style = "✔", palette.succeeded
         what = f"{_count(result.commits, 'commit')}, {_count(result.files_changed, 'file')}" if result and result.commits else "succeeded"
@@ -256,3 +256,8 @@ def _finished_cells(task: TaskRecord, label: str, palette: Palette, title_width:
         _t(what, style if task.state is TaskState.FAILED else None),
         _t(fmt.duration(took) if task.history else "–"), _t(fmt.money(spent)), _t(pr_text, palette.accent),
     )
+
+
+def _pr_url(task: TaskRecord) -> str:
+    """The pull request the steps after the agent opened (before any URL the agent printed)."""
+    return str(task.session.facts.get("pr_url", "")) if task.session is not None else ""

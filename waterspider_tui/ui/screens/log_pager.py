@@ -259,6 +259,8 @@ class LogScreen(Screen[None]):
         log.clear()
         log.current_line = None
         log.write_lines(self._lines, scroll_end=True)
+        # Long lines bring a horizontal scrollbar that takes the last row: end there once laid out.
+        self.call_after_refresh(log.scroll_end, animate=False, immediate=True)
         self._loaded = True
         self.following = self._is_live()
         self._render_app_view()

@@ -135,4 +135,5 @@ class EventLog(_BoundedLog):
         if not new:
             return
         self._last = new[-1]
-        self.write_lines([event_line(event, label(event.issue_key) if event.issue_key else "") for event in new])
+        lines = [event_line(event, label(event.issue_key) if event.issue_key else "") for event in new]
+        self.write_lines([line for line in lines if line])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.text import Text
 from textual.widget import Widget
 
@@ -10,6 +12,9 @@ from waterspider_tui.text.run_state import poll_troubles
 from waterspider_tui.ui import format as fmt
 from waterspider_tui.ui.palette import Palette
 from waterspider_tui.ui.view import View
+
+POLL_OVERDUE_S = 60.0
+"""A poll this late is said to be overdue instead of "polling now": a stuck poll must not look busy."""
 
 
 def _api_budget(view: View, now: float) -> tuple[str, str, str, bool]:
@@ -30,7 +35,12 @@ def _api_budget(view: View, now: float) -> tuple[str, str, str, bool]:
         next_poll = f"rate-limited until {fmt.short_time(until)}"
     elif next_polls:
         wait = min(next_polls) - now
-        next_poll = f"next poll {fmt.duration(wait)}" if wait >= 1 else "polling now"
+        if wait > 0:
+            next_poll = f"next poll {fmt.duration(math.ceil(wait))}"
+        elif wait > -POLL_OVERDUE_S:
+            next_poll = "polling now"
+        else:
+            next_poll = f"poll overdue {fmt.duration(-wait)}"
     return long, short, next_poll, bool(limited)
 
 

@@ -92,3 +92,14 @@ def test_agent_text_is_made_safe() -> None:
     assert quiet("hi @team <!-- x --> \n next") == "hi @\u200bteam &lt;!-- x --&gt; next"
     assert len(quiet("x" * 1000, 50)) == 50
     assert format_duration(3725) == "1h 02m" and format_duration(9) == "9s"
+
+
+def test_the_pull_request_opened_after_the_agent_is_linked() -> None:
+    from dataclasses import replace
+
+    s = story()
+    s.finished(SessionResult(Outcome.SUCCEEDED, summary="done"))
+    task = s.task()
+    assert task.session is not None
+    linked = replace(task, session=replace(task.session, facts={"pr_url": "https://github.com/o/r/pull/41"}))
+    assert "**Pull request:** https://github.com/o/r/pull/41" in render_progress_comment(linked, now=START)

@@ -96,6 +96,8 @@ def render_progress_comment(task: TaskRecord, *, now: float) -> str:
         "",
         _where(session),
     ]
+    if session.facts.get("pr_url"):
+        lines.append(f"\n**Pull request:** {quiet(str(session.facts['pr_url']), 300)}")
     if result is None and session.progress.last_activity:
         lines.append(f"\n_Last activity: {quiet(session.progress.last_activity, 200)}_")
     if result is not None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
+import select
 import signal
+import struct
 import subprocess
+import termios
 import time
 from pathlib import Path
 from typing import IO
@@ -90,3 +95,62 @@ def test_no_issue_source_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == EXIT_USAGE
     assert "no issue source" in result.stderr
     assert os.listdir(tmp_path) == [], "nothing was written"
+
+
+class _Terminal:
+    """The control center in a real pseudo-terminal, 100x30: what it drew, and keys typed into it."""
+
+    def __init__(self, *args: str) -> None:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+        env = {**clean_env(), "TERM": "xterm-256color"}
+        self.process = subprocess.Popen([*WATERSPIDER, *args], stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+        os.close(slave)
+        self.master = master
+        self.output = b""
+
+    def read_until(self, marker: bytes, timeout: float = WAIT_S) -> bool:
+        """Keep reading (a full terminal would block the app) until `marker` shows or time is up."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if marker in self.output:
+                return True
+            ready, _, _ = select.select([self.master], [], [], 0.1)
+            if ready:
+                try:
+                    self.output += os.read(self.master, 65536)
+                except OSError:
+                    return marker in self.output
+            elif self.process.poll() is not None:
+                return marker in self.output
+        return False
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def wait(self) -> int | None:
+        deadline = time.monotonic() + WAIT_S
+        while self.process.poll() is None and time.monotonic() < deadline:
+            self.read_until(b"\0never", timeout=0.5)
+        return self.process.poll()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        os.close(self.master)
+
+
+def test_ctrl_c_in_the_control_center_asks_the_quit_question(tmp_path: Path) -> None:
+    terminal = _Terminal("demo", "--speed", "2", "--dir", str(tmp_path))
+    try:
+        assert terminal.read_until(b"Running"), terminal.output[-2000:]
+        assert terminal.read_until(b"\xe2\x96\xb6 "), "a session runs (the ▶ of its phase)"
+        terminal.type(b"\x03")
+        assert terminal.read_until(b"Quit how?"), "Ctrl-C asks, as q does"
+        assert b"Press" not in terminal.output.split(b"Quit how?")[0][-400:]
+        terminal.type(b"s")
+        assert terminal.wait() == EXIT_DONE
+    finally:
+        terminal.close()
+    status = run_cli("status", "--json", "--repo-path", str(tmp_path / "widgets"))
+    assert '"running": []' in status.stdout, "Stop stopped every session"

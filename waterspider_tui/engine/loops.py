@@ -90,7 +90,16 @@ async def probe(engine: Engine) -> None:
         for task in engine.snapshot.running():
             if task.session is not None:
                 used[task.session.host] = used.get(task.session.host, 0) + 1
-        engine.record_transient(*(ev.HostProbed(ts=now, host=replace(status, slots_used=used.get(status.name, 0), probed_at=now)) for status in statuses))
+        probed = [ev.HostProbed(ts=now, host=replace(status, slots_used=max(used.get(status.name, 0), status.slots_used), probed_at=now)) for status in statuses]
+        # A host going down or coming back is history (notifiers announce it, a restart shows it);
+        # its load every few seconds is not, so those probes are published without being stored.
+        known = engine.snapshot.hosts
+        changed = [e for e in probed if (known[e.host.name].reachable if e.host.name in known else True) != e.host.reachable]
+        if changed:
+            engine.record(*changed)
+        steady = [e for e in probed if e not in changed]
+        if steady:
+            engine.record_transient(*steady)
         await asyncio.sleep(HOST_PROBE_INTERVAL_S)
 
 
@@ -144,7 +153,7 @@ async def drain_outboxes(engine: Engine, workers: list[asyncio.Task[None]], dead
     await asyncio.gather(*workers, return_exceptions=True)
     for outbox in engine.outboxes:
         pending = outbox.pending()
-        if not pending:
+        if not pending and outbox.sink.due_at() is None:
             continue
         name = getattr(getattr(outbox, "sink", None), "name", "sink")
         engine.record(ev.Warned(ts=engine.clock.now(), message=f"{name}: writing {pending} pending updates before exit (up to {deadline_s:.0f}s)"))

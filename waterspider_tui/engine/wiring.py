@@ -79,6 +79,37 @@ def _executors(settings: Settings, workspace: WorkspaceManager, sessions_dir: Pa
     return executors
 
 
+def _after_work_sinks(
+    settings: Settings, store: StateStore, store_path: Path, workspace: WorkspaceManager,
+    client: GitHubClient | None, title: str, closers: list[Callable[[], Awaitable[None]]],
+) -> list[Sink]:
+    """Notifications (Slack, Discord, the terminal) and the milestone integrator, as sinks."""
+    from waterspider_tui.adapters.sinks.milestones import build_milestone_sink
+    from waterspider_tui.adapters.sinks.notify import build_notify_sinks
+    from waterspider_tui.store.sink_cursors import SinkCursors
+
+    marks = SinkCursors(store_path)
+    """The notifiers' own marks (what was sent, the digest's day), beside the outboxes' cursors."""
+
+    async def close_marks() -> None:
+        marks.close()
+
+    closers.append(close_marks)  # after the sinks' close(), which may still send what it held back
+    try:
+        sinks = list(build_notify_sinks(settings.notify, log=store.log, cursors=marks, done_when=settings.milestones.done_when, source=title))
+    except ValueError as error:  # a bad secret: one line, never the URL
+        raise ConfigError(f"notify: {error}") from error
+    try:
+        milestone_sink = build_milestone_sink(
+            settings.milestones, repo_path=workspace.root, base_branch=workspace.base_branch,
+            worktrees_dir=settings.workspace.worktrees_dir, gate_options=settings.pipeline.gate,
+            github=client, repos=settings.github.repos or None,
+        )
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
+    return sinks + ([milestone_sink] if milestone_sink is not None else [])
+
+
 def build_engine(settings: Settings) -> Engine:
     """Raises ConfigError (one line) when the settings cannot make a working engine."""
     sources: list[tuple[IssueSource, float]] = []
@@ -121,6 +152,7 @@ def build_engine(settings: Settings) -> Engine:
         steps = make_steps(settings.pipeline.steps, settings.pipeline.step_options(), github=client)
     except ValueError as error:
         raise ConfigError(str(error)) from error
+    sinks += _after_work_sinks(settings, store, store_path, workspace, client, title, closers)
     return Engine(
         store=store, sources=sources, agent=agent, pool=ExecutorPool(executors), scheduler=settings.scheduler.to_core(),
         policy=policy, steps=steps, sinks=sinks, locks=locks, title=title, on_close=closers,

@@ -4,6 +4,7 @@ file that headless Chromium opens and draws."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import struct
 from pathlib import Path
@@ -16,6 +17,9 @@ from tests.reporting.report_fixture import night_events
 from waterspider_tui.cli import cli
 from waterspider_tui.core import events as ev
 from waterspider_tui.store.event_log import EventLog
+
+REQUIRE_BROWSER = os.environ.get("WATERSPIDER_REQUIRE_BROWSER") == "1"
+"""Read at import: the suite clears WATERSPIDER_* variables around each test."""
 
 
 @pytest.fixture
@@ -61,6 +65,8 @@ def test_the_html_report_is_one_offline_file_a_browser_draws(store: Path, tmp_pa
     assert page.startswith("<!doctype html>") and page.count("<svg") >= 6
     assert not re.search(r"<script|<link|<img|@import|url\(|src=", page), "nothing is fetched: it opens offline"
     if chromium() is None:
+        if REQUIRE_BROWSER:
+            pytest.fail("WATERSPIDER_REQUIRE_BROWSER=1 but chromium is not installed")
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
     drawn = dom(out, tmp_path / "profile")
     assert drawn.count("<svg") == page.count("<svg") and "acme/widgets#12" in drawn

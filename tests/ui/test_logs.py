@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from waterspider_tui.core.models import LogEntry
 from waterspider_tui.ui.screens.control import ControlScreen
-from waterspider_tui.ui.screens.log_pager import LogScreen, PagerLog
+from waterspider_tui.ui.screens.log_pager import LogScreen
+from waterspider_tui.ui.widgets.pager_log import PagerLog
 from waterspider_tui.ui.widgets.agent_log import AgentLog
 
 from .pilots import select, settle, started

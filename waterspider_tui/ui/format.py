@@ -6,7 +6,7 @@ import re
 import time
 
 from waterspider_tui.core import events as ev
-from waterspider_tui.text.log_text import LOG_MARKERS, log_lines  # noqa: F401  (the panels' log lines are the CLI's)
+from waterspider_tui.text.log_text import log_lines  # noqa: F401  (the panels' log lines are the CLI's)
 from waterspider_tui.text.event_text import describe
 from waterspider_tui.text.event_text import duration  # noqa: F401  (the UI formats durations as --no-ui does)
 from waterspider_tui.core.models import Progress

@@ -6,8 +6,6 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, cast
 
-from rich.highlighter import Highlighter
-from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -15,74 +13,22 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.strip import Strip
 from textual.widgets import Input, Static
 
 from waterspider_tui.core.models import LogEntry, TaskState
-from waterspider_tui.text.log_text import is_error_line, log_lines
+from waterspider_tui.text.log_text import log_lines
 from waterspider_tui.ui import format as fmt
 from waterspider_tui.ui.palette import Palette
 from waterspider_tui.ui.view import View
-from waterspider_tui.ui.widgets.agent_log import AgentLog, MarkerHighlighter
 from waterspider_tui.ui.widgets.key_bar import KeyBar
+from waterspider_tui.ui.widgets.pager_log import PagerLog, highlighter_for, matching_lines, next_line
 from waterspider_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from waterspider_tui.ui.app import WaterspiderApp
 
-PAGER_MAX_LINES = 100_000
 PAGER_LINE_WIDTH = 2000
 """Tool calls and results are one line each; the pager lets them run this long (it scrolls sideways)."""
-
-
-class _SearchHighlighter(Highlighter):
-    """The log's colours, with every occurrence of the search text marked."""
-
-    def __init__(self, base: Highlighter, needle: str, style: Style) -> None:
-        self.base, self.needle, self.style = base, needle.lower(), style
-
-    def highlight(self, text: Text) -> None:
-        self.base.highlight(text)
-        if not self.needle:
-            return
-        plain = text.plain.lower()
-        start = plain.find(self.needle)
-        while start >= 0:
-            text.stylize(self.style, start, start + len(self.needle))
-            start = plain.find(self.needle, start + len(self.needle))
-
-
-class PagerLog(AgentLog):
-    """The pager's log: scrolls with the keys, marks the line the operator jumped to."""
-
-    BINDINGS = [
-        Binding("up", "scroll_up", "up", show=False),
-        Binding("down", "scroll_down", "down", show=False),
-        Binding("left", "scroll_left", "left", show=False),
-        Binding("right", "scroll_right", "right", show=False),
-        Binding("pageup", "page_up", "page up", show=False),
-        Binding("pagedown,space", "page_down", "page down", show=False),
-        Binding("home,g", "scroll_home", "top", show=False),
-        Binding("end,G", "scroll_end", "bottom", show=False),
-    ]
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, max_lines=PAGER_MAX_LINES)
-        self.current_line: int | None = None
-        """The line the last jump landed on, shown reversed."""
-
-    def _render_line_strip(self, y: int, rich_style: Style) -> Strip:
-        strip = super()._render_line_strip(y, rich_style)
-        return strip.apply_style(Style(reverse=True)) if y == self.current_line else strip
-
-    def mark(self, line: int) -> None:
-        """Mark a line and scroll it into the upper third of the view."""
-        previous, self.current_line = self.current_line, line
-        for y in (previous, line):
-            if y is not None:
-                self._render_line_cache.discard(y)
-        self.scroll_to(y=max(line - self.size.height // 3, 0), animate=False, immediate=True)
-        self.refresh()
 
 
 class _SearchInput(Input):
@@ -232,9 +178,7 @@ class LogScreen(Screen[None]):
 
     def _set_highlighter(self) -> None:
         log = self.query_one(PagerLog)
-        palette = self._palette or self.wapp.palette
-        highlighter = _SearchHighlighter(MarkerHighlighter(palette), self.needle, Style(reverse=True, bold=True))
-        log.highlighter = highlighter
+        log.highlighter = highlighter_for(self._palette or self.wapp.palette, self.needle)
         log._render_line_cache.clear()
         log.refresh()
 
@@ -344,11 +288,7 @@ class LogScreen(Screen[None]):
         self._jump(self._matches(None), step, "No errors in this log.")
 
     def _matches(self, needle: str | None) -> list[int]:
-        """Lines holding `needle` (case-insensitive), or the error lines for None."""
-        if needle is None:
-            return [index for index, line in enumerate(self._lines) if is_error_line(line)]
-        lowered = needle.lower()
-        return [index for index, line in enumerate(self._lines) if lowered in line.lower()]
+        return matching_lines(self._lines, needle)
 
     def _jump(self, lines: list[int], step: int, none_found: str, *, from_start: bool = False) -> None:
         """Mark the next (or previous) of `lines` from the marked one, wrapping around."""
@@ -356,13 +296,7 @@ class LogScreen(Screen[None]):
             self.notify(none_found, severity="information")
             return
         log = self.query_one(PagerLog)
-        here = -1 if from_start else log.current_line if log.current_line is not None else (len(self._lines) if step > 0 else -1)
-        if from_start:
-            target = lines[0]
-        elif step > 0:
-            target = next((line for line in lines if line > here), lines[0])
-        else:
-            target = next((line for line in reversed(lines) if line < here), lines[-1])
+        target = lines[0] if from_start else next_line(lines, log.current_line, step, len(self._lines))
         self.following = False
         log.mark(target)
         self._show_position()

@@ -72,12 +72,13 @@ def test_hanging_garbage_printing_child_leaving_and_signalled_agents(tmp_path: P
 @pytest.mark.xfail(strict=True, reason=(
     "engine/sessions.py _watch keeps applying the stall and wall-clock limits until the runner exits, and the "
     "runner spends up to LEFTOVER_GRACE_S (+ LEFTOVER_KILL_WAIT_S) ending the agent's leftovers after the agent "
-    "exited: that silence is taken for a stall (or a timeout), so a finished agent is classed stalled and run again"
+    "exited: that silence is taken for a stall (or a timeout), so a finished agent is classed stalled, and run "
+    "again while attempts remain"
 ))
 def test_an_agent_that_finished_is_not_stalled_by_the_clean_up_of_its_leftovers(tmp_path: Path, fault_seed: int, fault_tally: FaultTally) -> None:
     bench = Bench(tmp_path, fault_seed, issues=1, mode="labels", labels={1: ["fault:stubborn"]},
-                  sessions={"stall_timeout_s": 1.5, "max_attempts": 2})
+                  sessions={"stall_timeout_s": 1.5, "max_attempts": 1})
     result = bench.run("--no-ui")
     fault_tally.faults += 1
     finishes = [line for line in read_ledger(bench.ledger) if line["event"] == "finish"]
-    assert result.returncode == 0 and len(finishes) == 1, f"the agent ran to completion {len(finishes)} times\n{result.stdout[-1500:]}"
+    assert result.returncode == 0 and len(finishes) == 1, f"the agent completed {len(finishes)} time(s) and the run says\n{result.stdout[-1500:]}"

@@ -13,7 +13,8 @@ MODE is `work` (the above), `slow` (the same, sleeping 0.5 to 2 s instead of 0.1
 after the `start` line, any together: `stubborn` leaves a grandchild that ignores SIGTERM,
 `setsid` one in a session of its own (their pids in `leftovers.NAME` in the session folder,
 for the test to check by pid), `garbage` prints binary, invalid UTF-8, terminal escapes and a
-3 MB line, `signal` kills itself with SIGSEGV, `hang` prints nothing more for ten minutes.
+3 MB line, `signal` kills itself with SIGSEGV, `hang` prints nothing more for ten minutes, `wait`
+waits (talking) until the test creates LEDGER.go, then works.
 """
 
 from __future__ import annotations
@@ -77,6 +78,14 @@ def spawn_leftover(folder: str, name: str, *, new_session: bool) -> None:
         handle.write(f"{child.pid}\n")
 
 
+def wait_for(gate: str, limit_s: float = 60.0) -> None:
+    """Wait for the test to create `gate`, saying so every half second (so it never looks stalled)."""
+    deadline = time.monotonic() + limit_s
+    while not os.path.exists(gate) and time.monotonic() < deadline:
+        say("waiting for the test")
+        time.sleep(0.5)
+
+
 def faults(mode: str) -> set[str]:
     """The ways to misbehave: MODE itself, or with `labels` the issue's `fault:NAME` labels."""
     if mode != "labels":
@@ -108,6 +117,8 @@ def main() -> None:
         os.kill(os.getpid(), signal.SIGSEGV)
     if "hang" in chosen:
         time.sleep(600)
+    if "wait" in chosen:
+        wait_for(path + ".go")
     time.sleep(rng.uniform(0.5, 2.0) if "slow" in chosen else rng.uniform(0.1, 0.6))
     try:
         commit(number, attempt)

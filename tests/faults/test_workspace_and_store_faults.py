@@ -71,12 +71,15 @@ def test_a_folder_or_a_link_where_a_worktree_goes_is_refused_and_left_alone(tmp_
 
 
 def test_a_second_orchestrator_with_another_store_on_the_same_repository_is_refused(tmp_path: Path, fault_seed: int, fault_tally: FaultTally) -> None:
-    bench = Bench(tmp_path, fault_seed, issues=2, mode="slow")
+    """#1's agent waits for the test, so the first orchestrator is surely still running when the second comes."""
+    bench = Bench(tmp_path, fault_seed, issues=2, deps={}, mode="labels", labels={1: ["fault:wait"]})
     first = bench.start(name="first")
-    assert wait_until(lambda: bool(read_ledger(bench.ledger)) or not first.alive(), 30)
+    assert wait_until(lambda: any(line["issue"] == 1 for line in read_ledger(bench.ledger)), 30), (tmp_path / "first.err").read_text()[-2000:]
     other_store = tmp_path / "other" / "state.db"
     second = bench.run("--store", str(other_store), name="second", timeout=60)
     fault_tally.faults += 1
+    assert first.alive(), "the first orchestrator ended before the second came"
+    Path(f"{bench.ledger}.go").touch()
     lines = error_lines(second.stderr)
     assert second.returncode == 2 and len(lines) == 1, second.stderr[-2000:]
     assert lines[0] == f"waterspider: another waterspider is running on the repository {bench.repo.resolve()}", lines[0]

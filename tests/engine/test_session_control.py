@@ -124,7 +124,8 @@ async def test_a_second_orchestrator_with_another_store_on_the_same_repository_i
     first = make_engine(script)
     runner = asyncio.create_task(first.run())
     try:
-        await _until(lambda: first.locks.held)
+        # Its session runs before the second starts: stopped, it is the one finished session below.
+        await _until(lambda: first.locks.held and bool(first.snapshot.running()))
         second = make_engine(script, store=tmp_path / "elsewhere" / "state.db")
         with pytest.raises(EngineLocked, match="repository"):
             await second.run()

@@ -58,6 +58,11 @@ async def test_l_opens_the_pager_which_jumps_to_errors_and_searches() -> None:
         await pilot.pause()
         assert log.current_line == 6 and log.has_focus
         assert "1 match for “validators”" in str(screen.query_one("#log-position").render())
+        await pilot.press("slash", "x")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert log.has_focus and not screen.has_class("-searching") and screen.needle == "validators"
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ControlScreen)

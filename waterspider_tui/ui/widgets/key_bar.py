@@ -104,6 +104,7 @@ are the first to go."""
 
 
 def _rank(action: str, namespace: str) -> int:
+    """How long a key stays on a narrow bar (lower stays longer)."""
     name = action.partition("(")[0]
     if name in ("quit", "help"):
         return KEPT_FIRST.index(name)

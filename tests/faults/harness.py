@@ -45,7 +45,9 @@ class Bench:
     """Issue -> its labels (`fault:NAME` labels tell the agent in `labels` mode how to misbehave)."""
     mode: str = "work"
     """The agent's MODE (fault_agent.py)."""
-    warm_pool: int = 2
+    warm_pool: int = 0
+    """No warm pool by default: its refill, outside the dispatch lock, can race a dispatch's `git worktree
+    add` and fail an issue as `workspace` (GUARANTEES.md, known holes). Set 2 to run with the pool."""
 
     def __post_init__(self) -> None:
         self.repo = make_checkout(self.root / "repo")

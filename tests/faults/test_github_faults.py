@@ -63,9 +63,7 @@ def write_config(tmp_path: Path, ledger: Path, seed: int, poll_interval_s: float
         f"[github]\npoll_interval_s = {poll_interval_s}\ncomment_interval_s = 0.5\nmin_write_interval_s = 0.02\n"
         f'[agent]\nkind = "command"\noptions = {{ argv = {toml_list(argv)} }}\n'
         "[scheduler]\ncapacity = 3\n[sessions]\nretry_backoff_s = 0\nniceness = 0\n"
-        # No warm pool: a refill racing a dispatch's `git worktree add` can fail an issue as `workspace`
-        # (the race is reported; the kill -9 suite keeps the pool).
-        "[workspace]\nwarm_pool = 0\n"
+        "[workspace]\nwarm_pool = 0\n"  # as harness.Bench, for the reason given there
     )
     return config
 

@@ -25,7 +25,7 @@ def error_lines(text: str) -> list[str]:
 def test_a_checkout_killed_midway_is_rebuilt_before_the_agent_gets_it(tmp_path: Path, fault_seed: int, fault_tally: FaultTally) -> None:
     """kill -9 of the process group while `git worktree add` is checking out: the next start checks it out
     again, so the agent's commit adds its file and deletes none of the repository's."""
-    bench = Bench(tmp_path, fault_seed, issues=1, warm_pool=0)
+    bench = Bench(tmp_path, fault_seed, issues=1)
     add_slow_file(bench.repo)
     bench.head = git(bench.repo, "rev-parse", "HEAD").strip()
     marker = tmp_path / "checkout-reached-m.txt"

@@ -3,6 +3,7 @@
 The engine plans on every dispatch wake. This replays what a wake follows (a session ends, the
 next ones start) on a large backlog and times each `plan()` call of the same planner, then the
 same calls with a fresh planner each time (what the module-level `plan()` costs: nothing reused).
+Times are CPU seconds of this process (`time.process_time`), steadier than wall time on a shared machine.
 Usage: python benchmarks/bench_plan_latency.py [--quick] [--steps N]
 """
 
@@ -48,9 +49,9 @@ def run(family: str, size: int, steps: int, planning: Planning) -> tuple[float, 
     by_number = workload.by_number()
     snapshot = replay([ev.IssueSeen(ts=START, issue_data=sim_issue(issue)) for issue in workload.issues])
     now = START
-    started = time.perf_counter()
+    started = time.process_time()
     current = planning(snapshot, now)
-    first = time.perf_counter() - started
+    first = time.process_time() - started
     running: list[str] = []
     times: list[float] = []
     for _ in range(steps + 1):
@@ -63,9 +64,9 @@ def run(family: str, size: int, steps: int, planning: Planning) -> tuple[float, 
         done = running.pop(0)
         result = SessionResult(outcome=Outcome.SUCCEEDED, duration_s=60.0)
         snapshot = apply_all(snapshot, [ev.SessionFinished(ts=now, issue=done, session_id=f"sim-{done.rpartition('#')[2]}", result=result)])
-        begun = time.perf_counter()
+        begun = time.process_time()
         current = planning(snapshot, now)
-        times.append(time.perf_counter() - begun)
+        times.append(time.process_time() - begun)
     return first, times
 
 

@@ -1,16 +1,23 @@
 """Scheduling quality: every policy on every workload family, in simulated time with the real plan().
 
-Prints, per family and policy, medians over seeded workloads of: makespan / lower bound,
-weighted completion time relative to the `priority` policy on the same workload, and P0
-stretch (mean over a workload's P0s of finish / earliest possible finish). Every schedule
-is checked against Graham's bound.
+The default parts (`scheduling_tails.py`): `tails`, median, p95 and worst of `ours` over many
+seeded backlogs (sizes 50, 120 and 200; five families; sigma 0.5 and 1.0) against the goals,
+with the worst backlog named for `--replay`; `families`, every policy on the harder families
+(a few very long issues among short ones, a wide fan-in, P0s underestimated, P0s that keep
+coming); `starvation`, how long other work waits while P0s keep coming, with and without the
+share guard. Figures: makespan / lower bound, weighted completion time relative to the
+`priority` policy on the same workload, P0 stretch (mean over a workload's P0s of finish /
+earliest possible finish). Every schedule is checked against Graham's bound.
+
+`--part policies` prints the medians per family and policy on seeds 0–15 (the earlier tables).
 
 `--part learning` compares `ours` with the estimates as given and with estimates learned
 from finished sessions (`core.estimates`), on backlogs whose true durations carry a
 systematic bias (P3s and long tasks underestimated) on top of the random error, with and
 without a history of 200 earlier finished issues. Same workloads and seeds for both.
 
-Usage: python benchmarks/bench_scheduling.py [--quick] [--part policies|learning|all]
+Usage: python benchmarks/bench_scheduling.py [--quick] [--seeds N] [--workers N]
+       [--part default|tails|families|starvation|policies|learning|all] [--replay FAMILY:ISSUES:SEED:SIGMA]
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import sys
 import time
 from multiprocessing import Pool
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -29,6 +37,7 @@ from waterspider_tui.simulation.policies import POLICIES, policy_config  # noqa:
 from waterspider_tui.simulation.report import Summary, run_policies, summarize  # noqa: E402
 from waterspider_tui.simulation.simulator import simulate  # noqa: E402
 from waterspider_tui.simulation.workload import Workload  # noqa: E402
+from scheduling_tails import PARTS, replay  # noqa: E402
 
 LEARNING_POLICIES = ("ours-static", "ours-learned", "ours-learned-all")
 EARLIER_ISSUES = 200
@@ -129,10 +138,10 @@ def learning_table(results: list[tuple[str, Scenario, dict]], scenario: Scenario
     return lines, checked, violations
 
 
-def policies_part(seeds: int) -> tuple[int, int, int, int]:
+def policies_part(seeds: int, workers: int) -> tuple[int, int, int, int]:
     configs = [(200, 0.5, 8, seeds), (50, 0.5, 8, seeds * 2), (200, 1.0, 8, max(seeds // 2, 2))]
     jobs = [(family, size, seed, slots, sigma) for size, sigma, slots, count in configs for family in FAMILIES for seed in range(count)]
-    with Pool(2) as pool:
+    with Pool(workers) as pool:
         results = pool.map(one_workload, jobs, chunksize=2)
     total_checked = total_violations = 0
     print("## Scheduling (simulated time, real plan())")
@@ -144,10 +153,10 @@ def policies_part(seeds: int) -> tuple[int, int, int, int]:
     return sum(len(rows) for *_, rows in results), len(jobs), total_checked, total_violations
 
 
-def learning_part(seeds: int) -> tuple[int, int, int, int]:
+def learning_part(seeds: int, workers: int) -> tuple[int, int, int, int]:
     backlogs = [(200, True, (EARLIER_ISSUES, 0), seeds), (200, False, (EARLIER_ISSUES,), seeds), (50, True, (EARLIER_ISSUES,), seeds * 2)]
     jobs = [(family, seed, size, biased, histories) for size, biased, histories, count in backlogs for family in FAMILIES for seed in range(count)]
-    with Pool(2) as pool:
+    with Pool(workers) as pool:
         results = [row for rows in pool.map(one_learning_workload, jobs, chunksize=2) for row in rows]
     total_checked = total_violations = 0
     print("\n## Learned estimates (simulated time, real plan())")
@@ -167,24 +176,45 @@ def learning_part(seeds: int) -> tuple[int, int, int, int]:
     return simulations, len(jobs), total_checked, total_violations
 
 
+def tail_part(name: str) -> Callable[[int, int], tuple[int, int, int, int]]:
+    """A part of `scheduling_tails` in the shape of the parts here."""
+    def run(seeds: int, workers: int) -> tuple[int, int, int, int]:
+        checked, violations = PARTS[name](seeds, workers)
+        return checked, checked, checked, violations
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer seeds (for a smoke run)")
-    parser.add_argument("--part", choices=("policies", "learning", "all"), default="all", help="which tables (default: all)")
+    parser.add_argument("--part", choices=("default", "tails", "families", "starvation", "policies", "learning", "all"), default="default",
+                        help="which tables (default: tails, families, starvation)")
+    parser.add_argument("--seeds", type=int, default=0, help="seeds per family, sigma and size in the tails (default 10: 100 backlogs per size)")
+    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    parser.add_argument("--replay", metavar="FAMILY:ISSUES:SEED:SIGMA", help="every policy on one backlog, as the tails name it")
     args = parser.parse_args()
+    if args.replay:
+        replay(args.replay)
+        return
     seeds = 3 if args.quick else 8
+    tail_seeds = args.seeds or (2 if args.quick else 10)
     started = time.perf_counter()
     simulations = workloads = total_checked = total_violations = 0
-    parts = {"policies": (policies_part,), "learning": (learning_part,), "all": (policies_part, learning_part)}[args.part]
-    for part in parts:
-        ran, jobs, checked, violations = part(seeds)
+    tails, families, starvation = tail_part("tails"), tail_part("families"), tail_part("starvation")
+    chosen = {
+        "default": (tails, families, starvation), "tails": (tails,), "families": (families,), "starvation": (starvation,),
+        "policies": (policies_part,), "learning": (learning_part,), "all": (tails, families, starvation, policies_part, learning_part),
+    }[args.part]
+    for part in chosen:
+        count = tail_seeds if part in (tails, families, starvation) else seeds
+        ran, jobs, checked, violations = part(count, args.workers)
         simulations += ran
         workloads += jobs
         total_checked += checked
         total_violations += violations
     elapsed = time.perf_counter() - started
     print(f"\nGraham's bound and no-idle-while-ready: {total_checked - total_violations}/{total_checked} schedules pass")
-    print(f"{simulations} simulations of {workloads} workloads in {elapsed:.1f} s on 2 processes ({simulations / elapsed:.1f} per second)")
+    print(f"{simulations} simulations in {elapsed:.1f} s on {args.workers} process(es) ({simulations / elapsed:.1f} per second)")
     if total_violations:
         raise SystemExit(1)
 

@@ -34,8 +34,9 @@ def test_p0s_go_ahead_of_a_short_old_p1_and_shortest_first() -> None:
     assert firsts(result) == {key(3): "P0 first: done in 20m at the soonest", key(2): "P0 first: done in 150m at the soonest", key(1): ""}
     assert scores[key(2)].explain().endswith("P0 first: done in 150m at the soonest")
 
+    # without P0 first the rest go by score per hour: the 5-minute P1 before both P0s
     off = plan(snap, NOW, SchedulerConfig(critical_share=0, priority=PriorityConfig(first_level="")))
-    assert off.ready_keys() == [key(3), key(1), key(2)]
+    assert off.ready_keys() == [key(1), key(3), key(2)]
     assert not any(firsts(off).values())
 
 
@@ -108,7 +109,7 @@ def test_long_poles_still_go_before_p0_work() -> None:
     assert result.ready[0].score.critical and result.ready[1].score.first
 
 
-def test_p3s_go_longest_first_and_the_rest_shortest_first() -> None:
+def test_p3s_go_longest_first_after_the_rest_and_the_rest_by_score_per_hour() -> None:
     snap = snapshot(
         issue(1, labels=["P3"], estimate=10), issue(2, labels=["P3"], estimate=200),
         issue(3, labels=["P2"], estimate=200), issue(4, labels=["P2"], estimate=10),
@@ -120,6 +121,7 @@ def test_p3s_go_longest_first_and_the_rest_shortest_first() -> None:
     assert time_parts[key(2)].value > time_parts[key(1)].value
     assert time_parts[key(4)].value > time_parts[key(3)].value
 
+    # without it P3s go by score per hour among the rest: a 10-minute P3 before a 200-minute P2
     off = plan(snap, NOW, SchedulerConfig(critical_share=0, priority=PriorityConfig(longest_first_level="")))
-    assert off.ready_keys() == [key(4), key(3), key(1), key(2)]
+    assert off.ready_keys() == [key(4), key(1), key(3), key(2)]
     assert plan(snap, NOW, SchedulerConfig(ordering="seed", critical_share=0)).ready_keys() == [key(4), key(3), key(1), key(2)]

@@ -278,11 +278,16 @@ def test_ten_thousand_tasks() -> None:
     assert reasons.count("dependency") == 9_000
     assert len(result.cycles) == 10
     assert all(item.waiting_on == (key(int(item.issue.split("#")[1]) - 1),) for item in result.blocked if item.reason == "dependency")
-    rest = [item for item in result.ready if not item.score.critical]
-    p0_work = [item for item in rest if item.score.first]
-    # P0 work (the P0 heads, and the P3 heads of chains that end in a P0: 332 not paused) goes ahead of the rest
-    assert rest[: len(p0_work)] == p0_work and len(p0_work) == 332
-    totals = [item.score.total for item in rest[len(p0_work):]]
+    assert not any(item.score.critical for item in result.ready)
+    p0_work = [item for item in result.ready if item.score.first]
+    # P0 work (the P0 heads, and the P3 heads of chains that end in a P0: 332 not paused) goes ahead
+    # of the rest, but takes at most 6 of the 7 slots while other work waits: the best other task is 7th
+    assert len(p0_work) == 332
+    assert result.ready[:6] == tuple(p0_work[:6]) and not result.ready[6].score.first
+    assert [item.issue for item in result.ready[7:333]] == [item.issue for item in p0_work[6:]]
+    assert result.ready[7].score.held == "P0 work takes at most 6 of 7 slots while other work waits" and not result.ready[8].score.held
+    # the rest by score per hour: all take the default 60m here (the P3 heads are P0 work)
+    totals = [item.score.total for item in (result.ready[6], *result.ready[333:])]
     assert totals == sorted(totals, reverse=True)
     assert result.dispatch == tuple(result.ready_keys()[:7])
-    assert all(item.score.level == "P0" for item in result.ready[:7])
+    assert all(item.score.level == "P0" for item in result.ready[:6])

@@ -125,19 +125,26 @@ class Score:
     pinned: bool = False
     bump: int = 0
     critical: bool = False
-    """On the critical path and jumped the queue for it."""
+    """On the critical path: a long pole due to start (`core.long_poles`)."""
     first: str = ""
     """Why it goes ahead of other work as P0 work ('P0 first: #12 (P0) can be done in 95m'), or ''."""
+    pole: str = ""
+    """Why it is on the critical path and how long P0 work may hold it back, or ''."""
+    held: str = ""
+    """Why it waits although it would go next (the share other work keeps while P0 work waits), or ''."""
+    minutes: float = 0.0
+    """The duration the time part used (learned, estimated or the default)."""
 
     def parts_dict(self) -> dict[str, float]:
         return {part.name: round(part.contribution, 4) for part in self.parts}
 
     def reasons(self) -> list[str]:
-        """What ranks it apart from its score: bumps, pins, the critical path, P0 first."""
+        """What ranks it apart from its score: bumps, pins, the critical path, P0 first, the share guard."""
         extras = [f"bump {self.bump:+d}"] if self.bump else []
         extras += ["pinned"] if self.pinned else []
-        extras += ["on the critical path"] if self.critical else []
+        extras += [self.pole or "on the critical path"] if self.critical else []
         extras += [self.first] if self.first else []
+        extras += [self.held] if self.held else []
         return extras
 
     def explain(self) -> str:
@@ -157,7 +164,8 @@ class Inherited:
 
 def age_hours(issue: Issue, now: float) -> int:
     """Whole hours since the issue was opened (0 if unknown): age moves the score an hour at a time."""
-    return int(max(0.0, now - issue.created) // 3600) if issue.created else 0
+    created = issue.created
+    return int((now - created) // 3600) if created and now > created else 0
 
 
 def score_task(
@@ -211,7 +219,8 @@ def blend_score(
     age = ScorePart("age", config.weight_age, min(age_h / config.age_horizon_h, 1.0), f"{age_h}h old")
     parts = (label, time, deps, age)
     total = sum(part.contribution for part in parts) + overrides.bump * config.bump_step
-    return Score(total=round(total, 6), parts=parts, level=level, pinned=overrides.pinned, bump=overrides.bump)
+    minutes = learned.minutes if learned is not None else estimate if estimate is not None else config.default_estimate_min
+    return Score(total=round(total, 6), parts=parts, level=level, pinned=overrides.pinned, bump=overrides.bump, minutes=minutes)
 
 
 StaticParts = tuple[ScorePart, ScorePart, ScorePart]

@@ -92,13 +92,23 @@ class Structure:
     def max_tail(self) -> float:
         return self.tail[self.by_tail[self.tail_at]] if self.tail_at < len(self.by_tail) else 0.0
 
-    def remaining_lower_bound(self, capacity: int, done_min: float = 0.0) -> float:
+    def remaining_lower_bound(self, capacity: int, done: Mapping[str, float] | None = None) -> float:
         """No schedule of the open work can end sooner than this (on the estimates).
 
-        `done_min` is the work running sessions have already put in.
+        `done` is the work running sessions have already put in (minutes by key): it comes off
+        the total and off the chains they head.
         """
-        longest = self.chain(self.by_chain[self.chain_at]) if self.chain_at < len(self.by_chain) else 0.0
-        return max(longest, (self.total_work - done_min) / max(capacity, 1))
+        done = done or {}
+        longest = 0.0
+        for key in self.by_chain[self.chain_at:]:
+            if key not in self.open_keys:
+                continue
+            spent = done.get(key)
+            longest = max(longest, self.chain(key) - (spent or 0.0))
+            if spent is None:
+                # chains come longest first: nothing further on is longer than this one
+                break
+        return max(longest, (self.total_work - sum(done.values())) / max(capacity, 1))
 
     def without(self, removed: set[str], open_keys: frozenset[str]) -> Structure:
         structure = replace(

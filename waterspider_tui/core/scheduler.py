@@ -1,64 +1,65 @@
 """Pure, deterministic scheduling: from a snapshot to ready, blocked and what to start now.
 
-The default ordering (`ours`) was chosen by measuring the candidates on generated backlogs
-with `waterspider simulate` and `benchmarks/bench_scheduling.py` (figures in
-benchmarks/README.md). It ranks a ready task by, in turn:
+A `Planner` plans successive snapshots and keeps what it computed (graph figures, learned
+estimates, scores, texts) for the next call; `plan()` plans one snapshot with a fresh one.
+
+The default ordering (`ours`) was chosen by measuring candidates on generated backlogs with
+`waterspider simulate` and `benchmarks/bench_scheduling.py` (figures, with the seeds behind
+them, in benchmarks/README.md). It ranks a ready task by, in turn:
 
 1. pinned by the operator;
-2. "long pole" (shown as *on the critical path*): its own estimate plus the longest chain of
-   work waiting on it is at least `critical_share` of what is left of the run (the longest
-   open chain, or the open work spread over the slots, whichever is longer). Started late,
-   such a task would finish after everything else and stretch the run, so it jumps the
-   queue; among long poles the longest chain goes first;
-3. bumped up by the operator, by score: a bump asks for the task sooner, so it passes P0
-   work too (a bumped-down P0 leaves P0 work and goes by its score);
+2. a long pole overdue (shown as *on the critical path: ...; it goes before P0 work*): see 5;
+3. bumped up by the operator, by score: a bump asks for the task sooner, so it passes P0 work
+   too (a bumped-down P0 leaves P0 work and goes by its score);
 4. "P0 work" (shown as *P0 first: #12 (P0) waits on it, done in 95m at the soonest*): a P0
    (`PriorityConfig.first_level`) and every task a P0 waits on, directly or not, for the P0
-   that can be done soonest first. How soon is the longest chain of open work ending at the
-   P0 (`schedule_structure.Urgent`), so ready P0s go shortest first, and the blockers of a
-   P0 start as early as a ready P0 of the same distance would;
-5. the business score (`priority.score_task`): label weight, shorter durations first (P3s,
-   `longest_first_level`, longest first: they end the run, and a run that ends on short
-   tasks ends sooner), work it unblocks, age, bumps. The label weight is *inherited*: a task
-   that a more important task waits on counts at `inherit_share` (0.7) of that task's
+   that can be done soonest first (`schedule_structure.Urgent`: the longest chain of open
+   work ending at the P0). While other work is ready, P0 work takes no more than
+   `1 - other_share` of the slots (at least one slot stays with other work from two slots
+   on): P0 work that keeps coming cannot starve the rest (shown on the P0 work that waits);
+5. a long pole due (`core.long_poles`, shown as *on the critical path: a 540m chain, 900m of
+   the run left; P0 work may hold it back 110m more*): its chain, its own
+   estimate taken `pole_margin` times (estimates run over, and one that runs over late ends
+   the run late), is `critical_share` of what is left of the run (the longest open chain, or
+   the open work over the slots, less what running sessions have done), or the slots that
+   free up later would come too late for it and the poles more urgent than it. P0 work may
+   hold a pole back until its chain as estimated is `pole_hold_share` of what is left; then
+   it is overdue (2). Poles go most urgent first;
+6. the rest by score per hour of work (Smith's rule: on one slot, the order that finishes the
+   most weighted work soonest), the score (`priority.score_task`) being label weight, a
+   shorter duration, the work it unblocks, age and bumps. The label weight is *inherited*: a
+   task that a more important task waits on counts at `inherit_share` (0.7) of that task's
    weight. The duration is the estimate corrected by what finished sessions took against
-   theirs, per priority level and size (`core.estimates`).
+   theirs, per priority level and size (`core.estimates`);
+7. the longest-first level (P3s, unless a more important task waits on them), by score with
+   the longest first: they end the run, and a run that ends on short tasks ends sooner.
 
-What the measurements showed (200 issues, 8 slots, estimate error sigma 0.5, medians). The
-seed's blend without the jump starts long work too late: makespan 1.10–1.14× the lower bound.
-The critical path alone keeps the makespan at 1.00–1.02×, but finishes weighted work 1.13–2.1×
-later than plain label order. With the jump and the score alone (steps 1, 2, 5), `ours` got
-1.02–1.05× the bound and 0.92–0.98× the weighted completion of label order, but a P0 stretch
-of 1.51–1.91. Runs instrumented to see what started while a ready P0 waited: on
-independent backlogs other P0s, in no shortest-first order (the age part, up to 0.1,
-outweighs the time part between a 10 and a 100 minute task, 0.04), and short P1s whose time
-and age parts beat the label gap of 0.15; on layered and epic backlogs the P0s became ready
-180–260 minutes after they could have, because their blockers counted like P1s and queued
-behind P1s and long poles. Steps 3–4 (P0 work ordered by how soon the P0 can be done) bring
-the stretch to 1.15–1.39, with the P0s of independent backlogs as well off as with the slots
-to themselves (1.23); ordering P0 work by the P0s' own estimates instead (2.80 on layered)
-or by the shortest way from each blocker to a P0 (1.58) measured worse, and P0 work above
-long poles gained little (1.31 on layered) for the makespan it gives up. P3s longest first
-then took the makespan to 1.016–1.031× and the weighted completion to 0.91–0.99× (fewer
-long poles need to jump), and met the makespan goal at 50 issues on backlog (1.049). What
-is left: 50 independent issues, where no threshold of the jump gets both 1.05× the bound
-and the weighted completion of label order, and sigma 1.0, where estimates say too little.
+Why (measured on 1,200 backlogs of 50, 120 and 200 issues, sigma 0.5 and 1.0): long poles
+chosen by their chain alone, ahead of everything, left a makespan p95 of 1.28–1.37× the lower
+bound at sigma 0.5 (the last task to end was one that ran over after a late start) and held
+P0s back (P0 stretch p95 up to 2.4); the margin on the pole's own estimate and the free-slot
+check bring the tail down, P0 work ahead of poles until they are overdue brings P0s back, and
+the score per hour pays for the weighted completion that starting long work early costs. The
+run left counts what running sessions have done: a running chain used to count whole, so
+poles were seen late. What is left: 50 independent issues, where a run is six tasks a slot
+and no order gets both the makespan tail and label order's weighted completion, and sigma
+1.0, where estimates say too little (even the longest chain first leaves a p95 of 1.23–1.47).
 
 Learned durations, measured on backlogs where P3s and long tasks run over (×1.5) with 200
 earlier issues finished: in the time part of the score they finish weighted work up to 1.3%
-sooner, the makespan and P0 stretch within ±0.4%; with no bias or no history they change
-less. In the long-pole figures too they cost weighted completion up to 3% and P0 stretch up
-to 8.7% (layered), so that stays off (`learned_long_poles`).
+sooner, the makespan and P0 stretch within ±0.4%; in the long-pole figures too they cost
+weighted completion and P0 stretch, so that stays off (`learned_long_poles`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 
 from waterspider_tui.core.estimates import EstimateConfig, Estimates, Learner
 from waterspider_tui.core.models import TaskState
-from waterspider_tui.core.priority import PartsMemo, PriorityConfig, Score, age_hours, blend_score
+from waterspider_tui.core.long_poles import long_poles
+from waterspider_tui.core.ordering import KeyMemo, Lanes, order_ours, order_plain
+from waterspider_tui.core.priority import PartsMemo, PriorityConfig, Score, blend_score
 from waterspider_tui.core.readiness import BlockedTask, Readiness, short_key
 from waterspider_tui.core.schedule_structure import Analyser, Structure, Urgent
 from waterspider_tui.core.state import Snapshot, TaskRecord
@@ -77,8 +78,19 @@ class SchedulerConfig:
     """Sessions running at once, over all executors."""
     priority: PriorityConfig = field(default_factory=PriorityConfig)
     critical_share: float = 0.5
-    """A ready task whose remaining chain is at least this share of the remaining lower bound
-    jumps the queue (shown as "on the critical path"); 0 turns it off."""
+    """A ready task is a long pole (shown as "on the critical path") once its chain, with its
+    own estimate taken `pole_margin` times, is this share of what is left of the run, or
+    sooner when the slots that free up later would come too late (`core.long_poles`); 0 turns
+    long poles off."""
+    pole_margin: float = 1.15
+    """How many times its own estimate a long pole's chain counts: one that runs over late
+    ends the run late."""
+    pole_hold_share: float = 0.8
+    """P0 work goes before a long pole until the pole's chain (as estimated) is this share of
+    what is left of the run; then the long pole goes first."""
+    other_share: float = 0.125
+    """While P0 work waits, other ready work keeps this share of the slots (at least one from
+    two slots on), so P0 work that keeps coming cannot starve the rest; 0 turns it off."""
     ordering: str = "ours"
     """One of ORDERINGS."""
     learn_estimates: bool = True
@@ -150,6 +162,8 @@ class Planner:
         """The last score marked as P0 work of each task, with the score and figure it came from."""
         self._parts: PartsMemo = {}
         """The score parts that do not move with the clock, by issue object."""
+        self._keys: KeyMemo = {}
+        """Each ready task's sort key in `ours`, with the score it came from."""
 
     @property
     def config(self) -> SchedulerConfig:
@@ -174,16 +188,16 @@ class Planner:
             open_tasks = {key: task for key, task in tasks.items() if task.state in _OPEN_STATES}
         structure = self._analyser.analyse(open_tasks, estimates if config.learned_long_poles else None)
         ours = config.ordering == "ours"
-        jump_share = config.critical_share if ours else 0.0
         urgent = structure.urgent if ours else {}
-        lower_bound = structure.remaining_lower_bound(config.capacity, _work_done(open_tasks, structure, now))
+        done = _work_done(open_tasks, structure, now)
+        lower_bound = structure.remaining_lower_bound(config.capacity, done)
 
-        ready: list[ReadyTask] = []
+        ready_tasks: list[tuple[str, TaskRecord]] = []
         blocked: list[BlockedTask] = []
         unknown: list[tuple[str, str]] = []
         running = tuple(sorted(key for key, task in open_tasks.items() if task.state is TaskState.RUNNING))
+        free = max(config.capacity - len(running), 0)
         in_cycle = structure.in_cycle
-        jump_at = jump_share * lower_bound if jump_share and lower_bound > 0 else None
         for key, task in open_tasks.items():
             if task.state is TaskState.RUNNING:
                 continue
@@ -192,35 +206,56 @@ class Planner:
             blocker = None if plain and not task.deps else self._readiness.blocker(key, task, snapshot, in_cycle, now, unknown)
             if blocker:
                 blocked.append(blocker)
-                continue
-            score = self._score(key, task, structure, ours, estimates, now)
-            if jump_at is not None and structure.chain(key) >= jump_at:
-                score = replace(score, critical=True)
+            else:
+                ready_tasks.append((key, task))
+        poles = long_poles(
+            (key for key, _ in ready_tasks), structure, lower_bound, done, running, free,
+            share=config.critical_share, margin=config.pole_margin, hold_share=config.pole_hold_share,
+        ) if ours else {}
+        ready: list[ReadyTask] = []
+        scores, max_tail, build = self._scores, structure.max_tail, structure.build
+        for key, task in ready_tasks:
+            # the memo checked here, not in `_score`: this loop runs for every ready task after every event
+            created = task.issue.created
+            age = int((now - created) // 3600) if created and now > created else 0
+            cached = scores.get(key)
+            if (cached is not None and cached[0] is task and cached[1] == age and cached[2] == max_tail
+                    and cached[3] == build and cached[4] is estimates):
+                score = cached[5]
+            else:
+                score = self._score(key, task, age, structure, ours, estimates, now)
+            pole = poles.get(key)
+            if pole is not None:
+                score = replace(score, critical=True, pole=pole.reason())
             work_for = urgent.get(key)
             if work_for is not None and score.bump == 0:
                 score = self._first(key, score, work_for, priority.first_level, task.issue.repo)
             ready.append(ReadyTask(key, score))
-        order = _ORDER_KEYS[config.ordering]
-        ready.sort(key=lambda item: order(item, tasks[item.issue], structure))
+        if ours:
+            running_first = sum(1 for key in running if key in urgent)
+            lanes = Lanes(
+                structure, poles, priority.label_weights.get(priority.longest_first_level) if priority.longest_first_level else None,
+                config.capacity, running_first, len(running) - running_first, config.other_share,
+            )
+            ready = order_ours(ready, tasks, lanes, self._keys)
+        else:
+            ready = order_plain(config.ordering, ready, tasks, structure)
         blocked.sort(key=lambda item: _natural(item.issue))
-        free = max(config.capacity - len(running), 0)
         paused = snapshot.dispatcher_paused and not (snapshot.paused_until and snapshot.paused_until <= now)
         dispatch = () if paused else tuple(item.issue for item in ready[:free])
         return Plan(tuple(ready), tuple(blocked), running, dispatch, tuple(sorted(unknown)), structure.cycles, free)
 
-    def _score(self, key: str, task: TaskRecord, structure: Structure, ours: bool, estimates: Estimates | None, now: float) -> Score:
-        """The task's business score; reused while the task, its graph figures, the learned
-        estimates and its age in hours stay. `ours`: with inheritance and the longest-first level.
+    def _score(
+        self, key: str, task: TaskRecord, age: int, structure: Structure, ours: bool, estimates: Estimates | None, now: float,
+    ) -> Score:
+        """The task's business score, kept in the memo with what it came from: it is reused while
+        the task, its graph figures, the learned estimates and its age in hours stay. `ours`:
+        with inheritance and the longest-first level.
 
         After every event every ready task is scored; without the reuse a wide backlog made each
         run quadratic in its size.
         """
-        age = age_hours(task.issue, now)
         max_tail = structure.max_tail
-        cached = self._scores.get(key)
-        if (cached is not None and cached[0] is task and cached[1] == age and cached[2] == max_tail
-                and cached[3] == structure.build and cached[4] is estimates):
-            return cached[5]
         priority = self._config.priority
         weight, level, estimate = self._analyser.basics(task.issue)
         learned = structure.learned.get(key) or (estimates.duration(level, estimate) if estimates is not None else None)
@@ -260,47 +295,13 @@ def plan(snapshot: Snapshot, now: float, config: SchedulerConfig | None = None) 
     return Planner(config).plan(snapshot, now)
 
 
-def _work_done(open_tasks: dict[str, TaskRecord], structure: Structure, now: float) -> float:
-    """Minutes of their estimates that running sessions have already spent (at most 90% each)."""
-    done = 0.0
+def _work_done(open_tasks: dict[str, TaskRecord], structure: Structure, now: float) -> dict[str, float]:
+    """Minutes of their estimates that running sessions have already spent (at most 90% each), by key."""
+    done: dict[str, float] = {}
     for key, task in open_tasks.items():
         if task.state is TaskState.RUNNING and task.session is not None:
-            done += min(max(now - task.session.started_at, 0.0) / 60, 0.9 * structure.durations.get(key, 0.0))
+            done[key] = min(max(now - task.session.started_at, 0.0) / 60, 0.9 * structure.durations.get(key, 0.0))
     return done
-
-
-def _ours(item: ReadyTask, task: TaskRecord, structure: Structure) -> tuple[object, ...]:
-    """Pinned; long poles, longest chain first; bumped up, by score; P0 work, for the P0 that can
-    be done soonest first; the rest by score."""
-    score = item.score
-    chain = structure.chain(item.issue) if score.critical else 0.0
-    if score.bump > 0:
-        lane, soonest = 0, 0.0
-    elif score.first:
-        lane, soonest = 1, structure.urgent[item.issue].minutes
-    else:
-        lane, soonest = 2, 0.0
-    return (not score.pinned, not score.critical, -chain, lane, soonest, -score.total, task.issue.created, task.issue.repo, task.issue.number)
-
-
-def _seed(item: ReadyTask, task: TaskRecord, structure: Structure) -> tuple[object, ...]:
-    return (not item.score.pinned, -item.score.total, task.issue.created, task.issue.repo, task.issue.number)
-
-
-def _priority(item: ReadyTask, task: TaskRecord, structure: Structure) -> tuple[object, ...]:
-    label = item.score.parts[0].value
-    return (not item.score.pinned, -label, task.issue.created, task.issue.repo, task.issue.number)
-
-
-def _fifo(item: ReadyTask, task: TaskRecord, structure: Structure) -> tuple[object, ...]:
-    return (not item.score.pinned, task.issue.created, task.issue.repo, task.issue.number)
-
-
-def _critical_path(item: ReadyTask, task: TaskRecord, structure: Structure) -> tuple[object, ...]:
-    return (not item.score.pinned, -structure.chain(item.issue), task.issue.created, task.issue.repo, task.issue.number)
-
-
-_ORDER_KEYS = MappingProxyType({"ours": _ours, "seed": _seed, "priority": _priority, "fifo": _fifo, "critical-path": _critical_path})
 
 
 def _natural(key: str) -> tuple[str, int]:

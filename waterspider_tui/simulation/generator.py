@@ -1,15 +1,22 @@
-"""Seeded backlogs of five shapes: log-normal estimates, log-normal estimation error, an optional bias."""
+"""Seeded backlogs: five shapes (`FAMILIES`) and four harder ones (`EXTRA_FAMILIES`); log-normal
+estimates, log-normal estimation error, an optional bias."""
 
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping
 
 from waterspider_tui.simulation.workload import SimIssue, Workload
 
 FAMILIES = ("independent", "backlog", "layered", "chains", "fanout")
+EXTRA_FAMILIES = ("long-tail", "fan-in", "p0-underestimated", "p0-stream")
+"""`long-tail`: a few very long issues (6–16 h) among many short ones (10–40 min); `fan-in`: one
+issue waits on 30 (and two follow-ups on it), the rest independent; `p0-underestimated`: the
+backlog shape, with true durations biased per label (`LABEL_BIASED`: P0s take twice their
+estimate); `p0-stream`: the backlog shape, its P0s appearing one by one over the run instead
+of waiting from the start (P0 work that keeps coming)."""
 PRIORITY_SHARES = (("P0", 0.10), ("P1", 0.25), ("P2", 0.40), ("P3", 0.25))
 MEDIAN_ESTIMATE_MIN = 45.0
 ESTIMATE_SIGMA = 0.8
@@ -42,6 +49,8 @@ class Bias:
 
 
 UNDERESTIMATED = Bias(by_priority={"P3": 1.5}, large=1.5)
+LABEL_BIASED = Bias(by_priority={"P0": 2.0, "P1": 1.3, "P3": 0.8})
+"""P0s take twice their estimate, P1s 1.3 times, P3s 0.8 (urgent work is underestimated)."""
 """P3s take 1.5× their estimate, and tasks estimated at 3 h take 1.5× (about 1.25× at 90 min, 2× at 8 h)."""
 
 Shape = Callable[[random.Random, int], list[list[int]]]
@@ -112,9 +121,25 @@ def _fanout(rng: random.Random, size: int) -> list[list[int]]:
     return deps
 
 
+def _fan_in(rng: random.Random, size: int) -> list[list[int]]:
+    """One issue waits on 30 others (two follow-ups wait on it); the rest independent."""
+    deps: list[list[int]] = [[] for _ in range(size)]
+    wide = min(30, size - 3)
+    join = wide
+    deps[join] = list(range(wide))
+    for follow_up in range(join + 1, min(join + 3, size)):
+        deps[follow_up] = [join]
+    return deps
+
+
 SHAPES: dict[str, Shape] = {
     "independent": _independent, "backlog": _backlog, "layered": _layered, "chains": _chains, "fanout": _fanout,
+    "long-tail": _independent, "fan-in": _fan_in, "p0-underestimated": _backlog, "p0-stream": _backlog,
 }
+LONG_TAIL_SHARE = 0.05
+"""In `long-tail`, this share of the issues takes 6–16 hours; the rest 10–40 minutes."""
+STREAM_SPREAD = 0.8
+"""In `p0-stream`, P0s appear evenly over this share of the backlog's work spread over 8 slots."""
 
 
 def _priority(rng: random.Random) -> str:
@@ -129,18 +154,25 @@ def _priority(rng: random.Random) -> str:
 def generate(family: str, size: int, seed: int, *, sigma: float = 0.5, bias: Bias | None = None) -> Workload:
     """A backlog of `size` issues of one family; same arguments, same backlog.
 
-    Estimates are log-normal around 45 minutes; the true duration is the estimate times a
-    log-normal error of spread `sigma` (0.5: half of the tasks within -30%..+40%), times the
-    `bias` factor if any. The bias draws nothing at random: with and without it the backlogs
-    are the same but for the true durations.
+    Estimates are log-normal around 45 minutes (in `long-tail`: uniform, 10–40 minutes or
+    6–16 hours); the true duration is the estimate times a log-normal error of spread `sigma`
+    (0.5: half of the tasks within -30%..+40%), times the `bias` factor if any
+    (`p0-underestimated`: `LABEL_BIASED` unless given). The bias draws nothing at random: with
+    and without it the backlogs are the same but for the true durations.
     """
     if family not in SHAPES:
-        raise ValueError(f"unknown family {family!r}: one of {', '.join(FAMILIES)}")
+        raise ValueError(f"unknown family {family!r}: one of {', '.join(FAMILIES + EXTRA_FAMILIES)}")
     rng = random.Random(f"{family}:{size}:{seed}:{sigma}")
     deps = SHAPES[family](rng, size)
+    if family == "p0-underestimated" and bias is None:
+        bias = LABEL_BIASED
     issues = []
     for position in range(size):
-        estimate = min(max(MEDIAN_ESTIMATE_MIN * math.exp(rng.gauss(0.0, ESTIMATE_SIGMA)), 5.0), 960.0)
+        if family == "long-tail":
+            long = rng.random() < LONG_TAIL_SHARE
+            estimate = rng.uniform(360.0, 960.0) if long else rng.uniform(10.0, 40.0)
+        else:
+            estimate = min(max(MEDIAN_ESTIMATE_MIN * math.exp(rng.gauss(0.0, ESTIMATE_SIGMA)), 5.0), 960.0)
         actual = estimate * math.exp(rng.gauss(0.0, sigma)) if sigma > 0 else estimate
         priority = _priority(rng)
         if bias is not None:
@@ -149,5 +181,17 @@ def generate(family: str, size: int, seed: int, *, sigma: float = 0.5, bias: Bia
             number=position + 1, priority=priority, estimate_min=round(estimate, 1), actual_min=round(actual, 1),
             depends_on=tuple(dep + 1 for dep in deps[position]), created=-round(rng.uniform(0, BACKLOG_AGE_MIN), 1),
         ))
+    if family == "p0-stream":
+        issues = _streamed(issues)
     meta = {"sigma": sigma, "bias": bias.describe()} if bias is not None else {"sigma": sigma}
     return Workload(tuple(issues), family=family, seed=seed, meta=meta)
+
+
+def _streamed(issues: list[SimIssue]) -> list[SimIssue]:
+    """The P0s with nothing waiting on them appear one by one over the run, in number order."""
+    waited_on = {dep for issue in issues for dep in issue.depends_on}
+    late = [issue.number for issue in issues if issue.priority == "P0" and issue.number not in waited_on and not issue.depends_on]
+    span = STREAM_SPREAD * sum(issue.estimate_min for issue in issues) / 8
+    every = span / max(len(late), 1)
+    at = {number: round(every * (index + 1), 1) for index, number in enumerate(late)}
+    return [replace(issue, created=at[issue.number]) if issue.number in at else issue for issue in issues]

@@ -18,6 +18,7 @@ VARIANTS = {
     "ours-static": "ours with the estimates as given",
     "ours-learned": "ours with durations learned from finished sessions in the time part of the score",
     "ours-learned-all": "ours-learned, and the learned durations also in the long-pole figures",
+    "ours-no-guard": "ours without the share other work keeps while P0 work waits",
 }
 """Versions of `ours` compared in the benchmarks, not offered by `waterspider simulate`."""
 
@@ -29,6 +30,8 @@ def policy_config(name: str, slots: int) -> SchedulerConfig:
     """
     if name == "ours":
         return SchedulerConfig(capacity=slots)
+    if name == "ours-no-guard":
+        return SchedulerConfig(capacity=slots, other_share=0.0)
     if name in VARIANTS:
         return SchedulerConfig(capacity=slots, learn_estimates=name != "ours-static", learned_long_poles=name == "ours-learned-all")
     if name == "seed":

@@ -18,7 +18,6 @@ from waterspider_tui.core.models import ErrorClass, Issue, Outcome, SessionInfo,
 from waterspider_tui.engine.locks import run_locks
 from waterspider_tui.store.event_log import EventLog
 
-NOW = time.time()
 CLAUDE_LINES = [
     {"type": "system", "subtype": "init", "session_id": "a-1", "model": "sonnet", "cwd": "/w"},
     {"type": "assistant", "session_id": "a-1", "message": {"id": "m1", "content": [{"type": "text", "text": "Reading the handler."}]}},
@@ -34,13 +33,13 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-def _session(tmp_path: Path, number: int, attempt: int = 1) -> SessionInfo:
+def _session(tmp_path: Path, number: int, now: float, attempt: int = 1) -> SessionInfo:
     folder = tmp_path / "sessions" / f"local-{number}" / f"attempt-{attempt}"
     folder.mkdir(parents=True)
     return SessionInfo(
         session_id=f"s-{number}-{attempt}", issue=f"local#{number}", attempt=attempt, executor="local", host="local",
         worktree=str(tmp_path / f"issue-{number}"), branch=f"feature/issue-{number}", log_path=str(folder / "stdout.jsonl"),
-        started_at=NOW - 600, agent="claude", session_dir=str(folder),
+        started_at=now - 600, agent="claude", session_dir=str(folder),
     )
 
 
@@ -49,18 +48,19 @@ def store(tmp_path: Path) -> Path:
     """Issue 1 failed (max_turns), issue 2 left running by the last run, issue 3 never ran."""
     path = tmp_path / ".waterspider" / "state.db"
     path.parent.mkdir()
-    failed, running = _session(tmp_path, 1), _session(tmp_path, 2)
+    now = time.time()  # at the test's start: "1m ago" below counts from here
+    failed, running = _session(tmp_path, 1, now), _session(tmp_path, 2, now)
     Path(failed.log_path).write_text("".join(json.dumps(line) + "\n" for line in CLAUDE_LINES))
     Path(running.log_path).write_text(json.dumps(CLAUDE_LINES[0]) + "\n")
     log = EventLog(path)
     log.append([
-        *[ev.IssueSeen(ts=NOW - 900, issue_data=Issue(repo="local", number=n, title=f"Issue {n}", created=NOW - 3600)) for n in (1, 2, 3)],
-        ev.SessionStarted(ts=NOW - 600, issue="local#1", session=failed),
-        ev.SessionFinished(ts=NOW - 300, issue="local#1", session_id=failed.session_id, result=SessionResult(
+        *[ev.IssueSeen(ts=now - 900, issue_data=Issue(repo="local", number=n, title=f"Issue {n}", created=now - 3600)) for n in (1, 2, 3)],
+        ev.SessionStarted(ts=now - 600, issue="local#1", session=failed),
+        ev.SessionFinished(ts=now - 300, issue="local#1", session_id=failed.session_id, result=SessionResult(
             outcome=Outcome.FAILED, error_class=ErrorClass.MAX_TURNS, error="Reached maximum number of turns (40)")),
-        ev.SessionStarted(ts=NOW - 200, issue="local#2", session=running),
-        ev.SessionSpawned(ts=NOW - 199, issue="local#2", session_id=running.session_id, pid=None),
-        ev.SessionDetached(ts=NOW - 100, issue="local#2", session_id=running.session_id),
+        ev.SessionStarted(ts=now - 200, issue="local#2", session=running),
+        ev.SessionSpawned(ts=now - 199, issue="local#2", session_id=running.session_id, pid=None),
+        ev.SessionDetached(ts=now - 100, issue="local#2", session_id=running.session_id),
     ])
     log.close()
     return path

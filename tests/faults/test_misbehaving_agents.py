@@ -26,7 +26,8 @@ FAULTS = {
     5: ["fault:signal"],
 }
 STALL_S = 3.0
-"""Above the runner's clean-up of leftovers (runner.LEFTOVER_GRACE_S, 2 s): see the xfail below."""
+"""Short, so the hanging agent is stopped quickly; the engine waits out the runner's clean-up of an
+exited agent's leftovers before it calls silence a stall (see the test below)."""
 GRANDCHILD_MARK = b"SIG_IGN"
 """In a leftover grandchild's command line (fault_agent.GRANDCHILD), so a reused pid is not taken for it."""
 
@@ -69,12 +70,6 @@ def test_hanging_garbage_printing_child_leaving_and_signalled_agents(tmp_path: P
     assert not checkout_untouched(bench.repo, bench.head)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/sessions.py _watch keeps applying the stall and wall-clock limits until the runner exits, and the "
-    "runner spends up to LEFTOVER_GRACE_S (+ LEFTOVER_KILL_WAIT_S) ending the agent's leftovers after the agent "
-    "exited: that silence is taken for a stall (or a timeout), so a finished agent is classed stalled, and run "
-    "again while attempts remain"
-))
 def test_an_agent_that_finished_is_not_stalled_by_the_clean_up_of_its_leftovers(tmp_path: Path, fault_seed: int, fault_tally: FaultTally) -> None:
     bench = Bench(tmp_path, fault_seed, issues=1, mode="labels", labels={1: ["fault:stubborn"]},
                   sessions={"stall_timeout_s": 1.5, "max_attempts": 1})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +19,12 @@ from waterspider_tui.adapters.workspace_pool import WarmPool
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.workspace_checks import Inspection
+
+
+ADD_ATTEMPTS = 3
+ADD_RETRY_S = 0.2
+_RACED = re.compile(r"failed to read .*(commondir|gitdir)|is not a valid (path|directory)|could not lock config file", re.IGNORECASE)
+"""git's words when it read another worktree's admin files while they were being written."""
 
 
 @dataclass(frozen=True)
@@ -111,16 +119,25 @@ class WorkspaceManager:
 
     def _create(self, path: Path, branch: str) -> None:
         self.ignore(self.worktrees)
-        try:
-            if not self.pool.take(path, branch, self.base_branch, self._base_commit()):
-                self.repo.git.worktree("prune")
-                if branch in self.repo.heads:
-                    self.repo.git.worktree("add", str(path), branch)
-                else:
-                    self.repo.git.worktree("add", "-b", branch, str(path), self.base_branch)
-        except git.GitCommandError as error:
-            detail = (error.stderr or str(error)).strip().replace("\n", " ")
-            raise WorkspaceError(f"git worktree add {path.name} on {branch} failed: {detail}") from error
+        for attempt in range(1, ADD_ATTEMPTS + 1):
+            try:
+                if not self.pool.take(path, branch, self.base_branch, self._base_commit()):
+                    self.repo.git.worktree("prune")
+                    if branch in self.repo.heads:
+                        self.repo.git.worktree("add", str(path), branch)
+                    else:
+                        self.repo.git.worktree("add", "-b", branch, str(path), self.base_branch)
+                return
+            except git.GitCommandError as error:
+                detail = (error.stderr or str(error)).strip().replace("\n", " ")
+                if attempt < ADD_ATTEMPTS and _RACED.search(detail):
+                    # Another worktree (a warm-pool slot) was being made at that moment: git read its
+                    # half-written admin files. Nothing of ours was made; ask again.
+                    if path.is_dir() and not any(path.iterdir()):
+                        path.rmdir()
+                    time.sleep(ADD_RETRY_S * attempt)
+                    continue
+                raise WorkspaceError(f"git worktree add {path.name} on {branch} failed: {detail}") from error
 
     def _remove_half_made(self, found: Inspection) -> None:
         """Remove a worktree whose checkout never finished, so it is checked out again on its branch.

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HOST_PROBE_INTERVAL_S = 5.0
+CONFIRM_RETRY_S = 10.0
+"""After a source could not answer the check before a start, how long until it is asked again."""
 
 
 async def collect(engine: Engine, source: IssueSource, interval: float) -> None:
@@ -50,7 +52,9 @@ async def collect(engine: Engine, source: IssueSource, interval: float) -> None:
                 engine.sessions.stop_closed(event.issue, f"issue {event.reason}")
             elif isinstance(event, ev.IssueSeen) and event.issue_data.closed:
                 engine.sessions.stop_closed(event.issue_data.key, "issue closed")
-        engine.polled.add(source.name)
+        if result.ok:
+            # Only a good poll makes the backlog known: `--until-idle` must not end on a failed first poll.
+            engine.polled.add(source.name)
         engine.refresh.clear()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(engine.refresh.wait(), timeout=interval)
@@ -59,20 +63,25 @@ async def collect(engine: Engine, source: IssueSource, interval: float) -> None:
 async def confirm(engine: Engine, key: str) -> str | None:
     """Asked of an issue's source right before its session starts: '' to go, a reason to hold.
 
-    None means the issue is no longer to be worked on at all (closed since the poll).
+    None means not now: the issue is gone, or its source could not answer (GitHub down, a 401
+    blip). Trust is never assumed, so the issue does not start, but it is not held either:
+    the next dispatch after `CONFIRM_RETRY_S` asks again.
     """
     task = engine.snapshot.tasks.get(key)
-    if task is None:
+    if task is None or engine.confirm_after.get(key, 0.0) > engine.clock.now():
         return None
     for source, _ in engine.sources:
         check = getattr(source, "confirm", None)
         if check is None or not source_owns(source, task.issue.repo):
             continue
         try:
-            return await check(task.issue)
-        except Exception as error:  # an unanswered check holds the issue: trust is never assumed
-            log.warning("could not confirm %s: %s", key, error)
-            return f"could not check the issue again before starting: {type(error).__name__}: {error}"
+            answer = await check(task.issue)
+        except Exception as error:
+            log.warning("could not confirm %s before its start: %s", key, error)
+            engine.confirm_after[key] = engine.clock.now() + CONFIRM_RETRY_S
+            return None
+        engine.confirm_after.pop(key, None)
+        return str(answer)
     return ""
 
 

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 TAIL_INTERVAL_S = 0.2
 PROGRESS_INTERVAL_S = 1.0
+EXIT_SETTLE_S = 5.0
+"""Longer than the runner takes to end an exited agent's leftovers (runner.LEFTOVER_GRACE_S and its kill wait)."""
 SHUTDOWN_REASON = "orchestrator shut down"
 HOST_FAILURE = "host failure"
 """The `by` of a dispatch pause for a session's host-wide failure (auth, agent missing)."""
@@ -166,6 +168,13 @@ class SessionSupervisor:
                     last_progress, last_progress_at = progress, now
                 if stop_reason is None:
                     stop_reason, stalled, timed_out = self._limit_reached(key, progress.cost_usd, now, started, last_output)
+                    if stop_reason is not None and (stalled or timed_out):
+                        # The agent may be done already: its runner ends what the agent left
+                        # running, in silence, before it reports the exit. Silence then is no stall.
+                        await asyncio.wait({waiter}, timeout=EXIT_SETTLE_S)
+                        if waiter.done():
+                            stop_reason, stalled, timed_out = None, False, False
+                            break
                     if stop_reason is not None:
                         asyncio.create_task(executor.stop(session, self.policy.grace_s))
             status = waiter.result()

@@ -75,14 +75,10 @@ class GitHubIssueSource:
         decided again, so a relabel by someone without write access, or an edit, between the
         last poll and the start does not slip through.
         """
-        try:
-            item = await self.client.get_json(f"/repos/{issue.repo}/issues/{issue.number}")
-        except RateLimited as error:
-            return f"could not check the issue again before starting (rate limited until {time.strftime('%H:%M', time.localtime(error.until))})"
-        except GitHubError as error:
-            return f"could not check the issue again before starting: {error}"
+        # A GitHub error is raised: the engine then neither starts nor holds the issue, it asks again.
+        item = await self.client.get_json(f"/repos/{issue.repo}/issues/{issue.number}")
         if not isinstance(item, dict):
-            return "could not check the issue again before starting: unexpected answer"
+            raise GitHubError(200, "unexpected answer", f"/repos/{issue.repo}/issues/{issue.number}")
         if item.get("state") != "open":
             return "closed since the last poll"
         labels = {str(label.get("name", "")).lower() for label in item.get("labels") or () if isinstance(label, dict)}

@@ -117,9 +117,8 @@ def run_options(function: Any) -> Any:
     return function
 
 
-def read_store(config: Path | None, store: Path | None, repo_path: Path | None) -> tuple[Settings, Any]:
-    """The settings and the replayed snapshot of an existing store, read-only."""
-    from waterspider_tui.core.state import replay
+def stored_events(config: Path | None, store: Path | None, repo_path: Path | None) -> tuple[Settings, list[Any]]:
+    """The settings and every event of an existing store, read-only; one line and exit 2 if it cannot be read."""
     from waterspider_tui.store.event_log import EventLog
     from waterspider_tui.store.store_file import StoreError
 
@@ -129,6 +128,17 @@ def read_store(config: Path | None, store: Path | None, repo_path: Path | None) 
         fail(f"no state at {path}: nothing has run here yet (use --store or --repo-path)")
     try:
         log = EventLog(path, read_only=True)
-        return settings, replay(log.read())
+        try:
+            return settings, list(log.read())
+        finally:
+            log.close()
     except StoreError as error:
         fail(str(error))
+
+
+def read_store(config: Path | None, store: Path | None, repo_path: Path | None) -> tuple[Settings, Any]:
+    """The settings and the replayed snapshot of an existing store, read-only."""
+    from waterspider_tui.core.state import replay
+
+    settings, events = stored_events(config, store, repo_path)
+    return settings, replay(events)

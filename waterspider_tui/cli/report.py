@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from waterspider_tui.cli.common import fail, overrides, settings_from
+from waterspider_tui.cli.common import fail, stored_events
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([mhdw])$")
 _UNITS = {"m": 60.0, "h": 3600.0, "d": 86_400.0, "w": 7 * 86_400.0}
@@ -49,21 +49,11 @@ def report(config: Path | None, store: Path | None, repo_path: Path | None, sinc
     from waterspider_tui.reporting.report_html import to_html
     from waterspider_tui.reporting.report_text import to_json, to_markdown
     from waterspider_tui.reporting.results import collect
-    from waterspider_tui.store.event_log import EventLog
-    from waterspider_tui.store.store_file import StoreError
 
     now = time.time()
     since = parse_since(since_text, now) if since_text else None
-    settings = settings_from(config, overrides(store=store, repo_path=repo_path))
-    path = settings.store_path()
-    if not path.exists():
-        fail(f"no state at {path}: nothing has run here yet (use --store or --repo-path)")
-    try:
-        log = EventLog(path, read_only=True)
-        results = collect(log.read(), since=since)
-        log.close()
-    except StoreError as error:
-        fail(str(error))
+    _, events = stored_events(config, store, repo_path)
+    results = collect(events, since=since)
     chosen = _format_of(format_name, out)
     text = {"md": to_markdown, "json": to_json}[chosen](results) if chosen != "html" else to_html(results, generated_at=now)
     if out is None:

@@ -9,6 +9,7 @@ from typing import Iterator, Sequence
 
 import pytest
 
+from tests.github.conftest import FakeTime
 from tests.waiting import until as wait_until
 from waterspider_tui.adapters.sinks.base import SinkUnavailable
 from waterspider_tui.adapters.sinks.outbox import BROKEN_TRIES, Outbox
@@ -19,22 +20,6 @@ from waterspider_tui.store.sink_cursors import SinkCursors
 from waterspider_tui.store.state_store import StateStore
 
 T0 = 1_800_000_000.0
-
-
-class FakeClock:
-    """A clock and a sleep that advance together instantly."""
-
-    def __init__(self) -> None:
-        self.now = T0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(seconds, 0.0)
-        await asyncio.sleep(0)
 
 
 class RecordingSink:
@@ -93,11 +78,11 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def test_time() -> FakeClock:
-    return FakeClock()
+def test_time() -> FakeTime:
+    return FakeTime(start=T0)
 
 
-def outbox_for(store: Store, sink: RecordingSink, test_time: FakeClock, warnings: list[str] | None = None, **options) -> Outbox:
+def outbox_for(store: Store, sink: RecordingSink, test_time: FakeTime, warnings: list[str] | None = None, **options) -> Outbox:
     return Outbox(
         store.log, sink, cursors=store.cursors, snapshot=lambda: store.state.snapshot,
         warn=(warnings if warnings is not None else []).append, clock=test_time.clock, sleep=test_time.sleep,

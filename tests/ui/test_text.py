@@ -65,8 +65,9 @@ def test_event_lines_name_the_issue_and_what_happened() -> None:
 def test_ready_rows_in_dispatch_order_with_marks() -> None:
     view = view_of(scenarios.mid_run())
     ready = plain_rows(rows.ready_rows(view, PLAIN))
-    # pinned; the long pole (a P0 too); bumped up; then by score
-    assert list(ready) == [key(452), key(448), key(456), key(450), key(454), key(453)]
+    # pinned; the long pole (a P0 too); bumped up; the other long pole (240m); then by score
+    assert list(ready) == [key(452), key(448), key(456), key(454), key(450), key(453)]
+    assert ready[key(454)][-1] == "critical path"
     assert ready[key(452)][-1] == "pinned"
     assert ready[key(448)][-1] == "critical path P0 first"
     assert ready[key(456)][-1] == "bump +1"

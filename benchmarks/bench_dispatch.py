@@ -117,7 +117,7 @@ class MemorySource:
 
 def run_level(concurrency: int, repo: Path, work: Path, agent_s: float) -> dict:
     from waterspider_tui.adapters.agents.simulated import SimulatedAgent, SimulatedOptions
-    from waterspider_tui.adapters.executors.local_executor import LocalExecutor
+    from waterspider_tui.adapters.executors.local import LocalExecutor
     from waterspider_tui.adapters.executors.pool import ExecutorPool
     from waterspider_tui.adapters.pipeline.registry import make_steps
     from waterspider_tui.adapters.workspace import WorkspaceManager

@@ -13,7 +13,7 @@ import pytest
 
 from waterspider_tui.adapters.agents.base import EnvPolicy, LaunchError, LaunchSpec, SessionContext
 from waterspider_tui.adapters.agents.command import CommandAgent, CommandOptions
-from waterspider_tui.adapters.executors.local import LocalExecutor
+from waterspider_tui.adapters.executors.local_processes import DetachedProcesses
 from waterspider_tui.core.models import ErrorClass
 
 READ_STDIN = "import hashlib, sys; data = sys.stdin.buffer.read(); print(len(data), hashlib.sha256(data).hexdigest())"
@@ -32,7 +32,7 @@ def run_session(tmp_path: Path, spec: LaunchSpec) -> tuple[int | None, Path]:
     session = tmp_path / "session"
 
     async def go() -> int | None:
-        executor = LocalExecutor(niceness=0)
+        executor = DetachedProcesses(niceness=0)
         await executor.start(session, spec)
         return (await asyncio.wait_for(executor.wait(session), 60)).returncode
 

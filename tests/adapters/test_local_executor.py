@@ -13,7 +13,7 @@ import pytest
 
 from waterspider_tui.adapters.agents.base import LaunchSpec
 from waterspider_tui.adapters.executors import runner
-from waterspider_tui.adapters.executors.local import LocalExecutor, _pid_alive
+from waterspider_tui.adapters.executors.local_processes import DetachedProcesses, _pid_alive
 
 REPORT = (
     "import os, sys; print(os.getcwd()); print(os.getpriority(os.PRIO_PROCESS, 0)); print(sys.stdin.read() == '');"
@@ -28,7 +28,7 @@ def _spec(tmp_path: Path, *argv: str) -> LaunchSpec:
 
 
 async def test_the_agent_runs_in_its_worktree_nicer_than_us_and_its_exit_is_recorded(tmp_path: Path) -> None:
-    executor = LocalExecutor(niceness=10)
+    executor = DetachedProcesses(niceness=10)
     session = tmp_path / "session"
     pid = await executor.start(session, _spec(tmp_path, sys.executable, "-c", REPORT))
     status = await asyncio.wait_for(executor.wait(session), 20)
@@ -45,7 +45,7 @@ async def test_the_agent_runs_in_its_worktree_nicer_than_us_and_its_exit_is_reco
 
 
 async def test_niceness_zero_runs_sessions_at_our_priority(tmp_path: Path) -> None:
-    executor = LocalExecutor(niceness=0)
+    executor = DetachedProcesses(niceness=0)
     session = tmp_path / "session"
     await executor.start(session, _spec(tmp_path, sys.executable, "-c", REPORT))
     await asyncio.wait_for(executor.wait(session), 20)
@@ -53,7 +53,7 @@ async def test_niceness_zero_runs_sessions_at_our_priority(tmp_path: Path) -> No
 
 
 async def test_a_missing_program_is_exit_127_with_the_reason(tmp_path: Path) -> None:
-    executor = LocalExecutor()
+    executor = DetachedProcesses()
     session = tmp_path / "session"
     await executor.start(session, _spec(tmp_path, str(tmp_path / "no-such-agent")))
     status = await asyncio.wait_for(executor.wait(session), 20)
@@ -64,7 +64,7 @@ async def test_a_missing_program_is_exit_127_with_the_reason(tmp_path: Path) -> 
 
 
 async def test_stop_forwards_sigterm_to_the_agent(tmp_path: Path) -> None:
-    executor = LocalExecutor()
+    executor = DetachedProcesses()
     session = tmp_path / "session"
     await executor.start(session, _spec(tmp_path, sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)"))
     for _ in range(200):
@@ -111,7 +111,7 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="th
 @pytest.mark.parametrize("own_session", [False, pytest.param(True, marks=linux_only)], ids=["same-group", "setsid"])
 @pytest.mark.parametrize("grace_s", [10.0, 0.5], ids=["grace-10s", "grace-0.5s"])
 async def test_stop_leaves_no_grandchild_that_ignores_sigterm(tmp_path: Path, own_session: bool, grace_s: float) -> None:
-    executor = LocalExecutor()
+    executor = DetachedProcesses()
     session = tmp_path / "session"
     await executor.start(session, _spec(tmp_path, sys.executable, "-c", _agent_with_a_grandchild(own_session=own_session, then_exit=False)))
     grandchild = await _grandchild_pid(session)
@@ -125,7 +125,7 @@ async def test_stop_leaves_no_grandchild_that_ignores_sigterm(tmp_path: Path, ow
 
 @pytest.mark.parametrize("own_session", [False, pytest.param(True, marks=linux_only)], ids=["same-group", "setsid"])
 async def test_what_an_agent_leaves_running_ends_with_it(tmp_path: Path, own_session: bool) -> None:
-    executor = LocalExecutor()
+    executor = DetachedProcesses()
     session = tmp_path / "session"
     await executor.start(session, _spec(tmp_path, sys.executable, "-c", _agent_with_a_grandchild(own_session=own_session, then_exit=True)))
     grandchild = await _grandchild_pid(session)
@@ -138,7 +138,7 @@ async def test_what_an_agent_leaves_running_ends_with_it(tmp_path: Path, own_ses
 
 
 async def test_an_agent_that_leaves_nothing_behind_ends_at_once(tmp_path: Path) -> None:
-    executor = LocalExecutor()
+    executor = DetachedProcesses()
     session = tmp_path / "session"
     await executor.start(session, _spec(tmp_path, sys.executable, "-c", "print('done')"))
     status = await asyncio.wait_for(executor.wait(session), 20)

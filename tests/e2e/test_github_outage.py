@@ -12,7 +12,7 @@ from tests.github.fake_github import DEFAULT_TOKEN, seed_backlog, start_fake_git
 from tests.waiting import until
 from waterspider_tui.adapters.agents.base import EnvPolicy
 from waterspider_tui.adapters.agents.registry import make_agent
-from waterspider_tui.adapters.executors.local_executor import LocalExecutor
+from waterspider_tui.adapters.executors.local import LocalExecutor
 from waterspider_tui.adapters.executors.pool import ExecutorPool
 from waterspider_tui.adapters.github import GitHubClient, GitHubIssueSource, GitHubSink
 from waterspider_tui.adapters.workspace import WorkspaceManager

@@ -13,7 +13,7 @@ from tests.git_checkout import make_checkout
 from tests.pipeline.worktree_session import git, with_bare_remote
 from waterspider_tui.adapters.agents.base import EnvPolicy
 from waterspider_tui.adapters.agents.registry import make_agent
-from waterspider_tui.adapters.executors.local_executor import LocalExecutor
+from waterspider_tui.adapters.executors.local import LocalExecutor
 from waterspider_tui.adapters.executors.pool import ExecutorPool
 from waterspider_tui.adapters.github.client import GitHubClient
 from waterspider_tui.adapters.local_issues import LocalIssueSource

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.git_checkout import make_checkout
 from waterspider_tui.adapters.executors.base import WorkOrder
-from waterspider_tui.adapters.executors.local_executor import LocalExecutor
+from waterspider_tui.adapters.executors.local import LocalExecutor
 from waterspider_tui.adapters.pipeline.base import StepContext
 from waterspider_tui.adapters.workspace import WorkspaceManager
 from waterspider_tui.core.models import Issue, Outcome, Progress, SessionInfo, SessionResult, TaskState

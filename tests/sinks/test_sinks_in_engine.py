@@ -10,7 +10,7 @@ from tests.engine.conftest import write_issue
 from tests.git_checkout import make_checkout
 from waterspider_tui.adapters.agents.base import EnvPolicy
 from waterspider_tui.adapters.agents.registry import make_agent
-from waterspider_tui.adapters.executors.local_executor import LocalExecutor
+from waterspider_tui.adapters.executors.local import LocalExecutor
 from waterspider_tui.adapters.executors.pool import ExecutorPool
 from waterspider_tui.adapters.integration import BranchIntegrator
 from waterspider_tui.adapters.local_issues import LocalIssueSource

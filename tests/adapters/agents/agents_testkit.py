@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO
 
 from waterspider_tui.adapters.agents.base import LaunchSpec, SessionContext, StreamParser
-from waterspider_tui.adapters.executors.local_executor import write_launch_files
+from waterspider_tui.adapters.executors.local import write_launch_files
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "agents"
 GIT_IDENTITY = ["-c", "user.name=Test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false"]

@@ -22,10 +22,10 @@ import pytest
 from agents_testkit import Worktree, feed_all, git, make_context, run_spec, spec_stdin
 from real_cli import found_or_required
 
-from waterspider_tui.adapters.executors.local_executor import write_launch_files
+from waterspider_tui.adapters.executors.local import write_launch_files
 from waterspider_tui.adapters.agents.base import EnvPolicy
 from waterspider_tui.adapters.agents.claude import ClaudeAgent, ClaudeOptions, bundled_claude
-from waterspider_tui.adapters.executors.local import LocalExecutor
+from waterspider_tui.adapters.executors.local_processes import DetachedProcesses
 from waterspider_tui.core.models import ErrorClass, Outcome
 
 
@@ -116,7 +116,7 @@ def test_a_megabyte_issue_body_reaches_the_model_through_the_runner(worktree: Wo
         assert sum(len(arg) for arg in spec.argv) < 4096
 
         async def run() -> int | None:
-            executor = LocalExecutor(niceness=0)
+            executor = DetachedProcesses(niceness=0)
             write_launch_files(session, spec)  # as the session's executor does
             await executor.start(session, spec)
             return (await asyncio.wait_for(executor.wait(session), 120)).returncode

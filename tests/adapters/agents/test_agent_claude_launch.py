@@ -13,7 +13,7 @@ from agents_testkit import make_context
 from waterspider_tui.adapters.agents import claude
 from waterspider_tui.adapters.agents.base import EnvPolicy, LaunchSpec
 from waterspider_tui.adapters.agents.claude import ClaudeAgent, ClaudeOptions, find_claude
-from waterspider_tui.adapters.executors.local_executor import write_launch_files
+from waterspider_tui.adapters.executors.local import write_launch_files
 
 
 def launch(tmp_path: Path, options: ClaudeOptions, policy: EnvPolicy | None = None, **context: object):

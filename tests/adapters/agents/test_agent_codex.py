@@ -7,7 +7,7 @@ import json
 import pytest
 from agents_testkit import FIXTURES, feed_all, make_context
 
-from waterspider_tui.adapters.executors.local_executor import write_launch_files
+from waterspider_tui.adapters.executors.local import write_launch_files
 from waterspider_tui.adapters.agents.base import EnvPolicy
 from waterspider_tui.adapters.agents.codex import CodexAgent, CodexOptions, CodexStreamParser, classify_codex_error
 from waterspider_tui.core.models import ErrorClass, Outcome

@@ -1,195 +1,210 @@
-"""Sessions as local processes under the detached runner, found again by their session folder."""
+"""This machine as an executor: worktrees of the operator's repository, detached local runners."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
-import json
 import os
-import signal
+import re
+import shutil
 import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence, TypeVar
 
-from waterspider_tui.adapters.agents.base import LaunchSpec
-from waterspider_tui.adapters.executors import runner
-from waterspider_tui.adapters.executors.base import ExitStatus
+from waterspider_tui.adapters.executors.base import (
+    CommandResult,
+    ExecutorError,
+    ExitStatus,
+    HostSlots,
+    PreparedWorkspace,
+    SessionPaths,
+    SessionState,
+    WorkOrder,
+)
+from waterspider_tui.adapters.executors.host_probe import probe_local
+from waterspider_tui.adapters.executors.local_commands import run_command
+from waterspider_tui.adapters.executors.local_processes import SESSION_NICENESS, DetachedProcesses
+from waterspider_tui.adapters.workspace import WorkspaceError, WorkspaceManager, branch_name
+from waterspider_tui.core.models import split_issue_key
 
-EXIT_POLL_S = 0.05
-RUNNER_ARGV = (sys.executable, "-I", "-S", runner.__file__)
-"""The runner is one standard-library-only file: an isolated interpreter without site-packages
-starts it in about 10 ms of CPU instead of 50, which counts when a hundred sessions start at once."""
-SESSION_NICENESS = 15
-"""Sessions run this much nicer than the orchestrator. Why: agents are batch work; the
-orchestrator starting the next session, reading streams and drawing the control center is
-what the operator waits on. Measured here with 40 busy sessions on 2 cores, a fixed piece of
-orchestrator work took 19x its CPU time at equal priority, 3.5x at 10 and 1.6x at 15."""
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.agents.base import LaunchSpec
+    from waterspider_tui.core.models import HostStatus, SessionInfo
 
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not _is_zombie(pid)
+T = TypeVar("T")
 
 
-def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
+def session_folder(sessions_dir: Path, order: WorkOrder) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", order.repo)
+    return sessions_dir / f"{slug}-{order.number}" / f"attempt-{order.attempt}-{order.token}"
 
 
-def _kill_session(runner_pid: int) -> None:
-    """SIGKILL the runner's process group and every process below the runner.
-
-    Those below are listed before anything is killed: a killed runner's orphans leave its tree.
-    """
-    left = runner.session_processes(runner_pid)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(runner_pid, signal.SIGKILL)
-    for pid in left:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-
-
-def _runs_session(pid: int, session_dir: Path) -> bool:
-    """True if pid is our runner for this session (pids get reused after a reboot)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return True  # no /proc (macOS): trust the pid file and the liveness check
-    return str(session_dir).encode() in cmdline
-
-
-SPAWN_THREADS = 4
-"""Runners are started from threads, never on the event loop. Why not asyncio's subprocesses:
-each starts a waiter thread and waits for it to run, and on a machine busy with a hundred
-starting agents that wait was 30 ms a session, with the loop (dispatch, streams, the screen)
-stopped meanwhile. From a thread a start took 4 ms under the same load, and they overlap."""
-
-
-def _spawn_runner(session_dir: Path, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    session_dir.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
-
-
-async def _exited(process: subprocess.Popen[bytes]) -> None:
-    """Returns once our child has exited, and reaps it, without a thread per child.
-
-    Linux tells us through a pidfd the loop watches; elsewhere the child is polled.
-    """
-    pidfd = None
-    if hasattr(os, "pidfd_open"):
-        with contextlib.suppress(OSError):
-            pidfd = os.pidfd_open(process.pid)  # works for a child that exited and was not yet reaped
-    if pidfd is None:
-        while process.poll() is None:
-            await asyncio.sleep(EXIT_POLL_S)
+def write_launch_files(session_dir: Path, spec: LaunchSpec) -> None:
+    """The files an agent's launch asks for (its prompt, the issue body) in the session folder."""
+    files = getattr(spec, "files", None) or {}
+    if not files:
         return
-    loop = asyncio.get_running_loop()
-    exited = loop.create_future()
-    loop.add_reader(pidfd, lambda: exited.done() or exited.set_result(None))
-    try:
-        await exited
-    finally:
-        loop.remove_reader(pidfd)
-        os.close(pidfd)
-    process.wait()
+    session_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (session_dir / name).write_text(text, encoding="utf-8")
 
 
 class LocalExecutor:
-    """Runs sessions on this machine, detached so that they outlive an orchestrator restart."""
+    """Sessions on this machine: one worktree per issue from `workspace`, folders in `sessions_dir`.
 
-    def __init__(self, capacity: int = 5, name: str = "local", niceness: int = SESSION_NICENESS) -> None:
+    A second instance over another clone and another sessions folder stands for another host
+    (the engine tests run that way too): nothing here is shared with the orchestrator but the
+    calls of the Executor protocol.
+    """
+
+    def __init__(
+        self, workspace: WorkspaceManager, sessions_dir: Path, *, name: str = "local", slots: int = 5,
+        niceness: int = SESSION_NICENESS, labels: tuple[str, ...] = (), agents: tuple[str, ...] = (),
+    ) -> None:
         self.name = name
-        self.host = name
-        self.capacity = capacity
-        self.niceness = niceness
-        self._children: dict[Path, subprocess.Popen[bytes]] = {}
-        self._spawner = ThreadPoolExecutor(max_workers=SPAWN_THREADS, thread_name_prefix="waterspider-spawn")
+        self.workspace = workspace
+        self.sessions_dir = sessions_dir
+        self.hosts = (HostSlots(name=name, slots=slots, labels=labels, agents=agents),)
+        self.processes = DetachedProcesses(capacity=slots, name=name, niceness=niceness)
+        self._git_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"{name}-git")
+        """Git after a session and pool refills, off the loop and off the default pool."""
+        self._start_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"{name}-start")
+        """Starting a session (its worktree, its launch files) has threads of its own: with two
+        hundred sessions finishing, their git calls held a shared pool for seconds while ready
+        issues waited behind them for a worktree that was already there."""
+        self._refilling: asyncio.Future[int] | None = None
 
-    async def start(self, session_dir: Path, spec: LaunchSpec) -> int | None:
-        env = dict(spec.env)
-        env["WATERSPIDER_RUNNER_CWD"] = spec.cwd
-        if spec.stdin_file:
-            env["WATERSPIDER_RUNNER_STDIN"] = spec.stdin_file
-        target = self._session_priority()
-        if target is not None:
-            env["WATERSPIDER_RUNNER_NICE"] = str(target)
-        spawn = functools.partial(_spawn_runner, session_dir, [*RUNNER_ARGV, str(session_dir), "--", *spec.argv], env)
-        process = await asyncio.get_running_loop().run_in_executor(self._spawner, spawn)
-        self._children[session_dir] = process
-        if target is not None:
-            runner.lower_priority(target, process.pid)
-        return process.pid
+    @staticmethod
+    def _session_dir(session: SessionInfo) -> Path:
+        return Path(session.folder)
 
-    def _session_priority(self) -> int | None:
-        """Relative to ours, so an orchestrator started with `nice` keeps its sessions below it."""
-        return min(19, os.getpriority(os.PRIO_PROCESS, 0) + self.niceness) if self.niceness > 0 else None
+    async def _off_loop(self, pool: ThreadPoolExecutor, function: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
 
-    def exit_status(self, session_dir: Path) -> ExitStatus | None:
+    def locate(self, order: WorkOrder, host: str) -> SessionPaths:
+        return SessionPaths(
+            session_dir=str(session_folder(self.sessions_dir, order)),
+            worktree=str(self.workspace.path_for(order.number, order.repo, order.multi_repo)),
+            branch=branch_name(order.number, order.repo, order.multi_repo),
+        )
+
+    def base_branch(self, session: SessionInfo) -> str:
+        return self.workspace.base_branch
+
+    async def prepare(self, session: SessionInfo) -> PreparedWorkspace:
+        repo, number = split_issue_key(session.issue)
+        multi_repo = session.branch == branch_name(number, repo, True) != branch_name(number, repo, False)
         try:
-            data = json.loads((session_dir / "exit.json").read_text())
-        except (OSError, ValueError):
-            return None
-        return ExitStatus(returncode=data.get("returncode"), ended=float(data.get("ended", 0.0)))
+            workspace = await self._off_loop(self._start_threads, self.workspace.prepare, number, repo, multi_repo)
+        except WorkspaceError as error:
+            raise ExecutorError(str(error), error_class="workspace") from error
+        self.refill_pool()
+        return PreparedWorkspace(path=str(workspace.path), branch=workspace.branch, base=workspace.base, reused=workspace.reused)
 
-    def is_alive(self, session_dir: Path) -> bool:
-        pid = _read_pid(session_dir / "runner.pid")
-        return pid is not None and _pid_alive(pid) and _runs_session(pid, session_dir)
-
-    def was_spawned(self, session_dir: Path) -> bool:
-        return (session_dir / "runner.pid").exists()
-
-    async def wait(self, session_dir: Path) -> ExitStatus:
-        """Returns once the runner ended: at once for our own child, by polling for a reattached one."""
-        child = self._children.get(session_dir)
-        if child is not None:
-            await _exited(child)
-            self._children.pop(session_dir, None)
-        while True:
-            status = self.exit_status(session_dir)
-            if status is not None:
-                return status
-            if child is not None or not self.is_alive(session_dir):
-                # The runner died without writing its exit (SIGKILL): the agent's fate is unknown.
-                await asyncio.sleep(EXIT_POLL_S)
-                status = self.exit_status(session_dir)
-                return status or ExitStatus(returncode=None, ended=time.time())
-            await asyncio.sleep(0.2)
-
-    async def stop(self, session_dir: Path, grace_s: float) -> None:
-        """SIGTERM the session's process group, then SIGKILL whatever of it is left after grace_s.
-
-        The agent having exited ends the wait early but does not skip the kill: a grandchild may
-        ignore SIGTERM. Once the runner is done (it ends the agent's leftovers itself), the wait
-        ends as soon as nothing of the session is left.
-        """
-        pid = _read_pid(session_dir / "runner.pid")
-        if pid is None or not _runs_session(pid, session_dir):
+    def refill_pool(self) -> None:
+        """Top up the warm worktree pool in the background, one refill at a time."""
+        if self.workspace.warm_pool <= 0 or (self._refilling is not None and not self._refilling.done()):
             return
+        self._refilling = asyncio.get_running_loop().run_in_executor(self._git_threads, self.workspace.refill)
+
+    async def start(self, session: SessionInfo, spec: LaunchSpec) -> int | None:
+        session_dir = self._session_dir(session)
+        await self._off_loop(self._start_threads, write_launch_files, session_dir, spec)
+        pid = await self.processes.start(session_dir, spec)
+        if pid is not None:
+            # The runner writes its pid file once its interpreter is up; a restart in those few
+            # milliseconds must still find the session alive, so the pid is on disk before we
+            # report the spawn.
+            record_pid(session_dir / "runner.pid", pid)
+        return pid
+
+    async def read_output(self, session: SessionInfo, offset: int, limit: int = 1 << 20) -> bytes:
         try:
-            os.killpg(pid, signal.SIGTERM)
-        except (ProcessLookupError, PermissionError):
-            return
-        deadline = time.monotonic() + grace_s
-        while time.monotonic() < deadline and self.exit_status(session_dir) is None and _pid_alive(pid):
-            await asyncio.sleep(0.1)
-        while time.monotonic() < deadline and runner.session_processes(pid):
-            await asyncio.sleep(0.25)
-        _kill_session(pid)
+            with open(session.log_path, "rb") as stream:
+                stream.seek(offset)
+                return stream.read(limit)
+        except FileNotFoundError:
+            return b""
+
+    async def state(self, session: SessionInfo) -> SessionState:
+        session_dir = self._session_dir(session)
+        status = self.processes.exit_status(session_dir)
+        if status is not None:
+            return SessionState(alive=False, exit=status)
+        if self.processes.is_alive(session_dir):
+            return SessionState(alive=True)
+        return SessionState(alive=False, spawned=self.processes.was_spawned(session_dir))
+
+    async def wait(self, session: SessionInfo) -> ExitStatus:
+        return await self.processes.wait(self._session_dir(session))
+
+    async def stop(self, session: SessionInfo, grace_s: float) -> None:
+        await self.processes.stop(self._session_dir(session), grace_s)
+
+    async def git(self, session: SessionInfo, *args: str, timeout_s: float = 60.0) -> CommandResult:
+        cwd = session.worktree if os.path.isdir(session.worktree) else str(self.workspace.root)
+        return await self._off_loop(self._git_threads, run_git, cwd, args, timeout_s)
+
+    async def run(
+        self, session: SessionInfo, argv: Sequence[str], timeout_s: float, *,
+        env: Mapping[str, str] | None = None, output_limit: int = 64_000,
+    ) -> CommandResult:
+        if not os.path.isdir(session.worktree):
+            return CommandResult(returncode=127, stdout="", stderr=f"worktree {session.worktree} is gone on {self.name}")
+        return await run_command(session.worktree, argv, timeout_s, env=env, output_limit=output_limit)
+
+    async def probe(self) -> list[HostStatus]:
+        host = self.hosts[0]
+        return [await asyncio.to_thread(probe_local, host.name, host.slots)]
+
+    async def preflight(self, program: str) -> list[str]:
+        """What would fail every session here: the agent program, git's identity, free disk."""
+        return await asyncio.to_thread(local_problems, self.name, self.workspace, program)
+
+    async def close(self) -> None:
+        if self._refilling is not None:
+            try:
+                await self._refilling
+            except Exception:  # a refill that failed leaves nothing to clean up
+                pass
+        self._git_threads.shutdown(wait=False)
+        self._start_threads.shutdown(wait=False)
+
+
+MIN_FREE_BYTES = 1 << 30
+"""Less free disk than this where worktrees live pauses dispatch: agents and git fail oddly when full."""
+
+
+def local_problems(host: str, workspace: WorkspaceManager, program: str) -> list[str]:
+    problems = []
+    if program and not (shutil.which(program) if os.sep not in program else os.access(program, os.X_OK)):
+        problems.append(f"{host}: the agent program {program} is not installed or not executable")
+    # `git var` fails exactly as a commit would when git cannot tell who is committing.
+    identity = run_git(str(workspace.root), ("var", "GIT_COMMITTER_IDENT"), 10.0)
+    if identity.returncode != 0:
+        problems.append(f"{host}: git has no identity in {workspace.root}, so agents cannot commit: set user.name and user.email")
+    try:
+        free = shutil.disk_usage(workspace.root).free
+    except OSError:
+        free = MIN_FREE_BYTES
+    if free < MIN_FREE_BYTES:
+        problems.append(f"{host}: only {free / 2**20:.0f} MB free where worktrees live ({workspace.root})")
+    return problems
+
+
+def record_pid(path: Path, pid: int) -> None:
+    if path.exists():
+        return
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_text(f"{pid}\n")
+    os.replace(temporary, path)
+
+
+def run_git(cwd: str, args: tuple[str, ...], timeout_s: float) -> CommandResult:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return CommandResult(returncode=124, stdout="", stderr=f"git {' '.join(args)} timed out after {timeout_s:.0f}s")
+    except OSError as error:
+        return CommandResult(returncode=127, stdout="", stderr=str(error))
+    return CommandResult(returncode=done.returncode, stdout=done.stdout, stderr=done.stderr)

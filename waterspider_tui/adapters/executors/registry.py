@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from waterspider_tui.adapters.executors.local_executor import LocalExecutor
+from waterspider_tui.adapters.executors.local import LocalExecutor
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.executors.base import Executor

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
+from textual.widgets import Input
 
 from waterspider_tui.ui.palette import Palette
 
@@ -71,6 +72,8 @@ class KeyBar(Widget):
         entries: list[KeyEntry] = []
         seen: set[tuple[str, str]] = set()
         palette_key = ""
+        # Keys typed into a box are text: the app's keys are not offered meanwhile.
+        typing = isinstance(self.screen.focused, Input)
         for key, active in self.screen.active_bindings.items():
             binding = active.binding
             if key == self.app.COMMAND_PALETTE_BINDING:
@@ -80,6 +83,8 @@ class KeyBar(Widget):
                 continue
             seen.add((binding.action, binding.description))
             namespace = "app" if active.node is self.app else "screen"
+            if typing and namespace == "app":
+                continue
             rank = _rank(binding.action, namespace)
             entries.append(KeyEntry(self.app.get_key_display(binding), binding.description, active.enabled, f"{namespace}.{binding.action}", rank))
         return entries, palette_key

@@ -43,7 +43,8 @@ def test_retry_reason_names_the_next_attempt() -> None:
 
 def test_the_retryable_set() -> None:
     # a wall-clock timeout or unreadable output would most likely happen again
-    assert RETRYABLE == {ErrorClass.OVERLOADED, ErrorClass.CRASHED, ErrorClass.STALLED, ErrorClass.LOST}
+    # an agent interrupted from outside (SIGINT) had not failed at its work
+    assert RETRYABLE == {ErrorClass.OVERLOADED, ErrorClass.CRASHED, ErrorClass.STALLED, ErrorClass.LOST, ErrorClass.INTERRUPTED}
 
 
 @pytest.mark.parametrize(

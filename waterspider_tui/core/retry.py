@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from waterspider_tui.core.advice import advice_for
 from waterspider_tui.core.models import ErrorClass, Outcome, SessionResult
 
-RETRYABLE = frozenset({ErrorClass.OVERLOADED, ErrorClass.CRASHED, ErrorClass.STALLED, ErrorClass.LOST})
+RETRYABLE = frozenset({ErrorClass.OVERLOADED, ErrorClass.CRASHED, ErrorClass.STALLED, ErrorClass.LOST, ErrorClass.INTERRUPTED})
 """Failures that another attempt (resuming the same agent session) can fix."""
 LIMITS = frozenset({ErrorClass.RATE_LIMITED, ErrorClass.USAGE_LIMIT})
 """Failures that hit every session alike: pause the dispatcher instead of burning retries."""

@@ -123,3 +123,18 @@ def test_the_builtin_themes_come_from_the_top_level_themes_folder() -> None:
     assert sorted(path.name for path in top_level.glob("*.toml")) == [
         "waterspider-dark.toml", "waterspider-high-contrast.toml", "waterspider-light.toml",
     ]
+
+
+async def test_palette_drains_a_host_and_restores_it_by_the_real_rules() -> None:
+    async with started(size=(120, 36)) as (app, engine, pilot):
+        host = sorted(app.view.snapshot.hosts)[0]  # type: ignore[union-attr]
+        entries = {text: callback for text, _, callback in palette_entries(app)}
+        entries[f"drain host {host}"]()
+        await settle(pilot)
+        assert engine.submitted == [cmd.DrainHost(host=host)]
+        assert f"{host} drained: no new sessions there" in notifications(app)[-1]
+        entries = {text: callback for text, _, callback in palette_entries(app)}
+        assert f"drain host {host}" not in entries
+        entries[f"restore host {host}"]()
+        await settle(pilot)
+        assert notifications(app)[-1] == f"{host} takes new sessions again"

@@ -36,6 +36,11 @@ def palette_entries(app: WaterspiderApp) -> Iterator[PaletteEntry]:
         if len(classes) > 1:
             for error_class, count in sorted(classes.items()):
                 yield f"requeue failed {error_class}", f"Send the {count} issue{'s' if count != 1 else ''} that failed as {error_class} back to the queue", partial(app.requeue_failed, error_class)
+    for host in sorted(snapshot.hosts):
+        if host in snapshot.draining:
+            yield f"restore host {host}", "Place new sessions on it again", partial(app.submit, cmd.RestoreHost(host=host))
+        elif len(snapshot.hosts) > 1 or snapshot.running():
+            yield f"drain host {host}", "No new sessions there; the running ones finish", partial(app.submit, cmd.DrainHost(host=host))
     for panel in ("running", "ready", "blocked", "finished", "hosts", "log", "events"):
         yield f"show {panel}", f"Show the {panel} panel", partial(app.action_show_panel, panel)
     yield "show DAG", "The dependency graph of open work", app.action_show_dag

@@ -117,7 +117,7 @@ class GitHubHandler(BaseHTTPRequestHandler):
 
     def _finish(self, method: str, reply: Reply, login: str | None) -> tuple[int, dict[str, str], bytes]:
         github = self.github
-        payload = json.dumps(reply.body).encode() if reply.body is not None else b""
+        payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode() if reply.body is not None else b""
         headers = dict(_STATIC_HEADERS)
         headers["date"] = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(github.real_time()))
         headers["x-github-request-id"] = f"FAKE:{len(github.requests):06d}"
@@ -147,7 +147,7 @@ class GitHubHandler(BaseHTTPRequestHandler):
             "x-ratelimit-resource": "core",
         })
         headers.update(reply.headers)
-        if payload:
+        if payload and "content-type" not in reply.headers:
             headers["content-type"] = "application/json; charset=utf-8"
         headers["content-length"] = str(len(payload))
         return status, headers, payload

@@ -382,3 +382,8 @@ ROUTES = [
 from .fake_github_pulls import PULL_ROUTES  # noqa: E402
 
 ROUTES += PULL_ROUTES
+
+# Actions (workflow_dispatch, runs, artifacts, runners), likewise in their own module.
+from .fake_github_actions import ACTIONS_ROUTES  # noqa: E402
+
+ROUTES += ACTIONS_ROUTES

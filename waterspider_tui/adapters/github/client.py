@@ -148,6 +148,19 @@ class GitHubClient:
             next_url = page.next_url
         return items, unchanged
 
+    async def download(self, path: str) -> bytes:
+        """A file's bytes (an artifact's zip): redirects followed, the storage host gets no token."""
+        url = self.url(path)
+        await self._honour_wait("GET", url)
+        try:
+            response = await self._http.get(url)
+        except httpx.TransportError as error:
+            raise GitHubUnavailable(0, f"network error: {error.__class__.__name__}", url, "GET") from error
+        self._count("GET", response.status_code)
+        if response.status_code >= 400:
+            raise GitHubError(response.status_code, _message_of(response), url, "GET", _json_or_none(response))
+        return response.content
+
     async def post(self, path: str, json: Any = None) -> ApiResponse:
         return await self.write("POST", path, json)
 

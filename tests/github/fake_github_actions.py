@@ -1,0 +1,241 @@
+"""The fake GitHub's Actions endpoints: workflow_dispatch, runs, cancel, artifacts (zip), runners.
+
+Shapes follow GitHub's OpenAPI description (`actions/create-workflow-dispatch`,
+`actions/list-workflow-runs-for-repo`, `actions/get-workflow-run`, `actions/cancel-workflow-run`,
+`actions/list-workflow-run-artifacts`, `actions/download-artifact`,
+`actions/list-self-hosted-runners-for-repo`), keeping the keys waterspider reads and a few more.
+
+    state = actions_of(github, "octo/app")
+    state.run_name = "issue #{issue} {correlation}"     # the workflow's run-name, from its inputs
+    state.run_details = False                          # an older server: dispatch answers 204
+    run = add_run(github, "octo/app", display_title="someone else's run")
+    set_run(github, "octo/app", run.id, "completed", "success")
+    upload_artifact(github, "octo/app", run.id, "stream", {"stream.jsonl": b"..."})
+    add_runner(github, "octo/app", "mini-1", ["self-hosted", "macOS"], busy=True)
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import zipfile
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .fake_github_model import FakeRepo, iso
+from .fake_github_routes import NOT_FOUND, Reply, _route
+
+if TYPE_CHECKING:
+    from .fake_github import FakeGitHub
+
+
+@dataclass
+class FakeRun:
+    id: int
+    workflow: str
+    display_title: str
+    head_branch: str
+    created_at: float
+    updated_at: float
+    inputs: dict[str, str] = field(default_factory=dict)
+    event: str = "workflow_dispatch"
+    status: str = "queued"
+    conclusion: str | None = None
+    run_number: int = 1
+    artifacts: dict[int, tuple[str, bytes]] = field(default_factory=dict)
+    """Artifact id -> (name, zip bytes)."""
+
+
+@dataclass
+class FakeActions:
+    """One repository's Actions state."""
+
+    runs: dict[int, FakeRun] = field(default_factory=dict)
+    runners: list[dict[str, Any]] = field(default_factory=list)
+    workflows: set[str] = field(default_factory=lambda: {"agent-execute.yml"})
+    run_name: str = "{workflow}"
+    """The workflow's `run-name`, formatted with its inputs (and `workflow`); the display title."""
+    run_details: bool = True
+    """Whether dispatch honours `return_run_details` (200 with the run's id) or answers 204."""
+    runners_forbidden: bool = False
+    """The token may not list runners (403, as for a token without admin rights)."""
+    cancels: list[int] = field(default_factory=list)
+    listing_delay: int = 0
+    """How many run listings a newly dispatched run stays out of (GitHub shows it after a few seconds)."""
+    hidden: dict[int, int] = field(default_factory=dict)
+    ids: itertools.count = field(default_factory=lambda: itertools.count(20_000_000_001))
+
+
+def actions_of(github: FakeGitHub, full_name: str) -> FakeActions:
+    with github.lock:
+        states: dict[str, FakeActions] = github.__dict__.setdefault("actions", {})
+        return states.setdefault(full_name.lower(), FakeActions())
+
+
+def add_run(github: FakeGitHub, full_name: str, *, workflow: str = "agent-execute.yml", display_title: str = "a run",
+            inputs: dict[str, str] | None = None, ref: str = "main", event: str = "workflow_dispatch",
+            status: str = "queued", conclusion: str | None = None) -> FakeRun:
+    with github.lock:
+        state = actions_of(github, full_name)
+        github.tick()
+        now = github.real_time()  # runs carry the server's clock, which `created>=` filters compare with
+        run = FakeRun(next(state.ids), workflow, display_title, ref, now, now, dict(inputs or {}), event, status,
+                      conclusion, run_number=len(state.runs) + 1)
+        state.runs[run.id] = run
+        return run
+
+
+def set_run(github: FakeGitHub, full_name: str, run_id: int, status: str, conclusion: str | None = None) -> None:
+    with github.lock:
+        run = actions_of(github, full_name).runs[run_id]
+        run.status, run.conclusion, run.updated_at = status, conclusion, github.real_time()
+
+
+def upload_artifact(github: FakeGitHub, full_name: str, run_id: int, name: str, files: dict[str, bytes]) -> int:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+    with github.lock:
+        state = actions_of(github, full_name)
+        artifact_id = next(state.ids)
+        state.runs[run_id].artifacts[artifact_id] = (name, buffer.getvalue())
+        return artifact_id
+
+
+def add_runner(github: FakeGitHub, full_name: str, name: str, labels: list[str], *, status: str = "online",
+               busy: bool = False) -> None:
+    with github.lock:
+        state = actions_of(github, full_name)
+        state.runners.append({
+            "id": len(state.runners) + 1, "name": name, "os": "macOS", "status": status, "busy": busy,
+            "labels": [{"id": index + 1, "name": label, "type": "read-only" if label == "self-hosted" else "custom"}
+                       for index, label in enumerate(labels)],
+        })
+
+
+def run_shape(github: FakeGitHub, repo: FakeRepo, run: FakeRun) -> dict[str, Any]:
+    api = f"{github.base_url}/repos/{repo.full_name}/actions/runs/{run.id}"
+    return {
+        "id": run.id, "name": run.workflow.removesuffix(".yml"), "node_id": f"WFR_{run.id}", "head_branch": run.head_branch,
+        "head_sha": "0" * 40, "path": f".github/workflows/{run.workflow}", "display_title": run.display_title,
+        "run_number": run.run_number, "run_attempt": 1, "event": run.event, "status": run.status,
+        "conclusion": run.conclusion, "workflow_id": 161335, "url": api,
+        "html_url": f"https://github.com/{repo.full_name}/actions/runs/{run.id}",
+        "jobs_url": f"{api}/jobs", "logs_url": f"{api}/logs", "artifacts_url": f"{api}/artifacts",
+        "cancel_url": f"{api}/cancel", "rerun_url": f"{api}/rerun",
+        "created_at": iso(run.created_at), "updated_at": iso(run.updated_at), "run_started_at": iso(run.created_at),
+        "pull_requests": [], "actor": {"login": "waterspider-bot"}, "triggering_actor": {"login": "waterspider-bot"},
+    }
+
+
+def dispatch(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any, workflow: str) -> Reply:
+    state = actions_of(github, repo.full_name)
+    if workflow not in state.workflows:
+        return Reply(404, NOT_FOUND)
+    body = body if isinstance(body, dict) else {}
+    if not body.get("ref"):
+        return Reply(422, {"message": "Invalid request.\n\n\"ref\" wasn't supplied.", "status": "422"})
+    inputs = body.get("inputs") or {}
+    if len(inputs) > 25:
+        return Reply(422, {"message": "you may only define up to 25 `inputs` for a `workflow_dispatch` event"})
+    title = state.run_name.format(workflow=workflow.removesuffix(".yml"), **{k: str(v) for k, v in inputs.items()})
+    run = add_run(github, repo.full_name, workflow=workflow, display_title=title,
+                  inputs={k: str(v) for k, v in inputs.items()}, ref=str(body["ref"]))
+    if state.listing_delay:
+        state.hidden[run.id] = state.listing_delay
+    if body.get("return_run_details") and state.run_details:
+        return Reply(200, {"workflow_run_id": run.id, "run_url": f"{github.base_url}/repos/{repo.full_name}/actions/runs/{run.id}",
+                           "html_url": f"https://github.com/{repo.full_name}/actions/runs/{run.id}"})
+    return Reply(204)
+
+
+def list_runs(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any) -> Reply:
+    state = actions_of(github, repo.full_name)
+    runs = sorted((r for r in state.runs.values() if not state.hidden.get(r.id)), key=lambda r: r.id, reverse=True)
+    for run_id in list(state.hidden):
+        state.hidden[run_id] -= 1
+        if state.hidden[run_id] <= 0:
+            del state.hidden[run_id]
+    if query.get("event"):
+        runs = [r for r in runs if r.event == query["event"]]
+    if query.get("status"):
+        runs = [r for r in runs if query["status"] in (r.status, r.conclusion)]
+    if query.get("branch"):
+        runs = [r for r in runs if r.head_branch == query["branch"]]
+    created = query.get("created", "")
+    if created.startswith(">="):
+        runs = [r for r in runs if iso(r.created_at) >= created[2:]]
+    per_page = max(1, min(int(query.get("per_page", 30)), 100))
+    return Reply(200, {"total_count": len(runs), "workflow_runs": [run_shape(github, repo, r) for r in runs[:per_page]]})
+
+
+def _run_or_none(github: FakeGitHub, repo: FakeRepo, run_id: str) -> FakeRun | None:
+    return actions_of(github, repo.full_name).runs.get(int(run_id))
+
+
+def get_run(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any, run_id: str) -> Reply:
+    run = _run_or_none(github, repo, run_id)
+    return Reply(200, run_shape(github, repo, run)) if run else Reply(404, NOT_FOUND)
+
+
+def cancel_run(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any, run_id: str) -> Reply:
+    run = _run_or_none(github, repo, run_id)
+    if run is None:
+        return Reply(404, NOT_FOUND)
+    actions_of(github, repo.full_name).cancels.append(run.id)
+    if run.status == "completed":
+        return Reply(409, {"message": "Cannot cancel a workflow run that is completed.", "status": "409"})
+    set_run(github, repo.full_name, run.id, "completed", "cancelled")
+    return Reply(202, {})
+
+
+def list_artifacts(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any, run_id: str) -> Reply:
+    run = _run_or_none(github, repo, run_id)
+    if run is None:
+        return Reply(404, NOT_FOUND)
+    api = f"{github.base_url}/repos/{repo.full_name}/actions/artifacts"
+    artifacts = [
+        {"id": artifact_id, "node_id": f"MDg6QXJ0aWZhY3Q{artifact_id}", "name": name, "size_in_bytes": len(blob),
+         "url": f"{api}/{artifact_id}", "archive_download_url": f"{api}/{artifact_id}/zip", "expired": False,
+         "created_at": iso(run.updated_at), "updated_at": iso(run.updated_at), "expires_at": iso(run.updated_at + 90 * 86400),
+         "workflow_run": {"id": run.id, "head_branch": run.head_branch, "head_sha": "0" * 40}}
+        for artifact_id, (name, blob) in run.artifacts.items() if not query.get("name") or query["name"] == name
+    ]
+    return Reply(200, {"total_count": len(artifacts), "artifacts": artifacts})
+
+
+def download_artifact(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any, artifact_id: str) -> Reply:
+    """GitHub answers 302 to a short-lived storage URL; here the blob route below stands for it."""
+    for run in actions_of(github, repo.full_name).runs.values():
+        if int(artifact_id) in run.artifacts:
+            return Reply(302, None, {"location": f"{github.base_url}/repos/{repo.full_name}/_blobs/artifacts/{artifact_id}"})
+    return Reply(404, NOT_FOUND)
+
+
+def artifact_blob(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any, artifact_id: str) -> Reply:
+    for run in actions_of(github, repo.full_name).runs.values():
+        if int(artifact_id) in run.artifacts:
+            return Reply(200, run.artifacts[int(artifact_id)][1], {"content-type": "application/zip"}, counts=False)
+    return Reply(404, NOT_FOUND)
+
+
+def list_runners(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any) -> Reply:
+    state = actions_of(github, repo.full_name)
+    if state.runners_forbidden:
+        return Reply(403, {"message": "Resource not accessible by integration", "status": "403"})
+    return Reply(200, {"total_count": len(state.runners), "runners": list(state.runners)})
+
+
+_RUN = r"(?P<run_id>\d+)"
+ACTIONS_ROUTES = [
+    _route("POST", r"/actions/workflows/(?P<workflow>[^/]+)/dispatches", dispatch),
+    _route("GET", r"/actions/runs", list_runs),
+    _route("GET", rf"/actions/runs/{_RUN}", get_run),
+    _route("POST", rf"/actions/runs/{_RUN}/cancel", cancel_run),
+    _route("GET", rf"/actions/runs/{_RUN}/artifacts", list_artifacts),
+    _route("GET", r"/actions/artifacts/(?P<artifact_id>\d+)/zip", download_artifact),
+    _route("GET", r"/_blobs/artifacts/(?P<artifact_id>\d+)", artifact_blob),
+    _route("GET", r"/actions/runners", list_runners),
+]
+"""Added to the fake's ROUTES at the end of `fake_github_routes.py`."""

@@ -1,0 +1,222 @@
+"""The GitHub Actions executor against the loopback fake: dispatch, tracking, output, cancel, deadline, probe."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import pytest
+
+from waterspider_tui.adapters.agents.base import LaunchSpec
+from waterspider_tui.adapters.executors.actions import ActionsExecutor, correlation_id
+from waterspider_tui.adapters.executors.base import ExecutorError, WorkOrder
+from waterspider_tui.core.models import SessionInfo
+
+from .conftest import FakeTime
+from .fake_github import FakeGitHub
+from .fake_github_actions import actions_of, add_run, add_runner, set_run, upload_artifact
+
+REPO = "octo/app"
+WORKFLOW = "agent-execute.yml"
+SPEC = LaunchSpec(argv=("claude",), env={}, cwd=".")
+STREAM = b"".join(json.dumps(line).encode() + b"\n" for line in (
+    {"type": "system", "subtype": "init", "session_id": "abc"},
+    {"type": "result", "subtype": "success", "num_turns": 3, "total_cost_usd": 0.12},
+))
+
+
+@pytest.fixture
+def repo(github: FakeGitHub) -> FakeGitHub:
+    github.add_repo(REPO)
+    actions_of(github, REPO).run_name = "issue #{issue} ({correlation})"
+    return github
+
+
+@pytest.fixture
+def make_executor(make_client: Callable[..., Any], fake_time: FakeTime) -> Callable[..., ActionsExecutor]:
+    def make(**options: Any) -> ActionsExecutor:
+        settings: dict[str, Any] = dict(poll_interval_s=10.0, queued_deadline_s=300.0, find_timeout_s=30.0,
+                                        sleep=lambda seconds: fake_time.sleep(seconds), clock=fake_time.clock)
+        settings.update(options)
+        return ActionsExecutor(make_client(), REPO, WORKFLOW, **settings)
+    return make
+
+
+def session_for(executor: ActionsExecutor, number: int = 7, token: str = "t0k3n") -> SessionInfo:
+    paths = executor.locate(WorkOrder(f"{REPO}#{number}", number, REPO, 1, token), executor.host)
+    return SessionInfo(
+        session_id=f"s-{number}-{token}", issue=f"{REPO}#{number}", attempt=1, executor=executor.name, host=executor.host,
+        worktree=paths.worktree, branch=paths.branch, log_path=paths.session_dir + "/output.jsonl", started_at=0.0,
+        agent="claude", session_dir=paths.session_dir,
+    )
+
+
+def only_run(github: FakeGitHub) -> Any:
+    runs = list(actions_of(github, REPO).runs.values())
+    assert len(runs) == 1
+    return runs[0]
+
+
+async def test_locate_and_prepare_make_nothing_local(repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor]) -> None:
+    executor = make_executor()
+    session = session_for(executor)
+    assert session.branch == "feature/issue-7"
+    assert session.session_dir.startswith("actions:octo/app/issue-7/")
+    prepared = await executor.prepare(session)
+    assert (prepared.branch, prepared.base, prepared.reused) == ("feature/issue-7", "origin/main", False)
+    assert repo.count() == 0
+
+
+async def test_dispatch_with_run_details(repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor]) -> None:
+    executor = make_executor()
+    session = session_for(executor)
+    assert await executor.start(session, SPEC) is None
+    run = only_run(repo)
+    assert run.inputs == {"issue": "7", "agent": "claude", "session": session.session_id, "attempt": "1",
+                          "branch": "feature/issue-7", "correlation": correlation_id(session.session_id)}
+    assert correlation_id(session.session_id) in run.display_title
+    assert repo.count("GET", r"/actions/runs\?") == 0  # the 200 named the run: no search
+    assert (await executor.state(session)).alive
+
+
+async def test_dispatch_204_finds_the_run_by_its_correlation_id(
+    repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor], fake_time: FakeTime,
+) -> None:
+    state = actions_of(repo, REPO)
+    state.run_details = False
+    state.listing_delay = 2
+    add_run(repo, REPO, display_title="issue #6 (ws-older)")
+    executor = make_executor()
+    session = session_for(executor)
+    real_sleep = fake_time.sleep
+
+    async def sleep(seconds: float) -> None:  # someone else dispatches just after us: a newer, unrelated run
+        add_run(repo, REPO, display_title="issue #9 (ws-someone-else)")
+        await real_sleep(seconds)
+
+    fake_time.sleep = sleep  # type: ignore[method-assign]
+    await executor.start(session, SPEC)
+    assert repo.count("GET", r"/actions/runs\?") == 3
+    assert "event=workflow_dispatch" in repo.requests[-1].path and "created=%3E%3D" in repo.requests[-1].path
+    add_run(repo, REPO, display_title="issue #7 (ws-another-session)")
+    ours = next(r for r in state.runs.values() if r.inputs.get("session") == session.session_id)
+    newest = max(state.runs)
+    assert newest != ours.id
+    assert executor._tracked[session.session_id].run_id == ours.id
+    set_run(repo, REPO, ours.id, "completed", "failure")
+    exit = await executor.wait(session)
+    assert exit.returncode == 1
+
+
+async def test_run_queued_then_in_progress_then_success_with_output(
+    repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor], fake_time: FakeTime,
+) -> None:
+    executor = make_executor()
+    session = session_for(executor)
+    await executor.start(session, SPEC)
+    run = only_run(repo)
+    assert await executor.read_output(session, 0) == b""
+    steps = iter([("in_progress", None), ("in_progress", None), ("completed", "success")])
+    real_sleep = fake_time.sleep
+
+    async def sleep(seconds: float) -> None:
+        assert seconds >= executor.poll_interval_s
+        status, conclusion = next(steps)
+        if status == "completed":
+            upload_artifact(repo, REPO, run.id, "stream", {"stream.jsonl": STREAM})
+        set_run(repo, REPO, run.id, status, conclusion)
+        await real_sleep(seconds)
+
+    fake_time.sleep = sleep  # type: ignore[method-assign]
+    exit = await executor.wait(session)
+    assert exit.returncode == 0 and exit.error == ""
+    assert await executor.read_output(session, 0) == STREAM
+    assert await executor.read_output(session, 10, 5) == STREAM[10:15]
+    assert (await executor.state(session)).exit == exit or not (await executor.state(session)).alive
+
+
+async def test_conditional_polling_counts_304s_and_keeps_its_pace(
+    repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor], fake_time: FakeTime,
+) -> None:
+    executor = make_executor()
+    session = session_for(executor)
+    await executor.start(session, SPEC)
+    run = only_run(repo)
+    for _ in range(3):
+        await executor.state(session)  # within one interval: one request
+    assert repo.count("GET", rf"/actions/runs/{run.id}$") == 1
+    for _ in range(3):
+        fake_time.advance(executor.poll_interval_s)
+        await executor.state(session)
+    assert repo.count("GET", rf"/actions/runs/{run.id}$") == 4
+    assert repo.count("GET", rf"/actions/runs/{run.id}$", status=304) == 3
+    assert executor.client.stats.not_modified == 3
+    set_run(repo, REPO, run.id, "completed", "cancelled")
+    fake_time.advance(executor.poll_interval_s)
+    found = await executor.state(session)
+    assert not found.alive and found.exit is not None and found.exit.returncode is None
+
+
+async def test_stop_cancels_the_run(repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor]) -> None:
+    executor = make_executor()
+    session = session_for(executor)
+    await executor.start(session, SPEC)
+    run = only_run(repo)
+    await executor.stop(session, grace_s=5.0)
+    assert actions_of(repo, REPO).cancels == [run.id]
+    assert (run.status, run.conclusion) == ("completed", "cancelled")
+    exit = await executor.wait(session)
+    assert exit.returncode is None
+    await executor.stop(session, grace_s=5.0)  # a completed run: 409, logged, not raised
+
+
+async def test_queued_past_the_deadline_is_host_down_and_cancelled(
+    repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor], fake_time: FakeTime,
+) -> None:
+    executor = make_executor(queued_deadline_s=60.0)
+    session = session_for(executor)
+    await executor.start(session, SPEC)
+    run = only_run(repo)
+    with pytest.raises(ExecutorError) as raised:
+        await executor.wait(session)
+    assert raised.value.error_class == "host_down"
+    assert "stayed queued" in str(raised.value)
+    assert actions_of(repo, REPO).cancels == [run.id]
+    assert run.conclusion == "cancelled"
+    assert 60.0 <= sum(fake_time.sleeps) <= 60.0 + executor.poll_interval_s + 1
+
+
+async def test_a_restarted_executor_finds_its_run_again(repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor]) -> None:
+    first = make_executor()
+    session = session_for(first)
+    await first.start(session, SPEC)
+    add_run(repo, REPO, display_title="issue #8 (ws-newer)")
+    run = next(r for r in actions_of(repo, REPO).runs.values() if r.inputs.get("session") == session.session_id)
+    set_run(repo, REPO, run.id, "completed", "success")
+    again = make_executor()
+    found = await again.state(session)
+    assert not found.alive and found.exit is not None and found.exit.returncode == 0
+
+
+async def test_git_and_run_on_a_runner(repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor]) -> None:
+    executor = make_executor()
+    session = session_for(executor)
+    result = await executor.git(session, "rev-list", "--count", "HEAD")
+    assert (result.returncode, result.stdout) == (0, "")
+    ran = await executor.run(session, ["pytest"], 10.0)
+    assert ran.returncode == 127 and "cannot run commands" in ran.stderr
+
+
+async def test_probe_counts_runners_online_and_busy(repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor]) -> None:
+    executor = make_executor(runner_labels=("self-hosted", "macOS"))
+    [host] = await executor.probe()
+    assert not host.reachable and "no runner" in host.error
+    add_runner(repo, REPO, "mini-1", ["self-hosted", "macOS", "ARM64"], busy=True)
+    add_runner(repo, REPO, "mini-2", ["self-hosted", "macOS"])
+    add_runner(repo, REPO, "mini-3", ["self-hosted", "macOS"], status="offline")
+    add_runner(repo, REPO, "linux-1", ["self-hosted", "Linux"], busy=True)
+    [host] = await executor.probe()
+    assert (host.name, host.reachable, host.slots_total, host.slots_used, host.cores) == ("actions", True, 5, 1, 2)
+    actions_of(repo, REPO).runners_forbidden = True
+    [host] = await executor.probe()
+    assert host.reachable and host.load is None and host.error == ""

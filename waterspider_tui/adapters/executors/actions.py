@@ -1,0 +1,326 @@
+"""Sessions as GitHub Actions runs on self-hosted runners: one `workflow_dispatch` run per session.
+
+GitHub already queues jobs to runners, so this executor holds no connection to any machine: it
+dispatches the workflow (`examples/github-actions/agent-execute.yml`) with the session's inputs,
+tracks the run through the runs API with conditional GETs, reads the agent's stream-json back
+from the run's `stream` artifact once it completed, and cancels through the API.
+
+How a run is found: the dispatch asks for `return_run_details`, which answers 200 with the run's
+id. A server that answers 204 (older GitHub Enterprise Server) is searched for the run whose
+name (`run-name`, shown as `display_title`) carries this session's correlation id; never "the
+newest run", which may be someone else's. The same search finds a run again after a restart.
+
+All sessions share one logical host (`actions` by default): the runners are GitHub's to choose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+import zipfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence
+
+from waterspider_tui.adapters.executors.base import (
+    CommandResult, ExecutorError, ExitStatus, HostSlots, PreparedWorkspace, SessionPaths, SessionState, WorkOrder,
+)
+from waterspider_tui.adapters.github.errors import GitHubError
+from waterspider_tui.adapters.workspace import branch_name
+from waterspider_tui.core.models import HostStatus
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.agents.base import LaunchSpec
+    from waterspider_tui.adapters.github.client import GitHubClient
+    from waterspider_tui.core.models import SessionInfo
+
+log = logging.getLogger(__name__)
+
+HOST_DOWN = "host_down"
+ARTIFACT_NAME = "stream"
+STREAM_FILE = "stream.jsonl"
+CORRELATION_PREFIX = "ws-"
+EXIT_CODES: dict[str, int | None] = {"success": 0, "neutral": 0, "failure": 1, "startup_failure": 1}
+"""A completed run's conclusion as the agent's return code; anything else (cancelled, timed_out,
+skipped, stale, action_required) is None: the session did not end on its own."""
+
+
+def correlation_id(session_id: str) -> str:
+    """The token the workflow's `run-name` shows, by which a run is told apart from every other."""
+    return f"{CORRELATION_PREFIX}{session_id}"
+
+
+def carries(run: Mapping[str, Any], correlation: str) -> bool:
+    """Whether the run's name or display title holds `correlation` as a whole word."""
+    for key in ("display_title", "name"):
+        words = str(run.get(key) or "").replace("(", " ").replace(")", " ").replace(",", " ").split()
+        if correlation in words:
+            return True
+    return False
+
+
+def exit_of(run: Mapping[str, Any], ended: float) -> ExitStatus:
+    conclusion = str(run.get("conclusion") or "")
+    error = f"the run ended {conclusion}" if conclusion in ("startup_failure", "action_required") else ""
+    return ExitStatus(returncode=EXIT_CODES.get(conclusion), ended=ended, error=error)
+
+
+def iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def parse_iso(text: str) -> float | None:
+    try:
+        return float(time.mktime(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class _Tracked:
+    """What this executor knows about one session's run."""
+
+    run_id: int | None = None
+    dispatched_at: float = 0.0
+    polled_at: float = float("-inf")
+    run: dict[str, Any] | None = None
+    output: bytes | None = None
+
+
+class ActionsExecutor:
+    """Runs each session as one `workflow_dispatch` run of `workflow` in `repo`."""
+
+    def __init__(
+        self, client: GitHubClient, repo: str, workflow: str, *, slots: int = 5, ref: str = "main",
+        runner_labels: Sequence[str] = ("self-hosted",), queued_deadline_s: float = 900.0,
+        poll_interval_s: float = 15.0, find_timeout_s: float = 60.0, name: str = "actions", host: str = "actions",
+        worktrees_dir: str = "worktrees", sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.repo = repo
+        self.workflow = workflow
+        self.ref = ref
+        self.runner_labels = tuple(runner_labels)
+        self.queued_deadline_s = queued_deadline_s
+        """A run still queued this long after its dispatch has no runner: cancelled, reported host_down."""
+        self.poll_interval_s = poll_interval_s
+        """Runs are asked about no more often than this (the answers are conditional: 304s are free)."""
+        self.find_timeout_s = find_timeout_s
+        self.name = name
+        self.host = host
+        self.worktrees_dir = worktrees_dir
+        self.slots = slots
+        self.hosts = (HostSlots(name=host, slots=slots, labels=tuple(label.lower() for label in self.runner_labels)),)
+        self._sleep = sleep
+        self._clock = clock
+        self._tracked: dict[str, _Tracked] = {}
+
+    # -- placement and paths ------------------------------------------------------------------
+    def locate(self, order: WorkOrder, host: str) -> SessionPaths:
+        """A logical session id (the session's files live in the run, not on any disk of ours)."""
+        branch = branch_name(order.number, order.repo, order.multi_repo)
+        folder = branch.removeprefix("feature/")
+        return SessionPaths(
+            session_dir=f"actions:{order.repo or self.repo}/issue-{order.number}/attempt-{order.attempt}-{order.token}",
+            worktree=f"{self.worktrees_dir}/{folder}",
+            branch=branch,
+        )
+
+    def base_branch(self, session: SessionInfo) -> str:
+        return f"origin/{self.ref}"
+
+    async def prepare(self, session: SessionInfo) -> PreparedWorkspace:
+        """Nothing to do here: the runner makes the worktree on the issue's branch."""
+        return PreparedWorkspace(path=session.worktree, branch=session.branch, base=self.base_branch(session), reused=False)
+
+    # -- running ------------------------------------------------------------------------------
+    def _inputs(self, session: SessionInfo) -> dict[str, str]:
+        number = session.issue.rsplit("#", 1)[-1]
+        return {
+            "issue": number, "agent": session.agent, "session": session.session_id, "attempt": str(session.attempt),
+            "branch": session.branch, "correlation": correlation_id(session.session_id),
+        }
+
+    async def start(self, session: SessionInfo, spec: LaunchSpec) -> int | None:
+        """Dispatch the workflow; the run's id comes from the answer (200) or the correlation search (204).
+
+        Returns None: there is no pid, the run is known by its id.
+        """
+        tracked = self._tracked.setdefault(session.session_id, _Tracked())
+        tracked.dispatched_at = self._clock()
+        body = {"ref": self.ref, "inputs": self._inputs(session), "return_run_details": True}
+        try:
+            answer = await self.client.post(f"/repos/{self.repo}/actions/workflows/{self.workflow}/dispatches", body)
+        except GitHubError as error:
+            raise ExecutorError(f"{self.repo}: cannot dispatch {self.workflow}: {error}", error_class="crashed") from error
+        data = answer.data if isinstance(answer.data, dict) else {}
+        if answer.status == 200 and data.get("workflow_run_id"):
+            tracked.run_id = int(data["workflow_run_id"])
+            log.info("%s: session %s is run %s (%s)", self.repo, session.session_id, tracked.run_id, data.get("html_url", ""))
+            return None
+        deadline = self._clock() + self.find_timeout_s
+        while True:
+            run = await self._find_run(session, since=tracked.dispatched_at - 120.0)
+            if run is not None:
+                tracked.run_id = int(run["id"])
+                return None
+            if self._clock() >= deadline:
+                raise ExecutorError(
+                    f"{self.repo}: dispatched {self.workflow} but no run named {correlation_id(session.session_id)} "
+                    f"appeared within {self.find_timeout_s:.0f}s (does the workflow's run-name show inputs.correlation?)",
+                    error_class="crashed",
+                )
+            await self._sleep(min(self.poll_interval_s, 5.0))
+
+    async def _find_run(self, session: SessionInfo, since: float | None = None) -> dict[str, Any] | None:
+        """The run carrying this session's correlation id among the workflow's dispatched runs."""
+        params: dict[str, Any] = {"event": "workflow_dispatch", "per_page": 100}
+        if since is not None:
+            params["created"] = f">={iso(since)}"
+        correlation = correlation_id(session.session_id)
+        answer = await self.client.get(f"/repos/{self.repo}/actions/runs", params)
+        runs = answer.data.get("workflow_runs", []) if isinstance(answer.data, dict) else []
+        return next((run for run in runs if isinstance(run, dict) and carries(run, correlation)), None)
+
+    async def _run_id(self, session: SessionInfo) -> int | None:
+        tracked = self._tracked.setdefault(session.session_id, _Tracked())
+        if tracked.run_id is None:
+            run = await self._find_run(session)  # after a restart: found again by its name
+            if run is not None:
+                tracked.run_id = int(run["id"])
+                tracked.dispatched_at = parse_iso(str(run.get("created_at", ""))) or self._clock()
+        return tracked.run_id
+
+    async def _run(self, session: SessionInfo) -> dict[str, Any] | None:
+        """The run as last seen, asked again only once `poll_interval_s` passed since the last ask."""
+        run_id = await self._run_id(session)
+        if run_id is None:
+            return None
+        tracked = self._tracked[session.session_id]
+        if tracked.run is None or self._clock() - tracked.polled_at >= self.poll_interval_s:
+            answer = await self.client.get(f"/repos/{self.repo}/actions/runs/{run_id}")
+            tracked.run = answer.data if isinstance(answer.data, dict) else {}
+            tracked.polled_at = self._clock()
+        return tracked.run
+
+    async def state(self, session: SessionInfo) -> SessionState:
+        try:
+            run = await self._run(session)
+        except GitHubError as error:
+            raise ExecutorError(f"{self.repo}: cannot read the run of {session.session_id}: {error}", error_class=HOST_DOWN) from error
+        if run is None:
+            return SessionState(alive=False, spawned=False)
+        if run.get("status") == "completed":
+            return SessionState(alive=False, exit=exit_of(run, self._clock()))
+        return SessionState(alive=True)
+
+    async def wait(self, session: SessionInfo) -> ExitStatus:
+        """Poll the run until it completed; a run queued past `queued_deadline_s` is cancelled (host_down)."""
+        while True:
+            run = await self._run(session)
+            if run is None:
+                raise ExecutorError(f"{self.repo}: no run found for session {session.session_id}", error_class="crashed")
+            if run.get("status") == "completed":
+                return exit_of(run, self._clock())
+            tracked = self._tracked[session.session_id]
+            queued_for = self._clock() - tracked.dispatched_at
+            if run.get("status") in ("queued", "waiting", "pending", "requested") and queued_for >= self.queued_deadline_s:
+                await self._cancel(session, tracked.run_id)
+                raise ExecutorError(
+                    f"{self.repo}: run {tracked.run_id} stayed queued for {queued_for:.0f}s: no runner labelled "
+                    f"{', '.join(self.runner_labels)} took it; cancelled", error_class=HOST_DOWN,
+                )
+            await self._sleep(self.poll_interval_s)
+
+    async def read_output(self, session: SessionInfo, offset: int, limit: int = 1 << 20) -> bytes:
+        """The agent's stream-json from the run's `stream` artifact once the run completed; b"" before."""
+        tracked = self._tracked.get(session.session_id)
+        if tracked is None or tracked.output is None:
+            try:
+                run = await self._run(session)
+                if run is None or run.get("status") != "completed":
+                    return b""
+                tracked = self._tracked[session.session_id]
+                tracked.output = await self._artifact_stream(int(run["id"]))
+            except (GitHubError, ExecutorError) as error:
+                log.debug("%s: output of %s not read: %s", self.repo, session.session_id, error)
+                return b""
+        return tracked.output[offset: offset + limit]
+
+    async def _artifact_stream(self, run_id: int) -> bytes:
+        answer = await self.client.get(f"/repos/{self.repo}/actions/runs/{run_id}/artifacts", {"name": ARTIFACT_NAME})
+        artifacts = answer.data.get("artifacts", []) if isinstance(answer.data, dict) else []
+        found = next((a for a in artifacts if a.get("name") == ARTIFACT_NAME and not a.get("expired")), None)
+        if found is None:
+            return b""
+        blob = await self.client.download(f"/repos/{self.repo}/actions/artifacts/{found['id']}/zip")
+        try:
+            with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+                return archive.read(STREAM_FILE)
+        except (zipfile.BadZipFile, KeyError) as error:
+            log.warning("%s: artifact %s of run %s has no readable %s: %s", self.repo, found["id"], run_id, STREAM_FILE, error)
+            return b""
+
+    async def stop(self, session: SessionInfo, grace_s: float) -> None:
+        """Cancel the run through the API (GitHub itself stops the job on the runner)."""
+        try:
+            run_id = await self._run_id(session)
+        except GitHubError as error:
+            log.warning("%s: cannot find the run of %s to cancel it: %s", self.repo, session.session_id, error)
+            return
+        if run_id is not None:
+            await self._cancel(session, run_id)
+
+    async def _cancel(self, session: SessionInfo, run_id: int | None) -> None:
+        try:
+            await self.client.post(f"/repos/{self.repo}/actions/runs/{run_id}/cancel")
+        except GitHubError as error:
+            if error.status != 409:  # 409: the run completed already
+                log.warning("%s: could not cancel run %s of %s: %s", self.repo, run_id, session.session_id, error)
+        tracked = self._tracked.get(session.session_id)
+        if tracked is not None:
+            tracked.polled_at = float("-inf")  # the next look asks again
+
+    async def git(self, session: SessionInfo, *args: str, timeout_s: float = 60.0) -> CommandResult:
+        """Nothing to run here: the worktree lives on the runner, which commits and pushes the branch itself.
+
+        Commits are counted on the runner (in the job) or through the pushed branch on GitHub, so
+        every git call answers returncode 0 with empty output rather than pretending to a worktree.
+        """
+        return CommandResult(returncode=0, stdout="")
+
+    async def run(
+        self, session: SessionInfo, argv: Sequence[str], timeout_s: float, *,
+        env: Mapping[str, str] | None = None, output_limit: int = 64_000,
+    ) -> CommandResult:
+        """Not supported: commands in the worktree belong in the workflow's steps."""
+        program = argv[0] if argv else "?"
+        return CommandResult(
+            returncode=127, stdout="",
+            stderr=f"{program}: the actions executor cannot run commands in a runner's worktree; add it as a step of {self.workflow}",
+        )
+
+    # -- hosts --------------------------------------------------------------------------------
+    async def probe(self) -> list[HostStatus]:
+        """Runners online and busy among those with our labels; a token that may not read runners
+        (403/404) gives the one host, reachable, with its load unknown."""
+        base = {"name": self.host, "slots_total": self.slots, "labels": self.hosts[0].labels, "probed_at": self._clock()}
+        try:
+            answer = await self.client.get(f"/repos/{self.repo}/actions/runners", {"per_page": 100})
+        except GitHubError as error:
+            if error.status in (403, 404):
+                return [HostStatus(**base, reachable=True, error="")]
+            return [HostStatus(**base, reachable=False, error=f"runners not read: {error}")]
+        runners = answer.data.get("runners", []) if isinstance(answer.data, dict) else []
+        wanted = {label.lower() for label in self.runner_labels}
+        ours = [r for r in runners if wanted <= {str(label.get("name", "")).lower() for label in r.get("labels", [])}]
+        online = [r for r in ours if r.get("status") == "online"]
+        busy = sum(1 for r in online if r.get("busy"))
+        if not online:
+            return [HostStatus(**base, slots_used=0, reachable=False, error=f"no runner labelled {', '.join(self.runner_labels)} online")]
+        return [HostStatus(**base, slots_used=min(busy, self.slots), reachable=True, load=float(busy), cores=len(online))]
+
+    async def close(self) -> None:
+        """The client belongs to whoever made it."""

@@ -255,6 +255,33 @@ class UISection(_Section):
     """Binding id -> keys, e.g. `{"pause_all" = "P"}`."""
 
 
+class ActionsSection(_Section):
+    """`[actions]`: sessions as GitHub Actions runs on self-hosted runners (one workflow_dispatch run each)."""
+
+    enabled: bool = False
+    repo: str = ""
+    """`owner/name` holding the workflow; its runs use the [github] token."""
+    workflow: str = "agent-execute.yml"
+    """The workflow's file name (or id) under `.github/workflows/`."""
+    ref: str = "main"
+    """The branch the workflow is dispatched on (and the issue branches start from)."""
+    slots: int = Field(5, ge=0)
+    """Runs in flight at once through this executor."""
+    runner_labels: list[str] = ["self-hosted"]
+    """The labels of the workflow's `runs-on`; the runners probed for the Hosts panel are those with all of them."""
+    queued_deadline_s: float = Field(900.0, gt=0)
+    """A run still queued this long (no runner online) is cancelled and the session fails as host_down."""
+    poll_interval_s: float = Field(15.0, gt=0)
+    """How often a run is asked about (conditional GETs: unchanged answers are free)."""
+
+    @field_validator("repo")
+    @classmethod
+    def _repo_name(cls, repo: str) -> str:
+        if repo and (repo.count("/") != 1 or not all(repo.split("/"))):
+            raise ValueError(f"repository {repo!r} is not owner/name")
+        return repo
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WATERSPIDER_", env_nested_delimiter="__", extra="forbid")
 
@@ -269,6 +296,7 @@ class Settings(BaseSettings):
     notify: NotifySection = NotifySection()
     milestones: MilestonesSection = MilestonesSection()
     ui: UISection = UISection()
+    actions: ActionsSection = ActionsSection()
     hosts: list[HostConfig] = []
     """`[[hosts]]`: machines that run sessions over SSH (name, address, user, slots, labels, ...)."""
 

@@ -220,3 +220,16 @@ async def test_probe_counts_runners_online_and_busy(repo: FakeGitHub, make_execu
     actions_of(repo, REPO).runners_forbidden = True
     [host] = await executor.probe()
     assert host.reachable and host.load is None and host.error == ""
+
+
+async def test_registry_builds_it_from_the_actions_section(repo: FakeGitHub, make_client: Callable[..., Any]) -> None:
+    from waterspider_tui.adapters.executors.registry import make_executor as build
+    from waterspider_tui.config import ActionsSection
+
+    section = ActionsSection(enabled=True, repo=REPO, slots=3, runner_labels=["self-hosted", "macOS"], queued_deadline_s=60)
+    executor = build("actions", client=make_client(), actions=section)
+    assert isinstance(executor, ActionsExecutor)
+    assert (executor.repo, executor.workflow, executor.queued_deadline_s) == (REPO, "agent-execute.yml", 60)
+    assert [(h.name, h.slots, h.labels) for h in executor.hosts] == [("actions", 3, ("self-hosted", "macos"))]
+    with pytest.raises(ValueError):
+        ActionsSection(repo="not-a-repo")

@@ -2,7 +2,8 @@
 
 A new executor is a module in this folder with a class keeping the Executor protocol
 (`base.py`), and one entry here saying how it is built from the settings. SSH is imported
-only when hosts are configured: asyncssh costs start-up time a local run does not need.
+only when hosts are configured: asyncssh costs start-up time a local run does not need; the
+GitHub Actions executor likewise only when `[actions]` is enabled.
 """
 
 from __future__ import annotations
@@ -27,7 +28,18 @@ def _ssh(*, hosts: list[Any], **_: Any) -> Executor:
     return SshExecutor(hosts)
 
 
-EXECUTORS: dict[str, Callable[..., Executor]] = {"local": _local, "ssh": _ssh}
+def _actions(*, client: Any, actions: Any, **_: Any) -> Executor:
+    """`actions`: the `[actions]` settings section and a GitHubClient for its repository."""
+    from waterspider_tui.adapters.executors.actions import ActionsExecutor
+
+    return ActionsExecutor(
+        client, actions.repo, actions.workflow, slots=actions.slots, ref=actions.ref,
+        runner_labels=tuple(actions.runner_labels), queued_deadline_s=actions.queued_deadline_s,
+        poll_interval_s=actions.poll_interval_s,
+    )
+
+
+EXECUTORS: dict[str, Callable[..., Executor]] = {"local": _local, "ssh": _ssh, "actions": _actions}
 
 
 def make_executor(kind: str, **parts: Any) -> Executor:

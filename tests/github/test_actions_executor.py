@@ -233,3 +233,24 @@ async def test_registry_builds_it_from_the_actions_section(repo: FakeGitHub, mak
     assert [(h.name, h.slots, h.labels) for h in executor.hosts] == [("actions", 3, ("self-hosted", "macos"))]
     with pytest.raises(ValueError):
         ActionsSection(repo="not-a-repo")
+
+
+def test_the_example_workflow_takes_what_the_executor_sends(make_executor: Callable[..., ActionsExecutor]) -> None:
+    from pathlib import Path
+
+    from waterspider_tui.adapters.executors.actions import ARTIFACT_NAME
+
+    yaml = pytest.importorskip("yaml")
+    path = Path(__file__).resolve().parents[2] / "examples" / "github-actions" / "agent-execute.yml"
+    text = path.read_text(encoding="utf-8")
+    workflow = yaml.safe_load(text)
+    executor = make_executor()
+    declared = workflow[True]["workflow_dispatch"]["inputs"]  # YAML 1.1 reads the key `on` as True
+    assert set(declared) == set(executor._inputs(session_for(executor)))
+    assert "${{ inputs.correlation }}" in workflow["run-name"]
+    assert "inputs.issue" in workflow["concurrency"]["group"]
+    assert workflow["permissions"] == {"contents": "write", "issues": "read"}
+    steps = workflow["jobs"]["agent"]["steps"]
+    upload = next(step for step in steps if str(step.get("uses", "")).startswith("actions/upload-artifact"))
+    assert upload["with"]["name"] == ARTIFACT_NAME and upload["with"]["path"].endswith("stream.jsonl")
+    assert all("${{ inputs." not in str(step.get("run", "")) for step in steps)  # inputs reach scripts through env only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
@@ -45,36 +46,49 @@ def long_poles(
     """The ready tasks due to start as long poles now.
 
     A task is due when its slack is gone, or when the slots that free up later come too late
-    for it: sorted by slack, the k-th pole not started now gets the k-th slot to free up
-    (running sessions by the estimate they have left), and the fewest poles started now (at
-    most the free slots) that leave every other pole a slot within its slack are due.
+    for it: by slack, each pole not started now takes the slot that frees first (running
+    sessions by the estimate they have left, poles started before it by their estimates), and
+    the fewest poles started now (at most the free slots) that leave every other pole a slot
+    within its slack are due.
     """
     if share <= 0 or left <= 0:
         return {}
     durations, tail = structure.durations, structure.tail
     waits = sorted(max(durations.get(key, 0.0) - done.get(key, 0.0), 0.0) for key in running)
     horizon = waits[-1] if waits else 0.0
-    candidates: list[tuple[float, str, float, float]] = []
+    candidates: list[tuple[float, str, float, float, float]] = []
+    ready_minutes: list[float] = []
     for key in ready:
         own, after = durations.get(key, 0.0), tail.get(key, 0.0)
+        ready_minutes.append(own)
         lead = (margin * own + after) / share
         if left - lead <= horizon:
-            candidates.append((left - lead, key, own + after, lead))
+            candidates.append((left - lead, key, own + after, lead, own))
     if not candidates:
         return {}
     candidates.sort()
-    started = _started_now([slack for slack, *_ in candidates], waits, free)
+    filler = sorted(ready_minutes)[len(ready_minutes) // 2]
+    started = _started_now([(slack, own) for slack, _, _, _, own in candidates], waits, free, filler)
     hold_at = hold_share if hold_share > 0 else 1.0
     return {
         key: Pole(chain, lead, left, slack, left - chain / hold_at)
-        for index, (slack, key, chain, lead) in enumerate(candidates)
+        for index, (slack, key, chain, lead, _) in enumerate(candidates)
         if index < started or slack <= 0
     }
 
 
-def _started_now(slacks: list[float], waits: list[float], free: int) -> int:
-    """The fewest of the poles (by slack) to start now so that each later one gets a slot in time."""
-    for count in range(min(free, len(slacks)) + 1):
-        if all(index - count < len(waits) and slacks[index] >= waits[index - count] for index in range(count, len(slacks))):
+def _started_now(poles: list[tuple[float, float]], waits: list[float], free: int, filler: float) -> int:
+    """The fewest of the poles (slack, minutes; by slack) to start now so that each later one gets
+    a slot in time: each takes the slot that frees first and holds it for its minutes; the free
+    slots not given to a pole go to other work for `filler` minutes."""
+    for count in range(min(free, len(poles)) + 1):
+        slots = [*waits, *(minutes for _, minutes in poles[:count]), *([filler] * (free - count))]
+        heapq.heapify(slots)
+        for slack, minutes in poles[count:]:
+            at = heapq.heappop(slots)
+            if at > slack:
+                break
+            heapq.heappush(slots, at + minutes)
+        else:
             return count
-    return min(free, len(slacks))
+    return min(free, len(poles))

@@ -15,8 +15,9 @@ EXTRA_FAMILIES = ("long-tail", "fan-in", "p0-underestimated", "p0-stream")
 """`long-tail`: a few very long issues (6–16 h) among many short ones (10–40 min); `fan-in`: one
 issue waits on 30 (and two follow-ups on it), the rest independent; `p0-underestimated`: the
 backlog shape, with true durations biased per label (`LABEL_BIASED`: P0s take twice their
-estimate); `p0-stream`: the backlog shape, its P0s appearing one by one over the run instead
-of waiting from the start (P0 work that keeps coming)."""
+estimate); `p0-stream`: the backlog shape, a third of its issues (of those no other waits on)
+turned into P0s that appear one by one over the first `STREAM_SPREAD` of the run, faster than
+the slots can take them (P0 work that keeps coming)."""
 PRIORITY_SHARES = (("P0", 0.10), ("P1", 0.25), ("P2", 0.40), ("P3", 0.25))
 MEDIAN_ESTIMATE_MIN = 45.0
 ESTIMATE_SIGMA = 0.8
@@ -138,8 +139,10 @@ SHAPES: dict[str, Shape] = {
 }
 LONG_TAIL_SHARE = 0.05
 """In `long-tail`, this share of the issues takes 6–16 hours; the rest 10–40 minutes."""
-STREAM_SPREAD = 0.8
-"""In `p0-stream`, P0s appear evenly over this share of the backlog's work spread over 8 slots."""
+STREAM_SHARE = 1 / 3
+STREAM_SPREAD = 0.3
+"""In `p0-stream`, `STREAM_SHARE` of the issues are P0s appearing evenly over this share of the
+backlog's estimated work spread over 8 slots."""
 
 
 def _priority(rng: random.Random) -> str:
@@ -188,10 +191,12 @@ def generate(family: str, size: int, seed: int, *, sigma: float = 0.5, bias: Bia
 
 
 def _streamed(issues: list[SimIssue]) -> list[SimIssue]:
-    """The P0s with nothing waiting on them appear one by one over the run, in number order."""
+    """Every third issue that nothing waits on and that waits on nothing becomes a P0 that
+    appears later: one by one, evenly over the first `STREAM_SPREAD` of the run."""
     waited_on = {dep for issue in issues for dep in issue.depends_on}
-    late = [issue.number for issue in issues if issue.priority == "P0" and issue.number not in waited_on and not issue.depends_on]
+    loose = [issue.number for issue in issues if issue.number not in waited_on and not issue.depends_on]
+    late = loose[:: round(1 / STREAM_SHARE)]
     span = STREAM_SPREAD * sum(issue.estimate_min for issue in issues) / 8
     every = span / max(len(late), 1)
-    at = {number: round(every * (index + 1), 1) for index, number in enumerate(late)}
-    return [replace(issue, created=at[issue.number]) if issue.number in at else issue for issue in issues]
+    at = {number: round(every * index, 1) for index, number in enumerate(late)}
+    return [replace(issue, priority="P0", created=at[issue.number]) if issue.number in at else issue for issue in issues]

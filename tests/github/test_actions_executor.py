@@ -233,6 +233,9 @@ async def test_registry_builds_it_from_the_actions_section(repo: FakeGitHub, mak
     assert [(h.name, h.slots, h.labels) for h in executor.hosts] == [("actions", 3, ("self-hosted", "macos"))]
     with pytest.raises(ValueError):
         ActionsSection(repo="not-a-repo")
+    assert build("actions", client=make_client(), actions=ActionsSection(enabled=True), default_repo=REPO).repo == REPO
+    with pytest.raises(ValueError, match="needs repo"):
+        build("actions", client=make_client(), actions=ActionsSection(enabled=True))
 
 
 def test_the_example_workflow_takes_what_the_executor_sends(make_executor: Callable[..., ActionsExecutor]) -> None:
@@ -254,3 +257,25 @@ def test_the_example_workflow_takes_what_the_executor_sends(make_executor: Calla
     upload = next(step for step in steps if str(step.get("uses", "")).startswith("actions/upload-artifact"))
     assert upload["with"]["name"] == ARTIFACT_NAME and upload["with"]["path"].endswith("stream.jsonl")
     assert all("${{ inputs." not in str(step.get("run", "")) for step in steps)  # inputs reach scripts through env only
+
+
+async def test_wait_rides_out_a_github_outage(repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor]) -> None:
+    executor = make_executor()
+    session = session_for(executor)
+    await executor.start(session, SPEC)
+    run = only_run(repo)
+    set_run(repo, REPO, run.id, "in_progress")
+    repo.inject(502, times=4, method="GET", path_contains=f"/actions/runs/{run.id}")  # one call's retries, all failed
+    original = executor._sleep
+    calls = 0
+
+    async def sleep(seconds: float) -> None:
+        nonlocal calls
+        calls += 1
+        set_run(repo, REPO, run.id, "completed", "success")
+        await original(seconds)
+
+    executor._sleep = sleep
+    exit = await executor.wait(session)
+    assert exit.returncode == 0 and calls == 1
+    assert repo.count("GET", rf"/actions/runs/{run.id}$", status=502) == 4

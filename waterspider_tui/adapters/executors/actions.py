@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence
 from waterspider_tui.adapters.executors.base import (
     CommandResult, ExecutorError, ExitStatus, HostSlots, PreparedWorkspace, SessionPaths, SessionState, WorkOrder,
 )
-from waterspider_tui.adapters.github.errors import GitHubError
+from waterspider_tui.adapters.github.errors import GitHubError, GitHubUnavailable, RateLimited
 from waterspider_tui.adapters.workspace import branch_name
 from waterspider_tui.core.models import HostStatus
 
@@ -219,7 +219,15 @@ class ActionsExecutor:
     async def wait(self, session: SessionInfo) -> ExitStatus:
         """Poll the run until it completed; a run queued past `queued_deadline_s` is cancelled (host_down)."""
         while True:
-            run = await self._run(session)
+            try:
+                run = await self._run(session)
+            except (GitHubUnavailable, RateLimited) as error:  # GitHub away for a while: the run goes on
+                log.warning("%s: run of %s not read, asking again: %s", self.repo, session.session_id, error)
+                until = getattr(error, "until", None)
+                await self._sleep(max(self.poll_interval_s, (until or 0.0) - self._clock()))
+                continue
+            except GitHubError as error:
+                raise ExecutorError(f"{self.repo}: the run of {session.session_id} cannot be read: {error}", error_class="crashed") from error
             if run is None:
                 raise ExecutorError(f"{self.repo}: no run found for session {session.session_id}", error_class="crashed")
             if run.get("status") == "completed":

@@ -28,12 +28,15 @@ def _ssh(*, hosts: list[Any], **_: Any) -> Executor:
     return SshExecutor(hosts)
 
 
-def _actions(*, client: Any, actions: Any, **_: Any) -> Executor:
-    """`actions`: the `[actions]` settings section and a GitHubClient for its repository."""
+def _actions(*, client: Any, actions: Any, default_repo: str = "", **_: Any) -> Executor:
+    """`actions`: the `[actions]` settings section and a GitHubClient; the repository defaults to `default_repo`."""
     from waterspider_tui.adapters.executors.actions import ActionsExecutor
 
+    repo = actions.repo or default_repo
+    if not repo:
+        raise ValueError("[actions] needs repo = \"owner/name\" (the repository holding the workflow)")
     return ActionsExecutor(
-        client, actions.repo, actions.workflow, slots=actions.slots, ref=actions.ref,
+        client, repo, actions.workflow, slots=actions.slots, ref=actions.ref,
         runner_labels=tuple(actions.runner_labels), queued_deadline_s=actions.queued_deadline_s,
         poll_interval_s=actions.poll_interval_s,
     )

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .fake_github_model import FakeRepo, iso
-from .fake_github_routes import NOT_FOUND, Reply, _route
+from .fake_github_routes import NOT_FOUND, Reply, _page, _route
 
 if TYPE_CHECKING:
     from .fake_github import FakeGitHub
@@ -57,6 +57,8 @@ class FakeActions:
     """The workflow's `run-name`, formatted with its inputs (and `workflow`); the display title."""
     run_details: bool = True
     """Whether dispatch honours `return_run_details` (200 with the run's id) or answers 204."""
+    reject_run_details: bool = False
+    """An older GitHub Enterprise Server: `return_run_details` is an unknown field (400)."""
     runners_forbidden: bool = False
     """The token may not list runners (403, as for a token without admin rights)."""
     cancels: list[int] = field(default_factory=list)
@@ -136,6 +138,9 @@ def dispatch(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, st
     body = body if isinstance(body, dict) else {}
     if not body.get("ref"):
         return Reply(422, {"message": "Invalid request.\n\n\"ref\" wasn't supplied.", "status": "422"})
+    if "return_run_details" in body and state.reject_run_details:
+        return Reply(400, {"message": "Invalid request.\n\nFor 'links/0/schema', {\"return_run_details\"=>true} is not a "
+                                      "permitted key.", "status": "400"})
     inputs = body.get("inputs") or {}
     if len(inputs) > 25:
         return Reply(422, {"message": "you may only define up to 25 `inputs` for a `workflow_dispatch` event"})
@@ -150,9 +155,16 @@ def dispatch(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, st
     return Reply(204)
 
 
-def list_runs(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any) -> Reply:
+def list_workflow_runs(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any, workflow: str) -> Reply:
+    if workflow not in actions_of(github, repo.full_name).workflows:
+        return Reply(404, NOT_FOUND)
+    return list_runs(github, repo, login, query, body, workflow)
+
+
+def list_runs(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any, workflow: str = "") -> Reply:
     state = actions_of(github, repo.full_name)
-    runs = sorted((r for r in state.runs.values() if not state.hidden.get(r.id)), key=lambda r: r.id, reverse=True)
+    runs = sorted((r for r in state.runs.values() if not state.hidden.get(r.id) and workflow in ("", r.workflow)),
+                  key=lambda r: r.id, reverse=True)
     for run_id in list(state.hidden):
         state.hidden[run_id] -= 1
         if state.hidden[run_id] <= 0:
@@ -166,8 +178,10 @@ def list_runs(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, s
     created = query.get("created", "")
     if created.startswith(">="):
         runs = [r for r in runs if iso(r.created_at) >= created[2:]]
-    per_page = max(1, min(int(query.get("per_page", 30)), 100))
-    return Reply(200, {"total_count": len(runs), "workflow_runs": [run_shape(github, repo, r) for r in runs[:per_page]]})
+    rest = f"/actions/workflows/{workflow}/runs" if workflow else "/actions/runs"
+    reply = _page(github, repo, rest, query, [run_shape(github, repo, r) for r in runs])
+    reply.body = {"total_count": len(runs), "workflow_runs": reply.body}
+    return reply
 
 
 def _run_or_none(github: FakeGitHub, repo: FakeRepo, run_id: str) -> FakeRun | None:
@@ -231,6 +245,7 @@ _RUN = r"(?P<run_id>\d+)"
 ACTIONS_ROUTES = [
     _route("POST", r"/actions/workflows/(?P<workflow>[^/]+)/dispatches", dispatch),
     _route("GET", r"/actions/runs", list_runs),
+    _route("GET", r"/actions/workflows/(?P<workflow>[^/]+)/runs", list_workflow_runs),
     _route("GET", rf"/actions/runs/{_RUN}", get_run),
     _route("POST", rf"/actions/runs/{_RUN}/cancel", cancel_run),
     _route("GET", rf"/actions/runs/{_RUN}/artifacts", list_artifacts),

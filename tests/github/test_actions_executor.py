@@ -96,7 +96,7 @@ async def test_dispatch_204_finds_the_run_by_its_correlation_id(
 
     fake_time.sleep = sleep  # type: ignore[method-assign]
     await executor.start(session, SPEC)
-    assert repo.count("GET", r"/actions/runs\?") == 3
+    assert repo.count("GET", r"/actions/workflows/agent-execute.yml/runs\?") == 3
     assert "event=workflow_dispatch" in repo.requests[-1].path and "created=%3E%3D" in repo.requests[-1].path
     add_run(repo, REPO, display_title="issue #7 (ws-another-session)")
     ours = next(r for r in state.runs.values() if r.inputs.get("session") == session.session_id)
@@ -279,3 +279,30 @@ async def test_wait_rides_out_a_github_outage(repo: FakeGitHub, make_executor: C
     exit = await executor.wait(session)
     assert exit.returncode == 0 and calls == 1
     assert repo.count("GET", rf"/actions/runs/{run.id}$", status=502) == 4
+
+
+async def test_a_server_refusing_return_run_details_is_asked_without_it(
+    repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor],
+) -> None:
+    state = actions_of(repo, REPO)
+    state.reject_run_details = True
+    for index in range(120):  # more than a page of other dispatched runs, all newer than nothing
+        add_run(repo, REPO, display_title=f"issue #{index} (ws-other-{index})")
+    executor = make_executor()
+    first, second = session_for(executor, 7, "aaa"), session_for(executor, 8, "bbb")
+    await executor.start(first, SPEC)
+    await executor.start(second, SPEC)
+    assert repo.count("POST", r"/dispatches", status=400) == 1  # asked once, remembered
+    assert repo.count("POST", r"/dispatches", status=204) == 2
+    ids = {r.inputs.get("session"): r.id for r in state.runs.values()}
+    assert executor._tracked[first.session_id].run_id == ids[first.session_id]
+    assert executor._tracked[second.session_id].run_id == ids[second.session_id]
+    # a restarted executor finds an older run on a later page
+    again = make_executor()
+    old = session_for(again, 3, "old")
+    run = add_run(repo, REPO, display_title=f"issue #3 ({correlation_id(old.session_id)})")
+    for index in range(150):
+        add_run(repo, REPO, display_title=f"issue #{index} (ws-later-{index})")
+    assert not again._tracked
+    assert (await again.state(old)).alive
+    assert again._tracked[old.session_id].run_id == run.id

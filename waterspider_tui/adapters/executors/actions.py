@@ -116,6 +116,8 @@ class ActionsExecutor:
         self._sleep = sleep
         self._clock = clock
         self._tracked: dict[str, _Tracked] = {}
+        self._run_details = True
+        """Whether dispatches ask for the run's id (False once a server refused the field)."""
 
     # -- placement and paths ------------------------------------------------------------------
     def locate(self, order: WorkOrder, host: str) -> SessionPaths:
@@ -150,9 +152,21 @@ class ActionsExecutor:
         """
         tracked = self._tracked.setdefault(session.session_id, _Tracked())
         tracked.dispatched_at = self._clock()
-        body = {"ref": self.ref, "inputs": self._inputs(session), "return_run_details": True}
+        body: dict[str, Any] = {"ref": self.ref, "inputs": self._inputs(session)}
+        if self._run_details:
+            body["return_run_details"] = True
+        path = f"/repos/{self.repo}/actions/workflows/{self.workflow}/dispatches"
         try:
-            answer = await self.client.post(f"/repos/{self.repo}/actions/workflows/{self.workflow}/dispatches", body)
+            try:
+                answer = await self.client.post(path, body)
+            except GitHubError as error:
+                if error.status != 400 or not self._run_details:
+                    raise
+                # GitHub Enterprise Server up to 3.20 rejects the unknown field; nothing was dispatched.
+                log.info("%s: the server does not know return_run_details; dispatching without it", self.repo)
+                self._run_details = False
+                body.pop("return_run_details")
+                answer = await self.client.post(path, body)
         except GitHubError as error:
             raise ExecutorError(f"{self.repo}: cannot dispatch {self.workflow}: {error}", error_class="crashed") from error
         data = answer.data if isinstance(answer.data, dict) else {}
@@ -174,20 +188,30 @@ class ActionsExecutor:
                 )
             await self._sleep(min(self.poll_interval_s, 5.0))
 
-    async def _find_run(self, session: SessionInfo, since: float | None = None) -> dict[str, Any] | None:
-        """The run carrying this session's correlation id among the workflow's dispatched runs."""
+    async def _find_run(self, session: SessionInfo, since: float | None = None, max_pages: int = 10) -> dict[str, Any] | None:
+        """The run carrying this session's correlation id among the workflow's dispatched runs
+        created since `since` (GitHub's `created>=`), following `Link` pages."""
         params: dict[str, Any] = {"event": "workflow_dispatch", "per_page": 100}
         if since is not None:
             params["created"] = f">={iso(since)}"
         correlation = correlation_id(session.session_id)
-        answer = await self.client.get(f"/repos/{self.repo}/actions/runs", params)
-        runs = answer.data.get("workflow_runs", []) if isinstance(answer.data, dict) else []
-        return next((run for run in runs if isinstance(run, dict) and carries(run, correlation)), None)
+        url: str | None = self.client.url(f"/repos/{self.repo}/actions/workflows/{self.workflow}/runs", params)
+        for _ in range(max_pages):
+            if url is None:
+                break
+            answer = await self.client.get(url)
+            runs = answer.data.get("workflow_runs", []) if isinstance(answer.data, dict) else []
+            found = next((run for run in runs if isinstance(run, dict) and carries(run, correlation)), None)
+            if found is not None:
+                return found
+            url = answer.next_url
+        return None
 
     async def _run_id(self, session: SessionInfo) -> int | None:
         tracked = self._tracked.setdefault(session.session_id, _Tracked())
         if tracked.run_id is None:
-            run = await self._find_run(session)  # after a restart: found again by its name
+            started = getattr(session, "started_at", 0.0) or 0.0  # after a restart: found again by its name
+            run = await self._find_run(session, since=started - 600.0 if started > 0 else None)
             if run is not None:
                 tracked.run_id = int(run["id"])
                 tracked.dispatched_at = parse_iso(str(run.get("created_at", ""))) or self._clock()

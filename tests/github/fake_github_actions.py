@@ -65,6 +65,8 @@ class FakeActions:
     listing_delay: int = 0
     """How many run listings a newly dispatched run stays out of (GitHub shows it after a few seconds)."""
     hidden: dict[int, int] = field(default_factory=dict)
+    branches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Branches pushed by runs: name -> {"sha", "ahead_by", "files": [(filename, additions, deletions)]}."""
     ids: itertools.count = field(default_factory=lambda: itertools.count(20_000_000_001))
 
 
@@ -114,6 +116,17 @@ def add_runner(github: FakeGitHub, full_name: str, name: str, labels: list[str],
             "labels": [{"id": index + 1, "name": label, "type": "read-only" if label == "self-hosted" else "custom"}
                        for index, label in enumerate(labels)],
         })
+
+
+def push_branch(github: FakeGitHub, full_name: str, branch: str, *, commits: int = 1,
+                files: list[tuple[str, int, int]] | None = None) -> str:
+    """What a run's last step does: the issue branch on GitHub, `commits` ahead of the base."""
+    import hashlib
+
+    with github.lock:
+        sha = hashlib.sha1(f"{full_name}:{branch}:{commits}".encode()).hexdigest()
+        actions_of(github, full_name).branches[branch] = {"sha": sha, "ahead_by": commits, "files": list(files or [])}
+        return sha
 
 
 def run_shape(github: FakeGitHub, repo: FakeRepo, run: FakeRun) -> dict[str, Any]:
@@ -241,6 +254,26 @@ def list_runners(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str
     return Reply(200, {"total_count": len(state.runners), "runners": list(state.runners)})
 
 
+def get_branch(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any, branch: str) -> Reply:
+    pushed = actions_of(github, repo.full_name).branches.get(branch)
+    if pushed is None:
+        return Reply(404, {"message": "Branch not found", "documentation_url": "https://docs.github.com/rest/branches/branches#get-a-branch", "status": "404"})
+    return Reply(200, {"name": branch, "commit": {"sha": pushed["sha"], "url": f"{github.base_url}/repos/{repo.full_name}/commits/{pushed['sha']}"},
+                       "protected": False, "_links": {"html": f"https://github.com/{repo.full_name}/tree/{branch}"}})
+
+
+def compare(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any, basehead: str) -> Reply:
+    base, _, head = basehead.partition("...")
+    pushed = actions_of(github, repo.full_name).branches.get(head)
+    if pushed is None or not base:
+        return Reply(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest/commits/commits#compare-two-commits", "status": "404"})
+    files = [{"sha": "0" * 40, "filename": name, "status": "modified", "additions": added, "deletions": deleted,
+              "changes": added + deleted} for name, added, deleted in pushed["files"]]
+    return Reply(200, {"status": "ahead" if pushed["ahead_by"] else "identical", "ahead_by": pushed["ahead_by"], "behind_by": 0,
+                       "total_commits": pushed["ahead_by"], "commits": [], "files": files,
+                       "html_url": f"https://github.com/{repo.full_name}/compare/{basehead}"})
+
+
 _RUN = r"(?P<run_id>\d+)"
 ACTIONS_ROUTES = [
     _route("POST", r"/actions/workflows/(?P<workflow>[^/]+)/dispatches", dispatch),
@@ -252,5 +285,7 @@ ACTIONS_ROUTES = [
     _route("GET", r"/actions/artifacts/(?P<artifact_id>\d+)/zip", download_artifact),
     _route("GET", r"/_blobs/artifacts/(?P<artifact_id>\d+)", artifact_blob),
     _route("GET", r"/actions/runners", list_runners),
+    _route("GET", r"/branches/(?P<branch>.+)", get_branch),
+    _route("GET", r"/compare/(?P<basehead>.+)", compare),
 ]
 """Added to the fake's ROUTES at the end of `fake_github_routes.py`."""

@@ -14,7 +14,7 @@ from waterspider_tui.core.models import SessionInfo
 
 from .conftest import FakeTime
 from .fake_github import FakeGitHub
-from .fake_github_actions import actions_of, add_run, add_runner, set_run, upload_artifact
+from .fake_github_actions import actions_of, add_run, add_runner, push_branch, set_run, upload_artifact
 
 REPO = "octo/app"
 WORKFLOW = "agent-execute.yml"
@@ -198,12 +198,35 @@ async def test_a_restarted_executor_finds_its_run_again(repo: FakeGitHub, make_e
     assert not found.alive and found.exit is not None and found.exit.returncode == 0
 
 
-async def test_git_and_run_on_a_runner(repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor]) -> None:
+async def test_git_questions_are_answered_from_the_pushed_branch(
+    repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor],
+) -> None:
     executor = make_executor()
     session = session_for(executor)
-    result = await executor.git(session, "rev-list", "--count", "HEAD")
-    assert (result.returncode, result.stdout) == (0, "")
-    ran = await executor.run(session, ["pytest"], 10.0)
+    base = executor.base_branch(session)
+    counted = await executor.git(session, "rev-list", "--count", f"{base}..{session.branch}")
+    assert (counted.returncode, counted.stdout.strip()) == (0, "0")  # nothing pushed yet
+    missing = await executor.git(session, "rev-parse", "--verify", "--quiet", f"refs/heads/{session.branch}")
+    assert missing.returncode == 1
+    sha = push_branch(repo, REPO, session.branch, commits=2, files=[("app/main.py", 10, 2), ("README.md", 1, 0)])
+    counted = await executor.git(session, "rev-list", "--count", f"{base}..{session.branch}")
+    assert (counted.returncode, counted.stdout.strip()) == (0, "2")
+    names = await executor.git(session, "diff", "--name-only", f"{base}...{session.branch}")
+    assert names.stdout.splitlines() == ["app/main.py", "README.md"]
+    numstat = await executor.git(session, "diff", "--numstat", "--no-renames", f"{base}...{session.branch}")
+    assert numstat.stdout.splitlines() == ["10\t2\tapp/main.py", "1\t0\tREADME.md"]
+    head = await executor.git(session, "rev-parse", "--verify", "--quiet", f"refs/heads/{session.branch}")
+    assert (head.returncode, head.stdout.strip()) == (0, sha)
+    remote = await executor.git(session, "remote", "get-url", "origin")
+    assert remote.stdout.strip().endswith("/octo/app.git")
+    pushed = await executor.git(session, "-c", "core.askPass=true", "push", "--porcelain", "origin", "refs/heads/x:refs/heads/x")
+    assert (pushed.returncode, pushed.stdout) == (0, "")  # the run pushed already
+    assert repo.count("POST") == 0
+
+
+async def test_run_is_not_supported_on_a_runner(repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor]) -> None:
+    executor = make_executor()
+    ran = await executor.run(session_for(executor), ["pytest"], 10.0)
     assert ran.returncode == 127 and "cannot run commands" in ran.stderr
 
 

@@ -116,6 +116,7 @@ async def test_run_queued_then_in_progress_then_success_with_output(
     await executor.start(session, SPEC)
     run = only_run(repo)
     assert await executor.read_output(session, 0) == b""
+    assert executor.live_output is False  # silence until the end is no stall
     steps = iter([("in_progress", None), ("in_progress", None), ("completed", "success")])
     real_sleep = fake_time.sleep
 

@@ -137,6 +137,9 @@ class ActionsExecutor:
         self.hosts = (HostSlots(name=host, slots=slots, labels=tuple(label.lower() for label in self.runner_labels)),)
         self._sleep = sleep
         self._clock = clock
+        self.live_output = False
+        """The agent's output arrives whole when the run completed (the artifact), none before: silence
+        while a run is queued or in progress is no stall, and the engine's stall limit must not apply."""
         self._tracked: dict[str, _Tracked] = {}
         self._run_details = True
         """Whether dispatches ask for the run's id (False once a server refused the field)."""

@@ -330,3 +330,13 @@ async def test_a_server_refusing_return_run_details_is_asked_without_it(
     assert not again._tracked
     assert (await again.state(old)).alive
     assert again._tracked[old.session_id].run_id == run.id
+
+
+def test_correlation_is_a_whole_word_and_web_urls_follow_the_api_root() -> None:
+    from waterspider_tui.adapters.executors.actions import carries, web_url
+
+    assert carries({"display_title": "issue #7 (ws-s-7-a)"}, "ws-s-7-a")
+    assert not carries({"display_title": "issue #7 (ws-s-7-ab)"}, "ws-s-7-a")
+    assert not carries({"display_title": None, "name": "agent-execute"}, "ws-s-7-a")
+    assert web_url("https://api.github.com") == "https://github.com"
+    assert web_url("https://ghe.example.com/api/v3/") == "https://ghe.example.com"

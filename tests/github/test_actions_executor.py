@@ -340,3 +340,11 @@ def test_correlation_is_a_whole_word_and_web_urls_follow_the_api_root() -> None:
     assert not carries({"display_title": None, "name": "agent-execute"}, "ws-s-7-a")
     assert web_url("https://api.github.com") == "https://github.com"
     assert web_url("https://ghe.example.com/api/v3/") == "https://ghe.example.com"
+
+
+def test_run_timestamps_read_back_exactly() -> None:
+    from waterspider_tui.adapters.executors.actions import iso, parse_iso
+
+    assert parse_iso(iso(1_767_225_600.0)) == 1_767_225_600.0
+    assert parse_iso("2026-07-01T12:00:00Z") == 1_782_907_200.0  # summer: no daylight-saving hour slips in
+    assert parse_iso("") is None

@@ -16,6 +16,7 @@ All sessions share one logical host (`actions` by default): the runners are GitH
 from __future__ import annotations
 
 import asyncio
+import calendar
 import io
 import logging
 import time
@@ -94,7 +95,7 @@ def iso(ts: float) -> str:
 
 def parse_iso(text: str) -> float | None:
     try:
-        return float(time.mktime(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone)
+        return float(calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")))
     except (TypeError, ValueError):
         return None
 

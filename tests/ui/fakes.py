@@ -8,7 +8,7 @@ from typing import Callable, Iterable
 from waterspider_tui.adapters.agents.base import LogEntry
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core import events as ev
-from waterspider_tui.core.scheduler import Plan, SchedulerConfig, plan
+from waterspider_tui.core.scheduler import Plan, Planner, SchedulerConfig
 from waterspider_tui.core.state import Snapshot, apply_all, replay
 
 
@@ -35,6 +35,8 @@ class FakeEngine:
         self._seq = 0
         self._snapshot = replay(self._numbered(events))
         self._plan: tuple[int, Plan] | None = None
+        self._planner = Planner(SchedulerConfig(capacity=capacity))
+        """One planner for the fake's life, as the engine holds one: it reuses what earlier plans computed."""
         self._listeners: list[Callable[[Snapshot], None]] = []
         self._log_listeners: list[Callable[[str, list[LogEntry]], None]] = []
         self.logs: dict[str, list[LogEntry]] = {key: list(value) for key, value in (logs or {}).items()}
@@ -64,7 +66,7 @@ class FakeEngine:
 
     def plan(self) -> Plan:
         if self._plan is None or self._plan[0] != id(self._snapshot):
-            self._plan = (id(self._snapshot), plan(self._snapshot, self.now, SchedulerConfig(capacity=self.capacity)))
+            self._plan = (id(self._snapshot), self._planner.plan(self._snapshot, self.now))
         return self._plan[1]
 
     def subscribe(self, listener: Callable[[Snapshot], None]) -> Callable[[], None]:

@@ -166,3 +166,9 @@ def test_host_paths_must_be_absolute_or_in_the_home() -> None:
     assert host.worktrees_path == "~/src/app/.trees" and host.ssh_address == "mini-1"
     with pytest.raises(ValidationError, match="extra"):
         HostConfig.model_validate({"name": "mini-1", "repo_path": "/src", "strict_host_key_checking": False})
+
+
+def test_a_session_given_up_on_stops_itself_before_its_issue_is_placed_again() -> None:
+    with pytest.raises(ValueError, match="orphan_stop_after_s .* must be shorter than lost_after_s"):
+        HostConfig(name="mini-1", repo_path="~/src/app", lost_after_s=300, orphan_stop_after_s=600)
+    assert HostConfig(name="mini-1", repo_path="~/src/app").orphan_stop_after_s < HostConfig(name="mini-1", repo_path="~/src/app").lost_after_s

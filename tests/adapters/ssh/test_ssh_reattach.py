@@ -103,7 +103,7 @@ async def test_a_session_nobody_watches_stops_itself_after_its_lease_runs_out(se
 
 
 async def test_wait_gives_up_with_host_down_once_the_host_is_gone_longer_than_lost_after(server: SshServer) -> None:
-    executor = SshExecutor([server.host(lost_after_s=1.0)], poll_s=0.1)
+    executor = SshExecutor([server.host(lost_after_s=1.0, orphan_stop_after_s=0.5)], poll_s=0.1)
     session = new_session(executor, number=23)
     try:
         workspace = await executor.prepare(session)

@@ -66,16 +66,28 @@ class HostConfig(BaseModel):
     """SSH keepalives: a connection silent for `keepalive_interval_s * 3` is taken as lost."""
     max_channels: int = Field(8, ge=1, le=64)
     """Commands in flight on the one connection (sshd's `MaxSessions` defaults to 10)."""
-    lost_after_s: float = Field(120.0, gt=0)
-    """A host unreachable this long makes `wait` give up on its sessions (`host_down`)."""
-    orphan_stop_after_s: float = Field(600.0, ge=0)
-    """A session whose orchestrator has not looked at it this long stops itself (0: never).
-    Keep it below the engine's requeue deadline, so that two copies of an issue never overlap."""
+    lost_after_s: float = Field(900.0, gt=0)
+    """A host unreachable this long makes `wait` give up on its sessions (`host_down`): they are
+    placed again elsewhere. Must be longer than `orphan_stop_after_s` (checked)."""
+    orphan_stop_after_s: float = Field(600.0, gt=0)
+    """A session whose orchestrator has not looked at it this long stops itself. Shorter than
+    `lost_after_s`, so a session the orchestrator gave up on has stopped before its issue runs
+    again elsewhere: two copies of an issue never overlap. An orchestrator stopped for longer
+    than this finds its sessions on hosts stopped (and retried) instead of reattached."""
 
     @field_validator("labels", "agents")
     @classmethod
     def _no_blank(cls, values: list[str]) -> list[str]:
         return [value.strip() for value in values if value.strip()]
+
+    @model_validator(mode="after")
+    def _stops_before_requeue(self) -> HostConfig:
+        if self.orphan_stop_after_s >= self.lost_after_s:
+            raise ValueError(
+                f"host {self.name}: orphan_stop_after_s ({self.orphan_stop_after_s:g}) must be shorter than lost_after_s "
+                f"({self.lost_after_s:g}), or an issue could run on two hosts at once"
+            )
+        return self
 
     @model_validator(mode="after")
     def _relative_paths(self) -> HostConfig:

@@ -152,6 +152,8 @@ class SessionSupervisor:
         last_progress = None
         stop_reason: str | None = None
         stalled = timed_out = False
+        # False for an executor whose output arrives only at the end (a CI run): silence is no stall there.
+        live = getattr(executor, "live_output", True)
         try:
             while not waiter.done():
                 await asyncio.wait({waiter}, timeout=TAIL_INTERVAL_S)
@@ -167,7 +169,7 @@ class SessionSupervisor:
                     self.store.record((event,), durable=new_phase)
                     last_progress, last_progress_at = progress, now
                 if stop_reason is None:
-                    stop_reason, stalled, timed_out = self._limit_reached(key, progress.cost_usd, now, started, last_output)
+                    stop_reason, stalled, timed_out = self._limit_reached(key, progress.cost_usd, now, started, last_output if live else now)
                     if stop_reason is not None and (stalled or timed_out):
                         # The agent may be done already: its runner ends what the agent left
                         # running, in silence, before it reports the exit. Silence then is no stall.
@@ -177,7 +179,12 @@ class SessionSupervisor:
                             break
                     if stop_reason is not None:
                         asyncio.create_task(executor.stop(session, self.policy.grace_s))
-            status = waiter.result()
+            try:
+                status = waiter.result()
+            except ExecutorError as error:
+                # The host went away for good (`host_down`): the issue is placed again, not charged.
+                self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=_error_class(error.error_class), error=str(error)))
+                return
         finally:
             if not waiter.done():
                 waiter.cancel()

@@ -64,18 +64,25 @@ def _holders(store: StateStore, repo: str) -> dict[int, str]:
     }
 
 
-def _executors(settings: Settings, workspace: WorkspaceManager, sessions_dir: Path) -> list[Executor]:
-    """This machine (unless its slots are 0) and the `[[hosts]]` over SSH, through the registry."""
+def _executors(settings: Settings, workspace: WorkspaceManager, sessions_dir: Path, client: GitHubClient | None = None) -> list[Executor]:
+    """This machine (unless its slots are 0), the `[[hosts]]` over SSH and `[actions]` runners, through the registry."""
     local_slots = settings.workspace.local_slots
     if local_slots is None:
-        local_slots = 0 if settings.hosts else settings.scheduler.capacity
+        local_slots = 0 if settings.hosts or settings.actions.enabled else settings.scheduler.capacity
     executors: list[Executor] = []
     if local_slots > 0:
         executors.append(make_executor("local", workspace=workspace, sessions_dir=sessions_dir, slots=local_slots, niceness=settings.sessions.niceness))
     if settings.hosts:
         executors.append(make_executor("ssh", hosts=list(settings.hosts)))
+    if settings.actions.enabled:
+        if client is None:
+            raise ConfigError("[actions] needs [github] repos and a token: its runs are dispatched through the GitHub API")
+        try:
+            executors.append(make_executor("actions", client=client, actions=settings.actions, default_repo=next(iter(settings.github.repos), "")))
+        except ValueError as error:
+            raise ConfigError(f"actions: {error}") from error
     if not executors:
-        raise ConfigError("no executor: [workspace] local_slots is 0 and no [[hosts]] are configured")
+        raise ConfigError("no executor: [workspace] local_slots is 0, no [[hosts]] are configured and [actions] is not enabled")
     return executors
 
 
@@ -140,7 +147,7 @@ def build_engine(settings: Settings) -> Engine:
         sources.append((LocalIssueSource(settings.issues.dir, settings.issues.repo_name, holders=_holders(store, settings.issues.repo_name)), settings.issues.poll_interval_s))
     title = ", ".join(settings.github.repos) or str(settings.issues.dir)
     sessions = settings.sessions
-    executors = _executors(settings, workspace, store_path.parent / "sessions")
+    executors = _executors(settings, workspace, store_path.parent / "sessions", client)
     locks = run_locks(store_path, Path(workspace.repo.common_dir), workspace.root)
     policy = SessionPolicy(
         stall_timeout_s=sessions.stall_timeout_s, timeout_s=sessions.timeout_s, grace_s=sessions.grace_s,

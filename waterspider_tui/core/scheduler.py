@@ -18,13 +18,13 @@ them, in benchmarks/README.md). It ranks a ready task by, in turn:
    `1 - other_share` of the slots (at least one slot stays with other work from two slots
    on): P0 work that keeps coming cannot starve the rest (shown on the P0 work that waits);
 5. a long pole due (`core.long_poles`, shown as *on the critical path: a 540m chain, 900m of
-   the run left; P0 work may hold it back 110m more*): its chain, its own
-   estimate taken `pole_margin` times (estimates run over, and one that runs over late ends
-   the run late), is `critical_share` of what is left of the run (the longest open chain, or
-   the open work over the slots, less what running sessions have done), or the slots that
-   free up later would come too late for it and the poles more urgent than it. P0 work may
-   hold a pole back until its chain as estimated is `pole_hold_share` of what is left; then
-   it is overdue (2). Poles go most urgent first;
+   the run left; P0 work may hold it back 110m more*): its chain, its own estimate taken
+   `pole_margin` times (estimates run over, and one that runs over late ends the run late), is
+   `critical_share` of what is left of the run (the longest open chain, or the open work over
+   the slots, less what running sessions have done), or the slots that free up later would
+   come too late for it and the poles more urgent than it. P0 work may hold a pole back until
+   its chain as estimated is `pole_hold_share` of what is left; then it is overdue (2). Poles
+   go most urgent first;
 6. the rest by score per hour of work (Smith's rule: on one slot, the order that finishes the
    most weighted work soonest), the score (`priority.score_task`) being label weight, a
    shorter duration, the work it unblocks, age and bumps. The label weight is *inherited*: a
@@ -34,21 +34,23 @@ them, in benchmarks/README.md). It ranks a ready task by, in turn:
 7. the longest-first level (P3s, unless a more important task waits on them), by score with
    the longest first: they end the run, and a run that ends on short tasks ends sooner.
 
-Why (measured on 1,200 backlogs of 50, 120 and 200 issues, sigma 0.5 and 1.0): long poles
-chosen by their chain alone, ahead of everything, left a makespan p95 of 1.28–1.37× the lower
-bound at sigma 0.5 (the last task to end was one that ran over after a late start) and held
-P0s back (P0 stretch p95 up to 2.4); the margin on the pole's own estimate and the free-slot
-check bring the tail down, P0 work ahead of poles until they are overdue brings P0s back, and
-the score per hour pays for the weighted completion that starting long work early costs. The
-run left counts what running sessions have done: a running chain used to count whole, so
-poles were seen late. What is left: 50 independent issues, where a run is six tasks a slot
-and no order gets both the makespan tail and label order's weighted completion, and sigma
-1.0, where estimates say too little (even the longest chain first leaves a p95 of 1.23–1.47).
+Why (benchmarks/README.md: 300 backlogs of 50, 120 and 200 issues at sigma 0.5, 300 at 1.0):
+with long poles chosen by their chain alone and put ahead of everything, the makespan p95 at
+sigma 0.5 was 1.18× the lower bound (1.28 at 50 issues), the late runs ending on a long task
+started mid-run that ran over, and P0s waited behind poles (P0 stretch p95 2.36 at 120
+issues). The margin and the free-slot check bring that p95 to 1.14; P0 work ahead of poles
+until they are overdue brings the P0 stretch p95 to 1.28–1.71; the score per hour pays for
+the weighted completion that starting long work earlier costs (0.954 of label order, before
+0.978). The run left counts what running sessions have done: a running chain used to count
+whole, so poles were seen late. What is left: 50 independent issues, where a run is six tasks
+a slot and no order gets both the makespan tail and label order's weighted completion (1.46
+of it here), and sigma 1.0, where estimates say too little (even the longest chain first
+leaves a p95 of 1.23–1.47).
 
 Learned durations, measured on backlogs where P3s and long tasks run over (×1.5) with 200
-earlier issues finished: in the time part of the score they finish weighted work up to 1.3%
-sooner, the makespan and P0 stretch within ±0.4%; in the long-pole figures too they cost
-weighted completion and P0 stretch, so that stays off (`learned_long_poles`).
+earlier issues finished: in the score (and so its rate per hour) they move every figure by at
+most 0.6%; in the long-pole figures too they cost weighted completion up to 4%, so that stays
+off (`learned_long_poles`).
 """
 
 from __future__ import annotations
@@ -98,8 +100,8 @@ class SchedulerConfig:
     the learned durations in the time part of the score ("estimate 60m × 1.40 learned from ...")."""
     learned_long_poles: bool = False
     """Also use the learned durations for the long-pole figures (chains, the remaining lower
-    bound). Measured: runs up to 3% shorter, but weighted completion and P0 stretch up to 5–6%
-    worse in some families, so off (benchmarks/README.md)."""
+    bound). Measured: runs up to 1.3% shorter, but weighted completion up to 4% worse (6.8% on
+    50 independent issues), so off (benchmarks/README.md)."""
     estimates: EstimateConfig = field(default_factory=EstimateConfig)
     """How much history it takes to move an estimate."""
 

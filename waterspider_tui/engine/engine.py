@@ -93,6 +93,7 @@ class Engine:
         self._plan_cache: tuple[int, int, Plan] | None = None
         self.outboxes: list[Outbox] = []
         self.sink_cursors: SinkCursors | None = None
+        self.stop_waking_outboxes: Callable[[], None] | None = None
         self.confirm_after: dict[str, float] = {}
         """Issue key -> when to ask its source again after it could not answer the check before a start."""
         self._preflighted = asyncio.Event()

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from waterspider_tui.adapters.source_base import PollResult
 from waterspider_tui.core import events as ev
 from waterspider_tui.engine.collector import poll_events
+from waterspider_tui.engine.preflight import PAUSED_BY, host_problems
+from waterspider_tui.engine.sessions import HOST_FAILURE
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.source_base import IssueSource
@@ -151,7 +153,7 @@ def start_outboxes(engine: Engine) -> list[asyncio.Task[None]]:
         for wake in wakes:
             wake.set()
 
-    engine.store.subscribe(wake_all)
+    engine.stop_waking_outboxes = engine.store.subscribe(wake_all)
     return [asyncio.create_task(outbox.run(wake)) for outbox, wake in zip(engine.outboxes, wakes)]
 
 
@@ -160,11 +162,14 @@ async def drain_outboxes(engine: Engine, workers: list[asyncio.Task[None]], dead
     for worker in workers:
         worker.cancel()
     await asyncio.gather(*workers, return_exceptions=True)
+    if engine.stop_waking_outboxes is not None:
+        engine.stop_waking_outboxes()
+        engine.stop_waking_outboxes = None
     for outbox in engine.outboxes:
         pending = outbox.pending()
         if not pending and outbox.sink.due_at() is None:
             continue
-        name = getattr(getattr(outbox, "sink", None), "name", "sink")
+        name = outbox.sink.name
         engine.record(ev.Warned(ts=engine.clock.now(), message=f"{name}: writing {pending} pending updates before exit (up to {deadline_s:.0f}s)"))
 
         def progress(done: int, total: int, name: str = name) -> None:
@@ -187,9 +192,6 @@ async def preflight(engine: Engine, checked: asyncio.Event) -> None:
     the check passing. A pause for a session's host-wide failure (`auth`: no check can see a
     key is valid without spending money) is lifted by the checks at the next start, or by p.
     """
-    from waterspider_tui.engine.preflight import PAUSED_BY, host_problems
-    from waterspider_tui.engine.sessions import HOST_FAILURE
-
     first = True
     while True:
         snapshot = engine.snapshot

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import tempfile
 from typing import TYPE_CHECKING
 
 from waterspider_tui.adapters.agents.base import LaunchError, SessionContext
@@ -21,27 +20,31 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PLACEHOLDER_DIR = "/nonexistent/waterspider-preflight"
 PAUSED_BY = "host check"
 """The `by` of a dispatch pause that the checks lift by themselves once they pass."""
 
 
 def agent_program(agent: Agent) -> tuple[str, str]:
-    """The program an agent would start, from a dry launch; ('', why) when it cannot be found."""
-    with tempfile.TemporaryDirectory(prefix="waterspider-preflight-") as folder:
-        context = SessionContext(
-            issue_key="preflight#0", number=0, repo="preflight", title="preflight", body="", labels=(),
-            branch="preflight", worktree=folder, session_dir=folder,
-        )
-        try:
-            spec = agent.launch(context)
-        except LaunchError as error:
-            if error.error_class is ErrorClass.AGENT_NOT_FOUND:
-                return "", f"{agent.name}: {error}"
-            return "", ""  # about this (empty) issue, not the host
-        except (FileNotFoundError, LookupError) as error:
+    """The program an agent would start, from a dry launch; ('', why) when it cannot be found.
+
+    A launch only builds its command (the executor writes the session's files), so the
+    placeholder paths below are never touched.
+    """
+    context = SessionContext(
+        issue_key="preflight#0", number=0, repo="preflight", title="preflight", body="", labels=(),
+        branch="preflight", worktree=PLACEHOLDER_DIR, session_dir=PLACEHOLDER_DIR,
+    )
+    try:
+        spec = agent.launch(context)
+    except LaunchError as error:
+        if error.error_class is ErrorClass.AGENT_NOT_FOUND:
             return "", f"{agent.name}: {error}"
-        except Exception as error:  # an agent whose launch cannot even be built: show why
-            return "", f"{agent.name}: {type(error).__name__}: {error}"
+        return "", ""  # about this (empty) issue, not the host
+    except (FileNotFoundError, LookupError) as error:
+        return "", f"{agent.name}: {error}"
+    except Exception as error:  # an agent whose launch cannot even be built: show why
+        return "", f"{agent.name}: {type(error).__name__}: {error}"
     return (spec.argv[0] if spec.argv else ""), ""
 
 

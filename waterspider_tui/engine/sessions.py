@@ -72,7 +72,7 @@ class SessionSupervisor:
     def launch(self, key: str, placement: Placement) -> bool:
         """Record the session (the store refuses a second live one) and start watching it."""
         task = self.snapshot.tasks[key]
-        executor = self.pool.executors[[e.name for e in self.pool.executors].index(placement.executor)]
+        executor = self.pool.executor_named(placement.executor)
         order = WorkOrder(
             issue_key=key, number=task.issue.number, repo=task.issue.repo, attempt=task.attempts + 1,
             token=uuid.uuid4().hex[:8], multi_repo=self.multi_repo,

@@ -33,6 +33,9 @@ class ExecutorPool:
     def slots(self) -> int:
         return sum(host.slots for executor in self.executors for host in executor.hosts)
 
+    def executor_named(self, name: str) -> Executor:
+        return self._by_name[name]
+
     def executor_for(self, session: SessionInfo) -> Executor:
         """The executor a session was placed on; a store of an older layout meant the first."""
         return self._by_name.get(session.executor, self.executors[0])

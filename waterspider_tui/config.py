@@ -243,6 +243,13 @@ class MilestonesSection(_Section):
     """Labels put on the milestone pull request."""
 
 
+class ReportSection(_Section):
+    """`[report]`: the results report a run writes when it ends (`--report FILE` overrides `out`)."""
+
+    out: Path | None = None
+    """Where to write it; the format follows the suffix (`.html`, `.json`, `.md`). Unset: no file."""
+
+
 class StoreSection(_Section):
     path: Path | None = None
     """SQLite file; `.waterspider/state.db` in the repository by default."""
@@ -293,6 +300,7 @@ class Settings(BaseSettings):
     workspace: WorkspaceSection = WorkspaceSection()
     store: StoreSection = StoreSection()
     pipeline: PipelineSection = PipelineSection()
+    report: ReportSection = ReportSection()
     notify: NotifySection = NotifySection()
     milestones: MilestonesSection = MilestonesSection()
     ui: UISection = UISection()

@@ -15,6 +15,8 @@ from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.state import Snapshot
 from waterspider_tui.engine import Engine
 from waterspider_tui.exit_codes import EXIT_DONE, EXIT_INTERRUPTED, EXIT_NOT_DONE
+from waterspider_tui.reporting import report_text
+from waterspider_tui.reporting.results import Results, collect
 from waterspider_tui.store.codec import event_to_dict
 from waterspider_tui.text.event_text import describe
 from waterspider_tui.text.run_state import ALL_DONE, poll_line, run_state
@@ -123,6 +125,11 @@ def summary_lines(engine: Engine) -> list[str]:
     return lines
 
 
+def stored_results(engine: Engine) -> Results:
+    """Every finished session in the engine's store, as `waterspider report` reads them."""
+    return collect(engine.store.log.read())
+
+
 def exit_code(snapshot: Snapshot) -> int:
     """EXIT_DONE when every issue is done (succeeded, or closed upstream); EXIT_NOT_DONE otherwise."""
     done = (TaskState.SUCCEEDED, TaskState.GONE)
@@ -157,7 +164,8 @@ async def run_headless(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
     if not json_lines:
-        for line in summary_lines(engine):
+        totals, *failure_lines = report_text.summary_lines(stored_results(engine))
+        for line in [*summary_lines(engine), f"results: {totals}", *failure_lines]:
             safe.write(line + "\n")
     safe.flush()
     return EXIT_INTERRUPTED if interrupted else exit_code(engine.snapshot)

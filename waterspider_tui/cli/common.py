@@ -46,6 +46,7 @@ def overrides(**flags: Any) -> dict[str, Any]:
         "issues": ("issues", "dir"), "repo": ("github", "repos"), "github_api_url": ("github", "api_url"),
         "capacity": ("scheduler", "capacity"), "agent": ("agent", "kind"), "store": ("store", "path"),
         "repo_path": ("workspace", "repo_path"), "base_branch": ("workspace", "base_branch"), "theme": ("ui", "theme"),
+        "report": ("report", "out"),
     }
     for name, value in flags.items():
         if value is None or value == () or name not in mapping:
@@ -94,10 +95,25 @@ def start_run(settings: Settings, *, no_ui: bool, json_lines: bool, until_idle: 
             code = run_ui(engine, lambda: engine.run(until_idle=until_idle), settings=settings)
     except EngineLocked as error:
         fail(str(error))
+    if settings.report.out is not None:
+        _write_run_report(engine, settings.report.out)
     left = len(engine.snapshot.running())
     if left:
         click.echo(f"waterspider: {left_running_text(left, this_command() if reattach is None else reattach)}", err=True)
     return RunEnd(code, left)
+
+
+def _write_run_report(engine: Any, out: Path) -> None:
+    """The results report of the store the run used, where `--report`/`[report] out` asked (a CI job attaches it)."""
+    import time
+
+    from waterspider_tui.headless import stored_results
+    from waterspider_tui.reporting.report_files import write_report
+
+    try:
+        click.echo(f"waterspider: {write_report(stored_results(engine), out, generated_at=time.time())}", err=True)
+    except OSError as error:
+        click.echo(f"waterspider: cannot write the report {out}: {error.strerror or error}", err=True)
 
 
 _COMMON = [
@@ -107,6 +123,8 @@ _COMMON = [
     click.option("--store", type=click.Path(path_type=Path), help="SQLite state file (default .waterspider/state.db in the repository)."),
     click.option("--no-ui", is_flag=True, help="No control center: print one line per event."),
     click.option("--json", "json_lines", is_flag=True, help="Print events as JSON lines (implies --no-ui)."),
+    click.option("--report", type=click.Path(path_type=Path, dir_okay=False),
+                 help="At the end, write the results report here (.md, .json or .html by the suffix)."),
     click.option("--theme", help="Control center theme (waterspider-dark, waterspider-light, waterspider-high-contrast)."),
 ]
 

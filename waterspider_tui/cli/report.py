@@ -13,7 +13,6 @@ from waterspider_tui.cli.common import fail, stored_events
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([mhdw])$")
 _UNITS = {"m": 60.0, "h": 3600.0, "d": 86_400.0, "w": 7 * 86_400.0}
-FORMATS = ("md", "json", "html")
 
 
 def parse_since(text: str, now: float) -> float:
@@ -30,38 +29,26 @@ def parse_since(text: str, now: float) -> float:
     return moment.timestamp()
 
 
-def _format_of(chosen: str | None, out: Path | None) -> str:
-    if chosen:
-        return chosen
-    suffix = out.suffix.lower().lstrip(".") if out else ""
-    return {"htm": "html", "markdown": "md"}.get(suffix, suffix) if suffix in (*FORMATS, "htm", "markdown") else "md"
-
-
 @click.command()
 @click.option("--config", type=click.Path(path_type=Path))
 @click.option("--store", type=click.Path(path_type=Path))
 @click.option("--repo-path", type=click.Path(path_type=Path))
 @click.option("--since", "since_text", help="Only sessions finished since then: 24h, 7d, or a date such as 2026-01-05.")
-@click.option("--format", "format_name", type=click.Choice(FORMATS), help="md (default), json or html; --out's suffix otherwise.")
+@click.option("--format", "format_name", type=click.Choice(["md", "json", "html"]), help="md (default), json or html; --out's suffix otherwise.")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to this file instead of printing it.")
 def report(config: Path | None, store: Path | None, repo_path: Path | None, since_text: str | None, format_name: str | None, out: Path | None) -> None:
     """Totals, failures with their advice, the slowest and costliest issues, per label, milestone and host."""
-    from waterspider_tui.reporting.report_html import to_html
-    from waterspider_tui.reporting.report_text import to_json, to_markdown
+    from waterspider_tui.reporting.report_files import format_of, render, write_report
     from waterspider_tui.reporting.results import collect
 
     now = time.time()
     since = parse_since(since_text, now) if since_text else None
     _, events = stored_events(config, store, repo_path)
     results = collect(events, since=since)
-    chosen = _format_of(format_name, out)
-    text = {"md": to_markdown, "json": to_json}[chosen](results) if chosen != "html" else to_html(results, generated_at=now)
     if out is None:
-        click.echo(text, nl=False)
+        click.echo(render(results, format_of(format_name, out), generated_at=now), nl=False)
         return
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        click.echo(write_report(results, out, generated_at=now, format_name=format_name))
     except OSError as error:
         fail(f"cannot write {out}: {error.strerror or error}")
-    click.echo(f"report written to {out} ({len(results.rows)} sessions, {len(results.issues)} issues)")

@@ -67,10 +67,13 @@ class Run:
         self.integrator = BranchIntegrator(root, "main", remote=remote)
         self.sink = MilestoneSink(self.integrator, publisher=publisher, gate=gate)
         self.warnings: list[str] = []
-        self.outbox = Outbox(self.log, self.sink, cursors=self.cursors, snapshot=lambda: self.state.snapshot, warn=self.warnings.append)
+        self.reports: list[ev.Event] = []
+        """What the sink reported, as stored (the engine's `record` does the same)."""
+        self.outbox = Outbox(self.log, self.sink, cursors=self.cursors, snapshot=lambda: self.state.snapshot, warn=self.warnings.append, record=self.record)
 
     def record(self, *events: ev.Event) -> None:
-        self.state.record(events)
+        stored = self.state.record(events)
+        self.reports += [event for event in stored if isinstance(event, ev.MILESTONE_EVENTS)]
 
     def close(self) -> None:
         self.cursors.close()
@@ -122,14 +125,16 @@ async def test_five_dependent_issues_are_integrated_into_one_branch_in_order(roo
     ]
     files = git(root, "ls-tree", "-r", "--name-only", "integration/v1.0").splitlines()
     assert {f"src/part{number}.py" for number in DEPENDENCIES} <= set(files)
-    [line] = run.warnings
-    assert line.startswith("milestones: milestone v1.0: 5 issues integrated into integration/v1.0 at ")
-    assert "gate passed" in line
+    [report] = run.reports
+    assert isinstance(report, ev.MilestoneIntegrated) and report.ok and report.gate_ok and report.repo == "local"
+    assert report.issues == tuple(f"local#{number}" for number in (4, 2, 5, 1, 3))
+    assert report.summary.startswith("milestone v1.0: 5 issues integrated into integration/v1.0 at ") and "gate passed" in report.summary
+    assert run.state.snapshot.integrations[("local", "v1.0")] == report and not run.warnings
     assert git(root, "rev-parse", "--abbrev-ref", "HEAD") == "main" and git(root, "status", "--porcelain") == "", "the operator's checkout is untouched"
     assert len(run.sink.results) == 1, "only the issue that ended last completes the milestone"
 
     again = await run.sink.deliver([event for event in run.log.read() if run.sink.wants(event)], run.state.snapshot)
-    assert again and "(already up to date)" in again[0], "a batch offered again reuses the branch"
+    assert again and "(already up to date)" in again[0].summary, "a batch offered again reuses the branch"
 
 
 async def test_a_failing_gate_on_the_integrated_branch_is_reported(root: Path, runs) -> None:
@@ -138,7 +143,9 @@ async def test_a_failing_gate_on_the_integrated_branch_is_reported(root: Path, r
     assert await run.outbox.drain(deadline_s=60) == 0
     [result] = run.sink.results
     assert not result.ok and result.gate is not None and "2 failed" in result.gate.output
-    assert "gate FAILED: gate failed: tests (exit 1" in run.warnings[0]
+    [report] = run.reports
+    assert isinstance(report, ev.MilestoneIntegrated) and report.gate_ok is False and not report.ok
+    assert "gate FAILED: gate failed: tests (exit 1" in report.summary
 
 
 async def test_a_planted_conflict_is_reported_with_the_right_issues_files_and_merge_base(root: Path, runs) -> None:
@@ -157,8 +164,11 @@ async def test_a_planted_conflict_is_reported_with_the_right_issues_files_and_me
     assert conflict.files == ("src/app.py",) and not conflict.with_base
     assert start.startswith(conflict.merge_base)
     assert [member.label for member in conflict.merged] == ["#1", "#2"] and [member.label for member in conflict.not_merged] == ["#3"]
-    assert f"#3 (feature/issue-3) conflicts with #1 (feature/issue-1) in src/app.py (merge base {conflict.merge_base})" in run.warnings[0]
-    assert "Nothing was resolved" in run.warnings[0] and "requeue #3" in run.warnings[0]
+    [report] = run.reports
+    assert isinstance(report, ev.MilestoneConflict) and report.issue == "local#3" and report.with_issues == ("local#1",)
+    assert report.files == ("src/app.py",) and report.merge_base == conflict.merge_base and report.merged == ("local#1", "local#2")
+    assert f"#3 (feature/issue-3) conflicts with #1 (feature/issue-1) in src/app.py (merge base {conflict.merge_base})" in report.summary
+    assert "Nothing was resolved" in report.summary and "requeue #3" in report.summary
     assert first_parent_subjects(root, "integration/v1.0") == ["Merge #1 Task 1 (feature/issue-1)", "Merge #2 Task 2 (feature/issue-2)"]
     worktree = run.integrator.worktree_for("v1.0")
     assert git(worktree, "status", "--porcelain") == "", "the failed merge was aborted, nothing half-resolved is left"
@@ -213,7 +223,8 @@ async def test_the_milestone_pull_request_lists_every_issue_and_a_rerun_updates_
         run = runs(root, repo=REPO, publisher=MilestonePublisher(client, labels=["milestone"]))
         run.record(*five_issues(root, repo=REPO))
         assert await run.outbox.drain(deadline_s=60) == 0
-        assert "pull request #10 opened" in run.warnings[0]
+        [report] = run.reports
+        assert isinstance(report, ev.MilestoneIntegrated) and report.pull_request == 10 and "pull request #10 opened" in report.published
         pull = github.issue(REPO, 10)
         assert pull.title == "Milestone v1.0: 5 issues integrated" and "milestone" in pull.labels
         rows = [line for line in (pull.body or "").splitlines() if line.startswith("| ") and "Issue" not in line]

@@ -176,10 +176,22 @@ def test_a_webhook_url_in_the_file_is_refused(tmp_path: Path) -> None:
 
 def test_what_the_milestone_integrator_reported_is_told_a_conflict_to_the_operator() -> None:
     finder = NoticeFinder(kinds=["milestone"])
-    conflict = "reporting: milestones: milestone v1.0: conflict: #3 (feature/issue-3) conflicts with #1 (feature/issue-1) in src/app.py (merge base 1a2b3c4d5e)"
-    done = "reporting: milestones: milestone v1.0: 5 issues integrated into integration/v1.0 at 0123456789; gate passed: gate passed: tests ok (1.0s)"
-    other = "reporting: notify.slack: slack: https://hooks.slack.com/… answered 500; trying again in 1s, nothing is lost"
-    assert finder.wants(ev.Warned(ts=T0, message=conflict)) and not finder.wants(ev.Warned(ts=T0, message=other))
-    found = finder.find(numbered([ev.Warned(ts=T0, message=conflict), ev.Warned(ts=T0, message=done), ev.Warned(ts=T0, message=other)]), Snapshot())
-    assert [(notice.label, notice.severity, notice.needs_operator) for notice in found] == [("v1.0", "warning", True), ("v1.0", "info", False)]
+    conflict = ev.MilestoneConflict(
+        ts=T0, repo="local", milestone="v1.0", issue="local#3", files=("src/app.py",), with_issues=("local#1",), merge_base="1a2b3c4d5e",
+        summary="milestone v1.0: conflict: #3 (feature/issue-3) conflicts with #1 (feature/issue-1) in src/app.py (merge base 1a2b3c4d5e)",
+    )
+    done = ev.MilestoneIntegrated(
+        ts=T0, repo="local", milestone="v1.0", branch="integration/v1.0", issues=("local#1", "local#2"), gate_ok=True,
+        summary="milestone v1.0: 5 issues integrated into integration/v1.0 at 0123456789; gate passed: tests ok (1.0s)",
+    )
+    failed_gate = ev.MilestoneIntegrated(ts=T0, repo="local", milestone="v2.0", gate_ok=False, summary="milestone v2.0: 2 issues integrated; gate FAILED")
+    closed = ev.MilestoneClosed(ts=T0, repo="acme/app", milestone="v1.0", number=3, pull_request=10)
+    # The same words in a warning are only a warning: the notifier matches the event, not its text.
+    lookalike = ev.Warned(ts=T0, message="reporting: milestones: milestone v1.0: conflict: #3 conflicts with #1 in src/app.py")
+    assert finder.wants(conflict) and finder.wants(closed) and not finder.wants(lookalike)
+    found = finder.find(numbered([conflict, done, failed_gate, closed, lookalike]), Snapshot())
+    assert [(notice.label, notice.severity, notice.needs_operator) for notice in found] == [
+        ("v1.0", "warning", True), ("v1.0", "info", False), ("v2.0", "warning", True), ("v1.0", "info", False)]
     assert found[0].text.startswith("conflict: #3 (feature/issue-3) conflicts with #1")
+    assert found[3].text == "closed: integration pull request #10 merged"
+    assert not NoticeFinder(kinds=["failed"]).wants(conflict), "switchable per channel"

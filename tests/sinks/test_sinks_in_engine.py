@@ -18,6 +18,7 @@ from waterspider_tui.adapters.pipeline.registry import make_steps
 from waterspider_tui.adapters.sinks.milestones import MilestoneSink
 from waterspider_tui.adapters.sinks.notify import NotifySink, SlackChannel, WebhookUrl
 from waterspider_tui.adapters.workspace import WorkspaceManager
+from waterspider_tui.core import events as ev
 from waterspider_tui.core.scheduler import SchedulerConfig
 from waterspider_tui.engine import Engine, SessionPolicy, open_store
 from waterspider_tui.engine.locks import run_locks
@@ -58,8 +59,9 @@ async def test_a_milestone_run_is_integrated_and_announced(tmp_path: Path, recei
         ledger.close()
     merges = subprocess.run(["git", "log", "--first-parent", "--format=%s", "main..integration/v1.0"], cwd=repo, capture_output=True, text=True, check=True).stdout.split("\n")
     assert [line.split()[1] for line in merges if line][::-1] == ["#1", "#2", "#3"]
-    warnings = [message for message in engine.snapshot.warnings if message.startswith("reporting: milestones: milestone v1.0")]
-    assert len(warnings) == 1 and "3 issues integrated into integration/v1.0" in warnings[0]
+    reports = [event for event in engine.store.log.read() if isinstance(event, ev.MilestoneIntegrated)]
+    assert len(reports) == 1 and "3 issues integrated into integration/v1.0" in reports[0].summary
+    assert engine.snapshot.integrations[("local", "v1.0")].seq == reports[0].seq, "stored through the engine, folded into the snapshot"
     told = " ".join(section_texts(payload) for payload in receiver.accepted("/slack"))
     assert "v1.0" in told and "complete: 3 issues done" in told
     assert "secret" not in " ".join(engine.snapshot.warnings)

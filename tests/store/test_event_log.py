@@ -81,6 +81,14 @@ def one_of_each() -> list[ev.Event]:
         ev.HostProbed(ts=T0, host=host),
         ev.SourcePolled(ts=T0, source="github o/r", ok=False, message="502", next_poll=T0 + 10,
                         rate_remaining=4000, rate_limit=5000, wait_until=T0 + 60),
+        ev.MilestoneIntegrated(ts=T0, repo="o/r", milestone="v1.0", branch="integration/v1.0", base="main", head="abc123",
+                               issues=("o/r#7", "o/r#12"), gate_ok=False, gate_summary="2 failed", pull_request=30,
+                               published="pull request #30 opened", summary="milestone v1.0: 2 issues integrated"),
+        ev.MilestoneConflict(ts=T0, repo="o/r", milestone="v1.0", issue="o/r#12", branch="integration/v1.0", base="main",
+                             files=("src/a.py", "README.md"), with_issues=("o/r#7",), with_base=True, merge_base="1a2b3c",
+                             merged=("o/r#7",), not_merged=("o/r#12",), published="conflict told on #12", summary="milestone v1.0: conflict"),
+        ev.MilestoneBlocked(ts=T0, repo="o/r", milestone="v1.0", reason="branch not found", issues=("o/r#12",), summary="not integrated"),
+        ev.MilestoneClosed(ts=T0, repo="o/r", milestone="v1.0", number=3, pull_request=30),
     ]
 
 
@@ -214,6 +222,23 @@ def test_unknown_event_types_from_a_newer_version_are_skipped(log: EventLog) -> 
     log.append([ev.Warned(ts=T0, message="after")])
     assert [event.message for event in log.read()] == ["before", "after"]  # type: ignore[attr-defined]
     assert log.count() == 3
+
+
+def test_an_older_stores_integration_warnings_read_as_milestone_events(log: EventLog) -> None:
+    log.append([
+        ev.Warned(ts=T0, message="reporting: milestones: milestone v1.0: conflict: #3 (feature/issue-3) conflicts with #1 in src/app.py"),
+        ev.Warned(ts=T0, message="reporting: milestones: milestone v1.0: 3 issues integrated into integration/v1.0 at 0123; gate FAILED: tests"),
+        ev.Warned(ts=T0, message="reporting: milestones: milestone v2: not integrated: branch not found for #4 (feature/issue-4)"),
+        ev.Warned(ts=T0, message="reporting: notify.slack: answered 500; trying again in 1s"),
+    ])
+    with sqlite3.connect(log.path) as db:  # an older shape of a milestone event: fields missing, one unknown
+        db.execute("INSERT INTO events(ts, type, issue, data) VALUES (?, 'milestone_integrated', NULL, ?)", (T0, '{"ts": 1.0, "repo": "o/r", "milestone": "v3", "gone": 1}'))
+    conflict, integrated, blocked, warning, old_shape = log.read()
+    assert isinstance(conflict, ev.MilestoneConflict) and conflict.milestone == "v1.0" and conflict.summary.startswith("milestone v1.0: conflict: #3")
+    assert isinstance(integrated, ev.MilestoneIntegrated) and integrated.gate_ok is False and not integrated.ok
+    assert isinstance(blocked, ev.MilestoneBlocked) and blocked.milestone == "v2" and blocked.reason.startswith("not integrated")
+    assert isinstance(warning, ev.Warned)
+    assert isinstance(old_shape, ev.MilestoneIntegrated) and old_shape.milestone == "v3" and old_shape.issues == () and old_shape.gate_ok is None
 
 
 def test_read_only_open_works_while_a_writer_has_it_open(log: EventLog) -> None:

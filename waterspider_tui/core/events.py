@@ -277,6 +277,85 @@ class SourcePolled(Event):
     wait_until: float | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class MilestoneIntegrated(Event):
+    """A milestone's issues were merged into its integration branch, with the gate's verdict and what was published."""
+
+    type: ClassVar[str] = "milestone_integrated"
+    repo: str
+    milestone: str
+    branch: str = ""
+    base: str = ""
+    head: str = ""
+    issues: tuple[str, ...] = ()
+    """The merged issues' keys, in merge (dependency) order."""
+    gate_ok: bool | None = None
+    """None: no gate ran on the integrated branch."""
+    gate_summary: str = ""
+    pull_request: int | None = None
+    """The milestone pull request opened or updated for it."""
+    published: str = ""
+    """What was written on GitHub, as a phrase (`pull request #7 opened (…)`)."""
+    summary: str = ""
+    """The whole outcome in one line, for the event log."""
+
+    @property
+    def ok(self) -> bool:
+        return self.gate_ok is not False and "publishing failed" not in self.published
+
+
+@dataclass(frozen=True, kw_only=True)
+class MilestoneConflict(Event):
+    """An issue's branch could not be merged onto the ones before it; nothing was resolved."""
+
+    type: ClassVar[str] = "milestone_conflict"
+    repo: str
+    milestone: str
+    issue: str = ""
+    """The later issue, the one whose branch did not merge (empty in a record upgraded from an older store)."""
+    branch: str = ""
+    base: str = ""
+    files: tuple[str, ...] = ()
+    with_issues: tuple[str, ...] = ()
+    """Issues merged before it that changed the same files."""
+    with_base: bool = False
+    """The base changed the same files since the issue's branch left it."""
+    merge_base: str = ""
+    merged: tuple[str, ...] = ()
+    not_merged: tuple[str, ...] = ()
+    published: str = ""
+    summary: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MilestoneBlocked(Event):
+    """A complete milestone could not be integrated: branches missing, or git failed."""
+
+    type: ClassVar[str] = "milestone_blocked"
+    repo: str
+    milestone: str
+    reason: str
+    issues: tuple[str, ...] = ()
+    """The issues it stopped at (their branch not found), when that is why."""
+    summary: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MilestoneClosed(Event):
+    """The GitHub milestone was closed because its integration pull request was merged."""
+
+    type: ClassVar[str] = "milestone_closed"
+    repo: str
+    milestone: str
+    number: int
+    """The GitHub milestone's number."""
+    pull_request: int
+
+
+MILESTONE_EVENTS = (MilestoneIntegrated, MilestoneConflict, MilestoneBlocked, MilestoneClosed)
+"""What the milestone integrator writes through the store (notifiers and views match on these)."""
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -284,6 +363,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SessionProgressed, SessionFinished, AgentExited, StepStarted, StepFinished, SessionDetached, RetryScheduled, DispatcherPaused,
         DispatcherResumed, IssuePaused, IssueResumed, PriorityBumped, IssuePinned,
         IssueRequeued, CancelRequested, HostDrained, HostRestored, HostProbed, SourcePolled,
+        *MILESTONE_EVENTS,
     )
 }
 """Every event class by its stored type name."""

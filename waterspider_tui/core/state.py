@@ -101,6 +101,11 @@ class Snapshot:
     """Source -> when its last good poll ended, so a failing source can say how stale its list is."""
     recent: tuple[ev.Event, ...] = ()
     """The latest events, newest last, for the event log panel."""
+    integrations: Mapping[tuple[str, str], ev.MilestoneIntegrated | ev.MilestoneConflict | ev.MilestoneBlocked] = field(
+        default_factory=lambda: MappingProxyType({}))
+    """(repo, milestone) -> the integrator's latest word on it."""
+    milestones_closed: Mapping[tuple[str, str], int] = field(default_factory=lambda: MappingProxyType({}))
+    """(repo, milestone) -> the merged integration pull request that closed it on GitHub."""
 
     def tasks_in(self, *states: TaskState) -> list[TaskRecord]:
         return [task for task in self.tasks.values() if task.state in states]
@@ -131,6 +136,8 @@ class _Draft:
         self.spend = dict(snapshot.spend_by_day)
         self.sources = dict(snapshot.sources)
         self.sources_ok_at = dict(snapshot.sources_ok_at)
+        self.integrations = dict(snapshot.integrations)
+        self.milestones_closed = dict(snapshot.milestones_closed)
         self.flags: dict[str, object] = {}
         self.warnings = list(snapshot.warnings)
         self.recent = list(snapshot.recent)
@@ -158,6 +165,8 @@ class _Draft:
             spend_by_day=MappingProxyType(self.spend),
             sources=MappingProxyType(self.sources),
             sources_ok_at=MappingProxyType(self.sources_ok_at),
+            integrations=MappingProxyType(self.integrations),
+            milestones_closed=MappingProxyType(self.milestones_closed),
             warnings=tuple(self.warnings[-WARNINGS_KEPT:]),
             recent=tuple(self.recent[-RECENT_EVENTS_KEPT:]),
             **self.flags,  # type: ignore[arg-type]
@@ -310,6 +319,10 @@ def _apply_specific(draft: _Draft, event: ev.Event) -> None:
             draft.flags["draining"] = frozenset(draft.flags.get("draining", draft.base.draining)) | {host}  # type: ignore[arg-type]
         case ev.HostRestored(host=host):
             draft.flags["draining"] = frozenset(draft.flags.get("draining", draft.base.draining)) - {host}  # type: ignore[arg-type]
+        case ev.MilestoneIntegrated() | ev.MilestoneConflict() | ev.MilestoneBlocked():
+            draft.integrations[(event.repo, event.milestone)] = event
+        case ev.MilestoneClosed(repo=repo, milestone=milestone, pull_request=pull):
+            draft.milestones_closed[(repo, milestone)] = pull
         case ev.SourcePolled(source=source, ok=ok):
             draft.sources[source] = event
             if ok:

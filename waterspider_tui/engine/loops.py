@@ -142,7 +142,8 @@ def start_outboxes(engine: Engine) -> list[asyncio.Task[None]]:
 
     engine.sink_cursors = SinkCursors(engine.store.log.path)
     engine.outboxes = [
-        Outbox(engine.store.log, sink, cursors=engine.sink_cursors, snapshot=lambda: engine.store.snapshot, warn=warn, clock=engine.clock.now)
+        Outbox(engine.store.log, sink, cursors=engine.sink_cursors, snapshot=lambda: engine.store.snapshot, warn=warn,
+               record=engine.record, clock=engine.clock.now)
         for sink in engine.sinks
     ]
     wakes = []

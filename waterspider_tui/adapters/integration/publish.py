@@ -68,15 +68,20 @@ class MilestonePublisher:
         self.pulls = PullRequests(client)
 
     async def publish(self, repo: str, integration: Integration, closed_upstream: Sequence[str] = ()) -> str:
-        """Write what the integration came to; returns it as a phrase for the event log.
+        """Write what the integration came to; returns it as a phrase for the event log."""
+        return (await self.publish_outcome(repo, integration, closed_upstream))[0]
+
+    async def publish_outcome(self, repo: str, integration: Integration, closed_upstream: Sequence[str] = ()) -> tuple[str, int | None]:
+        """Write what the integration came to; returns it as a phrase, and the milestone pull request's number if one was written.
 
         A conflict is told on the issue that could not be merged (and in the milestone's
         description in that mode); a branch whose gate failed gets no pull request.
         """
         if integration.error or integration.missing:
-            return "nothing published"
+            return "nothing published", None
         body = integration_body(integration, closed_upstream)
         written: list[str] = []
+        number: int | None = None
         if integration.conflict is not None:
             await self._comment_conflict(repo, integration)
             written.append(f"conflict told on {integration.conflict.member.label}")
@@ -88,8 +93,9 @@ class MilestonePublisher:
             title = f"Milestone {integration.milestone}: {len(integration.merged)} issues integrated"
             pull, opened = await self.pulls.open_or_update(repo, integration.branch, integration.base, title, body, draft=self.draft)
             await self.pulls.add_labels(repo, pull.number, self.labels)
+            number = pull.number
             written.append(f"pull request #{pull.number} {'opened' if opened else 'updated'} ({pull.url})")
-        return "; ".join(written)
+        return "; ".join(written), number
 
     async def _describe_milestone(self, repo: str, milestone: str, section: str) -> str:
         items, _ = await self.client.paginate(f"/repos/{repo}/milestones", {"state": "all", "per_page": 100})

@@ -36,9 +36,10 @@ class Sink(Protocol):
         """Whether this event can change what the sink writes (others only move the cursor)."""
         ...
 
-    async def deliver(self, events: Sequence[Event], snapshot: Snapshot) -> list[str]:
+    async def deliver(self, events: Sequence[Event], snapshot: Snapshot) -> Sequence[str | Event]:
         """Bring the outside up to date with these events; return one line per write that failed
-        for good (shown to the operator as warnings). Raise SinkUnavailable to be asked again.
+        for good (shown to the operator as warnings), and the events it has to report (stored
+        through the engine, like `MilestoneIntegrated`). Raise SinkUnavailable to be asked again.
 
         Must be idempotent: a batch may be offered again after a restart or an outage. An empty
         batch means "write what you put off, if it is due" (see `due_at`)."""

@@ -8,14 +8,16 @@ that already holds every issue's work is reused, and publishing updates what is 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Protocol, Sequence
 
 from waterspider_tui.adapters.github.errors import GitHubError, GitHubUnavailable, RateLimited
 from waterspider_tui.adapters.integration.branches import BranchIntegrator
 from waterspider_tui.adapters.integration.members import member_branches
 from waterspider_tui.adapters.integration.gate_hook import PipelineGate
 from waterspider_tui.adapters.integration.publish import MilestonePublisher
+from waterspider_tui.adapters.integration.reported import MilestoneReport, integration_event
 from waterspider_tui.adapters.sinks.base import SinkUnavailable
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.milestones import DoneWhen, completed_by, milestone_progress, milestones_of
@@ -46,15 +48,16 @@ class MilestonesSettings(Protocol):
 class MilestoneSink:
     """A `Sink`: integrates each milestone its batch completes, then publishes the result (by config).
 
-    `deliver` returns one line per milestone it integrated (the outbox stores them as warnings,
-    so the event log, `status` and the control center show them); a conflict's line names the
+    `deliver` returns one event per milestone it integrated (`MilestoneIntegrated`,
+    `MilestoneConflict` or `MilestoneBlocked`), which the outbox stores through the engine, so
+    the notifiers, `status` and the control center read the same record; a conflict names the
     two issues, the files and the merge base.
     """
 
     def __init__(
         self, integrator: BranchIntegrator, *, publisher: MilestonePublisher | None = None,
         gate: IntegrationGate | None = None, done_when: DoneWhen = "succeeded", repos: Iterable[str] | None = None,
-        name: str = "milestones",
+        name: str = "milestones", clock: Callable[[], float] = time.time,
     ) -> None:
         self.name = name
         self.integrator = integrator
@@ -63,6 +66,7 @@ class MilestoneSink:
         self.done_when: DoneWhen = done_when
         self.repos = {repo.lower() for repo in repos} if repos is not None else None
         """Repositories whose milestones are integrated here (all when None)."""
+        self.clock = clock
         self.results: list[Integration] = []
         """What this process integrated, newest last (for tests and the report)."""
 
@@ -76,40 +80,41 @@ class MilestoneSink:
     def due_at(self) -> float | None:
         return None
 
-    async def deliver(self, events: Sequence[ev.Event], snapshot: Snapshot) -> list[str]:
+    async def deliver(self, events: Sequence[ev.Event], snapshot: Snapshot) -> list[str | ev.Event]:
         keys = [str(event.issue_key) for event in events]
         touched = milestones_of(snapshot, keys)
         if not touched:
             return []
-        lines: list[str] = []
+        reports: list[str | ev.Event] = []
         for progress in milestone_progress(snapshot, done_when=self.done_when):
             if (progress.repo, progress.name) in touched and any(completed_by(snapshot, progress, key) for key in keys):
-                lines.append(await self._integrate(progress, snapshot))
-        return lines
+                reports.append(await self.integrate(progress, snapshot))
+        return reports
 
     async def close(self) -> None:
         """The GitHub client is shared and closed by whoever made it."""
 
-    async def _integrate(self, progress: MilestoneProgress, snapshot: Snapshot) -> str:
+    async def integrate(self, progress: MilestoneProgress, snapshot: Snapshot) -> MilestoneReport:
+        """Integrate one milestone now and publish it (by config); the event says what came of it.
+
+        Raises SinkUnavailable when git or GitHub is only busy (a lock, a rate limit).
+        """
         members, without = member_branches(snapshot, progress)
         integration = await self.integrator.integrate(progress.name, members, self.gate)
         if integration.retryable:
             raise SinkUnavailable(f"integrating milestone {progress.name}: {integration.error}")
         self.results.append(integration)
-        line = integration.line()
-        if without:
-            line += "; closed upstream with nothing to merge: " + ", ".join(without)
-        if self.publisher is None or "/" not in progress.repo:
-            return line
-        try:
-            written = await self.publisher.publish(progress.repo, integration, without)
-        except RateLimited as error:
-            raise SinkUnavailable(f"publishing milestone {progress.name}: {error.message}", retry_at=error.until) from error
-        except GitHubUnavailable as error:
-            raise SinkUnavailable(f"publishing milestone {progress.name}: {error}", retry_at=self.publisher.client.waiting_until()) from error
-        except GitHubError as error:
-            return f"{line}; publishing failed: {error}"
-        return f"{line}; {written}" if written else line
+        published, pull = "", None
+        if self.publisher is not None and "/" in progress.repo:
+            try:
+                published, pull = await self.publisher.publish_outcome(progress.repo, integration, without)
+            except RateLimited as error:
+                raise SinkUnavailable(f"publishing milestone {progress.name}: {error.message}", retry_at=error.until) from error
+            except GitHubUnavailable as error:
+                raise SinkUnavailable(f"publishing milestone {progress.name}: {error}", retry_at=self.publisher.client.waiting_until()) from error
+            except GitHubError as error:
+                published = f"publishing failed: {error}"
+        return integration_event(integration, progress.repo, ts=self.clock(), published=published, pull_request=pull, closed_upstream=without)
 
 
 def build_milestone_sink(

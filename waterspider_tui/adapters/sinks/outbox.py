@@ -41,6 +41,7 @@ class Outbox:
         cursors: CursorStore,
         snapshot: Callable[[], Snapshot],
         warn: Callable[[str], None] = logger.warning,
+        record: Callable[[Event], None] | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
@@ -51,6 +52,8 @@ class Outbox:
         self._cursors = cursors
         self._snapshot = snapshot
         self._warn = warn
+        self._record = record
+        """Stores the events a sink reports (a milestone integrated); without it they are said as warnings."""
         self._clock = clock
         self._sleep = sleep
         self._jitter = jitter
@@ -135,8 +138,8 @@ class Outbox:
                 wanted = [event for event in events if self.sink.wants(event)]
                 due = self.sink.due_at()
                 if wanted or (due is not None and due <= now):
-                    for line in await self.sink.deliver(wanted, self._snapshot()):
-                        self._say(f"{self.sink.name}: {line}")
+                    for reported in await self.sink.deliver(wanted, self._snapshot()):
+                        self._report(reported)
             except SinkUnavailable as error:
                 self._back_off(str(error), error.retry_at)
                 return 0
@@ -192,6 +195,18 @@ class Outbox:
             await wake.wait()
         else:
             await _first_of(wake.wait(), self._sleep(due - now))
+
+    def _report(self, reported: str | Event) -> None:
+        if isinstance(reported, str):
+            self._say(f"{self.sink.name}: {reported}")
+            return
+        if self._record is None:
+            self._say(f"{self.sink.name}: {getattr(reported, 'summary', '') or reported.type}")
+            return
+        try:
+            self._record(reported)
+        except Exception:
+            logger.exception("storing what %s reported failed", self.sink.name)
 
     def _say(self, line: str) -> None:
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from typing import TYPE_CHECKING, Iterable, Sequence
 
@@ -21,9 +20,6 @@ AUTOMATIC_PAUSES = frozenset({"limit", "budget", "host failure", "host check"})
 """`DispatcherPaused.by` of the pauses the engine makes by itself (an operator's own pause is not news to them)."""
 AUTOMATIC_RESUMES = frozenset({"reset time reached", "host check passed"})
 CYCLE_WARNING = "dependency cycle"
-INTEGRATION_LINE = re.compile(r"\bmilestones: milestone (?P<name>.+?): (?P<text>.+)$", re.DOTALL)
-"""What the milestone sink's lines look like once the engine stored them as warnings
-(`reporting: milestones: milestone v1.0: conflict: ...`)."""
 
 
 class NoticeFinder:
@@ -50,8 +46,9 @@ class NoticeFinder:
             case ev.IssueHeld(reason=reason):
                 return NoticeKind.OPERATOR in kinds and bool(reason)
             case ev.Warned(message=message):
-                return (NoticeKind.OPERATOR in kinds and message.startswith(CYCLE_WARNING)) or (
-                    NoticeKind.MILESTONE in kinds and INTEGRATION_LINE.search(message) is not None)
+                return NoticeKind.OPERATOR in kinds and message.startswith(CYCLE_WARNING)
+            case ev.MilestoneIntegrated() | ev.MilestoneConflict() | ev.MilestoneBlocked() | ev.MilestoneClosed():
+                return NoticeKind.MILESTONE in kinds
             case ev.DispatcherPaused() | ev.DispatcherResumed():
                 return NoticeKind.PAUSED in kinds
             case ev.HostProbed():
@@ -85,11 +82,11 @@ class NoticeFinder:
                 return [Notice(f"{event.seq}:held", NoticeKind.OPERATOR, event.ts, event.seq, label, f"{title}: held, {reason}", url, "warning", needs_operator=task is not None)]
             case ev.Warned(message=message) if message.startswith(CYCLE_WARNING):
                 return [Notice(f"{event.seq}:cycle", NoticeKind.OPERATOR, event.ts, event.seq, "cycle", message, severity="warning", needs_operator=True)]
-            case ev.Warned(message=message) if (found := INTEGRATION_LINE.search(message)) is not None:
-                text = found.group("text")
-                trouble = not re.match(r"\d+ issues integrated", text) or "gate FAILED" in text or "publishing failed" in text
-                return [Notice(f"{event.seq}:integration", NoticeKind.MILESTONE, event.ts, event.seq, found.group("name"), text,
-                               severity="warning" if trouble else "info", needs_operator=trouble)]
+            case ev.MilestoneIntegrated() | ev.MilestoneConflict() | ev.MilestoneBlocked():
+                return [_integration_notice(event)]
+            case ev.MilestoneClosed(milestone=milestone, pull_request=pull):
+                return [Notice(f"{event.seq}:milestone-closed", NoticeKind.MILESTONE, event.ts, event.seq, milestone,
+                               f"closed: integration pull request #{pull} merged", severity="info")]
             case ev.DispatcherPaused(by=by, reason=reason, until=until) if by in AUTOMATIC_PAUSES:
                 text = f"dispatch paused ({by}): {reason or 'no reason given'}"
                 if until:
@@ -173,6 +170,14 @@ def _failure(event: ev.SessionFinished, snapshot: Snapshot) -> Notice:
     cause = result.error_class.value if result.error_class else "failed"
     hint = f"{cause}: {advice_for(result.error_class)}"
     return Notice(f"{event.seq}:failed", NoticeKind.FAILED, event.ts, event.seq, label, f"{title}: {cause}", url, "error", needs_operator=True, hint=hint)
+
+
+def _integration_notice(event: ev.MilestoneIntegrated | ev.MilestoneConflict | ev.MilestoneBlocked) -> Notice:
+    """What the integrator did; a conflict, a failed gate or a blocked build needs the operator."""
+    trouble = not (isinstance(event, ev.MilestoneIntegrated) and event.ok)
+    text = event.summary.removeprefix(f"milestone {event.milestone}: ") or event.type.removeprefix("milestone_")
+    return Notice(f"{event.seq}:integration", NoticeKind.MILESTONE, event.ts, event.seq, event.milestone, text,
+                  severity="warning" if trouble else "info", needs_operator=trouble)
 
 
 def _milestone_notice(progress: MilestoneProgress, event: ev.Event, text: str, severity: str) -> Notice:

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from waterspider_tui.adapters.source_base import IssueSource
 
 
-def _env_policy(settings: Settings) -> EnvPolicy:
+def env_policy(settings: Settings) -> EnvPolicy:
+    """Which variables of this environment the agent sees (`[agent] env_allow`, `env`)."""
     base = EnvPolicy()
     return EnvPolicy(allow=base.allow + tuple(settings.agent.env_allow), extra=dict(settings.agent.env))
 
@@ -52,6 +53,25 @@ def _github_parts(settings: Settings) -> tuple[list[tuple[IssueSource, float]], 
         label_names=dict(github.labels), comment_interval_s=github.comment_interval_s,
     )
     return [(source, github.poll_interval_s)], [sink], [client.aclose], client
+
+
+def _pull_request_client(settings: Settings, closers: list[Callable[[], Awaitable[None]]]) -> GitHubClient | None:
+    """A client for the pull-request step of a run without `[github] repos` (local issue folders):
+    only when `[pipeline.pull_request] repo` names where to open them; the token from the env or `gh`."""
+    from waterspider_tui.adapters.github import GitHubClient, TokenNotFound, discover_token
+
+    if "pull_request" not in settings.pipeline.steps:
+        return None
+    repo = str(settings.pipeline.pull_request.get("repo", "")).strip()
+    if repo.count("/") != 1 or not all(repo.split("/")):
+        raise ConfigError("pipeline step pull_request without [github] repos needs [pipeline.pull_request] repo = \"owner/name\" (where to open them)")
+    try:
+        token = discover_token()
+    except TokenNotFound as error:
+        raise ConfigError(f"pipeline step pull_request: {error}") from error
+    client = GitHubClient(settings.github.api_url, token, min_write_interval=settings.github.min_write_interval_s)
+    closers.append(client.aclose)
+    return client
 
 
 def _holders(store: StateStore, repo: str) -> dict[int, str]:
@@ -117,6 +137,17 @@ def _after_work_sinks(
     return sinks + ([milestone_sink] if milestone_sink is not None else [])
 
 
+def session_policy(settings: Settings) -> SessionPolicy:
+    """The `[sessions]` limits as the sessions supervisor keeps them (here and in `exec-issue`)."""
+    sessions = settings.sessions
+    return SessionPolicy(
+        stall_timeout_s=sessions.stall_timeout_s, timeout_s=sessions.timeout_s, grace_s=sessions.grace_s,
+        max_attempts=sessions.max_attempts, retry_backoff_s=sessions.retry_backoff_s,
+        per_issue_budget_usd=sessions.per_issue_budget_usd, daily_budget_usd=sessions.daily_budget_usd,
+        on_issue_gone=sessions.on_issue_gone,
+    )
+
+
 def build_engine(settings: Settings) -> Engine:
     """Raises ConfigError (one line) when the settings cannot make a working engine."""
     sources: list[tuple[IssueSource, float]] = []
@@ -134,7 +165,7 @@ def build_engine(settings: Settings) -> Engine:
     except Exception as error:
         raise ConfigError(str(error)) from error
     try:
-        agent = make_agent(settings.agent.kind, dict(settings.agent.options), _env_policy(settings))
+        agent = make_agent(settings.agent.kind, dict(settings.agent.options), env_policy(settings))
     except (ValueError, TypeError) as error:
         raise ConfigError(f"agent: {error}") from error
     store_path = settings.store_path()
@@ -146,17 +177,11 @@ def build_engine(settings: Settings) -> Engine:
     if settings.issues.dir is not None:
         sources.append((LocalIssueSource(settings.issues.dir, settings.issues.repo_name, holders=_holders(store, settings.issues.repo_name)), settings.issues.poll_interval_s))
     title = ", ".join(settings.github.repos) or str(settings.issues.dir)
-    sessions = settings.sessions
     executors = _executors(settings, workspace, store_path.parent / "sessions", client)
     locks = run_locks(store_path, Path(workspace.repo.common_dir), workspace.root)
-    policy = SessionPolicy(
-        stall_timeout_s=sessions.stall_timeout_s, timeout_s=sessions.timeout_s, grace_s=sessions.grace_s,
-        max_attempts=sessions.max_attempts, retry_backoff_s=sessions.retry_backoff_s,
-        per_issue_budget_usd=sessions.per_issue_budget_usd, daily_budget_usd=sessions.daily_budget_usd,
-        on_issue_gone=sessions.on_issue_gone,
-    )
+    policy = session_policy(settings)
     try:
-        steps = make_steps(settings.pipeline.steps, settings.pipeline.step_options(), github=client)
+        steps = make_steps(settings.pipeline.steps, settings.pipeline.step_options(), github=client or _pull_request_client(settings, closers))
     except ValueError as error:
         raise ConfigError(str(error)) from error
     sinks += _after_work_sinks(settings, store, store_path, workspace, client, title, closers)

@@ -47,7 +47,7 @@ def make_steps(
     if unknown:
         raise ValueError(f"unknown pipeline step {', '.join(unknown)} (known: {', '.join(sorted(STEPS))})")
     if "pull_request" in names and github is None:
-        raise ValueError("pipeline step pull_request needs GitHub: set [github] repos, or leave the step out")
+        raise ValueError("pipeline step pull_request needs GitHub: set [github] repos or [pipeline.pull_request] repo, or leave the step out")
     steps: list[Step] = []
     for name in names:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from waterspider_tui.cli.clean import clean
+from waterspider_tui.cli.exec_issue import exec_issue
 from waterspider_tui.cli.hosts import hosts
 from waterspider_tui.cli.log import log
 from waterspider_tui.cli.report import report
@@ -35,7 +36,7 @@ def cli(ctx: click.Context) -> None:
         ctx.invoke(run)
 
 
-for command in (run, demo, status, plan, log, clean, requeue, report, hosts):
+for command in (run, demo, status, plan, log, clean, requeue, report, hosts, exec_issue):
     cli.add_command(command)
 
 

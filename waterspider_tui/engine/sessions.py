@@ -69,17 +69,21 @@ class SessionSupervisor:
         return self.store.record(events)
 
     # -- start ----------------------------------------------------------------------------
-    def launch(self, key: str, placement: Placement) -> bool:
-        """Record the session (the store refuses a second live one) and start watching it."""
+    def launch(self, key: str, placement: Placement, *, attempt: int | None = None, session_id: str = "") -> bool:
+        """Record the session (the store refuses a second live one) and start watching it.
+
+        `attempt` and `session_id` are given where another orchestrator decided them (a CI run's
+        `waterspider exec-issue`); otherwise they follow from the issue's history.
+        """
         task = self.snapshot.tasks[key]
         executor = self.pool.executor_named(placement.executor)
         order = WorkOrder(
-            issue_key=key, number=task.issue.number, repo=task.issue.repo, attempt=task.attempts + 1,
+            issue_key=key, number=task.issue.number, repo=task.issue.repo, attempt=attempt or task.attempts + 1,
             token=uuid.uuid4().hex[:8], multi_repo=self.multi_repo,
         )
         paths = executor.locate(order, placement.host)
         session = SessionInfo(
-            session_id=f"{task.issue.number}-{order.attempt}-{order.token}", issue=key, attempt=order.attempt,
+            session_id=session_id or f"{task.issue.number}-{order.attempt}-{order.token}", issue=key, attempt=order.attempt,
             executor=executor.name, host=placement.host, worktree=paths.worktree, branch=paths.branch,
             log_path=f"{paths.session_dir}/stdout.jsonl", session_dir=paths.session_dir, started_at=self.clock.now(),
             agent=self.agent.name, agent_session_id=task.resume_agent_session, placement=placement.reason,
@@ -152,8 +156,8 @@ class SessionSupervisor:
         last_progress = None
         stop_reason: str | None = None
         stalled = timed_out = False
-        # False for an executor whose output arrives only at the end (a CI run): silence is no stall there.
-        live = getattr(executor, "live_output", True)
+        quiet_allowed_until = started
+        """Silence before this is no stall: the executor said its output was not live then (a CI run still queued)."""
         try:
             while not waiter.done():
                 await asyncio.wait({waiter}, timeout=TAIL_INTERVAL_S)
@@ -168,8 +172,10 @@ class SessionSupervisor:
                     new_phase = last_progress is None or (progress.phase, progress.phases_done) != (last_progress.phase, last_progress.phases_done)
                     self.store.record((event,), durable=new_phase)
                     last_progress, last_progress_at = progress, now
+                if not _output_is_live(executor, session):
+                    quiet_allowed_until = now
                 if stop_reason is None:
-                    stop_reason, stalled, timed_out = self._limit_reached(key, progress.cost_usd, now, started, last_output if live else now)
+                    stop_reason, stalled, timed_out = self._limit_reached(key, progress.cost_usd, now, started, max(last_output, quiet_allowed_until))
                     if stop_reason is not None and (stalled or timed_out):
                         # The agent may be done already: its runner ends what the agent left
                         # running, in silence, before it reports the exit. Silence then is no stall.
@@ -328,6 +334,15 @@ class SessionSupervisor:
         for key, _ in running:
             self.cancel_reasons[key] = SHUTDOWN_REASON
         await asyncio.gather(*(task for _, task in running), return_exceptions=True)
+
+
+def _output_is_live(executor: Executor, session: SessionInfo) -> bool:
+    """Whether silence now may be judged a stall: an executor may answer per session (`output_live`),
+    or for all its sessions (`live_output`: False where output arrives only at the end)."""
+    per_session = getattr(executor, "output_live", None)
+    if per_session is not None:
+        return bool(per_session(session))
+    return bool(getattr(executor, "live_output", True))
 
 
 def _error_class(name: str) -> ErrorClass:

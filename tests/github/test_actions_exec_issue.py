@@ -1,0 +1,145 @@
+"""`waterspider exec-issue` run as a runner runs it: a real subprocess, a real git repository, the simulated agent."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.e2e.helpers import WATERSPIDER, clean_env, git
+from tests.git_checkout import make_checkout
+from waterspider_tui.adapters.agents.claude_stream import ClaudeStreamParser
+from waterspider_tui.adapters.executors.actions_stream import STREAM_PREFIX, stream_lines
+from waterspider_tui.core.models import Outcome
+
+from .fake_github import DEFAULT_TOKEN, FakeGitHub, start_fake_github
+
+QUICK = {"duration_s": 0.5}
+
+
+def exec_issue(repo: Path, *args: str, env: dict[str, str] | None = None, agent_options: dict[str, object] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = clean_env()
+    environment.pop("GITHUB_TOKEN", None)
+    environment.pop("GH_TOKEN", None)
+    environment["WATERSPIDER_AGENT__OPTIONS"] = json.dumps(agent_options or QUICK)
+    environment.update(env or {})
+    return subprocess.run([*WATERSPIDER, "exec-issue", *args], cwd=repo, capture_output=True, text=True, timeout=120, env=environment)
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    return make_checkout(tmp_path / "repo")
+
+
+@pytest.fixture
+def issues(tmp_path: Path) -> Path:
+    folder = tmp_path / "issues"
+    folder.mkdir()
+    (folder / "007.md").write_text("---\ntitle: Add a greeting\n---\nSay hello in the README.\n")
+    return folder
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    _, github = start_fake_github()
+    try:
+        yield github
+    finally:
+        github.stop()
+
+
+def parsed(stream: bytes) -> ClaudeStreamParser:
+    parser = ClaudeStreamParser()
+    for line in stream.decode().splitlines():
+        parser.feed(line)
+    return parser
+
+
+def test_a_session_runs_in_the_issue_worktree_and_writes_its_stream(checkout: Path, issues: Path, tmp_path: Path) -> None:
+    stream_file = tmp_path / "out" / "stream.jsonl"
+    done = exec_issue(checkout, "--issues", str(issues), "--issue", "7", "--session", "s-7-abc", "--agent", "simulated",
+                      "--stream-file", str(stream_file))
+    assert done.returncode == 0, done.stderr
+    assert (checkout / ".worktrees" / "issue-7").is_dir()
+    assert "Work on #7: Add a greeting" in git(checkout, "log", "--format=%s", "feature/issue-7")
+    stream = stream_file.read_bytes()
+    result = parsed(stream).finish(0)
+    assert result.outcome is Outcome.SUCCEEDED and result.turns > 0
+    lines = done.stdout.splitlines()
+    assert "waterspider: issue #7 Add a greeting (session s-7-abc, attempt 1, agent simulated)" == lines[0]
+    assert any(line.startswith("[tool] Write waterspider-work/issue-7.md") for line in lines)
+    assert not any(line.lstrip().startswith("{") or line.startswith(STREAM_PREFIX) for line in lines)  # readable, not raw JSON
+    assert "waterspider: step commits: 1 commit, 1 file" in lines
+    assert lines[-1].startswith("waterspider: succeeded: ")
+
+
+def test_echoed_stream_lines_are_the_artifact_line_for_line(checkout: Path, issues: Path, tmp_path: Path) -> None:
+    stream_file = tmp_path / "stream.jsonl"
+    done = exec_issue(checkout, "--issues", str(issues), "--issue", "7", "--session", "s-7-echo", "--agent", "simulated",
+                      "--stream-file", str(stream_file), "--echo-stream")
+    assert done.returncode == 0, done.stderr
+    job_log = "".join(f"2026-12-06T06:38:24.{index:07d}Z {line}\n" for index, line in enumerate(done.stdout.splitlines()))
+    recovered = b"".join(stream_lines(("\ufeff" + job_log).encode()))
+    assert recovered == stream_file.read_bytes()
+    assert any(line.startswith("[tool] ") for line in done.stdout.splitlines())  # the readable lines stay
+
+
+def test_a_failed_session_exits_1_and_its_stream_says_why(checkout: Path, issues: Path, tmp_path: Path) -> None:
+    stream_file = tmp_path / "stream.jsonl"
+    done = exec_issue(checkout, "--issues", str(issues), "--issue", "7", "--session", "s-7-bad", "--agent", "simulated",
+                      "--attempt", "2", "--stream-file", str(stream_file),
+                      agent_options={"duration_s": 0.3, "fail_rate": 1.0, "fail_mode": "max_turns"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "attempt 2" in done.stdout.splitlines()[0]
+    assert done.stdout.splitlines()[-1].startswith("waterspider: failed (max_turns)")
+    assert parsed(stream_file.read_bytes()).finish(1).outcome is Outcome.FAILED
+
+
+def test_the_configured_push_step_pushes_the_issue_branch(checkout: Path, issues: Path, tmp_path: Path) -> None:
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(checkout, "remote", "add", "origin", str(remote))
+    git(checkout, "push", "-q", "origin", "main")
+    config = tmp_path / "waterspider.toml"
+    config.write_text('[pipeline]\nsteps = ["commits", "push"]\n')
+    done = exec_issue(checkout, "--config", str(config), "--issues", str(issues), "--issue", "7", "--session", "s-7-push",
+                      "--agent", "simulated", "--stream-file", str(tmp_path / "stream.jsonl"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert any(line.startswith("waterspider: step push: pushed feature/issue-7") for line in done.stdout.splitlines())
+    assert "Work on #7" in git(remote, "log", "--format=%s", "feature/issue-7")
+
+
+def test_the_issue_text_comes_from_github(checkout: Path, tmp_path: Path, fake_github: FakeGitHub) -> None:
+    fake_github.add_repo("octo/app")
+    fake_github.add_issue("octo/app", "Retry flaky calls", "Wrap the HTTP calls in a retry.")
+    done = exec_issue(checkout, "--repo", "octo/app", "--issue", "1", "--session", "s-1-gh", "--agent", "simulated",
+                      "--github-api-url", fake_github.base_url, "--stream-file", str(tmp_path / "stream.jsonl"),
+                      env={"GITHUB_TOKEN": DEFAULT_TOKEN})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[0].startswith("waterspider: issue #1 Retry flaky calls")
+    assert fake_github.count("GET", r"/repos/octo/app/issues/1$") == 1
+    assert "Work on #1: Retry flaky calls" in git(checkout, "log", "--format=%s", "feature/issue-1")
+
+
+def test_an_issue_github_does_not_have_exits_2_before_anything_runs(checkout: Path, tmp_path: Path, fake_github: FakeGitHub) -> None:
+    fake_github.add_repo("octo/app")
+    done = exec_issue(checkout, "--repo", "octo/app", "--issue", "9", "--session", "s-9", "--agent", "simulated",
+                      "--github-api-url", fake_github.base_url, "--stream-file", str(tmp_path / "stream.jsonl"),
+                      env={"GITHUB_TOKEN": DEFAULT_TOKEN})
+    assert done.returncode == 2
+    assert done.stderr.startswith("waterspider: octo/app#9: the issue cannot be read")
+    assert not (checkout / ".worktrees" / "issue-9").exists()
+
+
+def test_without_a_token_or_a_folder_it_says_what_is_missing(checkout: Path, tmp_path: Path) -> None:
+    only_git = tmp_path / "bin"
+    only_git.mkdir()
+    (only_git / "git").symlink_to(shutil.which("git") or "/usr/bin/git")
+    done = exec_issue(checkout, "--repo", "octo/app", "--issue", "1", "--session", "s-1", "--agent", "simulated",
+                      env={"PATH": str(only_git)})  # no `gh` to ask for a token either
+    assert done.returncode == 2
+    assert "No GitHub token" in done.stderr

@@ -1,0 +1,107 @@
+"""The agent's stream-json as it travels through a GitHub Actions run: out through the job log, back in from it.
+
+`waterspider exec-issue` prints every stream-json line of its agent with STREAM_PREFIX in front,
+beside the readable lines, so the orchestrator can recover the session's events from the job's
+log while the run is still going (the `stream` artifact, uploaded at the end, stays the complete
+record). The job log GitHub serves puts a timestamp before every line and a byte-order mark
+before the first; `stream_lines` takes those off again.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from waterspider_tui.core.models import SessionInfo
+
+STREAM_PREFIX = "ws-stream| "
+"""Before each stream-json line in the job log; chosen so no agent's readable output starts with it."""
+_TIMESTAMP = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ")
+_BOM = "\ufeff".encode()
+
+
+def stream_lines(log: bytes) -> list[bytes]:
+    """The stream-json lines (each with its newline) printed with STREAM_PREFIX in complete job-log lines."""
+    prefix = STREAM_PREFIX.encode()
+    found: list[bytes] = []
+    for line in log.split(b"\n"):
+        line = _TIMESTAMP.sub(b"", line.removeprefix(_BOM).rstrip(b"\r"), count=1)
+        if line.startswith(prefix):
+            found.append(line[len(prefix):] + b"\n")
+    return found
+
+
+class StreamLog:
+    """A job log read in pieces: complete lines are handed on, the unfinished last one is kept."""
+
+    def __init__(self) -> None:
+        self.offset = 0
+        """Bytes of the job log read so far (the next read asks from here)."""
+        self._partial = b""
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        self.offset += len(chunk)
+        data = self._partial + chunk
+        complete, newline, self._partial = data.rpartition(b"\n")
+        return stream_lines(complete + newline) if newline else []
+
+
+def merge(shown: bytes, complete: bytes) -> bytes:
+    """The whole stream once the artifact arrived, continuing what the live log already gave.
+
+    Normally the artifact starts with exactly what was shown. When the log lost or cut lines,
+    the artifact's lines after as many as were shown follow, so no line is read twice.
+    """
+    if complete.startswith(shown):
+        return complete
+    lines_shown = shown.count(b"\n")
+    rest = complete.split(b"\n")[lines_shown:]
+    return shown + b"\n".join(rest)
+
+
+class StreamTee:
+    """An executor that hands on everything, and also writes each byte of a session's output once,
+    in order, to `sink` (the file the workflow uploads) and each complete line to `echo` with
+    STREAM_PREFIX (the job log)."""
+
+    def __init__(self, executor: Any, sink: IO[bytes], echo: Callable[[str], None] | None = None) -> None:
+        self._executor = executor
+        self._sink = sink
+        self._echo = echo
+        self._written = 0
+        self._partial = b""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._executor, name)
+
+    async def read_output(self, session: SessionInfo, offset: int, limit: int = 1 << 20) -> bytes:
+        chunk: bytes = await self._executor.read_output(session, offset, limit)
+        end = offset + len(chunk)
+        if end > self._written and offset <= self._written:
+            self._take(chunk[self._written - offset:])
+            self._written = end
+        return chunk
+
+    def _take(self, new: bytes) -> None:
+        self._sink.write(new)
+        self._sink.flush()
+        if self._echo is None:
+            return
+        data = self._partial + new
+        complete, newline, self._partial = data.rpartition(b"\n")
+        if newline:
+            for line in complete.split(b"\n"):
+                self._echo(STREAM_PREFIX + line.decode("utf-8", errors="replace").rstrip("\r"))
+
+    def finish(self) -> None:
+        """The last line, when the output did not end with a newline."""
+        if self._echo is not None and self._partial:
+            self._echo(STREAM_PREFIX + self._partial.decode("utf-8", errors="replace"))
+        self._partial = b""
+
+
+def open_stream_file(path: Path) -> IO[bytes]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open("wb")

@@ -1,0 +1,115 @@
+"""`waterspider exec-issue`: one session of one issue here, as a GitHub Actions runner runs it.
+
+The orchestrator dispatches the workflow in `examples/github-actions/`; its job runs this. The
+session is exactly a local one: worktree on `feature/issue-N`, the agent, its parser, the
+configured `[pipeline]` steps. The job log gets readable lines (and, with `--echo-stream`, the
+stream-json lines behind a prefix, so the orchestrator follows the run live); the stream-json
+goes to `--stream-file`, which the workflow uploads as the `stream` artifact.
+
+Exit codes: 0 the session succeeded, 1 it failed (the agent, or a step after it), 2 nothing ran
+(a bad flag or setting, the issue not found), 130 the job was cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from waterspider_tui.cli.common import AGENT_KINDS, fail, overrides, settings_from
+from waterspider_tui.config import ConfigError
+from waterspider_tui.exit_codes import EXIT_DONE, EXIT_INTERRUPTED, EXIT_NOT_DONE
+
+if TYPE_CHECKING:
+    from waterspider_tui.config import Settings
+    from waterspider_tui.engine.single_session import SessionEnd
+
+
+def _write(line: str) -> None:
+    click.echo(line)
+    sys.stdout.flush()  # the job log shows what arrived: nothing may wait in a buffer
+
+
+async def _run(settings: Settings, repo: str, number: int, session_id: str, attempt: int, stream_file: Path, echo_stream: bool) -> SessionEnd:
+    from waterspider_tui.engine.single_session import fetch_github_issue, folder_issue, run_single_session
+
+    client = None
+    if settings.issues.dir is None or "pull_request" in settings.pipeline.steps:
+        from waterspider_tui.adapters.github import GitHubClient, TokenNotFound, discover_token
+
+        try:
+            token = discover_token()
+        except TokenNotFound as error:
+            raise ConfigError(str(error)) from error
+        client = GitHubClient(settings.github.api_url, token, min_write_interval=settings.github.min_write_interval_s)
+    try:
+        if settings.issues.dir is not None:
+            issue = await folder_issue(settings.issues.dir, repo or settings.issues.repo_name, number)
+        else:
+            from waterspider_tui.adapters.github.errors import GitHubError
+
+            assert client is not None
+            try:
+                issue = await fetch_github_issue(client, repo, number)
+            except GitHubError as error:
+                raise ConfigError(f"{repo}#{number}: the issue cannot be read: {error}") from error
+        _write(f"waterspider: issue #{issue.number} {issue.title} (session {session_id}, attempt {attempt}, agent {settings.agent.kind})")
+        return await run_single_session(
+            settings, issue, session_id=session_id, attempt=attempt, stream_file=stream_file,
+            write=_write, echo_stream=echo_stream, github=client,
+        )
+    finally:
+        if client is not None:
+            await client.aclose()
+
+
+def exit_code_of(end: SessionEnd) -> int:
+    from waterspider_tui.core.models import Outcome
+
+    if end.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_DONE if end.result.outcome is Outcome.SUCCEEDED else EXIT_NOT_DONE
+
+
+def end_line(end: SessionEnd) -> str:
+    result = end.result
+    said = f"{result.outcome.value}"
+    if result.error_class is not None:
+        said += f" ({result.error_class.value})"
+    facts = f"{result.turns} turns, ${result.cost_usd:.2f}, {result.commits} commits, {result.files_changed} files changed"
+    return f"waterspider: {said}: {facts}" + (f": {result.error}" if result.error else "")
+
+
+@click.command("exec-issue")
+@click.option("--repo", default="", help="owner/name of the issue (and of the issue text on GitHub).")
+@click.option("--issue", "number", type=click.IntRange(1), required=True, help="The issue number.")
+@click.option("--session", "session_id", required=True, help="The session id the orchestrator gave this run.")
+@click.option("--agent", type=click.Choice(AGENT_KINDS), help="Which agent runs the issue (default: [agent] kind).")
+@click.option("--attempt", type=click.IntRange(1), default=1, show_default=True, help="Which attempt of the issue this is.")
+@click.option("--config", type=click.Path(path_type=Path), help="waterspider.toml to read (default: ./waterspider.toml if present).")
+@click.option("--issues", type=click.Path(path_type=Path), help="Read the issue from this folder of Markdown issues instead of GitHub.")
+@click.option("--github-api-url", help="GitHub REST API root (GitHub Enterprise Server, tests).")
+@click.option("--repo-path", type=click.Path(path_type=Path), help="The checkout the worktree is made from (default: .).")
+@click.option("--base-branch", help="Branch the issue branch starts from (default: the current branch).")
+@click.option("--stream-file", type=click.Path(path_type=Path), default=Path("stream.jsonl"), show_default=True,
+              help="Where the agent's stream-json is written (the workflow uploads it as the `stream` artifact).")
+@click.option("--echo-stream", is_flag=True, help="Also print each stream-json line, prefixed, so the orchestrator can follow the job log live.")
+def exec_issue(repo: str, number: int, session_id: str, attempt: int, stream_file: Path, echo_stream: bool, config: Path | None = None, **flags: Any) -> None:
+    """Run one session of one issue here, as the local executor would (for CI runners)."""
+    if repo and (repo.count("/") != 1 or not all(repo.split("/"))):
+        fail(f"--repo {repo!r} is not owner/name")
+    tree = overrides(repo=(repo,) if repo else None, **flags)
+    settings = settings_from(config, tree)
+    if settings.issues.dir is None and not repo:
+        fail("give --repo owner/name (the issue is read from GitHub) or --issues DIR")
+    try:
+        end = asyncio.run(_run(settings, repo, number, session_id, attempt, stream_file, echo_stream))
+    except ConfigError as error:
+        fail(str(error))
+    for step in end.steps:
+        _write(f"waterspider: step {step}")
+    _write(end_line(end))
+    raise SystemExit(exit_code_of(end))

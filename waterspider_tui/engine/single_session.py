@@ -1,0 +1,151 @@
+"""One session of one issue on this machine, as `waterspider exec-issue` runs it inside a CI job.
+
+Nothing here is particular to CI: the session is the engine's own, through the same pieces a
+local run uses (the worktree manager, the local executor and its detached runner, the agent and
+its stream parser, the `[pipeline]` steps after the agent), recorded in a scratch store of its
+own. What is added is only the way out: readable lines for the job log, the agent's stream-json
+written to a file (the run's artifact) and, when asked, echoed to the log with a prefix the
+orchestrator recognises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from waterspider_tui.adapters.agents.registry import make_agent
+from waterspider_tui.adapters.executors.actions_stream import StreamTee, open_stream_file
+from waterspider_tui.adapters.executors.local import LocalExecutor
+from waterspider_tui.adapters.executors.pool import ExecutorPool
+from waterspider_tui.adapters.pipeline.registry import make_steps
+from waterspider_tui.adapters.workspace import WorkspaceError, WorkspaceManager
+from waterspider_tui.config import ConfigError
+from waterspider_tui.core import events as ev
+from waterspider_tui.core.clock import SystemClock
+from waterspider_tui.core.models import Outcome, SessionResult
+from waterspider_tui.core.placement import Placement
+from waterspider_tui.engine.sessions import SessionSupervisor
+from waterspider_tui.engine.wiring import env_policy, session_policy
+from waterspider_tui.store.event_log import EventLog
+from waterspider_tui.store.state_store import StateStore
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.agents.base import LogEntry
+    from waterspider_tui.adapters.github.client import GitHubClient
+    from waterspider_tui.config import Settings
+    from waterspider_tui.core.models import Issue
+
+CANCELLED_BY_SIGNAL = "cancelled: the job was stopped"
+
+
+@dataclass(frozen=True)
+class SessionEnd:
+    result: SessionResult
+    interrupted: bool
+    """A signal (the run cancelled) stopped the session."""
+    steps: tuple[str, ...]
+    """`name: summary` of each step after the agent, in order."""
+
+
+async def fetch_github_issue(client: GitHubClient, repo: str, number: int) -> Issue:
+    """The issue's text as the GitHub source reads it (without the dependency look-ups: one session needs none)."""
+    from waterspider_tui.adapters.github.issue_mapping import issue_from_json
+
+    answer = await client.get(f"/repos/{repo}/issues/{number}")
+    if not isinstance(answer.data, dict):
+        raise ConfigError(f"{repo}#{number}: GitHub answered no issue")
+    return issue_from_json(answer.data, repo)
+
+
+async def folder_issue(folder: Path, repo: str, number: int) -> Issue:
+    """The issue numbered `number` in a folder of Markdown issues, as the folder source reads it."""
+    from waterspider_tui.adapters.local_issues import LocalIssueSource
+
+    polled = await LocalIssueSource(folder, repo).poll()
+    if not polled.ok:
+        raise ConfigError(polled.message)
+    found = next((issue for issue in polled.issues if issue.number == number), None)
+    if found is None:
+        refused = next((r.error for r in polled.rejected if r.issue_key.endswith(f"#{number}")), "")
+        raise ConfigError(refused or f"no issue #{number} in {folder}")
+    return found
+
+
+def print_entries(write: Callable[[str], None]) -> Callable[[str, list[LogEntry]], None]:
+    """Readable lines: the agent's text as it is, everything else after its kind."""
+
+    def publish(_key: str, entries: list[LogEntry]) -> None:
+        for entry in entries:
+            write(entry.text if entry.kind == "text" else f"[{entry.kind}] {entry.text}")
+
+    return publish
+
+
+async def run_single_session(
+    settings: Settings, issue: Issue, *, session_id: str, attempt: int, stream_file: Path,
+    write: Callable[[str], None], echo_stream: bool, github: GitHubClient | None = None,
+) -> SessionEnd:
+    """Run the agent on `issue` in its worktree, then the configured steps; the session's result.
+
+    Raises ConfigError (one line) when the settings cannot make a session here.
+    """
+    workspace_settings = settings.workspace
+    try:
+        workspace = WorkspaceManager(
+            workspace_settings.repo_path, base_branch=workspace_settings.base_branch,
+            worktrees_dir=workspace_settings.worktrees_dir, warm_pool=0,
+        )
+    except WorkspaceError as error:
+        raise ConfigError(str(error)) from error
+    try:
+        agent = make_agent(settings.agent.kind, dict(settings.agent.options), env_policy(settings))
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"agent: {error}") from error
+    try:
+        steps = make_steps(settings.pipeline.steps, settings.pipeline.step_options(), github=github)
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
+    state_dir = Path(workspace.root) / ".waterspider"
+    workspace.ignore(state_dir)
+    local = LocalExecutor(workspace, state_dir / "sessions", slots=1, niceness=settings.sessions.niceness)
+    with open_stream_file(stream_file) as sink, tempfile.TemporaryDirectory(prefix="waterspider-exec-") as scratch:
+        tee = StreamTee(local, sink, write if echo_stream else None)
+        # The store is scratch: the run's record is its stream artifact and the orchestrator's own store.
+        store = StateStore(EventLog(Path(scratch) / "state.db"))
+        supervisor = SessionSupervisor(
+            store=store, clock=SystemClock(), agent=agent, pool=ExecutorPool([tee]), policy=session_policy(settings),
+            steps=steps, publish_log=print_entries(write), multi_repo=False,
+        )
+        steps_done: list[str] = []
+        store.subscribe(lambda _snapshot, stored: steps_done.extend(
+            f"{event.step}: {event.summary}" for event in stored if isinstance(event, ev.StepFinished)
+        ))
+        clock = SystemClock()
+        store.record((ev.IssueSeen(ts=clock.now(), issue_data=issue),))
+        interrupted = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def stop() -> None:
+            interrupted.set()
+            supervisor.cancel_reasons[issue.key] = CANCELLED_BY_SIGNAL
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop)
+        try:
+            placement = Placement(executor=local.name, host=local.name, reason="exec-issue")
+            if not supervisor.launch(issue.key, placement, attempt=attempt, session_id=session_id):
+                raise ConfigError(f"{issue.key}: the session could not be recorded")
+            await supervisor.tasks[issue.key]
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+            tee.finish()
+            await local.close()
+            store.log.close()
+        task = store.snapshot.tasks[issue.key]
+        result = task.result or SessionResult(outcome=Outcome.FAILED, error="the session ended without a result")
+        return SessionEnd(result=result, interrupted=interrupted.is_set(), steps=tuple(steps_done))

@@ -16,6 +16,7 @@ from waterspider_tui.core.models import ErrorClass, Outcome, SessionInfo, Sessio
 from waterspider_tui.core.retry import NOT_CHARGED, RetryDecision, decide_retry
 from waterspider_tui.core.state import utc_day
 from waterspider_tui.engine.after_agent import follow_up_of, run_steps
+from waterspider_tui.engine.orphans import OrphanSettler
 from waterspider_tui.engine.output_reader import OutputReader
 from waterspider_tui.store.event_log import DuplicateSession
 
@@ -60,6 +61,8 @@ class SessionSupervisor:
         """Issue key -> the task watching its session."""
         self.cancel_reasons: dict[str, str] = {}
         self.logs: dict[str, deque[LogEntry]] = {}
+        self.orphans = OrphanSettler(store=store, clock=clock, grace_s=policy.grace_s)
+        """Sessions given up on with their host, settled when it answers again."""
 
     @property
     def snapshot(self) -> Snapshot:
@@ -190,6 +193,8 @@ class SessionSupervisor:
             except ExecutorError as error:
                 # The host went away for good (`host_down`): the issue is placed again, not charged.
                 self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=_error_class(error.error_class), error=str(error)))
+                if error.error_class == ErrorClass.HOST_DOWN.value:
+                    self.orphans.watch(key, session, executor)
                 return
         finally:
             if not waiter.done():
@@ -321,6 +326,7 @@ class SessionSupervisor:
             self.cancel_reasons[key] = reason
 
     async def shutdown(self, *, leave_running: bool) -> None:
+        await self.orphans.close()
         running = list(self.tasks.items())
         now = self.clock.now()
         if leave_running:

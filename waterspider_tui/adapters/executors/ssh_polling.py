@@ -49,7 +49,10 @@ class RemoteSessionState:
                 record = json.loads(str(found["exit"]))
             except ValueError:
                 record = {"error": f"unreadable exit record: {str(found['exit'])[:80]}"}
-            return cls(exit=exit_status(record if isinstance(record, dict) else {}))
+            record = record if isinstance(record, dict) else {}
+            if found.get("orphaned") and not record.get("error"):
+                record = {**record, "error": str(found["orphaned"])}
+            return cls(exit=exit_status(record))
         pid, beat, starting = found.get("pid"), found.get("heartbeat_age_s"), found.get("starting_age_s")
         return cls(
             pid=pid if isinstance(pid, int) else None, alive=found.get("alive") is True,

@@ -73,6 +73,14 @@ def _process(pid: int) -> tuple[str, str] | None:
 
 def state(session_dir: str) -> dict[str, object]:
     folder = os.path.expanduser(session_dir)
+    found = _state(folder)
+    orphaned = _text(os.path.join(folder, "orphaned"))
+    if orphaned:  # the watchdog stopped it: why it ended, whatever its exit says
+        found["orphaned"] = orphaned
+    return found
+
+
+def _state(folder: str) -> dict[str, object]:
     now = time.time()
     ended = _text(os.path.join(folder, "exit.json"))
     if ended:

@@ -1,0 +1,166 @@
+"""A host gone for good: its session is placed again elsewhere, and when the host returns exactly one
+session of the issue counts, the orphan is stopped (by its own watchdog, or by the engine when the
+host was frozen), and the event log says which and why. Real sshd servers, a real engine."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from waterspider_tui.adapters.agents.base import EnvPolicy
+from waterspider_tui.adapters.agents.registry import make_agent
+from waterspider_tui.adapters.executors.pool import ExecutorPool
+from waterspider_tui.adapters.executors.ssh import SshExecutor
+from waterspider_tui.adapters.local_issues import LocalIssueSource
+from waterspider_tui.adapters.pipeline.registry import make_steps
+from waterspider_tui.core import commands as cmd
+from waterspider_tui.core import events as ev
+from waterspider_tui.core.models import ErrorClass, Outcome, TaskState
+from waterspider_tui.core.scheduler import SchedulerConfig
+from waterspider_tui.engine import Engine, SessionPolicy, open_store
+
+from remote_sessions import living_members
+from sshd_server import SshServer
+
+AGENT = """
+import os, subprocess, sys, time
+print("working on", os.environ["WATERSPIDER_ISSUE_NUMBER"], flush=True)
+deadline = time.time() + float(os.environ["NAP"])
+while time.time() < deadline:
+    time.sleep(0.2)
+    print("still working", flush=True)
+with open("work.txt", "a") as out:
+    out.write("done\\n")
+subprocess.run(["git", "add", "work.txt"], check=True)
+subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "work"], check=True)
+print("committed", flush=True)
+"""
+LOST_AFTER_S = 6.0
+"""Longer than the engine's probe interval (5 s), so the lost host shows unreachable before its issue is placed again."""
+ORPHAN_STOP_AFTER_S = 2.0
+
+
+def _engine(tmp_path: Path, lost: SshServer, spare: SshServer) -> Engine:
+    script = tmp_path / "agent.py"
+    script.write_text(AGENT)
+    agent = make_agent("command", {"argv": [sys.executable, str(script)]}, EnvPolicy())
+    hosts = [
+        # The session on mini-1 would run a minute; on mini-2 it ends at once, so the work that counts is plain to see.
+        lost.host("mini-1", slots=1, env={"NAP": "60"}, lost_after_s=LOST_AFTER_S, orphan_stop_after_s=ORPHAN_STOP_AFTER_S),
+        spare.host("mini-2", slots=1, env={"NAP": "0.3"}, lost_after_s=LOST_AFTER_S, orphan_stop_after_s=ORPHAN_STOP_AFTER_S),
+    ]
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    (issues / "001.md").write_text("---\ntitle: Issue 1\n---\nbody of 1\n")
+    return Engine(
+        store=open_store(tmp_path / "state" / "state.db"), sources=[(LocalIssueSource(issues), 0.2)], agent=agent,
+        pool=ExecutorPool([SshExecutor(hosts, poll_s=0.3)]), scheduler=SchedulerConfig(capacity=2),
+        policy=SessionPolicy(stall_timeout_s=60.0, timeout_s=120.0, grace_s=1.0, max_attempts=2, retry_backoff_s=0.5),
+        steps=make_steps(["commits"]),
+    )
+
+
+async def _until(condition: Callable[[], object], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def _first_session_on_mini_1(engine: Engine) -> ev.SessionStarted:
+    """Start the run with mini-2 drained, so the issue's first session goes to mini-1; then restore mini-2."""
+    await engine.submit(cmd.PauseDispatcher())
+    while "mini-2" not in engine.snapshot.hosts:
+        await asyncio.sleep(0.05)
+    await engine.submit(cmd.DrainHost(host="mini-2"))
+    await engine.submit(cmd.ResumeDispatcher())
+    await _until(lambda: (task := engine.snapshot.tasks.get("local#1")) is not None and task.session is not None and task.session.pid, 30, "the session on mini-1")
+    await engine.submit(cmd.RestoreHost(host="mini-2"))
+    started = [e for e in engine.store.log.read() if isinstance(e, ev.SessionStarted)]
+    assert [e.session.host for e in started] == ["mini-1"]
+    return started[0]
+
+
+def _orphan_warnings(engine: Engine) -> list[ev.Warned]:
+    return [e for e in engine.store.log.read() if isinstance(e, ev.Warned) and e.issue == "local#1" and "is the one that counts" in e.message]
+
+
+def _branch_log(clone: Path) -> list[str]:
+    done = subprocess.run(["git", "log", "--format=%s", "main..feature/issue-1"], cwd=clone, capture_output=True, text=True)
+    return done.stdout.split() if done.returncode == 0 else []
+
+
+def _check_one_session_counted(engine: Engine, orphan_id: str, lost: SshServer, spare: SshServer) -> ev.SessionStarted:
+    events = list(engine.store.log.read())
+    started = [e for e in events if isinstance(e, ev.SessionStarted)]
+    assert [e.session.host for e in started] == ["mini-1", "mini-2"], "placed again once, on the other host"
+    finished = {e.session_id: e.result for e in events if isinstance(e, ev.SessionFinished)}
+    assert finished[orphan_id].error_class is ErrorClass.HOST_DOWN
+    survivor = started[1]
+    assert finished[survivor.session.session_id].outcome is Outcome.SUCCEEDED and finished[survivor.session.session_id].commits == 1
+    assert [e.session_id for e in events if isinstance(e, ev.AgentExited)] == [survivor.session.session_id], "only one agent's work counted"
+    assert engine.snapshot.tasks["local#1"].state is TaskState.SUCCEEDED
+    assert _branch_log(lost.home / "src" / "repo") == [], "the orphan never got to commit"
+    assert _branch_log(spare.home / "src" / "repo") == ["work"]
+    return survivor
+
+
+async def test_a_host_gone_for_good_has_its_session_placed_again_and_the_orphan_stops_itself_before(tmp_path: Path, make_server) -> None:
+    lost, spare = make_server("mini-1"), make_server("mini-2")
+    engine = _engine(tmp_path, lost, spare)
+    runner = asyncio.create_task(engine.run(until_idle=False))
+    try:
+        first = await _first_session_on_mini_1(engine)
+        orphan_folder = lost.home / first.session.folder[2:]
+        lost.stop()  # the host is gone: no connection, no probe, no lease touched
+        await _until(lambda: engine.snapshot.tasks["local#1"].state is TaskState.SUCCEEDED, 90, "the issue to succeed on mini-2")
+        assert (orphan_folder / "orphaned").exists(), "the orphan's watchdog stopped it"
+        survivor = _check_one_session_counted(engine, first.session.session_id, lost, spare)
+        assert (orphan_folder / "orphaned").stat().st_mtime < survivor.ts, "stopped before its issue started elsewhere: never two at once"
+        assert not living_members(int((orphan_folder / "runner.pid").read_text())), "nothing of the orphan runs"
+        lost.start()  # the host is back
+        await _until(lambda: _orphan_warnings(engine), 60, "the event saying which session counts")
+    finally:
+        await engine.stop(leave_running=False)
+        await asyncio.wait_for(runner, 60)
+    [warning] = _orphan_warnings(engine)
+    assert warning.message.startswith(f"session {first.session.session_id} had ended on mini-1 while the host was out of reach: stopped: no word from the orchestrator")
+    assert f"session {survivor.session.session_id} on mini-2 is the one that counts (its issue was placed again when mini-1 could not be reached; it ended succeeded)" in warning.message
+
+
+async def test_a_frozen_host_returning_with_the_orphan_still_running_has_it_stopped_by_the_engine(tmp_path: Path, make_server) -> None:
+    """A Mac asleep: sshd and the session (agent and watchdog alike) frozen, so nothing stopped the orphan."""
+    lost, spare = make_server("mini-1"), make_server("mini-2")
+    engine = _engine(tmp_path, lost, spare)
+    runner = asyncio.create_task(engine.run(until_idle=False))
+    try:
+        first = await _first_session_on_mini_1(engine)
+        orphan_folder = lost.home / first.session.folder[2:]
+        group = int((orphan_folder / "runner.pid").read_text())
+        lost.stop()
+        os.killpg(group, signal.SIGSTOP)
+        await _until(lambda: engine.snapshot.tasks["local#1"].state is TaskState.SUCCEEDED, 90, "the issue to succeed on mini-2")
+        assert living_members(group), "the frozen orphan is still there"
+        lost.start()  # sshd answers again; the session stays frozen, as a Mac waking would not be quicker than its sshd
+        await _until(lambda: _orphan_warnings(engine), 60, "the engine to settle the orphan")
+        assert not living_members(group), "the engine stopped the orphan"
+    finally:
+        try:
+            os.killpg(group, signal.SIGCONT)
+        except (ProcessLookupError, UnboundLocalError):
+            pass
+        await engine.stop(leave_running=False)
+        await asyncio.wait_for(runner, 60)
+    survivor = _check_one_session_counted(engine, first.session.session_id, lost, spare)
+    [warning] = _orphan_warnings(engine)
+    assert warning.message == (
+        f"session {first.session.session_id} was still running on mini-1 when the host answered again: stopped it; "
+        f"session {survivor.session.session_id} on mini-2 is the one that counts (its issue was placed again when mini-1 could not be reached; it ended succeeded)"
+    )

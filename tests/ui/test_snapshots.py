@@ -64,6 +64,13 @@ def test_dag(snap_compare: Compare) -> None:
     assert snap_compare(app_for("mid_run"), terminal_size=(200, 60), run_before=run_before_selecting(key(455)), press=["d"])
 
 
+def test_milestones_dag(snap_compare: Compare) -> None:
+    """The DAG by milestone: every milestone's progress and integration above, v1.0's issues (done ones too) below."""
+    from .milestone_scenario import milestones
+
+    assert snap_compare(app_for(milestones()), terminal_size=(160, 40), press=["d", "m"])
+
+
 def test_host_down(snap_compare: Compare) -> None:
     """mini-2 unreachable: its row in the error colour with the reason."""
     assert snap_compare(app_for("host_down"), terminal_size=(200, 60))

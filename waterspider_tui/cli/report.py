@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -39,12 +40,15 @@ def parse_since(text: str, now: float) -> float:
 def report(config: Path | None, store: Path | None, repo_path: Path | None, since_text: str | None, format_name: str | None, out: Path | None) -> None:
     """Totals, failures with their advice, the slowest and costliest issues, per label, milestone and host."""
     from waterspider_tui.reporting.report_files import format_of, render, write_report
+    from waterspider_tui.core.state import replay
     from waterspider_tui.reporting.results import collect
+    from waterspider_tui.text.milestone_text import milestone_rows
 
     now = time.time()
     since = parse_since(since_text, now) if since_text else None
-    _, events = stored_events(config, store, repo_path)
+    settings, events = stored_events(config, store, repo_path)
     results = collect(events, since=since)
+    results = replace(results, milestones=tuple(milestone_rows(replay(events), done_when=settings.milestones.done_when)))
     if out is None:
         click.echo(render(results, format_of(format_name, out), generated_at=now), nl=False)
         return

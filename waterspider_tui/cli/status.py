@@ -46,9 +46,9 @@ def status(config: Path | None, store: Path | None, repo_path: Path | None, as_j
     now = time.time()
     current = plan(snapshot, now, settings.scheduler.to_core())
     if as_json:
-        click.echo(json.dumps(status_dict(snapshot, current, now, orchestrator_running=running), indent=2))
+        click.echo(json.dumps(status_dict(snapshot, current, now, orchestrator_running=running, done_when=settings.milestones.done_when), indent=2))
     else:
-        click.echo("\n".join(status_lines(snapshot, current, now, orchestrator_running=running)))
+        click.echo("\n".join(status_lines(snapshot, current, now, orchestrator_running=running, done_when=settings.milestones.done_when)))
 
 
 @click.command()

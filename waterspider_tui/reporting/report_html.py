@@ -64,6 +64,17 @@ def _groups(title: str, groups: dict[str, dict[str, Any]], what: str) -> str:
             + _table([title.capitalize(), what, "Succeeded", "Failed", "Cost", "Agent time"], rows, {1, 2, 3, 4}) + "</section>")
 
 
+def _milestone_progress(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return ""
+    body = [[escape(row["milestone"]), str(len(row["done"])), str(len(row["running"])), str(len(row["blocked"])), str(len(row["failed"])),
+             str(row["total"]), escape(", ".join("#" + key.rpartition("#")[2] for key in row["blocking"]) or "–"),
+             escape(f"closed (pull request #{row['closed_by_pull_request']} merged)" if row["closed_by_pull_request"]
+                    else row["integration"]["words"] if row["integration"] else "–")] for row in rows]
+    return "<section><h2>Milestones</h2>" + _table(
+        ["Milestone", "Done", "Running", "Blocked", "Failed", "Total", "Blocked by", "Integration"], body, {1, 2, 3, 4, 5}) + "</section>"
+
+
 def to_html(results: Results, *, title: str = "Waterspider results", generated_at: float | None = None) -> str:
     figures = results.figures()
     totals = figures["totals"]
@@ -100,6 +111,7 @@ def to_html(results: Results, *, title: str = "Waterspider results", generated_a
         + "</div>",
         _groups("label", figures["by_label"], "Issues"),
         _groups("milestone", figures["by_milestone"], "Issues"),
+        _milestone_progress(figures["milestones"]),
         _groups("host", hosts, "Sessions"),
         "<section><h2>Every issue</h2>" + _table(
             ["Issue", "Title", "Outcome", "Sessions", "Took", "Turns", "Cost", "Host", "Gate", "Pull request"],

@@ -8,6 +8,7 @@ from typing import Any
 
 from waterspider_tui.reporting.results import Results
 from waterspider_tui.text.event_text import duration
+from waterspider_tui.text.milestone_text import milestones_markdown
 
 
 def utc(ts: float | None) -> str:
@@ -81,6 +82,8 @@ def to_markdown(results: Results) -> str:
     parts.append("## Most expensive issues\n\n" + _table(head, _issue_rows(figures["most_expensive"])))
     parts.append(_groups("label", figures["by_label"], "Issues"))
     parts.append(_groups("milestone", figures["by_milestone"], "Issues"))
+    if figures["milestones"]:
+        parts.append(milestones_markdown(figures["milestones"]))
     parts.append(_groups("host", figures["by_host"], "Sessions"))
     if figures["cost_over_time"]:
         parts.append("## Cost over time\n\n" + _table(

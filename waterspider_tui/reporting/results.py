@@ -95,6 +95,8 @@ class Results:
     since: float | None = None
     until: float | None = None
     issues: tuple[IssueResult, ...] = field(default=())
+    milestones: tuple[dict[str, Any], ...] = ()
+    """Where each milestone stands now (`text.milestone_text.milestone_rows`), when the caller had a snapshot."""
 
     def figures(self) -> dict[str, Any]:
         """Everything a report shows, as plain data (what `--format json` prints)."""
@@ -205,4 +207,5 @@ def report_figures(results: Results) -> dict[str, Any]:
         ],
         "cost_over_time": cost_over_time(rows),
         "issues": [asdict(i) for i in issues],
+        "milestones": list(results.milestones),
     }

@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Container, Mapping
 
+from waterspider_tui.core.milestones import DoneWhen
 from waterspider_tui.core.models import TaskState, split_issue_key
 from waterspider_tui.core.readiness import BlockedTask
 from waterspider_tui.core.scheduler import Plan
 from waterspider_tui.core.state import Snapshot
 from waterspider_tui.text.event_text import duration
+from waterspider_tui.text.milestone_text import milestone_lines, milestone_rows
 from waterspider_tui.text.run_state import run_state
 
 
@@ -41,7 +43,9 @@ def plan_dict(snapshot: Snapshot, plan: Plan) -> dict[str, Any]:
     }
 
 
-def status_dict(snapshot: Snapshot, plan: Plan, now: float, *, orchestrator_running: bool | None = None) -> dict[str, Any]:
+def status_dict(
+    snapshot: Snapshot, plan: Plan, now: float, *, orchestrator_running: bool | None = None, done_when: DoneWhen = "succeeded",
+) -> dict[str, Any]:
     data = plan_dict(snapshot, plan)
     multi = is_multi_repo(snapshot)
     state = run_state(snapshot, plan, now)
@@ -61,6 +65,7 @@ def status_dict(snapshot: Snapshot, plan: Plan, now: float, *, orchestrator_runn
     data["orchestrator_running"] = orchestrator_running
     data["last_event_at"] = snapshot.now or None
     data["rejected"] = dict(snapshot.rejected)
+    data["milestones"] = milestone_rows(snapshot, done_when=done_when)
     return data
 
 
@@ -118,7 +123,9 @@ def plan_lines(snapshot: Snapshot, plan: Plan, now: float) -> list[str]:
     return lines
 
 
-def status_lines(snapshot: Snapshot, plan: Plan, now: float, *, orchestrator_running: bool | None = None) -> list[str]:
+def status_lines(
+    snapshot: Snapshot, plan: Plan, now: float, *, orchestrator_running: bool | None = None, done_when: DoneWhen = "succeeded",
+) -> list[str]:
     """The queues in the control center's words, and whether anything runs them now.
 
     Without an orchestrator the store shows how the last run left things: sessions it left
@@ -146,6 +153,7 @@ def status_lines(snapshot: Snapshot, plan: Plan, now: float, *, orchestrator_run
     for task in sorted(finished, key=lambda t: t.finished_at or 0):
         error = f" ({task.result.error_class.value})" if task.result and task.result.error_class else ""
         lines.append(f"     {show(task.key):>6} {task.state.value}{error}  {task.issue.title}")
+    lines += milestone_lines(snapshot, done_when=done_when, show=show)
     for error in snapshot.rejected.values():
         lines.append(f"skipped file: {error}")
     return lines

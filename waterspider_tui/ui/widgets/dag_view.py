@@ -17,7 +17,8 @@ from waterspider_tui.ui.palette import Palette
 
 COLUMN_WIDTH = 30
 GAP = 2
-MARKERS = {"running": "▶", "ready": "●", "blocked": "◌", "blocked-failed": "◌", "paused": "‖", "failed": "✘", "cancelled": "⊘", "queued": "○"}
+MARKERS = {"running": "▶", "ready": "●", "blocked": "◌", "blocked-failed": "◌", "paused": "‖", "failed": "✘", "cancelled": "⊘", "queued": "○",
+           "succeeded": "✔"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ def _style(palette: Palette, state: str) -> object:
     return {
         "running": palette.running, "ready": palette.ready, "blocked": palette.blocked,
         "paused": palette.muted, "failed": palette.failed, "blocked-failed": palette.failed, "cancelled": palette.failed,
+        "succeeded": palette.succeeded,
     }.get(state, palette.text)
 
 
@@ -161,6 +163,8 @@ def render_dag(model: DagModel, palette: Palette, selected: str | None, width: i
             out.append("  ↻ " + " → ".join(members), palette.failed)
             newline()
     newline()
+    if "succeeded" in model.states.values():
+        out.append("✔ done  ", palette.muted)
     out.append("▶ running  ● ready  ◌ waiting  ‖ paused or held  ✘ failed, and in its colour what waits on it  ★ critical path", palette.muted)
     return DagPicture(out, tuple(columns), places)
 

@@ -280,6 +280,9 @@ class ActionsSection(_Section):
     """A run still queued this long (no runner online) is cancelled and the session fails as host_down."""
     poll_interval_s: float = Field(15.0, gt=0)
     """How often a run is asked about (conditional GETs: unchanged answers are free)."""
+    live_log: bool = True
+    """Follow a running job's log for the agent's output, at the same pace (github.com serves it while
+    the job runs). Off: the output arrives with the `stream` artifact at the end, and no stall is judged."""
 
     @field_validator("repo")
     @classmethod

@@ -1,9 +1,12 @@
-"""The fake GitHub's Actions endpoints: workflow_dispatch, runs, cancel, artifacts (zip), runners.
+"""The fake GitHub's Actions endpoints: workflow_dispatch, runs, jobs and their logs, cancel, artifacts (zip), runners.
 
 Shapes follow GitHub's OpenAPI description (`actions/create-workflow-dispatch`,
 `actions/list-workflow-runs-for-repo`, `actions/get-workflow-run`, `actions/cancel-workflow-run`,
 `actions/list-workflow-run-artifacts`, `actions/download-artifact`,
-`actions/list-self-hosted-runners-for-repo`), keeping the keys waterspider reads and a few more.
+`actions/list-self-hosted-runners-for-repo`, `actions/list-jobs-for-workflow-run`,
+`actions/download-job-logs-for-workflow-run`), keeping the keys waterspider reads and a few more.
+A run has one job (the example workflow's `agent`); its log is what `write_log` appended, served
+as GitHub serves it: a 302 to a storage URL that honours `Range`, each line after a timestamp.
 
     state = actions_of(github, "octo/app")
     state.run_name = "issue #{issue} {correlation}"     # the workflow's run-name, from its inputs
@@ -11,6 +14,7 @@ Shapes follow GitHub's OpenAPI description (`actions/create-workflow-dispatch`,
     run = add_run(github, "octo/app", display_title="someone else's run")
     set_run(github, "octo/app", run.id, "completed", "success")
     upload_artifact(github, "octo/app", run.id, "stream", {"stream.jsonl": b"..."})
+    write_log(github, "octo/app", run.id, "a line the job printed\n")
     add_runner(github, "octo/app", "mini-1", ["self-hosted", "macOS"], busy=True)
 """
 
@@ -18,6 +22,8 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
+import time
 import zipfile
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -44,6 +50,9 @@ class FakeRun:
     run_number: int = 1
     artifacts: dict[int, tuple[str, bytes]] = field(default_factory=dict)
     """Artifact id -> (name, zip bytes)."""
+    job_id: int = 0
+    log: bytearray = field(default_factory=bytearray)
+    """The job's log as GitHub stores it: a byte-order mark, then each line after its timestamp."""
 
 
 @dataclass
@@ -84,7 +93,7 @@ def add_run(github: FakeGitHub, full_name: str, *, workflow: str = "agent-execut
         github.tick()
         now = github.real_time()  # runs carry the server's clock, which `created>=` filters compare with
         run = FakeRun(next(state.ids), workflow, display_title, ref, now, now, dict(inputs or {}), event, status,
-                      conclusion, run_number=len(state.runs) + 1)
+                      conclusion, run_number=len(state.runs) + 1, job_id=next(state.ids))
         state.runs[run.id] = run
         return run
 
@@ -105,6 +114,18 @@ def upload_artifact(github: FakeGitHub, full_name: str, run_id: int, name: str, 
         artifact_id = next(state.ids)
         state.runs[run_id].artifacts[artifact_id] = (name, buffer.getvalue())
         return artifact_id
+
+
+def write_log(github: FakeGitHub, full_name: str, run_id: int, text: str) -> None:
+    """What the job prints: each line stored after the time it arrived, as GitHub's job log has it."""
+    with github.lock:
+        run = actions_of(github, full_name).runs[run_id]
+        if not run.log:
+            run.log += "\ufeff".encode()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(github.real_time())) + ".0000000Z "
+        for line in text.splitlines(keepends=True):
+            at_line_start = run.log.endswith(b"\n") or run.log == "\ufeff".encode()
+            run.log += ((stamp if at_line_start else "") + line).encode()  # a line is stamped once, where it starts
 
 
 def add_runner(github: FakeGitHub, full_name: str, name: str, labels: list[str], *, status: str = "online",
@@ -247,6 +268,60 @@ def artifact_blob(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[st
     return Reply(404, NOT_FOUND)
 
 
+def _job_shape(github: FakeGitHub, repo: FakeRepo, run: FakeRun) -> dict[str, Any]:
+    api = f"{github.base_url}/repos/{repo.full_name}/actions"
+    started = iso(run.created_at)
+    return {
+        "id": run.job_id, "run_id": run.id, "workflow_name": run.workflow.removesuffix(".yml"), "head_branch": run.head_branch,
+        "run_url": f"{api}/runs/{run.id}", "run_attempt": 1, "node_id": f"CR_{run.job_id}", "head_sha": "0" * 40,
+        "url": f"{api}/jobs/{run.job_id}", "html_url": f"https://github.com/{repo.full_name}/actions/runs/{run.id}/job/{run.job_id}",
+        "status": run.status, "conclusion": run.conclusion, "created_at": started,
+        "started_at": started if run.status != "queued" else None,
+        "completed_at": iso(run.updated_at) if run.status == "completed" else None, "name": "agent", "steps": [],
+        "check_run_url": f"{github.base_url}/repos/{repo.full_name}/check-runs/{run.job_id}",
+        "labels": ["self-hosted", "macOS"], "runner_id": 1 if run.status != "queued" else None,
+        "runner_name": "mini-1" if run.status != "queued" else None, "runner_group_id": 1, "runner_group_name": "Default",
+    }
+
+
+def list_jobs(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any, run_id: str) -> Reply:
+    run = _run_or_none(github, repo, run_id)
+    if run is None:
+        return Reply(404, NOT_FOUND)
+    return Reply(200, {"total_count": 1, "jobs": [_job_shape(github, repo, run)]})
+
+
+def _run_of_job(github: FakeGitHub, repo: FakeRepo, job_id: str) -> FakeRun | None:
+    return next((run for run in actions_of(github, repo.full_name).runs.values() if run.job_id == int(job_id)), None)
+
+
+def job_logs(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any, job_id: str) -> Reply:
+    """A 302 to the log's storage URL once the job has started (a queued job has no log yet: 404)."""
+    run = _run_of_job(github, repo, job_id)
+    if run is None or run.status == "queued":
+        return Reply(404, NOT_FOUND)
+    return Reply(302, None, {"location": f"{github.base_url}/repos/{repo.full_name}/_blobs/job-logs/{job_id}"})
+
+
+_RANGE = re.compile(r"bytes=(\d+)-$")
+
+
+def job_log_blob(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any, job_id: str) -> Reply:
+    """The log's bytes; `Range: bytes=N-` answers 206 with the rest, or 416 when there is nothing past N."""
+    run = _run_of_job(github, repo, job_id)
+    if run is None:
+        return Reply(404, NOT_FOUND)
+    data = bytes(run.log)
+    headers = {"content-type": "text/plain; charset=utf-8", "accept-ranges": "bytes"}
+    wanted = _RANGE.match(getattr(github, "request_headers", {}).get("range", ""))
+    if wanted is None:
+        return Reply(200, data, headers, counts=False)
+    start = int(wanted.group(1))
+    if start >= len(data):
+        return Reply(416, b"", {**headers, "content-range": f"bytes */{len(data)}"}, counts=False)
+    return Reply(206, data[start:], {**headers, "content-range": f"bytes {start}-{len(data) - 1}/{len(data)}"}, counts=False)
+
+
 def list_runners(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, str], body: Any) -> Reply:
     state = actions_of(github, repo.full_name)
     if state.runners_forbidden:
@@ -282,6 +357,9 @@ ACTIONS_ROUTES = [
     _route("GET", rf"/actions/runs/{_RUN}", get_run),
     _route("POST", rf"/actions/runs/{_RUN}/cancel", cancel_run),
     _route("GET", rf"/actions/runs/{_RUN}/artifacts", list_artifacts),
+    _route("GET", rf"/actions/runs/{_RUN}/jobs", list_jobs),
+    _route("GET", r"/actions/jobs/(?P<job_id>\d+)/logs", job_logs),
+    _route("GET", r"/_blobs/job-logs/(?P<job_id>\d+)", job_log_blob),
     _route("GET", r"/actions/artifacts/(?P<artifact_id>\d+)/zip", download_artifact),
     _route("GET", r"/_blobs/artifacts/(?P<artifact_id>\d+)", artifact_blob),
     _route("GET", r"/actions/runners", list_runners),

@@ -100,6 +100,8 @@ class GitHubHandler(BaseHTTPRequestHandler):
                                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"})
         split = urlsplit(self.path)
         query = dict(parse_qsl(split.query))
+        # The few routes that read a header (Range) find the request's here; set and read under the lock.
+        github.request_headers = {name.lower(): value for name, value in self.headers.items()}
         try:
             body = json.loads(raw_body) if raw_body else None
         except ValueError:

@@ -9,12 +9,13 @@ import pytest
 
 from waterspider_tui.adapters.agents.base import LaunchSpec
 from waterspider_tui.adapters.executors.actions import ActionsExecutor, correlation_id
+from waterspider_tui.adapters.executors.actions_stream import STREAM_PREFIX
 from waterspider_tui.adapters.executors.base import ExecutorError, WorkOrder
 from waterspider_tui.core.models import SessionInfo
 
 from .conftest import FakeTime
 from .fake_github import FakeGitHub
-from .fake_github_actions import actions_of, add_run, add_runner, push_branch, set_run, upload_artifact
+from .fake_github_actions import actions_of, add_run, add_runner, push_branch, set_run, upload_artifact, write_log
 
 REPO = "octo/app"
 WORKFLOW = "agent-execute.yml"
@@ -116,7 +117,7 @@ async def test_run_queued_then_in_progress_then_success_with_output(
     await executor.start(session, SPEC)
     run = only_run(repo)
     assert await executor.read_output(session, 0) == b""
-    assert executor.live_output is False  # silence until the end is no stall
+    assert not executor.output_live(session)  # queued: no runner yet, so silence is no stall
     steps = iter([("in_progress", None), ("in_progress", None), ("completed", "success")])
     real_sleep = fake_time.sleep
 
@@ -348,3 +349,72 @@ def test_run_timestamps_read_back_exactly() -> None:
     assert parse_iso(iso(1_767_225_600.0)) == 1_767_225_600.0
     assert parse_iso("2026-07-01T12:00:00Z") == 1_782_907_200.0  # summer: no daylight-saving hour slips in
     assert parse_iso("") is None
+
+
+def echoed(stream: bytes) -> str:
+    """The job log exec-issue prints for `stream`: a readable line, then the line behind the prefix."""
+    return "".join(f"[tool] something readable\n{STREAM_PREFIX}{line}\n" for line in stream.decode().splitlines())
+
+
+async def test_the_job_log_gives_the_stream_while_the_run_is_in_progress(
+    repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor], fake_time: FakeTime,
+) -> None:
+    executor = make_executor()
+    session = session_for(executor)
+    await executor.start(session, SPEC)
+    run = only_run(repo)
+    first, second = STREAM.splitlines(keepends=True)
+    set_run(repo, REPO, run.id, "in_progress")
+    fake_time.advance(executor.poll_interval_s)
+    log_text = echoed(first)
+    write_log(repo, REPO, run.id, log_text + STREAM_PREFIX + second.decode()[:10])  # the last line is not finished yet
+    assert await executor.read_output(session, 0) == first
+    assert executor.output_live(session)
+    assert await executor.read_output(session, len(first)) == b""  # within the interval: the log is not asked again
+    assert repo.count("GET", r"/actions/jobs/\d+/logs$") == 1 and repo.count("GET", rf"/actions/runs/{run.id}/jobs$") == 1
+    write_log(repo, REPO, run.id, second.decode()[10:])
+    fake_time.advance(executor.poll_interval_s)
+    assert await executor.read_output(session, len(first)) == second
+    ranged = [r for r in repo.requests if "/_blobs/job-logs/" in r.path]
+    assert len(ranged) == 2 and "range" not in ranged[0].headers
+    assert ranged[1].headers["range"].startswith("bytes=") and int(ranged[1].headers["range"][6:-1]) > len(log_text)
+    assert repo.count("GET", rf"/actions/runs/{run.id}/jobs$") == 1  # the job's id is asked once
+    upload_artifact(repo, REPO, run.id, "stream", {"stream.jsonl": STREAM})
+    set_run(repo, REPO, run.id, "completed", "success")
+    fake_time.advance(executor.poll_interval_s)
+    assert await executor.read_output(session, len(STREAM)) == b""
+    assert await executor.read_output(session, 0) == STREAM  # the artifact continues what the log gave
+
+
+async def test_a_line_the_log_lost_comes_from_the_artifact_once(
+    repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor], fake_time: FakeTime,
+) -> None:
+    executor = make_executor()
+    session = session_for(executor)
+    await executor.start(session, SPEC)
+    run = only_run(repo)
+    set_run(repo, REPO, run.id, "in_progress")
+    fake_time.advance(executor.poll_interval_s)
+    first, second = STREAM.splitlines(keepends=True)
+    write_log(repo, REPO, run.id, echoed(first).replace('"abc"', '"ab"'))  # the log shows something else than the file
+    shown = await executor.read_output(session, 0)
+    assert shown == first.replace(b'"abc"', b'"ab"')
+    upload_artifact(repo, REPO, run.id, "stream", {"stream.jsonl": STREAM})
+    set_run(repo, REPO, run.id, "completed", "success")
+    fake_time.advance(executor.poll_interval_s)
+    assert await executor.read_output(session, len(shown)) == second
+
+
+async def test_without_live_log_only_the_artifact_speaks(
+    repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor], fake_time: FakeTime,
+) -> None:
+    executor = make_executor(live_log=False)
+    session = session_for(executor)
+    await executor.start(session, SPEC)
+    run = only_run(repo)
+    set_run(repo, REPO, run.id, "in_progress")
+    write_log(repo, REPO, run.id, echoed(STREAM))
+    fake_time.advance(executor.poll_interval_s)
+    assert await executor.read_output(session, 0) == b""
+    assert not executor.output_live(session) and executor.live_output is False
+    assert repo.count("GET", r"/actions/jobs/\d+/logs$") == 0

@@ -2,8 +2,12 @@
 
 GitHub already queues jobs to runners, so this executor holds no connection to any machine: it
 dispatches the workflow (`examples/github-actions/agent-execute.yml`) with the session's inputs,
-tracks the run through the runs API with conditional GETs, reads the agent's stream-json back
-from the run's `stream` artifact once it completed, and cancels through the API.
+tracks the run through the runs API with conditional GETs, and cancels through the API.
+
+The agent's output: while the run is in progress, the job's log is read on from where the last
+read ended (`Range`), at the runs' polling pace, and the stream-json lines `exec-issue` echoed
+into it are taken out (`actions_stream.py`); once the run completed, the `stream` artifact is
+the complete record and continues where the log left off.
 
 How a run is found: the dispatch asks for `return_run_details`, which answers 200 with the run's
 id. A server that answers 204 (older GitHub Enterprise Server) is searched for the run whose
@@ -22,9 +26,10 @@ import logging
 import time
 import zipfile
 from urllib.parse import quote
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence
 
+from waterspider_tui.adapters.executors.actions_stream import StreamLog, merge
 from waterspider_tui.adapters.executors.base import (
     CommandResult, ExecutorError, ExitStatus, HostSlots, PreparedWorkspace, SessionPaths, SessionState, WorkOrder,
 )
@@ -109,6 +114,12 @@ class _Tracked:
     polled_at: float = float("-inf")
     run: dict[str, Any] | None = None
     output: bytes | None = None
+    """The whole stream, once the run completed (the artifact after what the log showed)."""
+    job_id: int | None = None
+    log: StreamLog = field(default_factory=StreamLog)
+    shown: bytearray = field(default_factory=bytearray)
+    """The stream-json lines taken out of the job's log so far."""
+    log_read_at: float = float("-inf")
 
 
 class ActionsExecutor:
@@ -118,7 +129,7 @@ class ActionsExecutor:
         self, client: GitHubClient, repo: str, workflow: str, *, slots: int = 5, ref: str = "main",
         runner_labels: Sequence[str] = ("self-hosted",), queued_deadline_s: float = 900.0,
         poll_interval_s: float = 15.0, find_timeout_s: float = 60.0, name: str = "actions", host: str = "actions",
-        worktrees_dir: str = "worktrees", sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        worktrees_dir: str = "worktrees", live_log: bool = True, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
@@ -138,9 +149,10 @@ class ActionsExecutor:
         self.hosts = (HostSlots(name=host, slots=slots, labels=tuple(label.lower() for label in self.runner_labels)),)
         self._sleep = sleep
         self._clock = clock
-        self.live_output = False
-        """The agent's output arrives whole when the run completed (the artifact), none before: silence
-        while a run is queued or in progress is no stall, and the engine's stall limit must not apply."""
+        self.live_log = live_log
+        """Follow each run's job log while it is in progress (github.com serves it; some servers only
+        once the job ended). Without it the output arrives whole with the artifact at the end."""
+        self.live_output = live_log
         self._tracked: dict[str, _Tracked] = {}
         self._run_details = True
         """Whether dispatches ask for the run's id (False once a server refused the field)."""
@@ -162,6 +174,12 @@ class ActionsExecutor:
     async def prepare(self, session: SessionInfo) -> PreparedWorkspace:
         """Nothing to do here: the runner makes the worktree on the issue's branch."""
         return PreparedWorkspace(path=session.worktree, branch=session.branch, base=self.base_branch(session), reused=False)
+
+    def output_live(self, session: SessionInfo) -> bool:
+        """Whether the session's silence may be judged a stall now: only while its run is in progress
+        and its log is followed (a queued run has no runner yet; its deadline is `queued_deadline_s`)."""
+        tracked = self._tracked.get(session.session_id)
+        return self.live_log and tracked is not None and tracked.run is not None and tracked.run.get("status") == "in_progress"
 
     # -- running ------------------------------------------------------------------------------
     def _inputs(self, session: SessionInfo) -> dict[str, str]:
@@ -293,19 +311,41 @@ class ActionsExecutor:
             await self._sleep(self.poll_interval_s)
 
     async def read_output(self, session: SessionInfo, offset: int, limit: int = 1 << 20) -> bytes:
-        """The agent's stream-json from the run's `stream` artifact once the run completed; b"" before."""
-        tracked = self._tracked.get(session.session_id)
-        if tracked is None or tracked.output is None:
+        """The agent's stream-json: from the job's log while the run is in progress, then from the
+        run's `stream` artifact once it completed."""
+        tracked = self._tracked.setdefault(session.session_id, _Tracked())
+        if tracked.output is None:
             try:
                 run = await self._run(session)
-                if run is None or run.get("status") != "completed":
-                    return b""
-                tracked = self._tracked[session.session_id]
-                tracked.output = await self._artifact_stream(int(run["id"]))
+                if run is not None and run.get("status") == "completed":
+                    complete = await self._artifact_stream(int(run["id"]))
+                    tracked.output = merge(bytes(tracked.shown), complete) if complete else bytes(tracked.shown)
+                elif run is not None and run.get("status") == "in_progress" and self.live_log:
+                    await self._follow_log(tracked, int(run["id"]))
             except (GitHubError, ExecutorError) as error:
                 log.debug("%s: output of %s not read: %s", self.repo, session.session_id, error)
-                return b""
-        return tracked.output[offset: offset + limit]
+        source = tracked.output if tracked.output is not None else tracked.shown
+        return bytes(source[offset: offset + limit])
+
+    async def _follow_log(self, tracked: _Tracked, run_id: int) -> None:
+        """Read the job's log on from where the last read ended, no more often than runs are polled."""
+        if self._clock() - tracked.log_read_at < self.poll_interval_s:
+            return
+        tracked.log_read_at = self._clock()
+        if tracked.job_id is None:
+            answer = await self.client.get(f"/repos/{self.repo}/actions/runs/{run_id}/jobs")
+            jobs = answer.data.get("jobs", []) if isinstance(answer.data, dict) else []
+            if not jobs:
+                return
+            tracked.job_id = int(jobs[0]["id"])  # the workflow has one job: the session's
+        try:
+            chunk = await self.client.download_from(f"/repos/{self.repo}/actions/jobs/{tracked.job_id}/logs", tracked.log.offset)
+        except GitHubError as error:
+            if error.status == 404:  # the job has not started writing its log yet
+                return
+            raise
+        for line in tracked.log.feed(chunk):
+            tracked.shown += line
 
     async def _artifact_stream(self, run_id: int) -> bytes:
         answer = await self.client.get(f"/repos/{self.repo}/actions/runs/{run_id}/artifacts", {"name": ARTIFACT_NAME})

@@ -38,7 +38,7 @@ def _actions(*, client: Any, actions: Any, default_repo: str = "", **_: Any) -> 
     return ActionsExecutor(
         client, repo, actions.workflow, slots=actions.slots, ref=actions.ref,
         runner_labels=tuple(actions.runner_labels), queued_deadline_s=actions.queued_deadline_s,
-        poll_interval_s=actions.poll_interval_s,
+        poll_interval_s=actions.poll_interval_s, live_log=actions.live_log,
     )
 
 

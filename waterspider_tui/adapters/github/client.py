@@ -161,6 +161,25 @@ class GitHubClient:
             raise GitHubError(response.status_code, _message_of(response), url, "GET", _json_or_none(response))
         return response.content
 
+    async def download_from(self, path: str, start: int) -> bytes:
+        """A growing file's bytes from `start` on (a running job's log), b"" when nothing is new.
+
+        Asked with `Range`, which the storage host answers with 206 (or 416 past the end); one
+        that ignores it sends the whole file, cut here.
+        """
+        url = self.url(path)
+        await self._honour_wait("GET", url)
+        try:
+            response = await self._http.get(url, headers={"Range": f"bytes={start}-"} if start > 0 else None)
+        except httpx.TransportError as error:
+            raise GitHubUnavailable(0, f"network error: {error.__class__.__name__}", url, "GET") from error
+        self._count("GET", response.status_code)
+        if response.status_code == 416:
+            return b""
+        if response.status_code >= 400:
+            raise GitHubError(response.status_code, _message_of(response), url, "GET", _json_or_none(response))
+        return response.content if response.status_code == 206 else response.content[start:]
+
     async def post(self, path: str, json: Any = None) -> ApiResponse:
         return await self.write("POST", path, json)
 

@@ -241,6 +241,11 @@ class MilestonesSection(_Section):
     """Open the milestone pull request as a draft."""
     labels: list[str] = []
     """Labels put on the milestone pull request."""
+    close_when_merged: bool = False
+    """Close the GitHub milestone once its integration pull request is merged (checked at the [github] poll pace)."""
+    on_conflict: Literal["report", "requeue_rebased"] = "report"
+    """On a conflict: only report it, or also requeue the later issue on top of the integration branch with the
+    conflict in its prompt (the agent resolves it; nothing is resolved silently)."""
 
 
 class ReportSection(_Section):

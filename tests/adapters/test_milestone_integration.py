@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 import pytest
 
 from tests.github.fake_github import DEFAULT_TOKEN, start_fake_github
+from tests.github.fake_github_milestones import milestone_state
+from tests.github.fake_github_pulls import merge_pull
 from tests.sinks.backlog import T0, issue, seen, started, succeeded
 from waterspider_tui.adapters.github.client import GitHubClient
 from waterspider_tui.adapters.integration import BranchIntegrator, MemberBranch, PipelineGate
+from waterspider_tui.adapters.integration.closing import MilestoneCloser
 from waterspider_tui.adapters.integration.publish import START, MilestonePublisher
 from waterspider_tui.adapters.sinks.milestones import MilestoneSink
 from waterspider_tui.adapters.sinks.outbox import Outbox
@@ -59,17 +63,21 @@ def issue_branch(root: Path, number: int, files: dict[str, str], base: str = "ma
 class Run:
     """A store, the milestone sink and its outbox on one repository."""
 
-    def __init__(self, db: Path, root: Path, *, repo: str = "local", publisher: MilestonePublisher | None = None, gate: Any = None, remote: str = "") -> None:
+    def __init__(
+        self, db: Path, root: Path, *, repo: str = "local", publisher: MilestonePublisher | None = None, gate: Any = None, remote: str = "",
+        closer: MilestoneCloser | None = None, clock: Callable[[], float] = time.time,
+    ) -> None:
         self.log = EventLog(db)
         self.state = StateStore(self.log)
         self.cursors = SinkCursors(db)
         self.repo = repo
         self.integrator = BranchIntegrator(root, "main", remote=remote)
-        self.sink = MilestoneSink(self.integrator, publisher=publisher, gate=gate)
+        self.sink = MilestoneSink(self.integrator, publisher=publisher, gate=gate, closer=closer, clock=clock, check_interval_s=10.0)
         self.warnings: list[str] = []
         self.reports: list[ev.Event] = []
         """What the sink reported, as stored (the engine's `record` does the same)."""
-        self.outbox = Outbox(self.log, self.sink, cursors=self.cursors, snapshot=lambda: self.state.snapshot, warn=self.warnings.append, record=self.record)
+        self.outbox = Outbox(self.log, self.sink, cursors=self.cursors, snapshot=lambda: self.state.snapshot, warn=self.warnings.append, record=self.record,
+                             clock=clock)
 
     def record(self, *events: ev.Event) -> None:
         stored = self.state.record(events)
@@ -236,6 +244,56 @@ async def test_the_milestone_pull_request_lists_every_issue_and_a_rerun_updates_
         github.stop()
 
 
+async def test_the_milestone_closes_once_its_pull_request_is_merged_and_stays_closed_across_restarts(root: Path, runs, tmp_path: Path) -> None:
+    _, github = start_fake_github()
+    github.add_repo(REPO, collaborators={"maintainer": "write"})
+    for number in range(1, 10):
+        github.add_issue(REPO, f"Task {number}", labels=[], labeled_by="maintainer", milestone="v1.0" if number in DEPENDENCIES else None)
+    client = GitHubClient(github.base_url, DEFAULT_TOKEN, min_write_interval=0.0)
+    now = [T0 + 100]
+    clock = lambda: now[0]  # noqa: E731
+    pull_asks = lambda status=None: github.count("GET", rf"/repos/{REPO}/pulls/10$", status)  # noqa: E731
+    try:
+        run = runs(root, repo=REPO, publisher=MilestonePublisher(client), closer=MilestoneCloser(client), clock=clock)
+        run.record(*five_issues(root, repo=REPO))
+        assert await run.outbox.drain(deadline_s=1) == 0
+        [integrated] = run.reports
+        assert isinstance(integrated, ev.MilestoneIntegrated) and integrated.pull_request == 10
+        assert run.sink.due_at() == now[0] + 10, "asked about at the collector's pace"
+
+        for _ in range(2):  # not merged yet: asked twice, the second time a free 304
+            now[0] += 10
+            await run.outbox.drain(deadline_s=1)
+        assert pull_asks() == 2 and pull_asks(304) == 1
+        assert milestone_state(github, REPO, "v1.0") == "open" and run.state.snapshot.milestones_closed == {}
+
+        merge_pull(github, REPO, 10)
+        now[0] += 10
+        await run.outbox.drain(deadline_s=1)
+        closed = run.reports[-1]
+        assert isinstance(closed, ev.MilestoneClosed) and (closed.number, closed.pull_request) == (1, 10)
+        assert milestone_state(github, REPO, "v1.0") == "closed" and github.count("PATCH", r"/milestones/1$") == 1
+        assert run.state.snapshot.milestones_closed == {(REPO, "v1.0"): 10} and run.sink.due_at() is None
+        asked = pull_asks()
+
+        restarted = runs(root, repo=REPO, publisher=MilestonePublisher(client), closer=MilestoneCloser(client), clock=clock)
+        assert restarted.sink.due_at() is not None, "a start asks once what the store leaves open"
+        now[0] += 10
+        await restarted.outbox.drain(deadline_s=1)
+        assert pull_asks() == asked and github.count("PATCH", r"/milestones/") == 1 and restarted.sink.due_at() is None
+
+        # Stopped after GitHub closed it but before the store kept it: recorded again, not patched again.
+        forgetful = EventLog(tmp_path / "forgetful.db")
+        state = StateStore(forgetful)
+        state.record([event for event in run.log.read() if not isinstance(event, ev.MilestoneClosed)])
+        again, _ = await MilestoneCloser(client).check(state.snapshot, now[0])
+        assert [type(event) for event in again] == [ev.MilestoneClosed] and github.count("PATCH", r"/milestones/") == 1
+        forgetful.close()
+    finally:
+        await client.aclose()
+        github.stop()
+
+
 async def test_a_conflict_is_told_on_the_issue_once(root: Path) -> None:
     _, github = start_fake_github()
     github.add_repo(REPO, collaborators={"maintainer": "write"})
@@ -308,6 +366,13 @@ def test_milestone_settings_build_the_sink(root: Path) -> None:
     client = GitHubClient("https://api.github.test", "token")
     with pytest.raises(ValueError, match="needs a remote"):
         build_milestone_sink(MilestonesSection(enabled=True), repo_path=root, base_branch="main", github=client)
+    with pytest.raises(ValueError, match="close_when_merged needs publish"):
+        build_milestone_sink(MilestonesSection(enabled=True, publish="milestone", close_when_merged=True), repo_path=root, base_branch="main", github=client)
+    closing = build_milestone_sink(
+        MilestonesSection(enabled=True, remote="origin", close_when_merged=True), repo_path=root, base_branch="main", github=client, check_interval_s=30,
+    )
+    assert closing is not None and closing.closer is not None and closing.check_interval_s == 30 and closing.due_at() == 0.0
+    assert sink.closer is None and sink.due_at() is None, "off by default: the sink is never woken for it"
 
 
 async def test_a_branch_deleted_after_its_pull_request_merged_is_skipped_not_missing(root: Path) -> None:

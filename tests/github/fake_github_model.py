@@ -101,6 +101,8 @@ class FakeRepo:
     permissions: dict[str, str] = field(default_factory=dict)
     """Login -> admin | maintain | write | triage | read; anyone else has none."""
     milestones: dict[str, int] = field(default_factory=dict)
+    milestone_fields: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Milestone number -> what was written to it (`state`, `description`, `closed_at`), over the defaults."""
     pulls: dict[int, Any] = field(default_factory=dict)
     """Issue number -> FakePull (`fake_github_pulls.py`): a pull request is an issue plus these."""
 
@@ -155,12 +157,14 @@ class Shapes:
         url = f"{self.api}/repos/{repo.full_name}/milestones/{number}"
         open_count = sum(1 for i in repo.issues.values() if i.milestone == title and i.state == "open")
         closed_count = sum(1 for i in repo.issues.values() if i.milestone == title and i.state != "open")
+        written = repo.milestone_fields.get(number, {})
         return {
             "url": url, "html_url": f"https://github.com/{repo.full_name}/milestone/{number}",
             "labels_url": f"{url}/labels", "id": 800 + number, "node_id": f"MI_{number}", "number": number,
-            "title": title, "description": None, "creator": self.user(creator), "open_issues": open_count,
-            "closed_issues": closed_count, "state": "open", "created_at": iso(FAKE_EPOCH),
-            "updated_at": iso(FAKE_EPOCH), "due_on": None, "closed_at": None,
+            "title": title, "description": written.get("description"), "creator": self.user(written.get("creator", creator)),
+            "open_issues": open_count, "closed_issues": closed_count, "state": written.get("state", "open"),
+            "created_at": iso(FAKE_EPOCH), "updated_at": iso(written.get("updated_at", FAKE_EPOCH)), "due_on": None,
+            "closed_at": iso(written["closed_at"]) if written.get("closed_at") else None,
         }
 
     def issue(self, repo: FakeRepo, issue: FakeIssue, *, single: bool = False) -> dict[str, Any]:

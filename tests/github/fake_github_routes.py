@@ -383,6 +383,11 @@ from .fake_github_pulls import PULL_ROUTES  # noqa: E402
 
 ROUTES += PULL_ROUTES
 
+# Milestones (list, get, create, update), likewise.
+from .fake_github_milestones import MILESTONE_ROUTES  # noqa: E402
+
+ROUTES += MILESTONE_ROUTES
+
 # Actions (workflow_dispatch, runs, artifacts, runners), likewise in their own module.
 from .fake_github_actions import ACTIONS_ROUTES  # noqa: E402
 

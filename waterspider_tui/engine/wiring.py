@@ -130,7 +130,7 @@ def _after_work_sinks(
         milestone_sink = build_milestone_sink(
             settings.milestones, repo_path=workspace.root, base_branch=workspace.base_branch,
             worktrees_dir=settings.workspace.worktrees_dir, gate_options=settings.pipeline.gate,
-            github=client, repos=settings.github.repos or None,
+            github=client, repos=settings.github.repos or None, check_interval_s=settings.github.poll_interval_s,
         )
     except ValueError as error:
         raise ConfigError(str(error)) from error

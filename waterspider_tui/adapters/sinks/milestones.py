@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Pro
 
 from waterspider_tui.adapters.github.errors import GitHubError, GitHubUnavailable, RateLimited
 from waterspider_tui.adapters.integration.branches import BranchIntegrator
+from waterspider_tui.adapters.integration.closing import MilestoneCloser, awaiting_merge
 from waterspider_tui.adapters.integration.members import member_branches
 from waterspider_tui.adapters.integration.gate_hook import PipelineGate
 from waterspider_tui.adapters.integration.publish import MilestonePublisher
@@ -43,6 +44,8 @@ class MilestonesSettings(Protocol):
     publish: Literal["pull_request", "milestone", "none"]
     draft: bool
     labels: Sequence[str]
+    close_when_merged: bool
+    on_conflict: Literal["report", "requeue_rebased"]
 
 
 class MilestoneSink:
@@ -58,6 +61,7 @@ class MilestoneSink:
         self, integrator: BranchIntegrator, *, publisher: MilestonePublisher | None = None,
         gate: IntegrationGate | None = None, done_when: DoneWhen = "succeeded", repos: Iterable[str] | None = None,
         name: str = "milestones", clock: Callable[[], float] = time.time,
+        closer: MilestoneCloser | None = None, check_interval_s: float = 10.0,
     ) -> None:
         self.name = name
         self.integrator = integrator
@@ -67,6 +71,11 @@ class MilestoneSink:
         self.repos = {repo.lower() for repo in repos} if repos is not None else None
         """Repositories whose milestones are integrated here (all when None)."""
         self.clock = clock
+        self.closer = closer
+        """Closes a milestone once its integration pull request is merged (`close_when_merged`)."""
+        self.check_interval_s = check_interval_s
+        self._next_check: float | None = 0.0 if closer is not None else None
+        """When the merged state is asked about next; 0: at the first chance (after a start), None: nothing to ask."""
         self.results: list[Integration] = []
         """What this process integrated, newest last (for tests and the report)."""
 
@@ -78,18 +87,34 @@ class MilestoneSink:
         return isinstance(event, ev.SessionFinished) and event.result.outcome is Outcome.SUCCEEDED
 
     def due_at(self) -> float | None:
-        return None
+        return self._next_check
 
     async def deliver(self, events: Sequence[ev.Event], snapshot: Snapshot) -> list[str | ev.Event]:
         keys = [str(event.issue_key) for event in events]
         touched = milestones_of(snapshot, keys)
-        if not touched:
-            return []
         reports: list[str | ev.Event] = []
-        for progress in milestone_progress(snapshot, done_when=self.done_when):
-            if (progress.repo, progress.name) in touched and any(completed_by(snapshot, progress, key) for key in keys):
-                reports.append(await self.integrate(progress, snapshot))
+        if touched:
+            for progress in milestone_progress(snapshot, done_when=self.done_when):
+                if (progress.repo, progress.name) in touched and any(completed_by(snapshot, progress, key) for key in keys):
+                    reports.append(await self.integrate(progress, snapshot))
+        reports += await self._close_merged(snapshot, reports)
         return reports
+
+    async def _close_merged(self, snapshot: Snapshot, reports: list[str | ev.Event]) -> list[ev.Event]:
+        """Ask about integration pull requests when due; close the milestones whose pull request was merged."""
+        if self.closer is None:
+            return []
+        now = self.clock()
+        just_opened = any(isinstance(report, ev.MilestoneIntegrated) and report.pull_request for report in reports)
+        if self._next_check is None or self._next_check > now:
+            if just_opened and self._next_check is None:
+                self._next_check = now + self.check_interval_s
+            return []
+        closed, wait_until = await self.closer.check(snapshot, now)
+        closings = {(event.repo, event.milestone) for event in closed if isinstance(event, ev.MilestoneClosed)}
+        left = [item for item in awaiting_merge(snapshot) if (item.repo, item.milestone) not in closings]
+        self._next_check = max(now + self.check_interval_s, wait_until or 0.0) if left or just_opened else None
+        return closed
 
     async def close(self) -> None:
         """The GitHub client is shared and closed by whoever made it."""
@@ -120,12 +145,15 @@ class MilestoneSink:
 def build_milestone_sink(
     section: MilestonesSettings, *, repo_path: Path, base_branch: str, worktrees_dir: str = ".worktrees",
     gate_options: Mapping[str, Any] | None = None, github: GitHubClient | None = None, repos: Iterable[str] | None = None,
+    check_interval_s: float = 10.0,
 ) -> MilestoneSink | None:
     """The sink for `[milestones]`, or None when it is off; ValueError (one line) for settings that cannot work."""
     if not section.enabled:
         return None
     if section.publish == "pull_request" and github is not None and not section.remote:
         raise ValueError('milestones: publish = "pull_request" needs a remote to push the integration branch to (set [milestones] remote)')
+    if section.close_when_merged and section.publish != "pull_request":
+        raise ValueError('milestones: close_when_merged needs publish = "pull_request" (the milestone closes when that pull request is merged)')
     integrator = BranchIntegrator(
         Path(repo_path), section.base_branch or base_branch, prefix=section.branch_prefix, worktrees_dir=worktrees_dir, remote=section.remote,
     )
@@ -133,4 +161,7 @@ def build_milestone_sink(
     publisher = None
     if github is not None and section.publish != "none":
         publisher = MilestonePublisher(github, mode=section.publish, draft=section.draft, labels=section.labels)
-    return MilestoneSink(integrator, publisher=publisher, gate=gate, done_when=section.done_when, repos=repos)
+    closer = MilestoneCloser(github) if github is not None and section.close_when_merged else None
+    return MilestoneSink(
+        integrator, publisher=publisher, gate=gate, done_when=section.done_when, repos=repos, closer=closer, check_interval_s=check_interval_s,
+    )

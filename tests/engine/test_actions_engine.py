@@ -1,0 +1,207 @@
+"""The real Engine with the GitHub Actions executor against the loopback fake GitHub.
+
+Everything is real but GitHub itself: the fake's runner (tests/github/fake_actions_runner.py)
+takes each dispatched run and runs `waterspider exec-issue` as a subprocess in its own clone,
+which reads the issue from the fake, runs the simulated agent in a worktree and prints into the
+job log the orchestrator follows; the artifact, the branch and the run's conclusion go back to
+the fake as the workflow would put them there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from tests.engine.conftest import write_issue
+from tests.git_checkout import make_checkout
+from tests.github.fake_actions_runner import FakeRunner
+from tests.github.fake_github import DEFAULT_TOKEN, FakeGitHub, start_fake_github
+from tests.github.fake_github_actions import FakeRun, actions_of, add_runner
+from tests.waiting import until
+from waterspider_tui.adapters.agents.base import EnvPolicy
+from waterspider_tui.adapters.agents.registry import make_agent
+from waterspider_tui.adapters.executors.actions import ActionsExecutor
+from waterspider_tui.adapters.executors.pool import ExecutorPool
+from waterspider_tui.adapters.github.client import GitHubClient
+from waterspider_tui.adapters.local_issues import LocalIssueSource
+from waterspider_tui.adapters.pipeline.registry import make_steps
+from waterspider_tui.core import commands as cmd
+from waterspider_tui.core import events as ev
+from waterspider_tui.core.models import ErrorClass, Outcome, TaskState
+from waterspider_tui.core.scheduler import SchedulerConfig
+from waterspider_tui.engine import Engine, SessionPolicy, open_store
+
+REPO = "octo/app"
+QUICK = {"duration_s": 0.5}
+
+
+@dataclass
+class World:
+    github: FakeGitHub
+    issues: Path
+    store: Path
+    runner: FakeRunner
+
+    def add_issue(self, title: str) -> str:
+        """The issue on GitHub (where the runner reads it) and in the folder the orchestrator polls."""
+        issue = self.github.add_issue(REPO, title, f"Please: {title.lower()}.")
+        write_issue(self.issues, issue.number, title=title, body=issue.body or "")
+        return f"{REPO}#{issue.number}"
+
+    def runs_of(self, key: str) -> list[FakeRun]:
+        number = key.rsplit("#", 1)[1]
+        with self.github.lock:
+            return sorted((run for run in actions_of(self.github, REPO).runs.values() if run.inputs.get("issue") == number),
+                          key=lambda run: run.id)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    _, github = start_fake_github()
+    github.add_repo(REPO)
+    actions_of(github, REPO).run_name = "issue #{issue} ({correlation})"
+    add_runner(github, REPO, "mini-1", ["self-hosted", "macOS"])
+    origin = make_checkout(tmp_path / "origin")
+    checkout = tmp_path / "mini-1" / "checkout"
+    subprocess.run(["git", "clone", "-q", str(origin), str(checkout)], check=True, capture_output=True)
+    for key, value in (("user.name", "mini-1 runner"), ("user.email", "runner@waterspider.invalid")):
+        subprocess.run(["git", "-C", str(checkout), "config", key, value], check=True)
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    options: dict[int, dict[str, Any]] = {}
+    runner = FakeRunner(github, REPO, checkout, agent_options=lambda number: options.get(number, QUICK))
+    runner.options = options  # type: ignore[attr-defined]
+    runner.start()
+    try:
+        yield World(github, issues, tmp_path / "state" / "state.db", runner)
+    finally:
+        runner.stop()
+        github.stop()
+
+
+def make_engine(world: World, *, queued_deadline_s: float = 120.0, max_attempts: int = 1) -> Engine:
+    client = GitHubClient(world.github.base_url, DEFAULT_TOKEN, min_write_interval=0.0)
+    executor = ActionsExecutor(
+        client, REPO, "agent-execute.yml", slots=4, runner_labels=("self-hosted", "macOS"),
+        queued_deadline_s=queued_deadline_s, poll_interval_s=0.2, find_timeout_s=30.0,
+    )
+    return Engine(
+        store=open_store(world.store), sources=[(LocalIssueSource(world.issues, REPO), 0.2)],
+        agent=make_agent("simulated", dict(QUICK), EnvPolicy()), pool=ExecutorPool([executor]),
+        scheduler=SchedulerConfig(capacity=4),
+        policy=SessionPolicy(stall_timeout_s=60.0, timeout_s=300.0, grace_s=1.0, max_attempts=max_attempts, retry_backoff_s=0.0),
+        steps=make_steps(["commits"]), on_close=[client.aclose],
+    )
+
+
+def finished(engine: Engine, *keys: str) -> Callable[[], bool]:
+    def check() -> bool:
+        tasks = engine.snapshot.tasks
+        return all(key in tasks and tasks[key].state.is_final for key in keys)
+    return check
+
+
+def session_finished_events(world: World, key: str) -> list[ev.SessionFinished]:
+    log = open_store(world.store).log
+    try:
+        return [event for event in log.read() if isinstance(event, ev.SessionFinished) and event.issue == key]
+    finally:
+        log.close()
+
+
+async def test_issues_run_on_runners_and_their_results_land_in_the_store(world: World) -> None:
+    done_key = world.add_issue("Add a greeting")
+    failing_key = world.add_issue("Break the build")
+    world.runner.options[2] = {"duration_s": 0.5, "fail_rate": 1.0, "fail_mode": "max_turns"}  # type: ignore[attr-defined]
+    engine = make_engine(world)
+    running = asyncio.create_task(engine.run())
+    try:
+        await until(finished(engine, done_key, failing_key))
+    finally:
+        await engine.stop(leave_running=False)
+        await running
+    done = engine.snapshot.tasks[done_key]
+    assert done.state is TaskState.SUCCEEDED
+    assert done.result is not None and done.result.turns > 0 and done.result.cost_usd > 0
+    assert done.result.commits == 1  # the commits step asked GitHub about the branch the run pushed
+    assert done.session is not None and done.session.executor == "actions" and done.session.host == "actions"
+    failed = engine.snapshot.tasks[failing_key]
+    assert failed.state is TaskState.FAILED
+    assert failed.result is not None and failed.result.error_class is ErrorClass.MAX_TURNS
+    (run,) = world.runs_of(failing_key)
+    assert (run.conclusion, world.runner.exit_codes[run.id]) == ("failure", 1)
+    assert any("Write waterspider-work/issue-1.md" in entry.text for entry in await engine.load_session_log(done_key))
+
+
+async def test_a_run_no_runner_takes_is_cancelled_at_its_deadline_and_placed_again(world: World) -> None:
+    key = world.add_issue("Wait for a runner")
+    world.runner.hold(1)  # the first run stays queued: no runner online for it
+    engine = make_engine(world, queued_deadline_s=1.5)
+    running = asyncio.create_task(engine.run())
+    try:
+        await until(finished(engine, key))
+    finally:
+        await engine.stop(leave_running=False)
+        await running
+    task = engine.snapshot.tasks[key]
+    assert task.state is TaskState.SUCCEEDED
+    first, second = world.runs_of(key)
+    assert first.id in actions_of(world.github, REPO).cancels and first.conclusion == "cancelled"
+    assert second.conclusion == "success"
+    assert [attempt.error_class for attempt in task.history] == [ErrorClass.HOST_DOWN, None]
+    assert "stayed queued" in task.history[0].error
+
+
+async def test_the_operator_cancels_a_run_while_its_output_is_followed_live(world: World) -> None:
+    key = world.add_issue("A long one")
+    world.runner.options[1] = {"duration_s": 60.0}  # type: ignore[attr-defined]
+    engine = make_engine(world)
+    running = asyncio.create_task(engine.run())
+    try:
+        # The agent's lines reach the orchestrator through the job log while the run is in progress.
+        await until(lambda: any(entry.kind == "tool" for entry in engine.session_log(key)))
+        (run,) = world.runs_of(key)
+        assert run.status == "in_progress" and not run.artifacts
+        await engine.submit(cmd.Cancel(issue=key))
+        await until(finished(engine, key))
+        await until(lambda: run.id in world.runner.exit_codes)
+    finally:
+        await engine.stop(leave_running=False)
+        await running
+    task = engine.snapshot.tasks[key]
+    assert task.state is TaskState.CANCELLED
+    assert task.result is not None and task.result.outcome is Outcome.CANCELLED and task.result.error == "cancelled by operator"
+    assert run.conclusion == "cancelled" and run.id in actions_of(world.github, REPO).cancels
+    assert world.runner.exit_codes[run.id] == 130  # exec-issue stopped its agent and said so
+
+
+async def test_a_run_that_ended_while_the_orchestrator_was_down_is_collected_once(world: World) -> None:
+    key = world.add_issue("Finish while nobody watches")
+    world.runner.options[1] = {"duration_s": 4.0}  # type: ignore[attr-defined]
+    first = make_engine(world)
+    running = asyncio.create_task(first.run())
+    try:
+        await until(lambda: bool(world.runs_of(key)) and world.runs_of(key)[0].status == "in_progress")
+    finally:
+        await first.stop(leave_running=True)
+        await running
+    assert first.snapshot.tasks[key].state is TaskState.RUNNING
+    (run,) = world.runs_of(key)
+    await until(lambda: run.status == "completed")  # it ends while no orchestrator runs
+    second = make_engine(world)
+    running = asyncio.create_task(second.run())
+    try:
+        await until(finished(second, key))
+        await asyncio.sleep(1.0)  # time enough for a second collection, were there one
+    finally:
+        await second.stop(leave_running=False)
+        await running
+    task = second.snapshot.tasks[key]
+    assert task.state is TaskState.SUCCEEDED and task.result is not None and task.result.turns > 0
+    assert len(world.runs_of(key)) == 1  # found again by its correlation id, not dispatched again
+    assert len(session_finished_events(world, key)) == 1

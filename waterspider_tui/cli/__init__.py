@@ -8,6 +8,7 @@ from waterspider_tui.cli.clean import clean
 from waterspider_tui.cli.exec_issue import exec_issue
 from waterspider_tui.cli.hosts import hosts
 from waterspider_tui.cli.log import log
+from waterspider_tui.cli.milestone import milestone
 from waterspider_tui.cli.report import report
 from waterspider_tui.cli.requeue import requeue
 from waterspider_tui.cli.run import demo, run
@@ -36,7 +37,7 @@ def cli(ctx: click.Context) -> None:
         ctx.invoke(run)
 
 
-for command in (run, demo, status, plan, log, clean, requeue, report, hosts, exec_issue):
+for command in (run, demo, status, plan, log, clean, requeue, report, hosts, exec_issue, milestone):
     cli.add_command(command)
 
 

@@ -21,13 +21,14 @@ os.environ["TZ"] = "UTC"
 time.tzset()
 
 from ui import scenarios  # noqa: E402  (tests/ui, importable once tests/ is on the path)
+from ui.hosts_scenario import three_hosts  # noqa: E402
 from ui.pilots import make_app, select  # noqa: E402
 
 
 @dataclass(frozen=True)
 class Shot:
     name: str
-    scenario: str
+    scenario: str | scenarios.Scenario
     size: tuple[int, int]
     keys: tuple[str, ...] = ()
     select: int | None = None
@@ -42,6 +43,7 @@ SHOTS = (
     Shot("dag", "mid_run", (200, 60), ("d",), select=455),
     Shot("dag-cycles", "cycle", (120, 36), ("d",)),
     Shot("hosts-one-down", "host_down", (120, 36), ("5",)),
+    Shot("hosts-three", three_hosts(), (120, 24), ("5", "down", "down")),
     Shot("detail", "mid_run", (120, 36), ("enter",), select=448),
     Shot("detail-failed", "mid_run", (120, 36), ("enter",), select=441),
     Shot("failure", "failure", (160, 40)),
@@ -72,12 +74,21 @@ async def take(shot: Shot) -> Path:
 
 
 def main() -> int:
+    """Every shot, or only those named on the command line (`python scripts/make_screenshots.py hosts-three`)."""
     OUT.mkdir(exist_ok=True)
     wanted = {f"{shot.name}.svg" for shot in SHOTS}
-    for stale in OUT.glob("*.svg"):
-        if stale.name not in wanted:
-            stale.unlink()
+    chosen = set(sys.argv[1:])
+    unknown = chosen - {shot.name for shot in SHOTS}
+    if unknown:
+        print(f"no such shot: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    if not chosen:
+        for stale in OUT.glob("*.svg"):
+            if stale.name not in wanted:
+                stale.unlink()
     for shot in SHOTS:
+        if chosen and shot.name not in chosen:
+            continue
         path = asyncio.run(take(shot))
         print(path.relative_to(ROOT))
     return 0

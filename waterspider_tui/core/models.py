@@ -210,6 +210,8 @@ class HostStatus:
     probed_at: float = 0.0
     error: str = ""
     load_history: tuple[float, ...] = ()
+    mem_history: tuple[float, ...] = ()
+    """Recent memory use in percent, oldest first, as the snapshot keeps it (like `load_history`)."""
     cores: int | None = None
     """CPU cores, so that load can be compared per core; None when the probe could not tell."""
     disk_free_gb: float | None = None

@@ -238,7 +238,10 @@ def _host(draft: _Draft, event: ev.HostProbed) -> None:
     history = previous.load_history if previous else ()
     if host.load is not None:
         history = (history + (host.load,))[-HOST_HISTORY_KEPT:]
-    draft.hosts[host.name] = replace(host, load_history=history)
+    memory = previous.mem_history if previous else ()
+    if host.mem_percent is not None:
+        memory = (memory + (host.mem_percent,))[-HOST_HISTORY_KEPT:]
+    draft.hosts[host.name] = replace(host, load_history=history, mem_history=memory)
 
 
 def _session_matches(draft: _Draft, key: str, session_id: str) -> TaskRecord | None:

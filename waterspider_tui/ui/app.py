@@ -32,6 +32,7 @@ from waterspider_tui.ui.screens.log_pager import LogScreen
 from waterspider_tui.ui.screens.modals import ConfirmScreen, HelpScreen, ProblemsScreen, QuitScreen, TaskDetailScreen
 from waterspider_tui.ui.themes import BUILTIN_THEME_DIR, DEFAULT_THEME, load_themes
 from waterspider_tui.ui.view import View
+from waterspider_tui.ui.widgets.hosts import HostsPanel
 
 TICK_S = 1.0
 """How often elapsed times and countdowns are redrawn without a new snapshot."""
@@ -320,6 +321,9 @@ class WaterspiderApp(App[int]):
 
     def on_issue_selected(self, message: IssueSelected) -> None:
         self.select_issue(message.key)
+
+    def on_hosts_panel_drain_requested(self, message: HostsPanel.DrainRequested) -> None:
+        self.submit(cmd.DrainHost(host=message.host) if message.drain else cmd.RestoreHost(host=message.host))
 
     def select_issue(self, key: str | None) -> None:
         """The operator moved to an issue: actions now apply to it, the log follows its session."""

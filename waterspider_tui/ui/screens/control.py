@@ -17,7 +17,7 @@ from waterspider_tui.ui.messages import IssueSelected
 from waterspider_tui.ui.palette import Palette
 from waterspider_tui.ui.view import View
 from waterspider_tui.ui.widgets.agent_log import AgentLog, EventLog
-from waterspider_tui.ui.widgets.hosts import HostsPanel
+from waterspider_tui.ui.widgets.hosts import HostsPanel, sessions_by_host
 from waterspider_tui.ui.widgets.panel import PANELS, Panel, PanelTabs
 from waterspider_tui.ui.widgets.queue_table import QueueTable
 from waterspider_tui.ui.widgets.key_bar import KeyBar
@@ -128,7 +128,9 @@ class ControlScreen(Screen[None]):
             self._render_notes(view)
             hosts = view.snapshot.hosts
             up = sum(1 for host in hosts.values() if host.reachable)
-            self.query_one(HostsPanel).update_hosts(dict(hosts), view.now, palette)
+            self.query_one(HostsPanel).update_hosts(
+                dict(hosts), view.now, palette, draining=view.snapshot.draining, sessions=sessions_by_host(view.snapshot, view.label),
+            )
             self._panel("hosts").set_title(f"5 Hosts {up}/{len(hosts)} up", len(hosts))
             self.query_one(EventLog).update_events(view.snapshot.recent, view.label)
             self._panel("events").set_title("7 Events", len(view.snapshot.recent))

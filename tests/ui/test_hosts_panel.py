@@ -1,0 +1,91 @@
+"""The Hosts panel: three Mac minis (one drained, one down) as snapshots, and space draining or restoring the highlighted host."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from waterspider_tui.core import commands as cmd
+from waterspider_tui.core.models import HostStatus
+from waterspider_tui.ui.palette import Palette
+from waterspider_tui.ui.widgets.hosts import HostRow, HostsPanel, host_parts
+from waterspider_tui.ui.widgets.key_bar import KeyBar
+
+from .hosts_scenario import three_hosts
+from .pilots import make_app, notifications, settle, started
+
+Compare = Callable[..., bool]
+
+
+def _rows(app: Any) -> dict[str, HostRow]:
+    return {row.host_name: row for row in app.screen.query(HostRow)}
+
+
+def test_hosts_three_80x24(snap_compare: Compare) -> None:
+    """80x24 after 5: each host on two lines, mini-2 down with the reason, mini-3 drained, sessions on each."""
+    app, _ = make_app(three_hosts())
+    assert snap_compare(app, terminal_size=(80, 24), press=["5"])
+
+
+def test_hosts_three_wide(snap_compare: Compare) -> None:
+    """200x60 after 5, the cursor on the drained mini-3: the key bar offers restore."""
+    app, _ = make_app(three_hosts())
+    assert snap_compare(app, terminal_size=(200, 60), press=["5", "down", "down"])
+
+
+def test_hosts_three_one_line_each_when_the_panel_is_wide(snap_compare: Compare) -> None:
+    """A panel 100 columns or wider (the single-panel view at 120x36) keeps each host on one line."""
+    app, _ = make_app(three_hosts())
+    assert snap_compare(app, terminal_size=(120, 24), press=["5"])
+
+
+async def test_space_drains_the_highlighted_host_and_restores_a_drained_one() -> None:
+    async with started(three_hosts(), size=(120, 36)) as (app, engine, pilot):
+        await pilot.press("5")
+        panel = app.screen.query_one(HostsPanel)
+        assert app.focused is panel and panel.highlighted == "mini-1"
+        assert "drain host" in app.screen.query_one(KeyBar).render().plain
+        await pilot.press("space")
+        await settle(pilot)
+        assert engine.submitted == [cmd.DrainHost(host="mini-1")]
+        assert "mini-1 drained: no new sessions there, its 2 running go on" in notifications(app)
+        assert _rows(app)["mini-1"].has_class("-drained")
+
+        await pilot.press("down", "down")
+        assert panel.highlighted == "mini-3"
+        assert "restore host" in app.screen.query_one(KeyBar).render().plain
+        await pilot.press("space")
+        await settle(pilot)
+        assert engine.submitted[-1] == cmd.RestoreHost(host="mini-3")
+        assert not _rows(app)["mini-3"].has_class("-drained")
+        assert "mini-3" not in app.view.snapshot.draining
+
+        await pilot.press("space")  # mini-3 takes sessions again, so space drains it once more
+        await settle(pilot)
+        assert engine.submitted[-1] == cmd.DrainHost(host="mini-3")
+        assert _rows(app)["mini-3"].has_class("-drained")
+
+
+async def test_the_arrows_stop_at_the_first_and_last_host_and_the_down_host_is_marked() -> None:
+    async with started(three_hosts(), size=(80, 24)) as (app, _, pilot):
+        await pilot.press("5", "up")
+        panel = app.screen.query_one(HostsPanel)
+        assert panel.highlighted == "mini-1"
+        await pilot.press("down", "down", "down")
+        assert panel.highlighted == "mini-3"
+        rows = _rows(app)
+        assert [name for name, row in rows.items() if row.has_class("-highlight")] == ["mini-3"]
+        assert rows["mini-2"].has_class("-down") and not rows["mini-2"].has_class("-drained")
+
+
+def test_a_row_says_up_drained_or_down_with_the_sessions_on_the_host() -> None:
+    palette = Palette.from_variables({})
+    busy = HostStatus(name="mini-1", slots_total=3, slots_used=3, load=3.9, mem_percent=74.0, probed_at=100.0, mem_pressure="warning")
+    parts = host_parts(busy, 115.0, palette, sessions=("#601", "#602", "#603", "#604", "#605"))
+    assert (parts.head.plain, parts.state.plain, parts.load.plain, parts.memory.plain) == ("mini-1     3/3", "● up", "load 3.9", "mem 74%")
+    assert parts.tail.plain == "#601 #602 #603 #604 +1  15s ago"
+    assert host_parts(busy, 115.0, palette, drained=True).state.plain == "‖ drained"
+    down = HostStatus(name="mini-2", slots_total=3, reachable=False, load=1.0, error="nothing listens on mini-2:22", probed_at=100.0)
+    down_parts = host_parts(down, 115.0, palette, drained=True)
+    assert (down_parts.state.plain, down_parts.load.plain, down_parts.tail.plain) == ("✘ down", "load –", "nothing listens on mini-2:22  15s ago")
+    idle = host_parts(HostStatus(name="mini-3", slots_total=2, probed_at=100.0), 115.0, palette)
+    assert idle.tail.plain == "no sessions  15s ago"

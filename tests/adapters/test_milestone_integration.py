@@ -14,7 +14,7 @@ import pytest
 from tests.github.fake_github import DEFAULT_TOKEN, start_fake_github
 from tests.github.fake_github_milestones import milestone_state
 from tests.github.fake_github_pulls import merge_pull
-from tests.sinks.backlog import T0, issue, seen, started, succeeded
+from tests.sinks.backlog import T0, issue, ran, seen, started, succeeded
 from waterspider_tui.adapters.github.client import GitHubClient
 from waterspider_tui.adapters.integration import BranchIntegrator, MemberBranch, PipelineGate
 from waterspider_tui.adapters.integration.closing import MilestoneCloser
@@ -65,14 +65,15 @@ class Run:
 
     def __init__(
         self, db: Path, root: Path, *, repo: str = "local", publisher: MilestonePublisher | None = None, gate: Any = None, remote: str = "",
-        closer: MilestoneCloser | None = None, clock: Callable[[], float] = time.time,
+        closer: MilestoneCloser | None = None, clock: Callable[[], float] = time.time, on_conflict: str = "report",
     ) -> None:
         self.log = EventLog(db)
         self.state = StateStore(self.log)
         self.cursors = SinkCursors(db)
         self.repo = repo
         self.integrator = BranchIntegrator(root, "main", remote=remote)
-        self.sink = MilestoneSink(self.integrator, publisher=publisher, gate=gate, closer=closer, clock=clock, check_interval_s=10.0)
+        self.sink = MilestoneSink(self.integrator, publisher=publisher, gate=gate, closer=closer, clock=clock, check_interval_s=10.0,
+                                  on_conflict=on_conflict)  # type: ignore[arg-type]
         self.warnings: list[str] = []
         self.reports: list[ev.Event] = []
         """What the sink reported, as stored (the engine's `record` does the same)."""
@@ -181,6 +182,59 @@ async def test_a_planted_conflict_is_reported_with_the_right_issues_files_and_me
     worktree = run.integrator.worktree_for("v1.0")
     assert git(worktree, "status", "--porcelain") == "", "the failed merge was aborted, nothing half-resolved is left"
     assert git(root, "show", "integration/v1.0:src/app.py") == "def main():\n    return 1"
+
+
+async def test_on_conflict_requeue_rebased_sends_the_later_issue_back_with_the_conflict_to_resolve(root: Path, runs) -> None:
+    from waterspider_tui.core.models import TaskState
+    from waterspider_tui.engine.after_agent import follow_up_of
+
+    issue_branch(root, 1, {"src/app.py": "def main():\n    return 1\n", "src/one.py": "ONE = 1\n"})
+    issue_branch(root, 2, {"src/two.py": "TWO = 2\n"})
+    issue_branch(root, 3, {"src/app.py": "def main():\n    return 3\n", "src/three.py": "THREE = 3\n"})
+    run = runs(root, on_conflict="requeue_rebased")
+    run.record(*seen(issue(1), issue(2, deps=[1]), issue(3, deps=[2])))
+    run.record(*(event for number in (1, 2, 3) for event in (started(number, T0 + number), succeeded(number, T0 + number))))
+    assert await run.outbox.drain(deadline_s=60) == 0
+    [report] = run.reports
+    assert isinstance(report, ev.MilestoneConflict) and report.requeued and report.issue == "local#3"
+    assert "#3 requeued on top of integration/v1.0 to resolve it (integration branch merged into its worktree, conflicts left" in report.summary
+    task = run.state.snapshot.tasks["local#3"]
+    assert task.state is TaskState.QUEUED and task.reworks == 1
+    prompt = follow_up_of(task)
+    assert "conflicts with #1 (feature/issue-1) in these files" in prompt and "- src/app.py" in prompt and "never drop either side" in prompt
+
+    worktree = root / ".worktrees" / "issue-3"
+    assert git(worktree, "diff", "--name-only", "--diff-filter=U") == "src/app.py", "the conflict is left to the agent, not resolved"
+    assert "<<<<<<<" in (worktree / "src/app.py").read_text()
+    assert git(root, "rev-parse", "--abbrev-ref", "HEAD") == "main" and git(root, "status", "--porcelain") == ""
+
+    # The agent resolves it keeping both sides, commits the merge, and the session succeeds: the milestone integrates.
+    (worktree / "src/app.py").write_text("def main():\n    return 1 + 3\n")
+    git(worktree, "add", "src/app.py")
+    git(worktree, "commit", "-q", "--no-edit")
+    run.record(started(3, T0 + 10, attempt=2), succeeded(3, T0 + 11, attempt=2))
+    assert run.state.snapshot.tasks["local#3"].rework_note == "", "the note went with the session that resolved it"
+    assert await run.outbox.drain(deadline_s=60) == 0
+    integrated = run.reports[-1]
+    assert isinstance(integrated, ev.MilestoneIntegrated) and integrated.issues == ("local#1", "local#2", "local#3")
+    assert git(root, "show", "integration/v1.0:src/app.py") == "def main():\n    return 1 + 3"
+    assert {"src/one.py", "src/two.py", "src/three.py"} <= set(git(root, "ls-tree", "-r", "--name-only", "integration/v1.0").splitlines())
+
+
+async def test_a_conflict_requeues_the_same_issue_twice_at_most(root: Path, runs) -> None:
+    issue_branch(root, 1, {"src/app.py": "one\n"})
+    issue_branch(root, 2, {"src/app.py": "two\n"})
+    run = runs(root, on_conflict="requeue_rebased")
+    run.record(*seen(issue(1), issue(2, deps=[1])))
+    run.record(*ran(1, T0 + 1), *ran(2, T0 + 2))
+    for attempt in (2, 3):  # its agent "resolves" nothing: the branch still conflicts
+        await run.outbox.drain(deadline_s=60)
+        git(root / ".worktrees" / "issue-2", "merge", "--abort")
+        run.record(started(2, T0 + attempt * 10, attempt=attempt), succeeded(2, T0 + attempt * 10 + 1, attempt=attempt))
+    await run.outbox.drain(deadline_s=60)
+    requeued = [report.requeued for report in run.reports if isinstance(report, ev.MilestoneConflict)]
+    assert requeued == [True, True, False]
+    assert "not requeued: sent back 2 times already, it needs the operator" in run.reports[-1].summary
 
 
 async def test_a_conflict_with_the_base_itself_names_the_base(root: Path, tmp_path: Path) -> None:

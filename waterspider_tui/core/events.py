@@ -325,6 +325,10 @@ class MilestoneConflict(Event):
     not_merged: tuple[str, ...] = ()
     published: str = ""
     summary: str = ""
+    requeued: bool = False
+    """The later issue goes back to the queue (`on_conflict = "requeue_rebased"`), its branch on top of the
+    integration branch, with `follow_up` after its agent's prompt."""
+    follow_up: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

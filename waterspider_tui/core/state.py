@@ -71,6 +71,10 @@ class TaskRecord:
     cancel_requested: bool = False
     held_reason: str = ""
     """Non-empty while the source holds the issue back (untrusted label or edit)."""
+    rework_note: str = ""
+    """Why a succeeded issue was sent back (a milestone conflict to resolve): follows its agent's next prompt."""
+    reworks: int = 0
+    """How many times a milestone conflict sent it back."""
 
     @property
     def key(self) -> str:
@@ -222,6 +226,7 @@ def _finished(draft: _Draft, event: ev.SessionFinished) -> None:
     draft.tasks[event.issue] = replace(
         task, state=state, result=result,
         history=task.history + (attempt,), finished_at=event.ts, cancel_requested=False,
+        rework_note="" if state is TaskState.SUCCEEDED else task.rework_note,
     )
 
 
@@ -230,6 +235,15 @@ def _requeue(draft: _Draft, key: str, not_before: float | None = None, resume: s
     if task is None or task.state not in (TaskState.FAILED, TaskState.CANCELLED):
         return
     draft.update(key, state=TaskState.QUEUED, not_before=not_before, resume_agent_session=resume, finished_at=None)
+
+
+def _rework(draft: _Draft, event: ev.MilestoneConflict) -> None:
+    """A succeeded issue whose branch conflicts in its milestone's integration is worked on again."""
+    task = draft.tasks.get(event.issue)
+    if task is None or task.state is not TaskState.SUCCEEDED:
+        return
+    draft.update(event.issue, state=TaskState.QUEUED, finished_at=None, not_before=None, resume_agent_session="",
+                 rework_note=event.follow_up, reworks=task.reworks + 1)
 
 
 def _host(draft: _Draft, event: ev.HostProbed) -> None:
@@ -324,6 +338,8 @@ def _apply_specific(draft: _Draft, event: ev.Event) -> None:
             draft.flags["draining"] = frozenset(draft.flags.get("draining", draft.base.draining)) - {host}  # type: ignore[arg-type]
         case ev.MilestoneIntegrated() | ev.MilestoneConflict() | ev.MilestoneBlocked():
             draft.integrations[(event.repo, event.milestone)] = event
+            if isinstance(event, ev.MilestoneConflict) and event.requeued:
+                _rework(draft, event)
         case ev.MilestoneClosed(repo=repo, milestone=milestone, pull_request=pull):
             draft.milestones_closed[(repo, milestone)] = pull
         case ev.SourcePolled(source=source, ok=ok):

@@ -42,7 +42,10 @@ def follow_up_of(task: TaskRecord | None, session_id: str = "") -> str:
     last = task.session if task is not None else None
     if last is None or (session_id and last.session_id != session_id):
         return ""
-    return str(last.facts.get(RETRY_PROMPT_FACT, ""))
+    step_said = str(last.facts.get(RETRY_PROMPT_FACT, ""))
+    if task is not None and task.rework_note and not session_id:  # a milestone conflict sent it back to work
+        return "\n\n".join(part for part in (task.rework_note, step_said) if part)
+    return step_said
 
 
 def merge_facts(result: SessionResult, facts: dict[str, int | float | str]) -> SessionResult:

@@ -123,7 +123,7 @@ class BranchIntegrator:
     ) -> Conflict | None:
         ref = refs[member.issue]
         message = f"Merge {member.label} {member.title} ({member.branch})"
-        result = await git(worktree, *(await self._identity_args()), "merge", "--no-ff", "--no-edit", "-m", message, ref)
+        result = await git(worktree, *(await self.identity_args()), "merge", "--no-ff", "--no-edit", "-m", message, ref)
         if result.ok:
             return None
         files = tuple(sorted((await git(worktree, "diff", "--name-only", "--diff-filter=U")).lines()))
@@ -144,7 +144,7 @@ class BranchIntegrator:
             return set()
         return set((await git(repo, "diff", "--name-only", fork, ref)).lines())
 
-    async def _identity_args(self) -> tuple[str, ...]:
+    async def identity_args(self) -> tuple[str, ...]:
         """The repository's own identity for merge commits, else a waterspider one (never written to config)."""
         if self._identity is None:
             email = await git(Path(self.repo_path), "config", "user.email")

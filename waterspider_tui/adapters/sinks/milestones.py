@@ -9,6 +9,7 @@ that already holds every issue's work is reused, and publishing updates what is 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Protocol, Sequence
 
@@ -19,6 +20,7 @@ from waterspider_tui.adapters.integration.members import member_branches
 from waterspider_tui.adapters.integration.gate_hook import PipelineGate
 from waterspider_tui.adapters.integration.publish import MilestonePublisher
 from waterspider_tui.adapters.integration.reported import MilestoneReport, integration_event
+from waterspider_tui.adapters.integration.rework import MAX_REWORKS, prepare_rework
 from waterspider_tui.adapters.sinks.base import SinkUnavailable
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.milestones import DoneWhen, completed_by, milestone_progress, milestones_of
@@ -61,7 +63,7 @@ class MilestoneSink:
         self, integrator: BranchIntegrator, *, publisher: MilestonePublisher | None = None,
         gate: IntegrationGate | None = None, done_when: DoneWhen = "succeeded", repos: Iterable[str] | None = None,
         name: str = "milestones", clock: Callable[[], float] = time.time,
-        closer: MilestoneCloser | None = None, check_interval_s: float = 10.0,
+        closer: MilestoneCloser | None = None, check_interval_s: float = 10.0, on_conflict: Literal["report", "requeue_rebased"] = "report",
     ) -> None:
         self.name = name
         self.integrator = integrator
@@ -71,6 +73,8 @@ class MilestoneSink:
         self.repos = {repo.lower() for repo in repos} if repos is not None else None
         """Repositories whose milestones are integrated here (all when None)."""
         self.clock = clock
+        self.on_conflict = on_conflict
+        """`requeue_rebased`: the later issue of a conflict goes back to its agent on top of the integration branch."""
         self.closer = closer
         """Closes a milestone once its integration pull request is merged (`close_when_merged`)."""
         self.check_interval_s = check_interval_s
@@ -139,7 +143,21 @@ class MilestoneSink:
                 raise SinkUnavailable(f"publishing milestone {progress.name}: {error}", retry_at=self.publisher.client.waiting_until()) from error
             except GitHubError as error:
                 published = f"publishing failed: {error}"
-        return integration_event(integration, progress.repo, ts=self.clock(), published=published, pull_request=pull, closed_upstream=without)
+        report = integration_event(integration, progress.repo, ts=self.clock(), published=published, pull_request=pull, closed_upstream=without)
+        if isinstance(report, ev.MilestoneConflict) and self.on_conflict == "requeue_rebased":
+            report = await self._requeue_rebased(report, integration, snapshot)
+        return report
+
+    async def _requeue_rebased(self, report: ev.MilestoneConflict, integration: Integration, snapshot: Snapshot) -> ev.MilestoneConflict:
+        """Send the later issue back with the conflict to resolve; never more than MAX_REWORKS times."""
+        task = snapshot.tasks.get(report.issue)
+        label = integration.conflict.member.label if integration.conflict is not None else report.issue
+        if task is None or task.reworks >= MAX_REWORKS:
+            return replace(report, summary=f"{report.summary}; {label} not requeued: sent back {MAX_REWORKS} times already, it needs the operator")
+        done, note = await prepare_rework(self.integrator.repo_path, snapshot, integration, await self.integrator.identity_args())
+        how = f"integration branch merged into its worktree, {done}" if done else "its agent merges the integration branch"
+        return replace(report, requeued=True, follow_up=note,
+                       summary=f"{report.summary}; {label} requeued on top of {integration.branch} to resolve it ({how})")
 
 
 def build_milestone_sink(
@@ -164,4 +182,5 @@ def build_milestone_sink(
     closer = MilestoneCloser(github) if github is not None and section.close_when_merged else None
     return MilestoneSink(
         integrator, publisher=publisher, gate=gate, done_when=section.done_when, repos=repos, closer=closer, check_interval_s=check_interval_s,
+        on_conflict=section.on_conflict,
     )

@@ -93,7 +93,7 @@ class FakeRunner:
         env = clean_env()
         env.update({"GITHUB_TOKEN": DEFAULT_TOKEN, "WATERSPIDER_AGENT__OPTIONS": json.dumps(self.agent_options(number))})
         argv = [*WATERSPIDER, "exec-issue", "--repo", self.repo, "--issue", str(number), "--session", inputs["session"],
-                "--agent", inputs["agent"], "--attempt", inputs["attempt"], "--base-branch", self.base_branch,
+                "--agent", inputs["agent"], "--attempt", inputs["attempt"], "--branch", inputs["branch"], "--base-branch", self.base_branch,
                 "--github-api-url", self.github.base_url, "--stream-file", str(stream_file), "--echo-stream"]
         process = subprocess.Popen(argv, cwd=self.checkout, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    text=True, bufsize=1, start_new_session=True)

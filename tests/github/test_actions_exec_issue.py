@@ -143,3 +143,14 @@ def test_without_a_token_or_a_folder_it_says_what_is_missing(checkout: Path, tmp
                       env={"PATH": str(only_git)})  # no `gh` to ask for a token either
     assert done.returncode == 2
     assert "No GitHub token" in done.stderr
+
+
+def test_the_branch_the_orchestrator_names_is_the_one_worked_on(checkout: Path, issues: Path, tmp_path: Path) -> None:
+    done = exec_issue(checkout, "--repo", "octo/app", "--issues", str(issues), "--issue", "7", "--session", "s-7-multi",
+                      "--agent", "simulated", "--branch", "feature/octo-app-issue-7", "--stream-file", str(tmp_path / "stream.jsonl"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Work on #7" in git(checkout, "log", "--format=%s", "feature/octo-app-issue-7")
+    assert not git(checkout, "branch", "--list", "feature/issue-7").strip()
+    refused = exec_issue(checkout, "--repo", "octo/app", "--issues", str(issues), "--issue", "7", "--session", "s-7-other",
+                         "--agent", "simulated", "--branch", "feature/issue-8")
+    assert refused.returncode == 2 and "--branch feature/issue-8 is not the branch of issue #7" in refused.stderr

@@ -87,6 +87,7 @@ def test_the_job_runs_exec_issue_with_options_it_has(workflow: dict[str, Any]) -
     assert context.params["echo_stream"] is True
     assert words[words.index("--session") + 1] == "$SESSION"
     assert words[words.index("--issue") + 1] == "$ISSUE"
+    assert words[words.index("--branch") + 1] == "$BRANCH"
     assert run["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
     assert set(run["env"]) >= {"ANTHROPIC_API_KEY", "OPENAI_API_KEY"}
     assert not any("secrets." in str(item.get("env", {})) for item in steps(workflow) if item is not run)

@@ -33,7 +33,19 @@ def _write(line: str) -> None:
     sys.stdout.flush()  # the job log shows what arrived: nothing may wait in a buffer
 
 
-async def _run(settings: Settings, repo: str, number: int, session_id: str, attempt: int, stream_file: Path, echo_stream: bool) -> SessionEnd:
+def multi_repo_for(branch: str, repo: str, number: int) -> bool:
+    """Whether the orchestrator named the branch as it does with several repositories; a branch
+    neither way is refused (the session would push somewhere the orchestrator does not look)."""
+    from waterspider_tui.adapters.workspace import branch_name
+
+    if not branch or branch == branch_name(number, repo, False):
+        return False
+    if branch == branch_name(number, repo, True):
+        return True
+    fail(f"--branch {branch} is not the branch of issue #{number} ({branch_name(number, repo, False)} or {branch_name(number, repo, True)})")
+
+
+async def _run(settings: Settings, repo: str, number: int, session_id: str, attempt: int, stream_file: Path, echo_stream: bool, multi_repo: bool) -> SessionEnd:
     from waterspider_tui.engine.single_session import fetch_github_issue, folder_issue, run_single_session
 
     client = None
@@ -59,7 +71,7 @@ async def _run(settings: Settings, repo: str, number: int, session_id: str, atte
         _write(f"waterspider: issue #{issue.number} {issue.title} (session {session_id}, attempt {attempt}, agent {settings.agent.kind})")
         return await run_single_session(
             settings, issue, session_id=session_id, attempt=attempt, stream_file=stream_file,
-            write=_write, echo_stream=echo_stream, github=client,
+            write=_write, echo_stream=echo_stream, github=client, multi_repo=multi_repo,
         )
     finally:
         if client is not None:
@@ -89,6 +101,7 @@ def end_line(end: SessionEnd) -> str:
 @click.option("--session", "session_id", required=True, help="The session id the orchestrator gave this run.")
 @click.option("--agent", type=click.Choice(AGENT_KINDS), help="Which agent runs the issue (default: [agent] kind).")
 @click.option("--attempt", type=click.IntRange(1), default=1, show_default=True, help="Which attempt of the issue this is.")
+@click.option("--branch", default="", help="The issue branch the orchestrator expects (feature/issue-N, or with the repository in it when it works on several).")
 @click.option("--config", type=click.Path(path_type=Path), help="waterspider.toml to read (default: ./waterspider.toml if present).")
 @click.option("--issues", type=click.Path(path_type=Path), help="Read the issue from this folder of Markdown issues instead of GitHub.")
 @click.option("--github-api-url", help="GitHub REST API root (GitHub Enterprise Server, tests).")
@@ -97,16 +110,20 @@ def end_line(end: SessionEnd) -> str:
 @click.option("--stream-file", type=click.Path(path_type=Path), default=Path("stream.jsonl"), show_default=True,
               help="Where the agent's stream-json is written (the workflow uploads it as the `stream` artifact).")
 @click.option("--echo-stream", is_flag=True, help="Also print each stream-json line, prefixed, so the orchestrator can follow the job log live.")
-def exec_issue(repo: str, number: int, session_id: str, attempt: int, stream_file: Path, echo_stream: bool, config: Path | None = None, **flags: Any) -> None:
+def exec_issue(
+    repo: str, number: int, session_id: str, attempt: int, branch: str, stream_file: Path, echo_stream: bool,
+    config: Path | None = None, **flags: Any,
+) -> None:
     """Run one session of one issue here, as the local executor would (for CI runners)."""
     if repo and (repo.count("/") != 1 or not all(repo.split("/"))):
         fail(f"--repo {repo!r} is not owner/name")
+    multi_repo = multi_repo_for(branch, repo, number)
     tree = overrides(repo=(repo,) if repo else None, **flags)
     settings = settings_from(config, tree)
     if settings.issues.dir is None and not repo:
         fail("give --repo owner/name (the issue is read from GitHub) or --issues DIR")
     try:
-        end = asyncio.run(_run(settings, repo, number, session_id, attempt, stream_file, echo_stream))
+        end = asyncio.run(_run(settings, repo, number, session_id, attempt, stream_file, echo_stream, multi_repo))
     except ConfigError as error:
         fail(str(error))
     for step in end.steps:

@@ -87,9 +87,11 @@ def print_entries(write: Callable[[str], None]) -> Callable[[str, list[LogEntry]
 
 async def run_single_session(
     settings: Settings, issue: Issue, *, session_id: str, attempt: int, stream_file: Path,
-    write: Callable[[str], None], echo_stream: bool, github: GitHubClient | None = None,
+    write: Callable[[str], None], echo_stream: bool, github: GitHubClient | None = None, multi_repo: bool = False,
 ) -> SessionEnd:
     """Run the agent on `issue` in its worktree, then the configured steps; the session's result.
+
+    `multi_repo`: the orchestrator works on several repositories, so the branch names the repository.
 
     Raises ConfigError (one line) when the settings cannot make a session here.
     """
@@ -118,7 +120,7 @@ async def run_single_session(
         store = StateStore(EventLog(Path(scratch) / "state.db"))
         supervisor = SessionSupervisor(
             store=store, clock=SystemClock(), agent=agent, pool=ExecutorPool([tee]), policy=session_policy(settings),
-            steps=steps, publish_log=print_entries(write), multi_repo=False,
+            steps=steps, publish_log=print_entries(write), multi_repo=multi_repo,
         )
         steps_done: list[str] = []
         store.subscribe(lambda _snapshot, stored: steps_done.extend(

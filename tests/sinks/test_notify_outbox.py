@@ -108,6 +108,38 @@ async def test_fifty_failures_in_ten_seconds_are_at_most_two_messages(start, rec
     assert "Task 1:" in listed and "more" in listed
 
 
+def discord_failure_count(payload: dict[str, Any]) -> int:
+    """How many failures a Discord message accounts for: `N issues failed` in its first embed's title."""
+    found = re.search(r"(\d+) issues? failed", payload["embeds"][0]["title"])
+    return int(found.group(1)) if found else 0
+
+
+async def test_discord_answering_500_then_200_gets_the_embed_once(start, receiver: WebhookReceiver, test_time: FakeTime) -> None:
+    app = start(DISCORD_SECRET, discord=True)
+    app.record(*backlog(1))
+    receiver.script("/discord", 500)
+    app.record(failed(1, test_time.now))
+    assert await app.outbox.drain(deadline_s=120) == 0
+    assert [item.status for item in receiver.requests] == [500, 204]
+    [message] = receiver.accepted("/discord")
+    assert discord_failure_count(message) == 1 and "Task 1" in message["embeds"][0]["description"]
+    await app.outbox.drain(deadline_s=120)
+    assert len(receiver.accepted()) == 1, "nothing is sent twice"
+
+
+async def test_fifty_failures_in_ten_seconds_are_at_most_two_discord_messages(start, receiver: WebhookReceiver, test_time: FakeTime) -> None:
+    app = start(DISCORD_SECRET, discord=True, gather_s=5, min_interval_s=60)
+    app.record(*backlog(50))
+    for number in range(1, 51):
+        test_time.advance(0.2)
+        app.record(failed(number, test_time.now))
+        await app.outbox._step()
+    assert await app.outbox.drain(deadline_s=300) == 0
+    messages = receiver.accepted("/discord")
+    assert 1 <= len(messages) <= 2 and all(item.status == 204 for item in receiver.requests)
+    assert sum(discord_failure_count(message) for message in messages) == 50, "every failure is in one message or the other"
+
+
 async def test_a_burst_gathered_across_a_restart_is_sent_once(start, receiver: WebhookReceiver, test_time: FakeTime) -> None:
     first = start(gather_s=30)
     first.record(*backlog(3))

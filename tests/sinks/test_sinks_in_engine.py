@@ -64,4 +64,5 @@ async def test_a_milestone_run_is_integrated_and_announced(tmp_path: Path, recei
     assert engine.snapshot.integrations[("local", "v1.0")].seq == reports[0].seq, "stored through the engine, folded into the snapshot"
     told = " ".join(section_texts(payload) for payload in receiver.accepted("/slack"))
     assert "v1.0" in told and "complete: 3 issues done" in told
+    assert "3 issues integrated into integration/v1.0" in told, "the integrator's stored event reaches the channel"
     assert "secret" not in " ".join(engine.snapshot.warnings)

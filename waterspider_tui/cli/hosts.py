@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import click
@@ -24,7 +25,9 @@ def hosts_check(config: Path | None) -> None:
     settings = settings_from(config, {})
     if not settings.hosts:
         fail("no [[hosts]] in the configuration: sessions run on this machine only")
-    checks = asyncio.run(check_hosts(list(settings.hosts), agents=[settings.agent.kind]))
+    # What the orchestrator hands every agent counts as the agent's login on each host.
+    forwarded = {name for name in settings.agent.env_allow if os.environ.get(name)} | set(settings.agent.env)
+    checks = asyncio.run(check_hosts(list(settings.hosts), agents=[settings.agent.kind], forwarded=forwarded))
     for check in checks:
         click.echo(check.line)
     raise SystemExit(0 if all(check.ok for check in checks) else 1)

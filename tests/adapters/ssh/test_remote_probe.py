@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -9,70 +11,10 @@ from waterspider_tui.adapters.executors.host_check import judge
 from waterspider_tui.adapters.executors.remote_probe import disk_free_gb, mac_memory, parse_probe
 from waterspider_tui.adapters.executors.ssh_config import HostConfig
 
-MAC_VM_STAT = """Mach Virtual Memory Statistics: (page size of 16384 bytes)
-Pages free:                                4518.
-Pages active:                            194947.
-Pages inactive:                          191193.
-Pages speculative:                         3014.
-Pages throttled:                              0.
-Pages wired down:                        159117.
-Pages purgeable:                            630.
-"Translation faults":                 574921966.
-Pages copy-on-write:                   38671927.
-Pages zero filled:                    320571840.
-Pages reactivated:                     75978152.
-Pages purged:                          16666917.
-File-backed pages:                       141843.
-Anonymous pages:                         247311.
-Pages stored in compressor:             1022243.
-Pages occupied by compressor:            454496.
-Decompressions:                        73011127.
-Compressions:                          92304380.
-Pageins:                                7854456.
-Pageouts:                                320741.
-Swapins:                                 470789.
-Swapouts:                                929703.
-"""
-
-MAC_PROBE = f"""== os
-Darwin
-== loadavg
-{{ 2.39 2.51 2.62 }}
-== ncpu
-10
-== memsize
-17179869184
-== pressure
-2
-== vm_stat
-{MAC_VM_STAT}== df
-Filesystem     1024-blocks      Used Available Capacity  Mounted on
-/dev/disk3s5     482797652 301873512 155372164    67%    /System/Volumes/Data
-== sessions
-3
-"""
-
-LINUX_PROBE = """== os
-Linux
-== loadavg
-0.52 0.58 0.59 2/1234 56789
-== ncpu
-8
-== meminfo
-MemTotal:       16303428 kB
-MemFree:         1203428 kB
-MemAvailable:    9876543 kB
-Buffers:          402112 kB
-Cached:          7512000 kB
-== pressure
-some avg10=12.50 avg60=3.00 avg300=1.00 total=1234567
-full avg10=1.00 avg60=0.20 avg300=0.05 total=234567
-== df
-Filesystem     1024-blocks     Used Available Capacity Mounted on
-/dev/nvme0n1p2   479596204 71234567 383918219      16% /
-== sessions
-0
-"""
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "hosts"
+MAC_PROBE = (FIXTURES / "macos-apple-silicon.probe").read_text()
+INTEL_MAC_PROBE = (FIXTURES / "macos-intel.probe").read_text()
+LINUX_PROBE = (FIXTURES / "linux.probe").read_text()
 
 
 def test_a_mac_probe_reads_sysctl_vm_stat_and_df() -> None:
@@ -82,6 +24,17 @@ def test_a_mac_probe_reads_sysctl_vm_stat_and_df() -> None:
     assert reading.mem_percent == round(100 * (247311 - 630 + 159117 + 454496) * 16384 / 17179869184, 1) == 82.0
     assert reading.mem_pressure == "warning"
     assert reading.disk_free_gb == 148.2 and reading.sessions_running == 3
+
+
+def test_an_apple_silicon_mac_counts_16384_byte_pages_and_an_intel_mac_4096() -> None:
+    silicon = parse_probe(MAC_PROBE)
+    assert "page size of 16384 bytes" in MAC_PROBE and silicon.mem_percent == 82.0
+    four_k_pages = parse_probe(MAC_PROBE.replace("page size of 16384", "page size of 4096"))
+    assert four_k_pages.mem_percent == round(100 * (247311 - 630 + 159117 + 454496) * 4096 / 17179869184, 1) == 20.5, "the page size is read, not assumed"
+    intel = parse_probe(INTEL_MAC_PROBE)
+    assert (intel.os, intel.load1, intel.cores, intel.mem_pressure) == ("Darwin", 4.12, 6, "normal")
+    assert intel.mem_percent == round(100 * (1968242 - 40211 + 712004 + 310402) * 4096 / 17179869184, 1) == 70.3
+    assert intel.disk_free_gb == 267.1 and intel.sessions_running == 1
 
 
 def test_an_older_mac_without_anonymous_pages_counts_active_memory() -> None:
@@ -151,6 +104,13 @@ def test_hosts_check_reads_a_macs_answers_into_problems_and_fixes() -> None:
     assert any("keychain" in warning and "CLAUDE_CODE_OAUTH_TOKEN" in warning for warning in check.warnings)
     fine = judge(_mac_host(env={"CLAUDE_CODE_OAUTH_TOKEN": "x", "OPENAI_API_KEY": "y"}), CHECK.replace("3145728", "104857600"), ["claude", "codex"])
     assert fine.ok and fine.line.startswith("mini-1: ok (git 2.39.5")
+
+
+def test_a_token_the_orchestrator_forwards_to_agents_counts_as_the_hosts_login() -> None:
+    roomy = CHECK.replace("3145728", "104857600").replace("== auth claude\nkeychain", "== auth claude\nnone")
+    assert "claude has no login on the host" in "; ".join(judge(_mac_host(agents=["claude"]), roomy, ["claude"]).problems)
+    forwarded = judge(_mac_host(agents=["claude"]), roomy, ["claude"], forwarded={"CLAUDE_CODE_OAUTH_TOKEN"})
+    assert forwarded.ok and not forwarded.warnings
 
 
 def test_a_mac_without_the_command_line_tools_is_told_to_install_them() -> None:

@@ -6,7 +6,7 @@ import asyncio
 import re
 import shlex
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Collection, Sequence
 
 from waterspider_tui.adapters.executors.base import ExecutorError
 from waterspider_tui.adapters.executors.remote_probe import disk_free_gb, sections
@@ -23,6 +23,7 @@ INSTALL_HINTS = {
     "codex": "npm install -g @openai/codex",
 }
 CLAUDE_AUTH_VARS = ("ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN")
+TOKEN_HINT = "export CLAUDE_CODE_OAUTH_TOKEN where waterspider runs and add it to [agent] env_allow (or set it in the host's env)"
 
 CHECKS = r"""
 PATH=%(path)s:$PATH; export PATH
@@ -88,9 +89,14 @@ def _script(host: HostConfig, agents: Sequence[str]) -> str:
     }
 
 
-def judge(host: HostConfig, output: str, agents: Sequence[str], min_free_gb: float = MIN_FREE_GB) -> HostCheck:
-    """Turn the check script's output into problems, warnings and facts (pure, tested on samples)."""
+def judge(host: HostConfig, output: str, agents: Sequence[str], min_free_gb: float = MIN_FREE_GB, forwarded: Collection[str] = ()) -> HostCheck:
+    """Turn the check script's output into problems, warnings and facts (pure, tested on samples).
+
+    `forwarded`: variables the orchestrator gives every agent (`[agent] env_allow` that are set, and
+    `[agent] env`); a credential among them counts as the agent's login on every host.
+    """
     found = sections(output)
+    given = set(host.env) | set(forwarded)
     problems: list[str] = []
     warnings: list[str] = []
     facts: list[str] = []
@@ -116,11 +122,11 @@ def judge(host: HostConfig, output: str, agents: Sequence[str], min_free_gb: flo
         facts.append(f"{cli} {version.group(0) if version else answer.split()[0]}")
         if agent == "claude":
             auth = found.get("auth claude", "none")
-            if auth == "none" and not any(name in host.env for name in CLAUDE_AUTH_VARS):
-                problems.append("claude has no login on the host: run `claude setup-token` and set CLAUDE_CODE_OAUTH_TOKEN in the host's env")
-            elif auth == "keychain" and not any(name in host.env for name in CLAUDE_AUTH_VARS):
-                warnings.append("claude's login is in the macOS keychain, which SSH sessions cannot read while it is locked: prefer CLAUDE_CODE_OAUTH_TOKEN in the host's env")
-        if agent == "codex" and found.get("auth codex") != "yes" and "OPENAI_API_KEY" not in host.env:
+            if auth == "none" and not given.intersection(CLAUDE_AUTH_VARS):
+                problems.append(f"claude has no login on the host: run `claude setup-token` and {TOKEN_HINT}")
+            elif auth == "keychain" and not given.intersection(CLAUDE_AUTH_VARS):
+                warnings.append(f"claude's login is in the macOS keychain, which SSH sessions cannot read while it is locked: {TOKEN_HINT}")
+        if agent == "codex" and found.get("auth codex") != "yes" and "OPENAI_API_KEY" not in given:
             problems.append("codex is not logged in on the host: run `codex login` there, or set OPENAI_API_KEY in the host's env")
     clone = dict(line.split(" ", 1) for line in found.get("clone", "").splitlines() if " " in line)
     if found.get("clone", "missing") == "missing":
@@ -142,7 +148,7 @@ def judge(host: HostConfig, output: str, agents: Sequence[str], min_free_gb: flo
     return HostCheck(name=host.name, problems=tuple(problems), warnings=tuple(warnings), facts=tuple(facts))
 
 
-async def check_host(host: HostConfig, agents: Sequence[str] = (), min_free_gb: float = MIN_FREE_GB) -> HostCheck:
+async def check_host(host: HostConfig, agents: Sequence[str] = (), min_free_gb: float = MIN_FREE_GB, forwarded: Collection[str] = ()) -> HostCheck:
     wanted = list(host.agents) or list(agents)
     connection = HostConnection(host)
     try:
@@ -151,9 +157,11 @@ async def check_host(host: HostConfig, agents: Sequence[str] = (), min_free_gb: 
         return HostCheck(name=host.name, problems=(str(error).removeprefix(f"{host.name}: "),))
     finally:
         await connection.close()
-    return judge(host, result.text, wanted, min_free_gb)
+    return judge(host, result.text, wanted, min_free_gb, forwarded)
 
 
-async def check_hosts(hosts: Sequence[HostConfig], agents: Sequence[str] = (), min_free_gb: float = MIN_FREE_GB) -> list[HostCheck]:
+async def check_hosts(
+    hosts: Sequence[HostConfig], agents: Sequence[str] = (), min_free_gb: float = MIN_FREE_GB, forwarded: Collection[str] = (),
+) -> list[HostCheck]:
     """Every host at once, in the configured order; `agents` are checked where a host lists none."""
-    return list(await asyncio.gather(*(check_host(host, agents, min_free_gb) for host in hosts)))
+    return list(await asyncio.gather(*(check_host(host, agents, min_free_gb, forwarded) for host in hosts)))

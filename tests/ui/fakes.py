@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from waterspider_tui.adapters.agents.base import LogEntry
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.scheduler import Plan, Planner, SchedulerConfig
 from waterspider_tui.core.state import Snapshot, apply_all, replay
+from waterspider_tui.engine import worktree_access
+from waterspider_tui.engine.api import ShellTarget
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.executors.ssh_config import HostConfig
 
 
 class FakeEngine:
@@ -28,11 +33,15 @@ class FakeEngine:
         capacity: int = 5,
         logs: dict[str, list[LogEntry]] | None = None,
         attempt_logs: dict[tuple[str, int], list[LogEntry]] | None = None,
+        diffs: dict[str, str] | None = None,
+        hosts: dict[str, HostConfig] | None = None,
     ) -> None:
         self.title = title
         self.capacity = capacity
         self.now = now
         self._seq = 0
+        self.events: list[ev.Event] = []
+        """Every event folded so far, numbered, as the store would give them back."""
         self._snapshot = replay(self._numbered(events))
         self._plan: tuple[int, Plan] | None = None
         self._planner = Planner(SchedulerConfig(capacity=capacity))
@@ -48,6 +57,10 @@ class FakeEngine:
         """Every command the UI submitted, valid or not, in order."""
         self.stopped: list[bool] = []
         """The `leave_running` value of each stop() call."""
+        self.diffs = dict(diffs or {})
+        """Stands for `git diff` on the session's host: the diff text by issue."""
+        self.hosts = dict(hosts or {})
+        """The `[[hosts]]` an `ssh` session's host is looked up in."""
         self.fail_with: Exception | None = None
         """When set, the next submit raises it (to test unexpected engine errors)."""
 
@@ -56,6 +69,7 @@ class FakeEngine:
         for event in events:
             self._seq += 1
             numbered.append(replace(event, seq=self._seq))
+        self.events += numbered
         return numbered
 
     # EngineHandle
@@ -86,6 +100,25 @@ class FakeEngine:
         if attempt is not None and (issue_key, attempt) in self.attempt_logs:
             return list(self.attempt_logs[(issue_key, attempt)])
         return list(self.logs.get(issue_key, ()))
+
+    def shell_target(self, issue_key: str) -> ShellTarget:
+        """The engine's own rules; the executor kind is the session's (`local` runs here)."""
+        session = worktree_access.latest_session(self._snapshot.tasks.get(issue_key))
+        host = self.hosts.get(session.host) if session is not None and session.executor == "ssh" else None
+        return worktree_access.shell_target(
+            session, on_this_machine=session is not None and session.executor == "local", host=host,
+            label="#" + issue_key.rpartition("#")[2],
+        )
+
+    async def load_diff(self, issue_key: str) -> str:
+        if worktree_access.latest_session(self._snapshot.tasks.get(issue_key)) is None:
+            raise RuntimeError(f"#{issue_key.rpartition('#')[2]} has not run yet: it has no branch.")
+        if issue_key not in self.diffs:
+            raise RuntimeError(f"git diff on the session's host: fatal: bad revision for {issue_key}")
+        return self.diffs[issue_key]
+
+    async def load_results(self) -> dict[str, Any]:
+        return worktree_access.results_figures(self.events)
 
     async def submit(self, command: cmd.Command) -> str:
         self.submitted.append(command)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from waterspider_tui.adapters.agents.base import LogEntry
+from waterspider_tui.adapters.executors.ssh_config import HostConfig
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import (
     ErrorClass, HostStatus, Issue, Outcome, Progress, SessionInfo, SessionResult,
@@ -173,10 +174,13 @@ class Scenario:
     attempt_logs: dict[tuple[str, int], list[LogEntry]] = field(default_factory=dict)
     title: str = REPO
     capacity: int = 5
+    diffs: dict[str, str] = field(default_factory=dict)
+    hosts: dict[str, HostConfig] = field(default_factory=dict)
 
     def engine(self) -> FakeEngine:
         ordered = sorted(self.events, key=lambda event: event.ts)
-        return FakeEngine(ordered, now=NOW, title=self.title, capacity=self.capacity, logs=self.logs, attempt_logs=self.attempt_logs)
+        return FakeEngine(ordered, now=NOW, title=self.title, capacity=self.capacity, logs=self.logs, attempt_logs=self.attempt_logs,
+                          diffs=self.diffs, hosts=self.hosts)
 
 
 def empty() -> Scenario:
@@ -202,8 +206,46 @@ def failed_log(attempt: int) -> list[LogEntry]:
     ]
 
 
+DIFF_440 = """\
+ tests/test_upload.py | 9 ++++++---
+ src/upload.py        | 4 +++-
+ 2 files changed, 9 insertions(+), 4 deletions(-)
+
+diff --git a/src/upload.py b/src/upload.py
+index 3b18e51..a1f9c2d 100644
+--- a/src/upload.py
++++ b/src/upload.py
+@@ -40,7 +40,9 @@ def finish_upload(part, store):
+     checksum = part.checksum()
+-    store.commit(part)
++    with store.lock(part.upload_id):
++        store.commit(part)
++        store.mark_complete(part.upload_id)
+     return checksum
+diff --git a/tests/test_upload.py b/tests/test_upload.py
+index 77d0c3e..5e2b8a1 100644
+--- a/tests/test_upload.py
++++ b/tests/test_upload.py
+@@ -12,9 +12,12 @@ def test_parallel_parts_finish_once(store):
+-    parts = [make_part(n) for n in range(2)]
+-    run_all(parts)
+-    assert store.completed == 1
++    parts = [make_part(n) for n in range(8)]
++    for _ in range(20):
++        store.reset()
++        run_all(parts)
++        assert store.completed == 1
++        assert store.commits == 8
+"""
+"""What `git diff main...feature/issue-440` shows on mini-1."""
+
+MINIS = {name: HostConfig(name=name, address=f"{name}.lan", user="ci", repo_path="~/src/widgets") for name in ("mini-1", "mini-2")}
+"""The `[[hosts]]` of the mid-run scenario's SSH sessions."""
+
+
 def mid_run() -> Scenario:
-    return Scenario("mid_run", mid_run_events(), logs={key(443): agent_log(), key(441): failed_log(2)}, attempt_logs={(key(441), 1): failed_log(1)})
+    return Scenario("mid_run", mid_run_events(), logs={key(443): agent_log(), key(441): failed_log(2)}, attempt_logs={(key(441), 1): failed_log(1)},
+                    diffs={key(440): DIFF_440}, hosts=MINIS)
 
 
 def host_down() -> Scenario:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tests.waiting import until
 from waterspider_tui.core import commands as cmd
+from waterspider_tui.core import events as ev
+from waterspider_tui.core.models import Progress
 from waterspider_tui.ui.screens.dag import DagScreen
 from waterspider_tui.ui.screens.modals import ConfirmScreen, HelpScreen, ProblemsScreen, QuitScreen, TaskDetailScreen
 from waterspider_tui.ui.widgets.dag_view import DagView
 from waterspider_tui.ui.widgets.status_bar import StatusBar
 
 from .pilots import notifications, select, settle, started, table
-from .scenarios import key
+from .scenarios import Scenario, issue, key, mid_run_events, seen
+from .scenarios import run as run_events
 
 
 async def test_p_pauses_then_resumes_the_dispatcher() -> None:
@@ -301,3 +310,152 @@ async def test_w_is_greyed_without_problems() -> None:
         await pilot.press("w")
         await pilot.pause()
         assert not isinstance(app.screen, ProblemsScreen)
+
+
+# The keys from an issue to its work: o (pull request), s (shell), D (diff), R (results)
+
+async def _shown_text(app: object, selector: str) -> str:
+    from textual.widgets import Static
+
+    widget = app.screen.query_one(selector, Static)  # type: ignore[attr-defined]
+    return str(widget.render())
+
+
+async def test_o_opens_the_pull_request_with_the_browser_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{opened}"\n')
+    browser.chmod(0o755)
+    monkeypatch.setenv("BROWSER", str(browser))
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(440))
+        await pilot.press("o")
+        await until(opened.exists)
+        await until(lambda: opened.read_text() != "")
+        assert opened.read_text() == "https://github.com/acme/widgets/pull/501"
+        assert "PR #501 of #440 opened in the browser: https://github.com/acme/widgets/pull/501" in notifications(app)
+
+
+async def test_o_without_a_browser_shows_the_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BROWSER", "/nonexistent/browser")
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(440))
+        await pilot.press("o")
+        await pilot.pause()
+        assert any(n.startswith("No browser to open it with") and n.endswith("https://github.com/acme/widgets/pull/501") for n in notifications(app))
+
+
+async def test_o_is_greyed_for_an_issue_without_a_pull_request() -> None:
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(441))
+        assert app.check_action("open_pull_request", ()) is None
+        await pilot.press("o")
+        await pilot.pause()
+        assert not any("pull request" in n.lower() or "PR #" in n for n in notifications(app))
+
+
+async def test_s_for_an_ssh_session_gives_the_command_to_type() -> None:
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(443))
+        await pilot.press("s")
+        await pilot.pause()
+        command = "ssh -t ci@mini-1.lan 'cd .worktrees/issue-443 && exec \"${SHELL:-/bin/sh}\" -l'"
+        assert f"#443's worktree is on mini-1. Open a shell there with:\n{command}" in notifications(app)
+
+
+async def test_s_for_a_local_worktree_hands_over_or_says_where_it_is(tmp_path: Path) -> None:
+    worktree = tmp_path / "issue-470"
+    worktree.mkdir()
+    started_events = run_events(470, "local", 60, Progress("implementing", 1, 3, 4, 0.1, "Edit a.py", 0.0), executor="local")
+    first = started_events[0]
+    assert isinstance(first, ev.SessionStarted)
+    started_events[0] = replace(first, session=replace(first.session, worktree=str(worktree)))
+    events = [*mid_run_events(), *seen(issue(470, "Local work")), *started_events]
+    async with started(Scenario("local_shell", events)) as (app, engine, pilot):
+        await select(pilot, key(470))
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        # The test terminal cannot be handed over; a real one runs $SHELL there (tests/ui/test_worktree_shell.py).
+        assert f"This terminal cannot hand over to a shell. Open one yourself:\ncd {worktree}" in notifications(app)
+        await select(pilot, key(444))
+        await pilot.press("s")
+        await pilot.pause()
+        assert "#444's worktree .worktrees/issue-444 is gone." in notifications(app)
+
+
+async def test_D_pages_through_the_diff_file_by_file() -> None:
+    from waterspider_tui.ui.screens.diff_pager import DiffScreen
+    from waterspider_tui.ui.widgets.pager_log import PagerLog
+
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(440))
+        await pilot.press("D")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, DiffScreen)
+        assert "line 1 of 29 · 2 files changed" in await _shown_text(app, "#diff-position")
+        await pilot.press("n")
+        log = app.screen.query_one(PagerLog)
+        assert log.current_line == 4
+        await pilot.press("n")
+        assert log.current_line == 15
+        await pilot.press("n")
+        assert log.current_line == 4, "wraps around to the first file"
+        await pilot.press("N")
+        assert log.current_line == 15
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, DiffScreen)
+
+
+async def test_D_says_why_a_diff_cannot_be_read() -> None:
+    from waterspider_tui.ui.screens.diff_pager import DiffScreen
+    from waterspider_tui.ui.widgets.pager_log import PagerLog
+
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(441))
+        await pilot.press("D")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, DiffScreen)
+        assert "the diff cannot be read" in await _shown_text(app, "#diff-position")
+        assert "bad revision" in "\n".join(app.screen.query_one(PagerLog).lines)
+
+
+async def test_D_is_greyed_for_an_issue_that_never_ran() -> None:
+    async with started() as (app, engine, pilot):
+        await select(pilot, key(448))
+        assert app.check_action("open_diff", ()) is None
+        assert app.check_action("open_shell", ()) is None
+
+
+async def test_R_shows_the_results_the_report_adds_up() -> None:
+    from waterspider_tui.reporting.results import collect
+    from waterspider_tui.ui.screens.summary import SummaryScreen
+
+    async with started() as (app, engine, pilot):
+        await pilot.press("R")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+        totals = collect(engine.events).figures()["totals"]
+        assert app.screen.figures is not None and app.screen.figures["totals"] == totals
+        shown = await _shown_text(app, "#summary-totals")
+        assert shown.startswith(f"{totals['issues']} issues: ✔ {totals['succeeded']} succeeded  ✘ {totals['failed']} failed")
+        failures = app.screen.query_one("#summary-failures")
+        assert failures is not None
+        await pilot.press("R")
+        await pilot.pause()
+        assert not isinstance(app.screen, SummaryScreen)
+
+
+async def test_help_and_key_bar_list_the_work_keys() -> None:
+    async with started(size=(200, 40)) as (app, engine, pilot):
+        await select(pilot, key(440))
+        descriptions = {row[1] for row in app.help_rows()}
+        assert {"open PR", "shell", "diff", "results"} <= descriptions
+        from waterspider_tui.ui.widgets.key_bar import KeyBar
+
+        bar = app.screen.query_one(KeyBar).render().plain
+        assert "o open PR" in bar and "s shell" in bar and "D diff" in bar and "R results" in bar

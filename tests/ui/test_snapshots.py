@@ -121,3 +121,23 @@ def test_log_pager(snap_compare: Compare) -> None:
 def test_log_pager_narrow(snap_compare: Compare) -> None:
     """The pager in a tmux pane, searching."""
     assert snap_compare(app_for("mid_run"), terminal_size=(80, 24), run_before=run_before_selecting(key(441)), press=["l", "slash", *"pytest", "enter"])
+
+
+def test_diff_pager(snap_compare: Compare) -> None:
+    """D on a finished issue: its branch against the base, the files changed first, jumped to the first file."""
+    assert snap_compare(app_for("mid_run"), terminal_size=(100, 30), run_before=run_before_selecting(key(440)), press=["D", "n"])
+
+
+def test_diff_pager_narrow(snap_compare: Compare) -> None:
+    """The diff pager in a tmux pane."""
+    assert snap_compare(app_for("mid_run"), terminal_size=(80, 24), run_before=run_before_selecting(key(440)), press=["D"])
+
+
+def test_results_summary(snap_compare: Compare) -> None:
+    """R: totals, failure classes with advice, the slowest and costliest issues, per host (the report's figures)."""
+    assert snap_compare(app_for("mid_run"), terminal_size=(120, 36), press=["R"])
+
+
+def test_results_summary_narrow(snap_compare: Compare) -> None:
+    """The results screen at 80x24."""
+    assert snap_compare(app_for("mid_run"), terminal_size=(80, 24), press=["R"])

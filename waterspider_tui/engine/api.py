@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 if TYPE_CHECKING:
     from waterspider_tui.core.models import LogEntry
@@ -13,6 +14,17 @@ if TYPE_CHECKING:
 SnapshotListener = Callable[["Snapshot"], None]
 LogListener = Callable[[str, "list[LogEntry]"], None]
 """Called with an issue key and the session's new log entries."""
+
+
+@dataclass(frozen=True)
+class ShellTarget:
+    """Where a shell in an issue's worktree opens: one of `folder` (this machine) or `command`
+    (to type, for another host), else `reason` says why there is none."""
+
+    folder: str = ""
+    command: str = ""
+    host: str = ""
+    reason: str = ""
 
 
 class EngineHandle(Protocol):
@@ -55,4 +67,19 @@ class EngineHandle(Protocol):
 
     async def stop(self, *, leave_running: bool) -> None:
         """Stop dispatching and end the run; sessions are left to reattach or stopped."""
+        ...
+
+    def shell_target(self, issue_key: str) -> ShellTarget:
+        """Where a shell in the issue's (last) worktree opens."""
+        ...
+
+    async def load_diff(self, issue_key: str) -> str:
+        """The diff of the issue's branch against its base, read on the host its last session ran on.
+
+        Raises RuntimeError with one line when it cannot be read (never ran, host down).
+        """
+        ...
+
+    async def load_results(self) -> dict[str, Any]:
+        """Every finished session's figures, the same as `waterspider report --format json`."""
         ...

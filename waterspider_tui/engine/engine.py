@@ -12,13 +12,15 @@ import logging
 from typing import TYPE_CHECKING, Awaitable, Callable, Sequence
 
 from waterspider_tui.core import commands as cmd
+from waterspider_tui.adapters.executors.local import LocalExecutor
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.clock import Clock, SystemClock
 from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.placement import NoPlace
 from waterspider_tui.core.scheduler import Plan, Planner, SchedulerConfig
 from waterspider_tui.core.state import Snapshot
-from waterspider_tui.engine import loops
+from waterspider_tui.engine import loops, worktree_access
+from waterspider_tui.engine.api import ShellTarget
 from waterspider_tui.engine.locks import RunLocks
 from waterspider_tui.engine.policy import SessionPolicy
 from waterspider_tui.engine.session_logs import read_log, sessions_of
@@ -26,6 +28,8 @@ from waterspider_tui.engine.sessions import SessionSupervisor
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.agents.base import Agent, LogEntry
+    from typing import Any
+
     from waterspider_tui.adapters.executors.pool import ExecutorPool
     from waterspider_tui.adapters.pipeline.base import Step
     from waterspider_tui.adapters.sinks.base import Sink
@@ -141,6 +145,23 @@ class Engine:
         return await read_log(self.pool.executor_for(session), session, self.agent.parser(), limit_bytes)
 
     def display_key(self, key: str) -> str:
+    def shell_target(self, issue_key: str) -> ShellTarget:
+        session = worktree_access.latest_session(self.snapshot.tasks.get(issue_key))
+        executor = self.pool.executor_for(session) if session is not None else None
+        host = worktree_access.executor_host(executor, session) if executor is not None and session is not None else None
+        return worktree_access.shell_target(
+            session, on_this_machine=isinstance(executor, LocalExecutor), host=host, label=self.display_key(issue_key),
+        )
+
+    async def load_diff(self, issue_key: str) -> str:
+        session = worktree_access.latest_session(self.snapshot.tasks.get(issue_key))
+        if session is None:
+            raise RuntimeError(f"{self.display_key(issue_key)} has not run yet: it has no branch.")
+        return await worktree_access.branch_diff(self.pool.executor_for(session), session)
+
+    async def load_results(self) -> dict[str, Any]:
+        return worktree_access.results_figures(self.store.log.read())
+
         return key if self.multi_repo else cmd.short_key(key)
 
     # -- recording ------------------------------------------------------------------------
@@ -261,7 +282,10 @@ class Engine:
             self._plan_cache = (self.snapshot.seq, int(now), current)
             loops.warn_once(self, current, warned, now)
             if current.dispatch:
-                await self._dispatch(current.dispatch)
+                await self._dispatch(current.dispatch, plan_s / len(current.dispatch))
+
+    async def _dispatch(self, keys: Sequence[str], plan_share_s: float = 0.0) -> None:
+        """Start what the plan says, each after its source confirmed it (trust, still open).
 
     async def _dispatch(self, keys: Sequence[str]) -> None:
         """Start what the plan says, each after its source confirmed it (trust, still open)."""

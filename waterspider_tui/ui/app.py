@@ -33,6 +33,7 @@ from waterspider_tui.ui.screens.modals import ConfirmScreen, HelpScreen, Problem
 from waterspider_tui.ui.themes import BUILTIN_THEME_DIR, DEFAULT_THEME, load_themes
 from waterspider_tui.ui.view import View
 from waterspider_tui.ui.widgets.hosts import HostsPanel
+from waterspider_tui.ui.worktree_keys import WORKTREE_ACTIONS, WorktreeKeys, worktree_action_applies
 
 TICK_S = 1.0
 """How often elapsed times and countdowns are redrawn without a new snapshot."""
@@ -44,17 +45,17 @@ SNAPSHOT_INTERVAL_S = 0.25
 An operator's command and the 1 s tick rebuild at once, so a key's effect never waits for it.
 """
 
-_TASK_ACTIONS = ("toggle_issue", "bump", "pin", "requeue", "cancel_session", "detail", "open_log")
+_TASK_ACTIONS = ("toggle_issue", "bump", "pin", "requeue", "cancel_session", "detail", "open_log", *WORKTREE_ACTIONS)
 """Actions that apply to the selected issue; `check_action` greys them out when they do not."""
 _STATEFUL_ACTIONS = (*_TASK_ACTIONS, "problems")
 """Actions whose availability changes with the state; the key bar is refreshed when it does."""
 
 
-class WaterspiderApp(App[int]):
+class WaterspiderApp(WorktreeKeys, App[int]):
     """The control center: renders engine snapshots and turns keys into engine commands."""
 
     TITLE = "waterspider"
-    CSS_PATH = ["tcss/app.tcss", "tcss/control.tcss", "tcss/dag.tcss", "tcss/modals.tcss", "tcss/log_pager.tcss"]
+    CSS_PATH = ["tcss/app.tcss", "tcss/control.tcss", "tcss/dag.tcss", "tcss/modals.tcss", "tcss/log_pager.tcss", "tcss/worktree_screens.tcss"]
     MODES = {"control": ControlScreen, "dag": DagScreen}
     DEFAULT_MODE = "control"
     COMMANDS = App.COMMANDS | {IssueCommands}
@@ -68,6 +69,10 @@ class WaterspiderApp(App[int]):
         Binding("x", "cancel_session", "cancel", id="cancel", tooltip="Cancel the selected running session (asks first)"),
         Binding("enter", "detail", "detail", id="detail", tooltip="Score, dependencies, attempts and workspace of the selected issue"),
         Binding("l", "open_log", "log", id="log", tooltip="The selected issue's agent log full screen, any attempt: search, follow, jump to errors"),
+        Binding("o", "open_pull_request", "open PR", id="open_pr", tooltip="Open the selected issue's pull request in the browser ($BROWSER; else its address is shown)"),
+        Binding("s", "open_shell", "shell", id="shell", tooltip="A shell in the selected issue's worktree (exit returns here); for an SSH host, the ssh command to type"),
+        Binding("D", "open_diff", "diff", id="diff", tooltip="Page through the diff of the selected issue's branch against its base"),
+        Binding("R", "open_summary", "results", id="results", tooltip="Totals, failure classes with advice, the slowest and costliest issues (as the report)"),
         Binding("d", "show_dag", "DAG", id="dag", tooltip="Show the dependency graph (again: back to the queues)"),
         Binding("slash", "filter", "filter", id="filter", tooltip="Show only issues whose number, title or label match"),
         Binding("g", "refresh", "poll", id="refresh", show=False, tooltip="Poll the issue sources now"),
@@ -376,6 +381,8 @@ class WaterspiderApp(App[int]):
             return True
         if action == "open_log":
             return True if task.session is not None or task.history else None
+        if action in WORKTREE_ACTIONS:
+            return worktree_action_applies(action, task)
         if action in ("toggle_issue", "bump", "pin"):
             return True if task.state is TaskState.QUEUED else None
         if action == "requeue":

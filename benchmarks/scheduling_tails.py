@@ -13,7 +13,7 @@ from multiprocessing import Pool
 from typing import Callable, Iterable, Sequence
 
 from waterspider_tui.simulation.generator import EXTRA_FAMILIES, FAMILIES, generate
-from waterspider_tui.simulation.policies import DESCRIPTIONS, POLICIES, policy_config
+from waterspider_tui.simulation.policies import DESCRIPTIONS, POLICIES, REFERENCES, VARIANTS, policy_config, reference_run
 from waterspider_tui.simulation.report import summarize, summary_line
 from waterspider_tui.simulation.simulator import Schedule, simulate
 
@@ -25,6 +25,13 @@ FIRST_SEED = 100
 PLAIN = ("fifo", "priority", "seed")
 """The plain orderings `ours` must not lose to by more than `NEVER_WORSE` on any backlog."""
 NEVER_WORSE = 1.05
+PREVIOUS = "ours-previous"
+"""`ours` as the previous round shipped it, run beside it on the same backlogs."""
+FIXED_MARGIN = "ours-fixed-margin"
+"""`ours` without the margin learned from how far estimates missed: what that rule does alone."""
+ESTIMATE_ONLY = ("fifo", "priority", "seed", "critical-path", "ours", PREVIOUS, FIXED_MARGIN, "random")
+"""The orders that know only the estimates (or nothing): the best of them per backlog, picked
+after the fact, is more than any one of them can reach."""
 
 Backlog = tuple[str, int, int, float]
 """(family, issues, seed, sigma)."""
@@ -41,7 +48,11 @@ def figures(schedule: Schedule) -> Figures:
 def run_backlog(job: tuple[Backlog, tuple[str, ...]]) -> tuple[Backlog, dict[str, Figures]]:
     (family, size, seed, sigma), policies = job
     workload = generate(family, size, seed, sigma=sigma)
-    return job[0], {name: figures(simulate(workload, policy_config(name, SLOTS), name)) for name in policies}
+    results = {}
+    for name in policies:
+        runs_on, policy = reference_run(name, workload) if name in REFERENCES else (workload, name)
+        results[name] = figures(simulate(runs_on, policy_config(policy, SLOTS), name))
+    return job[0], results
 
 
 def run_all(backlogs: Sequence[Backlog], policies: tuple[str, ...], workers: int) -> dict[Backlog, dict[str, Figures]]:
@@ -104,7 +115,8 @@ def tails_part(seeds: int, workers: int) -> tuple[int, int]:
     """Median, p95 and worst of `ours` per size and sigma, and per size over both (the goals)."""
     backlogs = [(family, size, seed, sigma) for size in SIZES for sigma in SIGMAS for family in FAMILIES
                 for seed in range(FIRST_SEED, FIRST_SEED + seeds)]
-    results = run_all(backlogs, POLICIES, workers)
+    policies = (*POLICIES, PREVIOUS, FIXED_MARGIN, *REFERENCES)
+    results = run_all(backlogs, policies, workers)
     print(f"## Scheduling tails ({len(backlogs)} backlogs: {len(FAMILIES)} families × {len(SIGMAS)} sigmas × {seeds} seeds "
           f"from {FIRST_SEED} per size, {SLOTS} slots; simulated time, real plan())\n")
     print("| backlogs | n | `ours` makespan/LB median · p95 · worst | critical-path makespan/LB (reference) | "
@@ -116,8 +128,10 @@ def tails_part(seeds: int, workers: int) -> tuple[int, int]:
         for sigma in SIGMAS:
             group = [b for b in backlogs if b[1] == size and b[3] == sigma]
             print(Tails(results, group).row(f"{size} issues, sigma {sigma:g}"))
+            print(Tails(results, group, PREVIOUS).row("*previous*"))
         pooled = Tails(results, [b for b in backlogs if b[1] == size])
         print(pooled.row(f"**{size} issues, both**"))
+        print(Tails(results, [b for b in backlogs if b[1] == size], PREVIOUS).row("*previous*"))
         goal_lines.append(f"- {size} issues (both sigmas): " + "; ".join(f"{text} {'met' if ok else 'NOT met'}" for text, ok in pooled.goals()))
     print("\n" + "\n".join(goal_lines))
     sigma_half = [b for b in backlogs if b[3] == 0.5]
@@ -128,6 +142,7 @@ def tails_part(seeds: int, workers: int) -> tuple[int, int]:
     worst_span = max((ratio, b) for ratio, b in zip(every.makespan, every.group))
     print(f"\nWorst backlog against the plain orders: {replay_name(worst)} (×{worst_ratio:.3f}); worst makespan/LB: "
           f"{replay_name(worst_span[1])} (×{worst_span[0]:.3f}). Replay: `python benchmarks/bench_scheduling.py --replay {replay_name(worst)}`")
+    achievable_table(results, backlogs)
     print("\nPer family (`ours`; median makespan/LB · p95 · median weighted completion vs priority · median P0 stretch):\n")
     print("| issues, sigma | " + " | ".join(FAMILIES) + " |")
     print("|---|" + "---|" * len(FAMILIES))
@@ -139,8 +154,28 @@ def tails_part(seeds: int, workers: int) -> tuple[int, int]:
                 cells.append(f"{statistics.median(tails.makespan):.3f} · {quantile(tails.makespan, 0.95):.3f} · "
                              f"{statistics.median(tails.weighted):.3f} · {statistics.median(tails.stretch):.2f}")
             print(f"| {size}, {sigma:g} | " + " | ".join(cells) + " |")
-    checked = len(backlogs) * len(POLICIES)
+    checked = len(backlogs) * len(policies)
     return checked, sum(not figures[4] for per in results.values() for figures in per.values())
+
+
+def achievable_table(results: dict[Backlog, dict[str, Figures]], backlogs: list[Backlog]) -> None:
+    """What is within reach: an order that knows nothing, the longest chain first, the best
+    order picked per backlog after the fact, and `ours` knowing the true durations."""
+    print(f"\nWhat is within reach (makespan/LB median · p95 · worst; in brackets: backlogs > {NEVER_WORSE:g}× the best of fifo/priority/seed):\n")
+    columns = ("ours", PREVIOUS, FIXED_MARGIN, "critical-path", "random", "best in hindsight", "clairvoyant")
+    print("| issues, sigma | n | " + " | ".join(columns) + " |")
+    print("|---|---|" + "---|" * len(columns))
+    for size in SIZES:
+        for sigma in SIGMAS:
+            group = [b for b in backlogs if b[1] == size and b[3] == sigma]
+            cells = []
+            for column in columns:
+                makespans = {b: (min(results[b][name][0] for name in ESTIMATE_ONLY) if column == "best in hindsight" else results[b][column][0])
+                             for b in group}
+                ratios = [makespans[b] / results[b]["ours"][1] for b in group]
+                worse = sum(makespans[b] > NEVER_WORSE * min(results[b][name][0] for name in PLAIN) for b in group)
+                cells.append(f"{spread(ratios)} ({worse})")
+            print(f"| {size}, {sigma:g} | {len(group)} | " + " | ".join(cells) + " |")
 
 
 def families_part(seeds: int, workers: int) -> tuple[int, int]:
@@ -248,10 +283,14 @@ def replay(name: str) -> None:
     """Every policy on one backlog, named as the tails print it (`family:issues:seed:sigma`)."""
     family, size, seed, sigma = name.split(":")
     workload = generate(family, int(size), int(seed), sigma=float(sigma))
-    summaries = {policy: summarize(simulate(workload, policy_config(policy, SLOTS), policy)) for policy in POLICIES}
+    summaries = {}
+    for policy in (*POLICIES, PREVIOUS, FIXED_MARGIN, *REFERENCES):
+        runs_on, runs = reference_run(policy, workload) if policy in REFERENCES else (workload, policy)
+        summaries[policy] = summarize(simulate(runs_on, policy_config(runs, SLOTS), policy))
     print(f"{name}: {len(workload.issues)} issues on {SLOTS} slots")
+    descriptions = {**DESCRIPTIONS, **VARIANTS, **REFERENCES}
     for policy, summary in summaries.items():
-        print(summary_line(summary, summaries["priority"]) + f"  ({DESCRIPTIONS[policy]})")
+        print(summary_line(summary, summaries["priority"]) + f"  ({descriptions[policy]})")
 
 
 PARTS: dict[str, Callable[[int, int], tuple[int, int]]] = {"tails": tails_part, "families": families_part, "starvation": starvation_part}

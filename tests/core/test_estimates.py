@@ -200,8 +200,8 @@ def test_learned_durations_can_make_a_long_pole_when_asked() -> None:
     snap = apply_all(past, [ev.IssueSeen(ts=T0, issue_data=item) for item in backlog])
     # estimates as given: 120m against a bound of (120 + 400) / 2 slots = 260m is no long pole
     # (no margin on its own estimate here: the learned figures are what is measured)
-    assert plan(snap, NOW, SchedulerConfig(capacity=2, pole_margin=1.0)).ready_keys()[0] != key(1)
-    poles = plan(snap, NOW, SchedulerConfig(capacity=2, pole_margin=1.0, learned_long_poles=True))
+    assert plan(snap, NOW, SchedulerConfig(capacity=2, pole_margin=1.0, learn_pole_margin=False)).ready_keys()[0] != key(1)
+    poles = plan(snap, NOW, SchedulerConfig(capacity=2, pole_margin=1.0, learn_pole_margin=False, learned_long_poles=True))
     assert poles.ready_keys()[0] == key(1) and poles.ready[0].score.critical
 
 

@@ -25,6 +25,9 @@ class Pole:
     """Minutes it may still wait (what is left minus its lead); ≤ 0: none."""
     hold: float
     """Minutes P0 work may still hold it back: until its chain is `hold_share` of what is left."""
+    margin_note: str = ""
+    """Why its own estimate counts more than the configured margin, when estimates have proven
+    unreliable (`core.estimate_spread`): `its estimate ×1.65: estimates miss ×2.7`."""
 
     @property
     def overdue(self) -> bool:
@@ -33,7 +36,8 @@ class Pole:
 
     def reason(self) -> str:
         """The one line shown beside it in `plan` and the detail view."""
-        waits = f"on the critical path: a {self.chain:.0f}m chain, {self.left:.0f}m of the run left"
+        counted = f" ({self.margin_note})" if self.margin_note else ""
+        waits = f"on the critical path: a {self.chain:.0f}m chain{counted}, {self.left:.0f}m of the run left"
         if self.overdue:
             return f"{waits}; it goes before P0 work"
         return f"{waits}; P0 work may hold it back {self.hold:.0f}m more"
@@ -41,7 +45,7 @@ class Pole:
 
 def long_poles(
     ready: Iterable[str], structure: Structure, left: float, done: Mapping[str, float], running: Iterable[str],
-    free: int, *, share: float, margin: float, hold_share: float,
+    free: int, *, share: float, margin: float, hold_share: float, margin_note: str = "",
 ) -> dict[str, Pole]:
     """The ready tasks due to start as long poles now.
 
@@ -71,7 +75,7 @@ def long_poles(
     started = _started_now([(slack, own) for slack, _, _, _, own in candidates], waits, free, filler)
     hold_at = hold_share if hold_share > 0 else 1.0
     return {
-        key: Pole(chain, lead, left, slack, left - chain / hold_at)
+        key: Pole(chain, lead, left, slack, left - chain / hold_at, margin_note)
         for index, (slack, key, chain, lead, _) in enumerate(candidates)
         if index < started or slack <= 0
     }

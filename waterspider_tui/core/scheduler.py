@@ -57,6 +57,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from waterspider_tui.core.estimate_spread import SpreadTracker
 from waterspider_tui.core.estimates import EstimateConfig, Estimates, Learner
 from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.long_poles import long_poles
@@ -85,9 +86,15 @@ class SchedulerConfig:
     sooner when the slots that free up later would come too late (`core.long_poles`); 0 turns
     long poles off."""
     pole_margin: float = 1.15
-    """How many times its own estimate a long pole's chain counts: one that runs over late
-    ends the run late."""
-    pole_hold_share: float = 0.8
+    """How many times its own estimate a long pole's chain counts at least: one that runs over
+    late ends the run late."""
+    pole_margin_max: float = 1.65
+    """How many times at most, once estimates have proven unreliable (`learn_pole_margin`)."""
+    learn_pole_margin: bool = True
+    """Count a long pole's estimate by how far estimates missed in finished (and overrunning)
+    sessions, the mean overrun exp(s²/2) of their spread s (`core.estimate_spread`), between
+    `pole_margin` and `pole_margin_max`."""
+    pole_hold_share: float = 0.5
     """P0 work goes before a long pole until the pole's chain (as estimated) is this share of
     what is left of the run; then the long pole goes first."""
     other_share: float = 0.125
@@ -108,6 +115,12 @@ class SchedulerConfig:
     def __post_init__(self) -> None:
         if self.ordering not in ORDERINGS:
             raise ValueError(f"scheduler ordering must be one of {', '.join(ORDERINGS)}, not {self.ordering!r}")
+        if self.pole_margin < 1 or self.pole_margin_max < self.pole_margin:
+            raise ValueError(f"scheduler pole_margin must be at least 1 and at most pole_margin_max, not {self.pole_margin!r}"
+                             f" with pole_margin_max {self.pole_margin_max!r}")
+        for name in ("critical_share", "pole_hold_share", "other_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"scheduler {name} must be between 0 and 1, not {getattr(self, name)!r}")
 
 
 @dataclass(frozen=True)
@@ -157,6 +170,8 @@ class Planner:
         """The open task graph's figures, carried from call to call."""
         self._learner = Learner(priority, priority.default_estimate_min, self._config.estimates) if self._config.learn_estimates else None
         """Folds the finished tasks of successive snapshots."""
+        self._spread = SpreadTracker(priority, self._config.estimates.min_samples) if self._config.learn_pole_margin else None
+        """Folds how far the estimates of successive snapshots' finished tasks missed."""
         self._readiness = Readiness()
         self._scores: ScoreMemo = {}
         """The last score of each task with what it was computed from, by issue key."""
@@ -177,7 +192,8 @@ class Planner:
         priority = config.priority
         tasks = snapshot.tasks
         estimates: Estimates | None = None
-        if self._learner is not None:
+        margin, margin_note = config.pole_margin, ""
+        if self._learner is not None or self._spread is not None:
             open_tasks: dict[str, TaskRecord] = {}
             succeeded: dict[str, TaskRecord] = {}
             for key, task in tasks.items():
@@ -185,7 +201,15 @@ class Planner:
                     open_tasks[key] = task
                 elif task.state is TaskState.SUCCEEDED:
                     succeeded[key] = task
-            estimates = self._learner.observe(succeeded)
+            if self._learner is not None:
+                estimates = self._learner.observe(succeeded)
+            if self._spread is not None:
+                running_tasks = (task for task in open_tasks.values() if task.state is TaskState.RUNNING)
+                spread = self._spread.observe(succeeded, running_tasks, now)
+                if spread is not None:
+                    margin = spread.margin(config.pole_margin, config.pole_margin_max)
+                    if margin > config.pole_margin:
+                        margin_note = f"its estimate ×{margin:.2f}: estimates miss ×{spread.typical_miss:.1f}"
         else:
             open_tasks = {key: task for key, task in tasks.items() if task.state in _OPEN_STATES}
         structure = self._analyser.analyse(open_tasks, estimates if config.learned_long_poles else None)
@@ -212,7 +236,7 @@ class Planner:
                 ready_tasks.append((key, task))
         poles = long_poles(
             (key for key, _ in ready_tasks), structure, lower_bound, done, running, free,
-            share=config.critical_share, margin=config.pole_margin, hold_share=config.pole_hold_share,
+            share=config.critical_share, margin=margin, hold_share=config.pole_hold_share, margin_note=margin_note,
         ) if ours else {}
         ready: list[ReadyTask] = []
         scores, max_tail, build = self._scores, structure.max_tail, structure.build

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import random
+from dataclasses import replace
+
 from waterspider_tui.core.scheduler import SchedulerConfig
+from waterspider_tui.simulation.workload import Workload
 
 POLICIES = ("fifo", "priority", "seed", "critical-path", "ours")
 DESCRIPTIONS = {
@@ -19,6 +23,8 @@ VARIANTS = {
     "ours-learned": "ours with durations learned from finished sessions in the time part of the score",
     "ours-learned-all": "ours-learned, and the learned durations also in the long-pole figures",
     "ours-no-guard": "ours without the share other work keeps while P0 work waits",
+    "ours-fixed-margin": "ours with a long pole's estimate counted `pole_margin` times whatever the estimates missed by",
+    "ours-previous": "ours as the previous round shipped it: the margin fixed at 1.15, P0 work holding a pole back to 0.8 of the run left",
 }
 """Versions of `ours` compared in the benchmarks, not offered by `waterspider simulate`."""
 
@@ -32,10 +38,37 @@ def policy_config(name: str, slots: int) -> SchedulerConfig:
         return SchedulerConfig(capacity=slots)
     if name == "ours-no-guard":
         return SchedulerConfig(capacity=slots, other_share=0.0)
+    if name == "ours-fixed-margin":
+        return SchedulerConfig(capacity=slots, learn_pole_margin=False)
+    if name == "ours-previous":
+        return SchedulerConfig(capacity=slots, learn_pole_margin=False, pole_hold_share=0.8)
     if name in VARIANTS:
         return SchedulerConfig(capacity=slots, learn_estimates=name != "ours-static", learned_long_poles=name == "ours-learned-all")
     if name == "seed":
-        return SchedulerConfig(capacity=slots, ordering="seed", critical_share=0.0, learn_estimates=False)
+        return SchedulerConfig(capacity=slots, ordering="seed", critical_share=0.0, learn_estimates=False, learn_pole_margin=False)
     if name in POLICIES:
-        return SchedulerConfig(capacity=slots, ordering=name, learn_estimates=False)
+        return SchedulerConfig(capacity=slots, ordering=name, learn_estimates=False, learn_pole_margin=False)
     raise ValueError(f"unknown policy {name!r}: one of {', '.join(POLICIES)}")
+
+
+REFERENCES = {
+    "clairvoyant": "ours with every estimate exact (the true durations): what knowing them would give",
+    "random": "oldest first on ages shuffled by the backlog's seed: an order that knows nothing",
+}
+"""Not policies one could ship: the ends of the scale `ours` is read against in the tails."""
+
+
+def reference_run(name: str, workload: Workload) -> tuple[Workload, str]:
+    """The workload a reference runs on (the same issues and true durations) and the policy it runs."""
+    if name == "clairvoyant":
+        return replace(workload, issues=tuple(replace(issue, estimate_min=issue.actual_min) for issue in workload.issues)), "ours"
+    if name == "random":
+        # only issues already waiting trade ages: the ones that appear later keep their moment
+        waiting = [index for index, issue in enumerate(workload.issues) if issue.created <= 0]
+        ages = [workload.issues[index].created for index in waiting]
+        random.Random(f"random:{workload.family}:{workload.seed}:{len(workload.issues)}").shuffle(ages)
+        shuffled = list(workload.issues)
+        for index, age in zip(waiting, ages):
+            shuffled[index] = replace(shuffled[index], created=age)
+        return replace(workload, issues=tuple(shuffled)), "fifo"
+    raise ValueError(f"unknown reference {name!r}: one of {', '.join(REFERENCES)}")

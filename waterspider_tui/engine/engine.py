@@ -11,8 +11,8 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Awaitable, Callable, Sequence
 
-from waterspider_tui.core import commands as cmd
 from waterspider_tui.adapters.executors.local import LocalExecutor
+from waterspider_tui.core import commands as cmd
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.clock import Clock, SystemClock
 from waterspider_tui.core.models import TaskState
@@ -27,9 +27,9 @@ from waterspider_tui.engine.session_logs import read_log, sessions_of
 from waterspider_tui.engine.sessions import SessionSupervisor
 
 if TYPE_CHECKING:
-    from waterspider_tui.adapters.agents.base import Agent, LogEntry
     from typing import Any
 
+    from waterspider_tui.adapters.agents.base import Agent, LogEntry
     from waterspider_tui.adapters.executors.pool import ExecutorPool
     from waterspider_tui.adapters.pipeline.base import Step
     from waterspider_tui.adapters.sinks.base import Sink
@@ -144,7 +144,6 @@ class Engine:
             return []
         return await read_log(self.pool.executor_for(session), session, self.agent.parser(), limit_bytes)
 
-    def display_key(self, key: str) -> str:
     def shell_target(self, issue_key: str) -> ShellTarget:
         session = worktree_access.latest_session(self.snapshot.tasks.get(issue_key))
         executor = self.pool.executor_for(session) if session is not None else None
@@ -162,6 +161,7 @@ class Engine:
     async def load_results(self) -> dict[str, Any]:
         return worktree_access.results_figures(self.store.log.read())
 
+    def display_key(self, key: str) -> str:
         return key if self.multi_repo else cmd.short_key(key)
 
     # -- recording ------------------------------------------------------------------------
@@ -282,10 +282,7 @@ class Engine:
             self._plan_cache = (self.snapshot.seq, int(now), current)
             loops.warn_once(self, current, warned, now)
             if current.dispatch:
-                await self._dispatch(current.dispatch, plan_s / len(current.dispatch))
-
-    async def _dispatch(self, keys: Sequence[str], plan_share_s: float = 0.0) -> None:
-        """Start what the plan says, each after its source confirmed it (trust, still open).
+                await self._dispatch(current.dispatch)
 
     async def _dispatch(self, keys: Sequence[str]) -> None:
         """Start what the plan says, each after its source confirmed it (trust, still open)."""

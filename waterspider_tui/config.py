@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError, TomlConfigSettingsSource,
 )
@@ -70,7 +70,17 @@ class SchedulerSection(_Section):
     default_label_weight: float = Field(0.25, ge=0)
     default_estimate_min: float = Field(60.0, gt=0)
     critical_share: float = Field(0.5, ge=0, le=1)
-    """A ready issue whose remaining chain is this share of what is left of the run goes first."""
+    """A ready issue is a long pole (it starts soon) once its chain is this share of what is left of the run (0: off)."""
+    pole_margin: float = Field(1.15, ge=1, le=10)
+    """A long pole's own estimate counts at least this many times (estimates run over)."""
+    pole_margin_max: float = Field(1.65, ge=1, le=10)
+    """And at most this many times, when finished sessions show estimates missing by far."""
+    learn_pole_margin: bool = True
+    """Count a long pole's estimate by how far estimates missed (between the two above), not always `pole_margin` times."""
+    pole_hold_share: float = Field(0.5, ge=0, le=1)
+    """P0 work goes before a long pole until the pole's chain is this share of what is left of the run."""
+    other_share: float = Field(0.125, ge=0, le=1)
+    """While P0 work waits, other ready work keeps this share of the slots (at least one from two on; 0: off)."""
     inherit_share: float = Field(0.7, ge=0, le=1)
     """An issue that a higher-priority issue waits on counts at this share of its weight."""
     first_level: str = "P0"
@@ -82,10 +92,23 @@ class SchedulerSection(_Section):
     learn_estimates: bool = True
     """Correct estimates by how long finished issues took against theirs (per level and size)."""
 
+    @field_validator("pole_margin_max")
+    @classmethod
+    def _margin_range(cls, ceiling: float, info: ValidationInfo) -> float:
+        floor = info.data.get("pole_margin", 1.0)
+        if ceiling < floor:
+            raise ValueError(f"must be at least pole_margin ({floor:g})")
+        return ceiling
+
     def to_core(self) -> SchedulerConfig:
         return SchedulerConfig(
             capacity=self.capacity,
             critical_share=self.critical_share,
+            pole_margin=self.pole_margin,
+            pole_margin_max=self.pole_margin_max,
+            learn_pole_margin=self.learn_pole_margin,
+            pole_hold_share=self.pole_hold_share,
+            other_share=self.other_share,
             ordering=self.ordering,
             learn_estimates=self.learn_estimates,
             priority=PriorityConfig(

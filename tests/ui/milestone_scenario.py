@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import ErrorClass, Issue, Outcome, Progress
 
-from .scenarios import MIN, NOW, REPO, Scenario, finish, issue, key, polled, probe, run, seen, LOAD_LOCAL
+from .scenarios import LOAD_LOCAL, MIN, NOW, REPO, Scenario, finish, issue, key, polled, probe, run, seen
 
 
 def _in(milestone: str, item: Issue) -> Issue:
-    from dataclasses import replace
-
     return replace(item, milestone=milestone)
 
 

@@ -10,6 +10,7 @@ the fake as the workflow would put them there.
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,6 +137,25 @@ async def test_issues_run_on_runners_and_their_results_land_in_the_store(world: 
     (run,) = world.runs_of(failing_key)
     assert (run.conclusion, world.runner.exit_codes[run.id]) == ("failure", 1)
     assert any("Write waterspider-work/issue-1.md" in entry.text for entry in await engine.load_session_log(done_key))
+
+
+async def test_a_gate_that_fails_on_the_runner_fails_the_issue_as_gate_failed(world: World) -> None:
+    key = world.add_issue("Pass the tests")
+    gate = {"commands": [{"name": "tests", "run": "echo 1 failed; exit 1"}], "max_rounds": 0}
+    world.runner.env[1] = {"WATERSPIDER_PIPELINE__STEPS": '["commits", "gate"]', "WATERSPIDER_PIPELINE__GATE": json.dumps(gate)}
+    engine = make_engine(world)
+    running = asyncio.create_task(engine.run())
+    try:
+        await until(finished(engine, key))
+    finally:
+        await engine.stop(leave_running=False)
+        await running
+    task = engine.snapshot.tasks[key]
+    assert task.state is TaskState.FAILED
+    assert task.result is not None and task.result.error_class is ErrorClass.GATE_FAILED
+    assert task.result.error.startswith("gate: gate failed: tests") and task.result.turns > 0
+    (run,) = world.runs_of(key)
+    assert run.conclusion == "failure"
 
 
 async def test_a_run_no_runner_takes_is_cancelled_at_its_deadline_and_placed_again(world: World) -> None:

@@ -47,6 +47,8 @@ class FakeRunner:
         self.base_branch = base_branch
         self.agent_options = agent_options
         """The simulated agent's options per issue number (how long it takes, whether it fails)."""
+        self.env: dict[int, dict[str, str]] = {}
+        """Issue number -> variables the job sets for its session (the workflow's WATERSPIDER_STEPS, say)."""
         self.held: dict[int, int] = {}
         """Issue number -> how many of its runs are left queued (no runner takes them)."""
         self.taken: set[int] = set()
@@ -92,6 +94,7 @@ class FakeRunner:
         set_run(self.github, self.repo, run.id, "in_progress")
         env = clean_env()
         env.update({"GITHUB_TOKEN": DEFAULT_TOKEN, "WATERSPIDER_AGENT__OPTIONS": json.dumps(self.agent_options(number))})
+        env.update(self.env.get(number, {}))
         argv = [*WATERSPIDER, "exec-issue", "--repo", self.repo, "--issue", str(number), "--session", inputs["session"],
                 "--agent", inputs["agent"], "--attempt", inputs["attempt"], "--branch", inputs["branch"], "--base-branch", self.base_branch,
                 "--github-api-url", self.github.base_url, "--stream-file", str(stream_file), "--echo-stream"]
@@ -104,8 +107,9 @@ class FakeRunner:
             write_log(self.github, self.repo, run.id, line)
         code = process.wait()
         self.exit_codes[run.id] = code
-        if stream_file.exists():
-            upload_artifact(self.github, self.repo, run.id, "stream", {"stream.jsonl": stream_file.read_bytes()})
+        uploaded = {path.name: path.read_bytes() for path in stream_file.parent.iterdir() if path.name in ("stream.jsonl", "session.json")}
+        if uploaded:  # both at the zip's root, as upload-artifact puts files below their common folder
+            upload_artifact(self.github, self.repo, run.id, "stream", uploaded)
         self._publish_branch(inputs["branch"])
         with self.github.lock:
             cancelled = run.conclusion == "cancelled"

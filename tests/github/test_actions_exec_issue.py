@@ -75,6 +75,8 @@ def test_a_session_runs_in_the_issue_worktree_and_writes_its_stream(checkout: Pa
     assert not any(line.lstrip().startswith("{") or line.startswith(STREAM_PREFIX) for line in lines)  # readable, not raw JSON
     assert "waterspider: step commits: 1 commit, 1 file" in lines
     assert lines[-1].startswith("waterspider: succeeded: ")
+    record = json.loads(stream_file.with_name("session.json").read_text())
+    assert (record["outcome"], record["failed_step"], [step["step"] for step in record["steps"]]) == ("succeeded", "", ["commits"])
 
 
 def test_echoed_stream_lines_are_the_artifact_line_for_line(checkout: Path, issues: Path, tmp_path: Path) -> None:
@@ -97,6 +99,21 @@ def test_a_failed_session_exits_1_and_its_stream_says_why(checkout: Path, issues
     assert "attempt 2" in done.stdout.splitlines()[0]
     assert done.stdout.splitlines()[-1].startswith("waterspider: failed (max_turns)")
     assert parsed(stream_file.read_bytes()).finish(1).outcome is Outcome.FAILED
+
+
+def test_a_failing_gate_on_the_runner_fails_the_session_and_says_so_beside_the_stream(checkout: Path, issues: Path, tmp_path: Path) -> None:
+    stream_file = tmp_path / "out" / "stream.jsonl"
+    gate = {"commands": [{"name": "tests", "run": "echo 2 failed; exit 3"}], "max_rounds": 0}
+    done = exec_issue(checkout, "--issues", str(issues), "--issue", "7", "--session", "s-7-gate", "--agent", "simulated",
+                      "--stream-file", str(stream_file),
+                      env={"WATERSPIDER_PIPELINE__STEPS": '["commits", "gate"]', "WATERSPIDER_PIPELINE__GATE": json.dumps(gate)})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1].startswith("waterspider: failed (gate_failed): ")
+    assert "gate: gate failed: tests (exit 3" in done.stdout.splitlines()[-1]
+    assert parsed(stream_file.read_bytes()).finish(1).outcome is Outcome.SUCCEEDED  # the agent itself did its part
+    record = json.loads((tmp_path / "out" / "session.json").read_text())
+    assert (record["outcome"], record["error_class"], record["failed_step"]) == ("failed", "gate_failed", "gate")
+    assert [(step["step"], step["ok"]) for step in record["steps"]] == [("commits", True), ("gate", False)]
 
 
 def test_the_configured_push_step_pushes_the_issue_branch(checkout: Path, issues: Path, tmp_path: Path) -> None:

@@ -263,27 +263,6 @@ async def test_registry_builds_it_from_the_actions_section(repo: FakeGitHub, mak
         build("actions", client=make_client(), actions=ActionsSection(enabled=True))
 
 
-def test_the_example_workflow_takes_what_the_executor_sends(make_executor: Callable[..., ActionsExecutor]) -> None:
-    from pathlib import Path
-
-    from waterspider_tui.adapters.executors.actions import ARTIFACT_NAME
-
-    yaml = pytest.importorskip("yaml")
-    path = Path(__file__).resolve().parents[2] / "examples" / "github-actions" / "agent-execute.yml"
-    text = path.read_text(encoding="utf-8")
-    workflow = yaml.safe_load(text)
-    executor = make_executor()
-    declared = workflow[True]["workflow_dispatch"]["inputs"]  # YAML 1.1 reads the key `on` as True
-    assert set(declared) == set(executor._inputs(session_for(executor)))
-    assert "${{ inputs.correlation }}" in workflow["run-name"]
-    assert "inputs.issue" in workflow["concurrency"]["group"]
-    assert workflow["permissions"] == {"contents": "write", "issues": "read"}
-    steps = workflow["jobs"]["agent"]["steps"]
-    upload = next(step for step in steps if str(step.get("uses", "")).startswith("actions/upload-artifact"))
-    assert upload["with"]["name"] == ARTIFACT_NAME and upload["with"]["path"].endswith("stream.jsonl")
-    assert all("${{ inputs." not in str(step.get("run", "")) for step in steps)  # inputs reach scripts through env only
-
-
 async def test_wait_rides_out_a_github_outage(repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor]) -> None:
     executor = make_executor()
     session = session_for(executor)
@@ -418,3 +397,34 @@ async def test_without_live_log_only_the_artifact_speaks(
     assert await executor.read_output(session, 0) == b""
     assert not executor.output_live(session) and executor.live_output is False
     assert repo.count("GET", r"/actions/jobs/\d+/logs$") == 0
+
+
+async def test_a_step_that_failed_on_the_runner_fails_the_session_whatever_the_stream_says(
+    repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor], fake_time: FakeTime,
+) -> None:
+    executor = make_executor()
+    session = session_for(executor)
+    await executor.start(session, SPEC)
+    run = only_run(repo)
+    record = {"outcome": "failed", "error_class": "gate_failed", "error": "gate: gate failed: tests (exit 3 after 0.4s)",
+              "failed_step": "gate", "steps": [{"step": "gate", "ok": False, "summary": "gate failed: tests", "error_class": "gate_failed"}]}
+    upload_artifact(repo, REPO, run.id, "stream", {"stream.jsonl": STREAM, "session.json": json.dumps(record).encode()})
+    set_run(repo, REPO, run.id, "completed", "failure")
+    exit = await executor.wait(session)
+    assert (exit.returncode, exit.error_class, exit.error) == (1, "gate_failed", "gate: gate failed: tests (exit 3 after 0.4s)")
+    assert await executor.read_output(session, 0) == STREAM
+    assert repo.count("GET", r"/actions/artifacts/\d+/zip$") == 1  # read once for both
+
+
+async def test_a_run_whose_steps_passed_ends_as_its_conclusion_says(
+    repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor], fake_time: FakeTime,
+) -> None:
+    executor = make_executor()
+    session = session_for(executor)
+    await executor.start(session, SPEC)
+    run = only_run(repo)
+    record = {"outcome": "succeeded", "error_class": "", "error": "", "failed_step": "", "steps": []}
+    upload_artifact(repo, REPO, run.id, "stream", {"stream.jsonl": STREAM, "session.json": json.dumps(record).encode()})
+    set_run(repo, REPO, run.id, "completed", "success")
+    exit = await executor.wait(session)
+    assert (exit.returncode, exit.error_class, exit.error) == (0, "", "")

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from waterspider_tui.adapters.executors.actions import ARTIFACT_NAME, STREAM_FILE, ActionsExecutor, correlation_id
+from waterspider_tui.adapters.executors.actions_stream import RECORD_FILE
 from waterspider_tui.cli.exec_issue import exec_issue
 from waterspider_tui.core.models import SessionInfo
 
@@ -99,8 +100,9 @@ def test_the_stream_file_is_uploaded_as_the_artifact_the_executor_reads(workflow
     assert upload["uses"].startswith("actions/upload-artifact@")
     assert upload["if"] == "always()"  # a failed or cancelled session still leaves its stream
     assert upload["with"]["name"] == ARTIFACT_NAME
-    assert upload["with"]["path"] == run["env"]["STREAM_FILE"]
-    assert Path(upload["with"]["path"]).name == STREAM_FILE
+    stream, record = upload["with"]["path"].splitlines()
+    assert stream == run["env"]["STREAM_FILE"] and Path(stream).name == STREAM_FILE
+    assert Path(record) == Path(stream).with_name(RECORD_FILE)  # exec-issue writes it beside the stream
 
 
 def test_the_check_step_refuses_what_the_inputs_must_not_be(workflow: dict[str, Any]) -> None:

@@ -4,7 +4,8 @@ The orchestrator dispatches the workflow in `examples/github-actions/`; its job 
 session is exactly a local one: worktree on `feature/issue-N`, the agent, its parser, the
 configured `[pipeline]` steps. The job log gets readable lines (and, with `--echo-stream`, the
 stream-json lines behind a prefix, so the orchestrator follows the run live); the stream-json
-goes to `--stream-file`, which the workflow uploads as the `stream` artifact.
+goes to `--stream-file` and how the session ended (each step too) to `session.json` beside it,
+which the workflow uploads together as the `stream` artifact.
 
 Exit codes: 0 the session succeeded, 1 it failed (the agent, or a step after it), 2 nothing ran
 (a bad flag or setting, the issue not found), 130 the job was cancelled.
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from waterspider_tui.adapters.executors.actions_stream import RECORD_FILE, write_record
 from waterspider_tui.cli.common import AGENT_KINDS, fail, overrides, settings_from
 from waterspider_tui.config import ConfigError
 from waterspider_tui.exit_codes import EXIT_DONE, EXIT_INTERRUPTED, EXIT_NOT_DONE
@@ -127,6 +129,11 @@ def exec_issue(
     except ConfigError as error:
         fail(str(error))
     for step in end.steps:
-        _write(f"waterspider: step {step}")
+        _write(f"waterspider: step {step.step}: {step.summary}")
     _write(end_line(end))
+    result = end.result
+    write_record(
+        stream_file.with_name(RECORD_FILE), result.outcome.value, result.error_class.value if result.error_class else "", result.error,
+        [{"step": step.step, "ok": step.ok, "summary": step.summary, "error_class": step.error_class} for step in end.steps],
+    )
     raise SystemExit(exit_code_of(end))

@@ -205,6 +205,9 @@ class SessionSupervisor:
         result = reader.parser.finish(status.returncode, stalled=stalled, timed_out=timed_out)
         if status.error and not result.error:
             result = replace(result, error=status.error)
+        if status.error_class and result.outcome is Outcome.SUCCEEDED:
+            # The work after the agent failed where the session ran (a step on a CI runner).
+            result = replace(result, outcome=Outcome.FAILED, error_class=_error_class(status.error_class), error=status.error)
         streamed_id = getattr(reader.parser, "session_id", "") or ""
         if streamed_id and not session.agent_session_id:
             session = replace(session, agent_session_id=streamed_id)

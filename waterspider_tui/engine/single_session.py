@@ -47,8 +47,8 @@ class SessionEnd:
     result: SessionResult
     interrupted: bool
     """A signal (the run cancelled) stopped the session."""
-    steps: tuple[str, ...]
-    """`name: summary` of each step after the agent, in order."""
+    steps: tuple[ev.StepFinished, ...]
+    """Each step after the agent as it finished, in order."""
 
 
 async def fetch_github_issue(client: GitHubClient, repo: str, number: int) -> Issue:
@@ -122,10 +122,8 @@ async def run_single_session(
             store=store, clock=SystemClock(), agent=agent, pool=ExecutorPool([tee]), policy=session_policy(settings),
             steps=steps, publish_log=print_entries(write), multi_repo=multi_repo,
         )
-        steps_done: list[str] = []
-        store.subscribe(lambda _snapshot, stored: steps_done.extend(
-            f"{event.step}: {event.summary}" for event in stored if isinstance(event, ev.StepFinished)
-        ))
+        steps_done: list[ev.StepFinished] = []
+        store.subscribe(lambda _snapshot, stored: steps_done.extend(event for event in stored if isinstance(event, ev.StepFinished)))
         clock = SystemClock()
         store.record((ev.IssueSeen(ts=clock.now(), issue_data=issue),))
         interrupted = asyncio.Event()

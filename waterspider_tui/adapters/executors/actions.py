@@ -22,14 +22,15 @@ from __future__ import annotations
 import asyncio
 import calendar
 import io
+import json
 import logging
 import time
 import zipfile
 from urllib.parse import quote
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence
 
-from waterspider_tui.adapters.executors.actions_stream import StreamLog, merge
+from waterspider_tui.adapters.executors.actions_stream import RECORD_FILE, StreamLog, merge, step_failure
 from waterspider_tui.adapters.executors.base import (
     CommandResult, ExecutorError, ExitStatus, HostSlots, PreparedWorkspace, SessionPaths, SessionState, WorkOrder,
 )
@@ -120,6 +121,8 @@ class _Tracked:
     shown: bytearray = field(default_factory=bytearray)
     """The stream-json lines taken out of the job's log so far."""
     log_read_at: float = float("-inf")
+    artifact: tuple[bytes, dict[str, Any] | None] | None = None
+    """The `stream` artifact once read: the stream, and how the session ended on the runner."""
 
 
 class ActionsExecutor:
@@ -299,7 +302,7 @@ class ActionsExecutor:
             if run is None:
                 raise ExecutorError(f"{self.repo}: no run found for session {session.session_id}", error_class="crashed")
             if run.get("status") == "completed":
-                return exit_of(run, self._clock())
+                return await self._exit_with_steps(session, run)
             tracked = self._tracked[session.session_id]
             queued_for = self._clock() - tracked.dispatched_at
             if run.get("status") in ("queued", "waiting", "pending", "requested") and queued_for >= self.queued_deadline_s:
@@ -310,6 +313,18 @@ class ActionsExecutor:
                 )
             await self._sleep(self.poll_interval_s)
 
+    async def _exit_with_steps(self, session: SessionInfo, run: Mapping[str, Any]) -> ExitStatus:
+        """The run's exit; a step after the agent that failed on the runner (the gate, the push) fails
+        the session with its class, whatever the agent's stream says."""
+        status = exit_of(run, self._clock())
+        try:
+            _, record = await self._artifact(self._tracked[session.session_id], int(run["id"]))
+        except GitHubError as error:
+            log.warning("%s: the record of run %s not read: %s", self.repo, run.get("id"), error)
+            return status
+        error_class, error = step_failure(record)
+        return replace(status, error=error, error_class=error_class) if error_class else status
+
     async def read_output(self, session: SessionInfo, offset: int, limit: int = 1 << 20) -> bytes:
         """The agent's stream-json: from the job's log while the run is in progress, then from the
         run's `stream` artifact once it completed."""
@@ -318,7 +333,7 @@ class ActionsExecutor:
             try:
                 run = await self._run(session)
                 if run is not None and run.get("status") == "completed":
-                    complete = await self._artifact_stream(int(run["id"]))
+                    complete, _ = await self._artifact(tracked, int(run["id"]))
                     tracked.output = merge(bytes(tracked.shown), complete) if complete else bytes(tracked.shown)
                 elif run is not None and run.get("status") == "in_progress" and self.live_log:
                     await self._follow_log(tracked, int(run["id"]))
@@ -347,19 +362,31 @@ class ActionsExecutor:
         for line in tracked.log.feed(chunk):
             tracked.shown += line
 
-    async def _artifact_stream(self, run_id: int) -> bytes:
+    async def _artifact(self, tracked: _Tracked, run_id: int) -> tuple[bytes, dict[str, Any] | None]:
+        """The run's stream and its session record (read once), from the `stream` artifact; b"" and
+        None for what is missing."""
+        if tracked.artifact is None:
+            tracked.artifact = await self._read_artifact(run_id)
+        return tracked.artifact
+
+    async def _read_artifact(self, run_id: int) -> tuple[bytes, dict[str, Any] | None]:
         answer = await self.client.get(f"/repos/{self.repo}/actions/runs/{run_id}/artifacts", {"name": ARTIFACT_NAME})
         artifacts = answer.data.get("artifacts", []) if isinstance(answer.data, dict) else []
         found = next((a for a in artifacts if a.get("name") == ARTIFACT_NAME and not a.get("expired")), None)
         if found is None:
-            return b""
+            return b"", None
         blob = await self.client.download(f"/repos/{self.repo}/actions/artifacts/{found['id']}/zip")
         try:
             with zipfile.ZipFile(io.BytesIO(blob)) as archive:
-                return archive.read(STREAM_FILE)
-        except (zipfile.BadZipFile, KeyError) as error:
-            log.warning("%s: artifact %s of run %s has no readable %s: %s", self.repo, found["id"], run_id, STREAM_FILE, error)
-            return b""
+                names = set(archive.namelist())
+                stream = archive.read(STREAM_FILE) if STREAM_FILE in names else b""
+                record = json.loads(archive.read(RECORD_FILE)) if RECORD_FILE in names else None
+        except (zipfile.BadZipFile, ValueError) as error:
+            log.warning("%s: artifact %s of run %s cannot be read: %s", self.repo, found["id"], run_id, error)
+            return b"", None
+        if not stream:
+            log.warning("%s: artifact %s of run %s has no %s", self.repo, found["id"], run_id, STREAM_FILE)
+        return stream, record if isinstance(record, dict) else None
 
     async def stop(self, session: SessionInfo, grace_s: float) -> None:
         """Cancel the run through the API (GitHub itself stops the job on the runner)."""

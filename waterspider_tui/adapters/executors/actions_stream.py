@@ -9,14 +9,17 @@ before the first; `stream_lines` takes those off again.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable
+from typing import IO, TYPE_CHECKING, Any, Callable, Mapping
 
 if TYPE_CHECKING:
     from waterspider_tui.core.models import SessionInfo
 
 STREAM_PREFIX = "ws-stream| "
+RECORD_FILE = "session.json"
+"""Beside the stream in the artifact: how the session ended on the runner, with each step after the agent."""
 """Before each stream-json line in the job log; chosen so no agent's readable output starts with it."""
 _TIMESTAMP = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ")
 _BOM = "\ufeff".encode()
@@ -59,6 +62,22 @@ def merge(shown: bytes, complete: bytes) -> bytes:
     lines_shown = shown.count(b"\n")
     rest = complete.split(b"\n")[lines_shown:]
     return shown + b"\n".join(rest)
+
+
+def write_record(path: Path, outcome: str, error_class: str, error: str, steps: list[Mapping[str, Any]]) -> None:
+    """The session's end as `exec-issue` saw it; `failed_step` names the step after the agent that failed."""
+    failed = next((step for step in steps if not step.get("ok")), None)
+    record = {"outcome": outcome, "error_class": error_class, "error": error, "steps": list(steps),
+              "failed_step": str(failed["step"]) if failed else ""}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
+def step_failure(record: Mapping[str, Any] | None) -> tuple[str, str]:
+    """(failure class, `step: why`) when a step after the agent failed on the runner; ("", "") otherwise."""
+    if not record or not record.get("failed_step"):
+        return "", ""
+    return str(record.get("error_class") or "crashed"), str(record.get("error") or f"{record['failed_step']} failed")
 
 
 class StreamTee:

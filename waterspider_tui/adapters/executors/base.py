@@ -23,6 +23,9 @@ class ExitStatus:
     ended: float
     error: str = ""
     """Set when the agent could not be started at all (the exec error), empty otherwise."""
+    error_class: str = ""
+    """Set when the session failed after its agent where it ran (a step on a CI runner): its
+    failure class, which stands even when the agent's own stream says it succeeded."""
 
 
 @dataclass(frozen=True)

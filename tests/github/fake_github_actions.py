@@ -276,7 +276,7 @@ def _job_shape(github: FakeGitHub, repo: FakeRepo, run: FakeRun) -> dict[str, An
         "run_url": f"{api}/runs/{run.id}", "run_attempt": 1, "node_id": f"CR_{run.job_id}", "head_sha": "0" * 40,
         "url": f"{api}/jobs/{run.job_id}", "html_url": f"https://github.com/{repo.full_name}/actions/runs/{run.id}/job/{run.job_id}",
         "status": run.status, "conclusion": run.conclusion, "created_at": started,
-        "started_at": started if run.status != "queued" else None,
+        "started_at": started,
         "completed_at": iso(run.updated_at) if run.status == "completed" else None, "name": "agent", "steps": [],
         "check_run_url": f"{github.base_url}/repos/{repo.full_name}/check-runs/{run.job_id}",
         "labels": ["self-hosted", "macOS"], "runner_id": 1 if run.status != "queued" else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import subprocess
 from pathlib import Path
 
@@ -66,3 +67,58 @@ async def test_a_milestone_run_is_integrated_and_announced(tmp_path: Path, recei
     assert "v1.0" in told and "complete: 3 issues done" in told
     assert "3 issues integrated into integration/v1.0" in told, "the integrator's stored event reaches the channel"
     assert "secret" not in " ".join(engine.snapshot.warnings)
+
+
+RESOLVING_AGENT = """
+import os, pathlib, subprocess, sys
+number = os.environ["WATERSPIDER_ISSUE_NUMBER"]
+follow_up = os.environ.get("WATERSPIDER_FOLLOW_UP_FILE")
+app = pathlib.Path("src/app.py")
+if follow_up:
+    note = pathlib.Path(follow_up).read_text()
+    if "src/app.py" not in note or "<<<<<<<" not in app.read_text():
+        print("error: no conflict to resolve")
+        sys.exit(2)
+    app.write_text("FROM = [1, 3]\\n")  # both sides kept
+    subprocess.run(["git", "add", "src/app.py"], check=True)
+    subprocess.run(["git", "commit", "-q", "--no-edit"], check=True)
+    print("resolved the conflict with #1")
+    sys.exit(0)
+pathlib.Path("src").mkdir(exist_ok=True)
+if number in ("1", "3"):
+    app.write_text(f"FROM = [{number}]\\n")
+pathlib.Path(f"src/part{number}.py").write_text(f"PART = {number}\\n")
+subprocess.run(["git", "add", "-A"], check=True)
+subprocess.run(["git", "commit", "-q", "-m", f"issue {number}"], check=True)
+"""
+
+
+async def test_a_planted_conflict_goes_back_to_its_agent_and_the_milestone_then_integrates(tmp_path: Path) -> None:
+    repo = make_checkout(tmp_path / "repo")
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    write_issue(issues, 1, milestone="v1.0")
+    write_issue(issues, 2, milestone="v1.0", depends_on="[1]")
+    write_issue(issues, 3, milestone="v1.0")  # from the base, not stacked on #1: its src/app.py conflicts with #1's
+    script = tmp_path / "agent.py"
+    script.write_text(RESOLVING_AGENT)
+    store_path = tmp_path / "state" / "state.db"
+    store = open_store(store_path)
+    integrator = MilestoneSink(BranchIntegrator(repo, "main"), on_conflict="requeue_rebased")
+    executor = LocalExecutor(WorkspaceManager(repo), tmp_path / "state" / "sessions", slots=1)
+    engine = Engine(
+        locks=run_locks(store_path, Path(executor.workspace.repo.common_dir), repo), store=store,
+        sources=[(LocalIssueSource(issues), 0.2)], agent=make_agent("command", {"argv": [sys.executable, str(script)]}, EnvPolicy()),
+        pool=ExecutorPool([executor]), scheduler=SchedulerConfig(capacity=1), policy=SessionPolicy(max_attempts=1),
+        steps=make_steps(["commits"]), sinks=[integrator],
+    )
+    await asyncio.wait_for(engine.run(until_idle=True), 120)
+    reports = [event for event in engine.store.log.read() if isinstance(event, ev.MILESTONE_EVENTS)]
+    assert [type(event) for event in reports] == [ev.MilestoneConflict, ev.MilestoneIntegrated], [event.summary for event in reports]
+    conflict, integrated = reports
+    assert conflict.issue == "local#3" and conflict.with_issues == ("local#1",) and conflict.files == ("src/app.py",) and conflict.requeued
+    assert integrated.issues == ("local#1", "local#2", "local#3")
+    task = engine.snapshot.tasks["local#3"]
+    assert [attempt.outcome.value for attempt in task.history] == ["succeeded", "succeeded"] and task.reworks == 1
+    shown = subprocess.run(["git", "show", "integration/v1.0:src/app.py"], cwd=repo, capture_output=True, text=True, check=True).stdout
+    assert shown == "FROM = [1, 3]\n", "the agent's resolution is what was integrated"

@@ -132,9 +132,19 @@ class BranchIntegrator:
         if not files:
             raise GitFailed(f"merging {member.label} ({member.branch}) failed: {result.error()}")
         touched = set(files)
-        with_members = [other for other in merged if touched & await self._changed(refs[other.issue], base)]
+        with_members = [other for other in merged if touched & await self._own_changes(other, merged, refs, base)]
         with_base = bool(touched & await self._changed(base, ref))
         return Conflict(member, files, tuple(with_members), with_base, merge_base, tuple(merged), tuple(rest))
+
+    async def _own_changes(self, member: MemberBranch, merged: list[MemberBranch], refs: dict[str, str], base: str) -> set[str]:
+        """Files `member`'s own commits changed: a branch stacked on an earlier issue's is counted from that issue's tip,
+        so the earlier issue's work is not charged to it as well."""
+        repo = Path(self.repo_path)
+        since = base
+        for earlier in merged[: merged.index(member)]:
+            if (await git(repo, "merge-base", "--is-ancestor", refs[earlier.issue], refs[member.issue])).ok:
+                since = refs[earlier.issue]
+        return await self._changed(refs[member.issue], since)
 
     async def _changed(self, ref: str, other: str) -> set[str]:
         """Files `ref` changed since it and `other` parted."""

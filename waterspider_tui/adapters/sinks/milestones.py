@@ -75,6 +75,8 @@ class MilestoneSink:
         self.clock = clock
         self.on_conflict = on_conflict
         """`requeue_rebased`: the later issue of a conflict goes back to its agent on top of the integration branch."""
+        self.may_requeue = on_conflict == "requeue_rebased"
+        """Its deliveries may queue work again: a run that stops when idle waits for them (`Outbox.may_give_work`)."""
         self.closer = closer
         """Closes a milestone once its integration pull request is merged (`close_when_merged`)."""
         self.check_interval_s = check_interval_s

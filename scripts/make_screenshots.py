@@ -22,6 +22,7 @@ time.tzset()
 
 from ui import scenarios  # noqa: E402  (tests/ui, importable once tests/ is on the path)
 from ui.hosts_scenario import three_hosts  # noqa: E402
+from ui.milestone_scenario import milestones  # noqa: E402
 from ui.pilots import make_app, select  # noqa: E402
 
 
@@ -42,6 +43,7 @@ SHOTS = (
     Shot("control-center-80x24-blocked", "mid_run", (80, 24), ("3",)),
     Shot("dag", "mid_run", (200, 60), ("d",), select=455),
     Shot("dag-cycles", "cycle", (120, 36), ("d",)),
+    Shot("dag-milestones", milestones(), (160, 40), ("d", "m")),
     Shot("hosts-one-down", "host_down", (120, 36), ("5",)),
     Shot("hosts-three", three_hosts(), (120, 24), ("5", "down", "down")),
     Shot("detail", "mid_run", (120, 36), ("enter",), select=448),

@@ -167,6 +167,10 @@ class PipelineSection(_Section):
 
     steps: list[str] = ["commits"]
     """Any of `commits`, `gate`, `push`, `pull_request`, in the order they run."""
+    dependants_wait_for: Literal["merged", "gate_passed"] | None = None
+    """When an issue that depends on another may start: `merged` once the other's pull request is
+    merged, `gate_passed` as soon as its gate passed, stacked on its branch. Unset: `merged` when
+    `pull_request` is a step, else `gate_passed`."""
     gate: dict[str, Any] = {}
     """`[pipeline.gate]`: commands (name, run, timeout_s), require_commit, max_diff_lines,
     max_files_changed, protected_paths, max_rounds, output_tail_chars, env, enabled."""
@@ -174,6 +178,12 @@ class PipelineSection(_Section):
     """`[pipeline.push]`: remote (empty keeps the branch), force, timeout_s."""
     pull_request: dict[str, Any] = {}
     """`[pipeline.pull_request]`: repo, draft, title, labels, reviewers, team_reviewers."""
+
+    def waits_for(self) -> Literal["merged", "gate_passed"]:
+        """`dependants_wait_for`, or what it means when unset."""
+        if self.dependants_wait_for is not None:
+            return self.dependants_wait_for
+        return "merged" if "pull_request" in self.steps else "gate_passed"
 
     def step_options(self) -> dict[str, dict[str, Any]]:
         """Each step's options by its name, as the pipeline registry takes them (it validates them)."""

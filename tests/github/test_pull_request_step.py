@@ -52,7 +52,7 @@ async def test_a_pull_request_is_opened_once_and_updated_by_the_retry(world: Wor
     world.commit("more.txt")
     await _pushed(world)
     second = await step.run(world.context())
-    assert second.ok and second.facts == {"pr_number": issue.number, "pr_url": first.facts["pr_url"], "pr": "updated"}
+    assert second.ok and second.facts == {"pr_number": issue.number, "pr_url": first.facts["pr_url"], "pr_repo": "octo/app", "pr": "updated"}
     assert len(open_pulls(github, "octo/app")) == 1
     assert "| Attempt | 2 |" in github.issue("octo/app", issue.number).body
     assert github.count("POST", r"/pulls$") == 1 and github.count("PATCH", r"/pulls/\d+$") == 1

@@ -89,6 +89,7 @@ def one_of_each() -> list[ev.Event]:
                              merged=("o/r#7",), not_merged=("o/r#12",), published="conflict told on #12", summary="milestone v1.0: conflict"),
         ev.MilestoneBlocked(ts=T0, repo="o/r", milestone="v1.0", reason="branch not found", issues=("o/r#12",), summary="not integrated"),
         ev.MilestoneClosed(ts=T0, repo="o/r", milestone="v1.0", number=3, pull_request=30),
+        ev.PullRequestMerged(ts=T0, issue="o/r#12", number=31, url="https://x/pull/31"),
     ]
 
 

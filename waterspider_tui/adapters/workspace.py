@@ -88,8 +88,11 @@ class WorkspaceManager:
         """What is at `path` (a worktree of ours, half made, absent, or not ours), from files alone."""
         return inspect_worktree(path, top=self._top, admin_root=self._admin_root, repo_root=self.root)
 
-    def prepare(self, number: int, repo: str = "", multi_repo: bool = False) -> Workspace:
+    def prepare(self, number: int, repo: str = "", multi_repo: bool = False, base: str | None = None) -> Workspace:
         """The issue's worktree: reused as it was left, taken from the warm pool, or created.
+
+        `base` (a blocker's branch, for a stacked issue) is where a new branch starts instead of
+        the base branch; the warm pool's worktrees stand on the base branch, so it is not used then.
 
         A complete worktree on its branch is returned without waiting for the lock, so a retry
         never queues behind another issue's slow checkout. A half-made one is checked out
@@ -98,8 +101,9 @@ class WorkspaceManager:
         path = self.path_for(number, repo, multi_repo)
         branch = branch_name(number, repo, multi_repo)
         found = self.inspect(path)
+        start = base or self.base_branch
         if found.found is Found.READY and found.head == f"ref: refs/heads/{branch}" and not found.lock_files:
-            return Workspace(path, branch, self.base_branch, reused=True)
+            return Workspace(path, branch, start, reused=True)
         with self._lock:
             found = self.inspect(path)
             if found.found is Found.HALF_MADE:
@@ -111,22 +115,22 @@ class WorkspaceManager:
                 if found.admin is not None:
                     clear_abandoned(path, [found.admin / name for name in found.lock_files])
                 self._switch_to(found, branch)
-                return Workspace(path, branch, self.base_branch, reused=True)
+                return Workspace(path, branch, start, reused=True)
             if found.found is Found.EMPTY:
                 path.rmdir()
-            self._create(path, branch)
-        return Workspace(path, branch, self.base_branch, reused=False)
+            self._create(path, branch, base)
+        return Workspace(path, branch, start, reused=False)
 
-    def _create(self, path: Path, branch: str) -> None:
+    def _create(self, path: Path, branch: str, base: str | None = None) -> None:
         self.ignore(self.worktrees)
         for attempt in range(1, ADD_ATTEMPTS + 1):
             try:
-                if not self.pool.take(path, branch, self.base_branch, self._base_commit()):
+                if base is not None or not self.pool.take(path, branch, self.base_branch, self._base_commit()):
                     self.repo.git.worktree("prune")
                     if branch in self.repo.heads:
                         self.repo.git.worktree("add", str(path), branch)
                     else:
-                        self.repo.git.worktree("add", "-b", branch, str(path), self.base_branch)
+                        self.repo.git.worktree("add", "-b", branch, str(path), base or self.base_branch)
                 return
             except git.GitCommandError as error:
                 detail = (error.stderr or str(error)).strip().replace("\n", " ")

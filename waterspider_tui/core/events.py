@@ -356,6 +356,16 @@ class MilestoneClosed(Event):
     pull_request: int
 
 
+@dataclass(frozen=True, kw_only=True)
+class PullRequestMerged(Event):
+    """An issue's pull request was merged: dependants waiting for merges count it done."""
+
+    type: ClassVar[str] = "pull_request_merged"
+    issue: str
+    number: int
+    url: str = ""
+
+
 MILESTONE_EVENTS = (MilestoneIntegrated, MilestoneConflict, MilestoneBlocked, MilestoneClosed)
 """What the milestone integrator writes through the store (notifiers and views match on these)."""
 
@@ -367,7 +377,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SessionProgressed, SessionFinished, AgentExited, StepStarted, StepFinished, SessionDetached, RetryScheduled, DispatcherPaused,
         DispatcherResumed, IssuePaused, IssueResumed, PriorityBumped, IssuePinned,
         IssueRequeued, CancelRequested, HostDrained, HostRestored, HostProbed, SourcePolled,
-        *MILESTONE_EVENTS,
+        *MILESTONE_EVENTS, PullRequestMerged,
     )
 }
 """Every event class by its stored type name."""

@@ -164,6 +164,11 @@ class SessionInfo:
     """The steps after the agent that have finished (a restart skips them)."""
     facts: dict[str, int | float | str] = field(default_factory=dict)
     """What those steps found (commits, files changed, ...)."""
+    base_branch: str = ""
+    """The branch its issue branch starts from when not the executor's usual base: a blocker's
+    branch when stacked (`[pipeline] dependants_wait_for = "gate_passed"`)."""
+    stacked_on: str = ""
+    """The blocker issue whose branch it starts from when stacked; empty otherwise."""
 
     @property
     def folder(self) -> str:

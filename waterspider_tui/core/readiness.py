@@ -1,8 +1,18 @@
-"""Why a queued task waits (held, paused, in a cycle, on its dependencies, after a failure's backoff), or None."""
+"""Why a queued task waits (held, paused, in a cycle, on its dependencies, after a failure's backoff), or None;
+and, for stacked dependants, the blocker branch a task starts from.
+
+When a dependant may start is the operator's choice (`[pipeline] dependants_wait_for`):
+`merged` counts a blocker done once its pull request is merged (or its issue closed);
+`gate_passed` counts it done as soon as its session succeeded (its gate passed), and the
+dependant then starts from the blocker's branch, stacked on it. A branch stacks on one branch:
+a dependant with two blockers that passed their gates but are not merged waits until all but
+one are merged.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.state import Snapshot, TaskRecord
@@ -24,6 +34,48 @@ def short_key(key: str, repo: str) -> str:
     return f"#{number}" if other == repo else key
 
 
+DependantsWaitFor = Literal["merged", "gate_passed"]
+"""When a dependant counts its blocker done: its pull request merged, or its gate passed (stacked)."""
+
+
+@dataclass(frozen=True)
+class StackBase:
+    """The blocker whose branch a stacked dependant starts from."""
+
+    issue: str
+    branch: str
+
+
+def blocker_done(dep_task: TaskRecord, wait_for: DependantsWaitFor) -> bool:
+    """Whether a dependency lets its dependant start: closed or gone upstream always; succeeded
+    when waiting for gates; succeeded with its pull request merged when waiting for merges."""
+    if dep_task.state is TaskState.GONE or dep_task.issue.closed:
+        return True
+    return dep_task.state is TaskState.SUCCEEDED and (wait_for == "gate_passed" or dep_task.pr_merged or not pull_request_url(dep_task))
+
+
+def pull_request_url(task: TaskRecord) -> str:
+    """The pull request its last session opened (the pull-request step's fact), or ''."""
+    return str(task.session.facts.get("pr_url", "")) if task.session is not None else ""
+
+
+def _unmerged(dep_task: TaskRecord | None) -> bool:
+    """Succeeded here, but its work is not on the base yet (not merged, not closed upstream)."""
+    return dep_task is not None and dep_task.state is TaskState.SUCCEEDED and not dep_task.pr_merged and not dep_task.issue.closed
+
+
+def stack_base(task: TaskRecord, snapshot: Snapshot, wait_for: DependantsWaitFor) -> StackBase | None:
+    """The blocker branch the task's worktree starts from: with `gate_passed`, the one dependency
+    that passed its gate and is not merged yet; None when it starts from the base."""
+    if wait_for != "gate_passed":
+        return None
+    for dep in task.deps:
+        dep_task = snapshot.tasks.get(dep)
+        if _unmerged(dep_task) and dep_task is not None and dep_task.session is not None:
+            return StackBase(dep, dep_task.session.branch)
+    return None
+
+
 UnknownRefs = tuple[tuple[str, str], ...]
 """(task, reference) pairs naming issues nobody knows."""
 
@@ -39,7 +91,9 @@ class Readiness:
     KEPT = 200_000
     """Verdicts kept; past this the memo starts again."""
 
-    def __init__(self) -> None:
+    def __init__(self, wait_for: DependantsWaitFor = "gate_passed") -> None:
+        self.wait_for = wait_for
+        """When a dependant counts its blocker done (see the module's docstring)."""
         self._verdicts: dict[int, tuple[TaskRecord, tuple[TaskRecord | None, ...], BlockedTask | None, UnknownRefs]] = {}
         """By task record identity: the dependency records it was judged against and the verdict."""
 
@@ -70,7 +124,7 @@ class Readiness:
         cached = self._verdicts.get(id(task))
         if cached is not None and cached[0] is task and all(a is b for a, b in zip(cached[1], dep_records)):
             return cached[2], cached[3]
-        blocker, unknown = dependency_blocker(key, task, dep_records, snapshot)
+        blocker, unknown = dependency_blocker(key, task, dep_records, snapshot, self.wait_for)
         if len(self._verdicts) >= self.KEPT:
             self._verdicts.clear()
         self._verdicts[id(task)] = (task, dep_records, blocker, unknown)
@@ -79,8 +133,10 @@ class Readiness:
 
 def dependency_blocker(
     key: str, task: TaskRecord, dep_records: tuple[TaskRecord | None, ...], snapshot: Snapshot,
+    wait_for: DependantsWaitFor = "gate_passed",
 ) -> tuple[BlockedTask | None, UnknownRefs]:
-    """What the task's dependencies say: waiting on open ones, failed ones, or nothing; and unknown references."""
+    """What the task's dependencies say: waiting on open ones, failed ones, unmerged ones, or
+    nothing; and unknown references."""
     waiting: list[str] = []
     failed: list[str] = []
     unknown: list[tuple[str, str]] = []
@@ -91,7 +147,7 @@ def dependency_blocker(
             elif dep not in task.issue.external_closed:
                 unknown.append((key, dep))
             continue
-        if dep_task.state in (TaskState.SUCCEEDED, TaskState.GONE) or dep_task.issue.closed:
+        if blocker_done(dep_task, wait_for):
             continue
         if dep_task.state in (TaskState.FAILED, TaskState.CANCELLED):
             failed.append(dep)
@@ -104,10 +160,19 @@ def dependency_blocker(
     elif waiting:
         detail = "waits on " + ", ".join(_detail(dep, snapshot, task.issue.repo) for dep in waiting)
         blocker = BlockedTask(key, "dependency", detail, waiting_on=tuple(waiting))
+    elif wait_for == "gate_passed":
+        unmerged = [dep for dep, dep_task in zip(task.deps, dep_records) if _unmerged(dep_task)]
+        if len(unmerged) > 1:
+            # One branch stacks on one branch: the others must reach the base first.
+            shown = ", ".join(short_key(dep, task.issue.repo) for dep in unmerged)
+            detail = f"stacks on one branch at a time: waits until all but one of {shown} are merged"
+            blocker = BlockedTask(key, "dependency", detail, waiting_on=tuple(unmerged[1:]))
     return blocker, tuple(unknown)
 
 
 def _detail(dep: str, snapshot: Snapshot, repo: str) -> str:
     task = snapshot.tasks.get(dep)
     state = task.state.value if task else "open, not queued here"
+    if task is not None and task.state is TaskState.SUCCEEDED and not task.pr_merged and pull_request_url(task):
+        state = "succeeded, its pull request not merged yet"
     return f"{short_key(dep, repo)} ({state})"

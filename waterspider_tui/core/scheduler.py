@@ -63,7 +63,7 @@ from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.long_poles import long_poles
 from waterspider_tui.core.ordering import KeyMemo, Lanes, order_ours, order_plain
 from waterspider_tui.core.priority import PartsMemo, PriorityConfig, Score, blend_score
-from waterspider_tui.core.readiness import BlockedTask, Readiness, short_key
+from waterspider_tui.core.readiness import BlockedTask, DependantsWaitFor, Readiness, short_key
 from waterspider_tui.core.schedule_structure import Analyser, Structure, Urgent
 from waterspider_tui.core.state import Snapshot, TaskRecord
 
@@ -111,6 +111,8 @@ class SchedulerConfig:
     50 independent issues), so off (benchmarks/README.md)."""
     estimates: EstimateConfig = field(default_factory=EstimateConfig)
     """How much history it takes to move an estimate."""
+    dependants_wait_for: DependantsWaitFor = "gate_passed"
+    """When a dependant counts its blocker done: `merged` (its pull request) or `gate_passed` (stacked on its branch)."""
 
     def __post_init__(self) -> None:
         if self.ordering not in ORDERINGS:
@@ -172,7 +174,7 @@ class Planner:
         """Folds the finished tasks of successive snapshots."""
         self._spread = SpreadTracker(priority, self._config.estimates.min_samples) if self._config.learn_pole_margin else None
         """Folds how far the estimates of successive snapshots' finished tasks missed."""
-        self._readiness = Readiness()
+        self._readiness = Readiness(self._config.dependants_wait_for)
         self._scores: ScoreMemo = {}
         """The last score of each task with what it was computed from, by issue key."""
         self._firsts: FirstMemo = {}

@@ -75,6 +75,8 @@ class TaskRecord:
     """Why a succeeded issue was sent back (a milestone conflict to resolve): follows its agent's next prompt."""
     reworks: int = 0
     """How many times a milestone conflict sent it back."""
+    pr_merged: bool = False
+    """Its pull request was merged (dependants waiting for merges may start)."""
 
     @property
     def key(self) -> str:
@@ -310,6 +312,8 @@ def _apply_specific(draft: _Draft, event: ev.Event) -> None:
             if task is not None and task.session is not None:
                 session = task.session
                 draft.update(key, session=replace(session, steps_done=session.steps_done + (step,), facts={**session.facts, **facts}))
+        case ev.PullRequestMerged(issue=key):
+            draft.update(key, pr_merged=True)
         case ev.RetryScheduled(issue=key, not_before=not_before, resume_agent_session=resume):
             _requeue(draft, key, not_before, resume)
         case ev.IssueRequeued(issue=key):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from waterspider_tui.core.readiness import DependantsWaitFor
+
 
 @dataclass(frozen=True)
 class SessionPolicy:
@@ -21,3 +23,5 @@ class SessionPolicy:
     """`finish` lets a running session end when its issue is closed or unlabeled; `stop` stops it."""
     seed: int = 0
     """Passed to simulated agents, so the same seed gives the same run."""
+    dependants_wait_for: DependantsWaitFor = "gate_passed"
+    """With `gate_passed` a dependant's worktree starts from its unmerged blocker's branch (stacked)."""

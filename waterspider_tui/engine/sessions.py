@@ -13,6 +13,7 @@ from waterspider_tui.adapters.agents.base import LaunchError, SessionContext
 from waterspider_tui.adapters.executors.base import ExecutorError, WorkOrder
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import ErrorClass, Outcome, SessionInfo, SessionResult, TaskState
+from waterspider_tui.core.readiness import stack_base
 from waterspider_tui.core.retry import NOT_CHARGED, RetryDecision, decide_retry
 from waterspider_tui.core.state import utc_day
 from waterspider_tui.engine.after_agent import follow_up_of, run_steps
@@ -91,6 +92,9 @@ class SessionSupervisor:
             log_path=f"{paths.session_dir}/stdout.jsonl", session_dir=paths.session_dir, started_at=self.clock.now(),
             agent=self.agent.name, agent_session_id=task.resume_agent_session, placement=placement.reason,
         )
+        stacked = stack_base(task, self.snapshot, self.policy.dependants_wait_for)
+        if stacked is not None:
+            session = replace(session, base_branch=stacked.branch, stacked_on=stacked.issue)
         try:
             self.record(ev.SessionStarted(ts=self.clock.now(), issue=key, session=session))
         except DuplicateSession as error:

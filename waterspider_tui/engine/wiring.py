@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Awaitable, Callable
 
@@ -144,7 +145,7 @@ def session_policy(settings: Settings) -> SessionPolicy:
         stall_timeout_s=sessions.stall_timeout_s, timeout_s=sessions.timeout_s, grace_s=sessions.grace_s,
         max_attempts=sessions.max_attempts, retry_backoff_s=sessions.retry_backoff_s,
         per_issue_budget_usd=sessions.per_issue_budget_usd, daily_budget_usd=sessions.daily_budget_usd,
-        on_issue_gone=sessions.on_issue_gone,
+        on_issue_gone=sessions.on_issue_gone, dependants_wait_for=settings.pipeline.waits_for(),
     )
 
 
@@ -181,11 +182,16 @@ def build_engine(settings: Settings) -> Engine:
     locks = run_locks(store_path, Path(workspace.repo.common_dir), workspace.root)
     policy = session_policy(settings)
     try:
-        steps = make_steps(settings.pipeline.steps, settings.pipeline.step_options(), github=client or _pull_request_client(settings, closers))
+        pull_request_client = client or _pull_request_client(settings, closers)
+        steps = make_steps(settings.pipeline.steps, settings.pipeline.step_options(), github=pull_request_client)
     except ValueError as error:
         raise ConfigError(str(error)) from error
     sinks += _after_work_sinks(settings, store, store_path, workspace, client, title, closers)
+    if pull_request_client is not None and settings.pipeline.waits_for() == "merged":
+        from waterspider_tui.adapters.pipeline.merge_watch import PullRequestMerges
+
+        sinks.append(PullRequestMerges(pull_request_client, interval_s=settings.github.poll_interval_s))
     return Engine(
-        store=store, sources=sources, agent=agent, pool=ExecutorPool(executors), scheduler=settings.scheduler.to_core(),
+        store=store, sources=sources, agent=agent, pool=ExecutorPool(executors), scheduler=replace(settings.scheduler.to_core(), dependants_wait_for=settings.pipeline.waits_for()),
         policy=policy, steps=steps, sinks=sinks, locks=locks, title=title, on_close=closers,
     )

@@ -101,6 +101,8 @@ def describe(event: ev.Event, key: KeyFormat = _short) -> str | None:
             return f"{key(issue)} cancel requested by {by}"
         case ev.MilestoneIntegrated() | ev.MilestoneConflict() | ev.MilestoneBlocked():
             return event.summary or f"milestone {event.milestone}: {event.type.removeprefix('milestone_')}"
+        case ev.PullRequestMerged(issue=issue, number=number):
+            return f"{key(issue)} pull request #{number} merged"
         case ev.MilestoneClosed(milestone=milestone, number=number, pull_request=pull):
             return f"milestone {milestone} (#{number}) closed: its integration pull request #{pull} was merged"
         case ev.SourcePolled(source=source, ok=ok, message=message, wait_until=wait_until):

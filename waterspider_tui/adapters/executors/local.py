@@ -89,13 +89,13 @@ class LocalExecutor:
         )
 
     def base_branch(self, session: SessionInfo) -> str:
-        return self.workspace.base_branch
+        return session.base_branch or self.workspace.base_branch
 
     async def prepare(self, session: SessionInfo) -> PreparedWorkspace:
         repo, number = split_issue_key(session.issue)
         multi_repo = session.branch == branch_name(number, repo, True) != branch_name(number, repo, False)
         try:
-            workspace = await self._off_loop(self._start_threads, self.workspace.prepare, number, repo, multi_repo)
+            workspace = await self._off_loop(self._start_threads, self.workspace.prepare, number, repo, multi_repo, session.base_branch or None)
         except WorkspaceError as error:
             raise ExecutorError(str(error), error_class="workspace") from error
         self.refill_pool()

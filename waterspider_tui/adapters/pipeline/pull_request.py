@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from pydantic import BaseModel, ConfigDict
 
 from waterspider_tui.adapters.github.errors import GitHubError
-from waterspider_tui.adapters.github.pull_requests import PullRequests
+from waterspider_tui.adapters.github.pull_requests import PullRequest, PullRequests
 from waterspider_tui.adapters.pipeline.base import StepContext, StepOutcome
 from waterspider_tui.core.models import ErrorClass, Outcome
 from waterspider_tui.text.event_text import duration
@@ -43,10 +43,21 @@ class PullRequestOptions(BaseModel):
     """Team slugs of the repository's organization."""
 
 
-def render_body(context: StepContext, closes: str) -> str:
-    """Closes #N, what the agent did, its checklist, its figures and the gate's results."""
+def stacked_line(context: StepContext, blocker_pull: PullRequest | None) -> str:
+    """Says a stacked branch's pull request builds on its blocker's, which is merged first."""
+    blocker = context.session.stacked_on
+    if not blocker:
+        return ""
+    repo, _, number = blocker.rpartition("#")
+    shown = f"#{number}" if repo.lower() == context.task.issue.repo.lower() else blocker
+    pull = f" (pull request #{blocker_pull.number}: {blocker_pull.url})" if blocker_pull is not None else ""
+    return f"Stacked on {shown}{pull}: it starts from `{context.base}`, so merge that one first."
+
+
+def render_body(context: StepContext, closes: str, stacked: str = "") -> str:
+    """Closes #N, what it is stacked on, what the agent did, its checklist, its figures and the gate's results."""
     result, session, facts = context.result, context.session, context.session.facts
-    parts = [f"Closes {closes}"]
+    parts = [f"Closes {closes}"] + ([stacked] if stacked else [])
     if result.summary.strip():
         summary = result.summary.strip()
         parts.append("### What the agent did\n\n" + (summary[:SUMMARY_CHARS] + " …" if len(summary) > SUMMARY_CHARS else summary))
@@ -93,7 +104,9 @@ class OpenPullRequest:
         title = options.title.format(title=issue.title, number=issue.number, repo=issue.repo)
         notes: list[str] = []
         try:
-            pull, opened = await self.pulls.open_or_update(repo, session.branch, context.base, title, render_body(context, closes), draft=options.draft)
+            blocker_pull = await self.pulls.find_open(repo, context.base) if session.stacked_on else None
+            body = render_body(context, closes, stacked_line(context, blocker_pull))
+            pull, opened = await self.pulls.open_or_update(repo, session.branch, context.base, title, body, draft=options.draft)
             await self.pulls.add_labels(repo, pull.number, options.labels)
             try:
                 await self.pulls.request_reviewers(repo, pull, options.reviewers, options.team_reviewers)
@@ -103,7 +116,7 @@ class OpenPullRequest:
         except GitHubError as error:
             return self._failed(f"{repo}: {error}")
         summary = f"{'opened' if opened else 'updated'} pull request #{pull.number}: {pull.url}" + "".join(f"; {note}" for note in notes)
-        facts: dict[str, int | float | str] = {"pr_number": pull.number, "pr_url": pull.url, "pr": "opened" if opened else "updated"}
+        facts: dict[str, int | float | str] = {"pr_number": pull.number, "pr_url": pull.url, "pr_repo": repo, "pr": "opened" if opened else "updated"}
         return StepOutcome(ok=True, summary=summary, facts=facts)
 
     @staticmethod

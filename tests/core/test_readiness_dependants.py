@@ -1,0 +1,54 @@
+"""When a dependant may start (`merged` or `gate_passed`) and the blocker branch a stacked one starts from."""
+
+from __future__ import annotations
+
+from waterspider_tui.core import events as ev
+from waterspider_tui.core.readiness import Readiness, StackBase, stack_base
+
+from tests.core.core_builders import T0, finished, issue, key, snapshot, started
+
+
+def _pr_opened(number: int) -> ev.StepFinished:
+    return ev.StepFinished(ts=T0, issue=key(number), session_id=f"s-{number}-1", step="pull_request", ok=True,
+                           facts={"pr_number": 40 + number, "pr_url": f"https://github.com/acme/app/pull/{40 + number}"})
+
+
+def _blocker(readiness: Readiness, number: int, snap: object) -> object:
+    unknown: list[tuple[str, str]] = []
+    return readiness.blocker(key(number), snap.tasks[key(number)], snap, {}, T0, unknown)  # type: ignore[attr-defined]
+
+
+def test_merged_waits_for_the_merge_and_gate_passed_does_not() -> None:
+    events = [started(1), _pr_opened(1), finished(1)]
+    snap = snapshot(issue(1), issue(2, deps=[1]), events=events)
+    waiting = _blocker(Readiness("merged"), 2, snap)
+    assert waiting is not None and waiting.detail == "waits on #1 (succeeded, its pull request not merged yet)"  # type: ignore[attr-defined]
+    assert _blocker(Readiness("gate_passed"), 2, snap) is None
+    merged = snapshot(issue(1), issue(2, deps=[1]), events=[*events, ev.PullRequestMerged(ts=T0, issue=key(1), number=41)])
+    assert _blocker(Readiness("merged"), 2, merged) is None
+
+
+def test_merged_counts_a_blocker_without_a_pull_request_or_closed_upstream_done() -> None:
+    no_pull = snapshot(issue(1), issue(2, deps=[1]), events=[started(1), finished(1)])
+    assert _blocker(Readiness("merged"), 2, no_pull) is None
+    closed = snapshot(issue(1, closed=True), issue(2, deps=[1]), events=[started(1), _pr_opened(1), finished(1)])
+    assert _blocker(Readiness("merged"), 2, closed) is None
+
+
+def test_gate_passed_stacks_on_the_unmerged_blocker_only() -> None:
+    events = [started(1), _pr_opened(1), finished(1)]
+    snap = snapshot(issue(1), issue(2, deps=[1]), events=events)
+    assert stack_base(snap.tasks[key(2)], snap, "gate_passed") == StackBase(key(1), "feature/issue-1")
+    assert stack_base(snap.tasks[key(2)], snap, "merged") is None
+    merged = snapshot(issue(1), issue(2, deps=[1]), events=[*events, ev.PullRequestMerged(ts=T0, issue=key(1), number=41)])
+    assert stack_base(merged.tasks[key(2)], merged, "gate_passed") is None, "merged work is on the base already"
+
+
+def test_two_unmerged_blockers_wait_until_one_is_left() -> None:
+    events = [started(1), finished(1), started(2), finished(2)]
+    snap = snapshot(issue(1), issue(2), issue(3, deps=[1, 2]), events=events)
+    waiting = _blocker(Readiness("gate_passed"), 3, snap)
+    assert waiting is not None and waiting.detail == "stacks on one branch at a time: waits until all but one of #1, #2 are merged"  # type: ignore[attr-defined]
+    one_left = snapshot(issue(1), issue(2), issue(3, deps=[1, 2]), events=[*events, ev.PullRequestMerged(ts=T0, issue=key(1), number=41)])
+    assert _blocker(Readiness("gate_passed"), 3, one_left) is None
+    assert stack_base(one_left.tasks[key(3)], one_left, "gate_passed") == StackBase(key(2), "feature/issue-2")

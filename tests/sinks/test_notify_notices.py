@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -195,3 +196,5 @@ def test_what_the_milestone_integrator_reported_is_told_a_conflict_to_the_operat
     assert found[0].text.startswith("conflict: #3 (feature/issue-3) conflicts with #1")
     assert found[3].text == "closed: integration pull request #10 merged"
     assert not NoticeFinder(kinds=["failed"]).wants(conflict), "switchable per channel"
+    [handed_back] = finder.find(numbered([replace(conflict, requeued=True)]), Snapshot())
+    assert handed_back.severity == "warning" and not handed_back.needs_operator, "its agent resolves it: nobody is paged"

@@ -173,11 +173,13 @@ def _failure(event: ev.SessionFinished, snapshot: Snapshot) -> Notice:
 
 
 def _integration_notice(event: ev.MilestoneIntegrated | ev.MilestoneConflict | ev.MilestoneBlocked) -> Notice:
-    """What the integrator did; a conflict, a failed gate or a blocked build needs the operator."""
+    """What the integrator did; a conflict, a failed gate or a blocked build needs the operator, unless
+    the conflict went back to its issue's agent (`requeue_rebased`)."""
     trouble = not (isinstance(event, ev.MilestoneIntegrated) and event.ok)
+    handed_back = isinstance(event, ev.MilestoneConflict) and event.requeued
     text = event.summary.removeprefix(f"milestone {event.milestone}: ") or event.type.removeprefix("milestone_")
     return Notice(f"{event.seq}:integration", NoticeKind.MILESTONE, event.ts, event.seq, event.milestone, text,
-                  severity="warning" if trouble else "info", needs_operator=trouble)
+                  severity="warning" if trouble else "info", needs_operator=trouble and not handed_back)
 
 
 def _milestone_notice(progress: MilestoneProgress, event: ev.Event, text: str, severity: str) -> Notice:

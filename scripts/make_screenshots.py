@@ -54,6 +54,8 @@ SHOTS = (
     Shot("light-theme", "mid_run", (160, 40), options={"theme": "waterspider-light"}),
     Shot("high-contrast", "failure", (120, 36), options={"theme": "waterspider-high-contrast"}),
     Shot("log-pager", "mid_run", (120, 36), ("l", "e"), select=441),
+    Shot("diff-pager", "mid_run", (120, 36), ("D", "n"), select=440),
+    Shot("results", "mid_run", (120, 36), ("R",)),
     Shot("github-down", "github_down", (120, 36)),
     Shot("all-done", "all_done", (120, 36)),
     Shot("quit-question", "mid_run", (120, 36), ("q",)),

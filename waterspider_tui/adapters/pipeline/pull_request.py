@@ -46,8 +46,8 @@ class PullRequestOptions(BaseModel):
 def stacked_line(context: StepContext, blocker_pull: PullRequest | None) -> str:
     """Says a stacked branch's pull request builds on its blocker's, which is merged first."""
     blocker = context.session.stacked_on
-    if not blocker:
-        return ""
+    if not blocker or context.base != context.session.base_branch:
+        return ""  # not stacked, or its executor started it from the base branch after all
     repo, _, number = blocker.rpartition("#")
     shown = f"#{number}" if repo.lower() == context.task.issue.repo.lower() else blocker
     pull = f" (pull request #{blocker_pull.number}: {blocker_pull.url})" if blocker_pull is not None else ""

@@ -75,8 +75,9 @@ class MilestoneSink:
         self.clock = clock
         self.on_conflict = on_conflict
         """`requeue_rebased`: the later issue of a conflict goes back to its agent on top of the integration branch."""
-        self.may_requeue = on_conflict == "requeue_rebased"
-        """Its deliveries may queue work again: a run that stops when idle waits for them (`Outbox.may_give_work`)."""
+        self.part_of_the_run = True
+        """A run that stops when idle integrates first (`Outbox.keeps_run_busy`): what it reports is announced,
+        and a conflict may send an issue back to its agent."""
         self.closer = closer
         """Closes a milestone once its integration pull request is merged (`close_when_merged`)."""
         self.check_interval_s = check_interval_s

@@ -72,10 +72,11 @@ class Outbox:
         self._last_pending = sum(1 for event in self._log.read(self.cursor) if self.sink.wants(event))
         return self._last_pending
 
-    def may_give_work(self) -> bool:
-        """Whether events waiting for this sink may put work back in the queue (a milestone conflict
-        sent back to its agent), so a run that stops when idle waits for them; not while it backs off."""
-        return bool(getattr(self.sink, "may_requeue", False)) and self.retry_at is None and self.pending() > 0
+    def keeps_run_busy(self) -> bool:
+        """Whether a run that stops when idle waits for this sink: it does part of the run's work (a
+        milestone's integration, which the notifiers then announce and which may send an issue back
+        to its agent) and has events waiting; not while it backs off."""
+        return bool(getattr(self.sink, "part_of_the_run", False)) and self.retry_at is None and self.pending() > 0
 
     async def run(self, wake: asyncio.Event) -> None:
         """Deliver whenever `wake` is set (events were stored) or put-off writes fall due; until cancelled."""

@@ -11,7 +11,14 @@ decided (SessionStarted), spawned (SessionSpawned: the process exists), runner u
 ready; what the product's warm pool costs at dispatch instead (`git worktree move` of a checked-out
 worktree and a branch switch) and a cold `git worktree add` are timed on their own.
 Each level runs in its own process, so CPU and peak RSS are the orchestrator's alone.
-Usage: python benchmarks/bench_dispatch.py [--levels 1,50,200] [--timeout 240]
+
+Each level runs once per launcher (`--launchers direct,runner`: the agent under a shell wrapper,
+or under the Python runner, the previous design), back to back in the same run. Per start, the
+engine's spawn spans (`engine/spawn_spans.py`) split the orchestrator's own work (its share of
+the plan, placing, the two store writes, the worktree taken from the pool, the agent's launch,
+the pid file and priority) from the machine's process start (fork and exec of the session's
+first program); both are reported as p50 / p95 / p99 / worst.
+Usage: python benchmarks/bench_dispatch.py [--levels 1,50,200] [--launchers direct,runner] [--timeout 240]
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 SEED_MEAN_WAIT_S = 5.0
 """The seed's design polled every 10 s: a task waited 5 s on average before dispatch."""
 REPO_FILES = 10_000
+OWN_COST_GOAL_S = 0.005
+"""The orchestrator's own work per start, at p99 (issue 17)."""
 DURATION_JITTER = 0.9
 """Agent runs take --agent-seconds × (1 ± 0.9): the first wave finishes spread out, so the second
 wave's issues become ready one by one while the other sessions run (the steady state)."""
@@ -115,9 +124,10 @@ class MemorySource:
         return None
 
 
-def run_level(concurrency: int, repo: Path, work: Path, agent_s: float) -> dict:
+def run_level(concurrency: int, repo: Path, work: Path, agent_s: float, launcher: str = "direct") -> dict:
     from waterspider_tui.adapters.agents.simulated import SimulatedAgent, SimulatedOptions
     from waterspider_tui.adapters.executors.local import LocalExecutor
+    from waterspider_tui.adapters.executors.local_processes import DetachedProcesses
     from waterspider_tui.adapters.executors.pool import ExecutorPool
     from waterspider_tui.adapters.pipeline.registry import make_steps
     from waterspider_tui.adapters.workspace import WorkspaceManager
@@ -125,10 +135,12 @@ def run_level(concurrency: int, repo: Path, work: Path, agent_s: float) -> dict:
     from waterspider_tui.core.models import Issue
     from waterspider_tui.core.scheduler import SchedulerConfig
     from waterspider_tui.engine import Engine, SessionPolicy
+    from waterspider_tui.engine.spawn_spans import ORCHESTRATOR_SPANS
     from waterspider_tui.store.event_log import EventLog
     from waterspider_tui.store.state_store import StateStore
 
-    base = concurrency * 1000  # each level its own issue numbers and branches in the shared repository
+    # each level and launcher its own issue numbers and branches in the shared repository
+    base = concurrency * 1000 + (500_000 if launcher == "runner" else 0)
     numbers = range(base + 1, base + 2 * concurrency + 1)
     for number in numbers:  # the warm pool: worktrees made before their issues become ready
         path = repo / ".worktrees" / f"issue-{number}"
@@ -155,7 +167,7 @@ def run_level(concurrency: int, repo: Path, work: Path, agent_s: float) -> dict:
     engine = Engine(
         store=store, sources=[(MemorySource(issues), 3600.0)],
         agent=SimulatedAgent(SimulatedOptions(duration_s=agent_s, steps=3, duration_jitter=DURATION_JITTER)),
-        pool=ExecutorPool([LocalExecutor(WorkspaceManager(repo), work / "sessions", slots=concurrency)]),
+        pool=ExecutorPool([LocalExecutor(WorkspaceManager(repo), work / "sessions", slots=concurrency, launcher=launcher)]),
         scheduler=SchedulerConfig(capacity=concurrency), policy=SessionPolicy(stall_timeout_s=600.0, max_attempts=1),
         steps=make_steps(["commits"]),
     )
@@ -193,13 +205,21 @@ def run_level(concurrency: int, repo: Path, work: Path, agent_s: float) -> dict:
         pid_file = Path(started[key].session.log_path).parent / "runner.pid"
         runner.append(pid_file.stat().st_mtime - ready)
     # A slot is taken until the session's end is recorded; how long after the agent process ended that was.
-    exits = {key: Path(e.session.log_path).parent / "exit.json" for key, e in started.items()}
-    finish_lag = [finished[key] - json.loads(path.read_text())["ended"] for key, path in exits.items() if path.exists() and key in finished]
+    processes = DetachedProcesses()
+    exits = {key: processes.exit_status(Path(e.session.log_path).parent) for key, e in started.items()}
+    finish_lag = [finished[key] - status.ended for key, status in exits.items() if status is not None and key in finished]
+    spans = engine.sessions.spans
+    timed = [spans.by_session[e.session.session_id] for e in started.values() if e.session.session_id in spans.by_session]
+    own = [spans.orchestrator_s(e.session.session_id) for e in started.values() if e.session.session_id in spans.by_session]
+    own_cpu = [spans.orchestrator_s(e.session.session_id, cpu=True) for e in started.values() if e.session.session_id in spans.by_session]
+    process_start = [parts.get("process_start", [0.0, 0.0])[0] for parts in timed]
+    parts = {name: [part.get(name, [0.0, 0.0])[0] for part in timed] for name in ORCHESTRATOR_SPANS}
     written = sum(len(Path(e.session.log_path).read_text().splitlines()) for e in started.values() if Path(e.session.log_path).exists())
     outcomes = [e.result.outcome.value for e in events if isinstance(e, ev.SessionFinished)]
     failures = sorted({f"{e.result.error_class.value if e.result.error_class else e.result.outcome.value}: {e.result.error[:160]}"
                        for e in events if isinstance(e, ev.SessionFinished) and e.result.outcome.value != "succeeded"})
     return {
+        "own_s": own, "own_cpu_s": own_cpu, "process_start_s": process_start, "parts_s": parts, "launcher": launcher,
         "concurrency": concurrency, "sessions": len(issues), "succeeded": outcomes.count("succeeded"), "failures": failures,
         "decide_s": decide, "spawn_s": spawn, "runner_s": runner, "wave": wave, "slot_idle_s": sum(spawn), "finish_lag_s": finish_lag,
         "wall_s": wall, "cpu_s": cpu, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -211,16 +231,61 @@ def run_level(concurrency: int, repo: Path, work: Path, agent_s: float) -> dict:
 def child(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix=f"ws-bench-{args.child}-"))
     repo = Path(args.repo)
-    result = run_level(args.child, repo, work, args.agent_seconds)
+    result = run_level(args.child, repo, work, args.agent_seconds, args.launcher)
     print(json.dumps(result))
+
+
+def ms4(values: list[float]) -> str:
+    """p50 / p95 / p99 / worst in milliseconds."""
+    return " / ".join(f"{percentile(values, share) * 1000:.1f}" for share in (0.5, 0.95, 0.99)) + f" / {max(values, default=float('nan')) * 1000:.1f} ms"
+
+
+def run_child(level: int, launcher: str, repo: Path, args: argparse.Namespace) -> dict | str:
+    """One level under one launcher in a process of its own: its result, or why there is none."""
+    try:
+        out = subprocess.run([sys.executable, __file__, "--child", str(level), "--launcher", launcher, "--repo", str(repo),
+                              "--agent-seconds", str(args.agent_seconds)], capture_output=True, text=True, timeout=args.timeout)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except subprocess.TimeoutExpired:
+        return f"did not finish within {args.timeout:.0f} s"
+    except (IndexError, json.JSONDecodeError):
+        return f"failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else 'no output'}"
+
+
+def print_latency(result: dict) -> None:
+    level, launcher = result["concurrency"], result["launcher"]
+    waves = ((1, f"all {level} appear at once" if level > 1 else "it appears"), (2, "its dependency finished, one by one"),
+             (3, "its dependency finished while the burst was still starting"))
+    for wave, when in waves:
+        chosen = [index for index, value in enumerate(result["wave"]) if value == wave]
+        if not chosen:
+            continue
+        decide, spawn, runner = ([result[name][index] for index in chosen] for name in ("decide_s", "spawn_s", "runner_s"))
+        print(f"| {launcher} | {level} | {when} ({len(chosen)}) | {percentile(decide, 0.5) * 1000:.1f} / {percentile(decide, 0.99) * 1000:.1f} ms"
+              f" | {ms4(spawn)} | {percentile(runner, 0.5) * 1000:.0f} ms"
+              f" | ×{percentile(spawn, 0.99) / 0.5:.2f} ({'met' if percentile(spawn, 0.99) <= 0.5 else 'NOT met'}) |")
+
+
+def print_cost(result: dict) -> None:
+    own, own_cpu, process = result["own_s"], result["own_cpu_s"], result["process_start_s"]
+    parts = {name: percentile(values, 0.99) for name, values in result["parts_s"].items()}
+    largest = sorted(parts, key=parts.__getitem__, reverse=True)[:3]
+
+    def goal(values: list[float]) -> str:
+        return f"×{percentile(values, 0.99) / OWN_COST_GOAL_S:.2f} ({'met' if percentile(values, 0.99) <= OWN_COST_GOAL_S else 'NOT met'})"
+
+    print(f"| {result['launcher']} | {result['concurrency']} | {len(own)} | {ms4(own_cpu)} | {goal(own_cpu)} | {ms4(own)} | {goal(own)}"
+          f" | {ms4(process)} | {', '.join(f'{name} {parts[name] * 1000:.1f}' for name in largest)} ms |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="1,50,200")
-    parser.add_argument("--timeout", type=float, default=240.0, help="seconds allowed per level")
+    parser.add_argument("--launchers", default="direct,runner", help="each level runs under each, back to back")
+    parser.add_argument("--timeout", type=float, default=240.0, help="seconds allowed per level and launcher")
     parser.add_argument("--agent-seconds", type=float, default=6.0)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--launcher", default="direct", help=argparse.SUPPRESS)
     parser.add_argument("--repo", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -237,52 +302,48 @@ def main() -> None:
           f" taking a worktree from the warm pool instead: median {statistics.median(take) * 1000:.0f} ms over {len(take)}"
           f" (×{statistics.median(take) / statistics.median(add):.3f})")
     print(f"same-run baseline: fork/exec of a Python child {spawn_base * 1000:.1f} ms\n")
-    print("| sessions at once | when ready | ready → decided p50 / p99 | ready → process spawned p50 / p99 | × seed's 5 s wait (p50) | ready → runner up p50 | × goal 0.5 s (p99 spawned) |")
-    print("|---|---|---|---|---|---|---|")
-    overheads = []
-    idle_notes: list[str] = []
+    results: list[dict] = []
+    notes: list[str] = []
     for level in (int(value) for value in args.levels.split(",")):
-        try:
-            out = subprocess.run([sys.executable, __file__, "--child", str(level), "--repo", str(repo), "--agent-seconds", str(args.agent_seconds)],
-                                 capture_output=True, text=True, timeout=args.timeout)
-            result = json.loads(out.stdout.strip().splitlines()[-1])
-        except subprocess.TimeoutExpired:
-            print(f"| {level} | did not finish within {args.timeout:.0f} s | | | | | |")
-            continue
-        except (IndexError, json.JSONDecodeError):
-            print(f"| {level} | failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else 'no output'} | | | | | |")
-            continue
-        waves = ((1, f"all {level} appear at once" if level > 1 else "it appears"), (2, "its dependency finished, one by one"),
-                 (3, "its dependency finished while the burst was still starting"))
-        for wave, when in waves:
-            chosen = [index for index, value in enumerate(result["wave"]) if value == wave]
-            if not chosen:
+        for launcher in args.launchers.split(","):
+            result = run_child(level, launcher, repo, args)
+            if isinstance(result, str):
+                notes.append(f"{level} at once, {launcher}: {result}")
                 continue
-            decide, spawn, runner = ([result[name][index] for index in chosen] for name in ("decide_s", "spawn_s", "runner_s"))
-            print(f"| {level} | {when} ({len(chosen)}) | {percentile(decide, 0.5) * 1000:.1f} / {percentile(decide, 0.99) * 1000:.1f} ms"
-                  f" | {percentile(spawn, 0.5) * 1000:.1f} / {percentile(spawn, 0.99) * 1000:.1f} ms"
-                  f" | ×{percentile(spawn, 0.5) / SEED_MEAN_WAIT_S:.4f} | {percentile(runner, 0.5) * 1000:.0f} ms"
-                  f" | ×{percentile(spawn, 0.99) / 0.5:.2f} ({'met' if percentile(spawn, 0.99) <= 0.5 else 'NOT met'}) |")
-        projected = percentile(result["spawn_s"], 0.99) + 0.99 * level * statistics.median(add)
-        lag = result["finish_lag_s"]
-        idle_notes.append(f"{level} at once: agent process ended → its end recorded (slot free) p50 / p99"
-                          f" {percentile(lag, 0.5) * 1000:.0f} / {percentile(lag, 0.99) * 1000:.0f} ms;"
-                          f" slots idle while work was ready {result['slot_idle_s']:.2f} s in all"
-                          f" (seed's poll: ~{SEED_MEAN_WAIT_S * result['sessions']:.0f} s); with a cold `git worktree add` per session"
-                          f" and no warm pool the p99 would be about {projected:.0f} s (projected from the median above)")
-        if result["failures"]:
-            idle_notes.append(f"{level} at once: {result['sessions'] - result['succeeded']} sessions did not succeed; why: " + "; ".join(result["failures"][:5]))
-        overheads.append(result)
-    print("\n" + "\n".join(f"- {note}" for note in idle_notes))
-    print("\n## Orchestrator overhead (same runs)\n")
-    print("| sessions at once | sessions | wall | orchestrator CPU share of one core | × goal (1/4 core) | peak RSS | × goal (300 MB) | events in = stored | stream lines read / written |")
+            results.append(result)
+            print(f"({launcher}, {level} at once: done in {result['wall_s']:.0f} s)", file=sys.stderr, flush=True)
+    print("| launcher | sessions at once | when ready | ready → decided p50 / p99 | ready → process spawned p50 / p95 / p99 / worst"
+          " | ready → session up p50 | × goal 0.5 s (p99 spawned) |")
+    print("|---|---|---|---|---|---|---|")
+    for result in results:
+        print_latency(result)
+    print("\n### The orchestrator's own work per start, apart from the machine's process start\n")
+    print(f"| launcher | sessions at once | starts | own work, CPU p50 / p95 / p99 / worst | × goal {OWN_COST_GOAL_S * 1000:.0f} ms (p99)"
+          f" | own work, wall p50 / p95 / p99 / worst | × goal {OWN_COST_GOAL_S * 1000:.0f} ms (p99)"
+          " | process start (fork + exec, wall) p50 / p95 / p99 / worst | largest parts at p99 (wall) |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for result in overheads:
+    for result in results:
+        print_cost(result)
+    for result in results:
+        level, lag = result["concurrency"], result["finish_lag_s"]
+        projected = percentile(result["spawn_s"], 0.99) + 0.99 * level * statistics.median(add)
+        notes.append(f"{result['launcher']}, {level} at once: agent process ended → its end recorded (slot free) p50 / p99"
+                     f" {percentile(lag, 0.5) * 1000:.0f} / {percentile(lag, 0.99) * 1000:.0f} ms;"
+                     f" slots idle while work was ready {result['slot_idle_s']:.2f} s in all"
+                     f" (seed's poll: ~{SEED_MEAN_WAIT_S * result['sessions']:.0f} s); with a cold `git worktree add` per session"
+                     f" and no warm pool the p99 would be about {projected:.0f} s (projected from the median above)")
+        if result["failures"]:
+            notes.append(f"{result['launcher']}, {level} at once: {result['sessions'] - result['succeeded']} sessions did not succeed; why: "
+                         + "; ".join(result["failures"][:5]))
+    print("\n" + "\n".join(f"- {note}" for note in notes))
+    print("\n## Orchestrator overhead (same runs)\n")
+    print("| launcher | sessions at once | sessions | wall | orchestrator CPU share of one core | × goal (1/4 core) | peak RSS | × goal (300 MB) | events in = stored | stream lines read / written |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for result in results:
         share = result["cpu_s"] / result["wall_s"]
-        print(f"| {result['concurrency']} | {result['succeeded']}/{result['sessions']} ok | {result['wall_s']:.1f} s | {share:.3f} | ×{share / 0.25:.2f}"
+        print(f"| {result['launcher']} | {result['concurrency']} | {result['succeeded']}/{result['sessions']} ok | {result['wall_s']:.1f} s | {share:.3f} | ×{share / 0.25:.2f}"
               f" | {result['peak_rss_mb']:.0f} MB | ×{result['peak_rss_mb'] / 300:.2f} | {result['events_in']} = {result['events_stored']}"
               f" {'yes' if result['events_in'] == result['events_stored'] else 'NO'} | {result['stream_lines_read']} / {result['stream_lines_written']} |")
-
 
 if __name__ == "__main__":
     main()

@@ -149,6 +149,10 @@ class SessionsSection(_Section):
     niceness: int = Field(15, ge=0, le=19)
     """How much nicer than the orchestrator local sessions run (0: the same). Agents are batch
     work; this keeps dispatch, stream reading and the screen quick when many start at once."""
+    launcher: Literal["direct", "runner"] = "direct"
+    """How a local session starts: `direct`, the agent under a small shell wrapper (one
+    interpreter per session); `runner`, under the Python runner, which also ends what an agent
+    started in a session of its own (`setsid`) and left running after it exited (Linux)."""
 
 
 class WorkspaceSection(_Section):

@@ -28,11 +28,11 @@ def context(tmp_path: Path, body: str) -> SessionContext:
     )  # fmt: skip
 
 
-def run_session(tmp_path: Path, spec: LaunchSpec) -> tuple[int | None, Path]:
+def run_session(tmp_path: Path, spec: LaunchSpec, launcher: str = "direct") -> tuple[int | None, Path]:
     session = tmp_path / "session"
 
     async def go() -> int | None:
-        executor = DetachedProcesses(niceness=0)
+        executor = DetachedProcesses(niceness=0, launcher=launcher)
         await executor.start(session, spec)
         return (await asyncio.wait_for(executor.wait(session), 60)).returncode
 
@@ -65,7 +65,7 @@ def test_a_missing_stdin_file_is_named_in_the_error(tmp_path: Path) -> None:
     missing = tmp_path / "gone" / "prompt.md"
     spec = LaunchSpec(argv=(sys.executable, "-c", READ_STDIN), env={"PATH": os.environ["PATH"]}, cwd=str(tmp_path / "worktree"),
                       stdin_file=str(missing))  # fmt: skip
-    returncode, session = run_session(tmp_path, spec)
+    returncode, session = run_session(tmp_path, spec, launcher="runner")  # the shell wrapper refuses it before the start
     assert returncode == 127
     assert str(missing) in (session / "stderr.log").read_text()
     assert str(missing) in json.loads((session / "exit.json").read_text())["error"]

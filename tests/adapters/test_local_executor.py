@@ -28,7 +28,7 @@ def _spec(tmp_path: Path, *argv: str) -> LaunchSpec:
 
 
 async def test_the_agent_runs_in_its_worktree_nicer_than_us_and_its_exit_is_recorded(tmp_path: Path) -> None:
-    executor = DetachedProcesses(niceness=10)
+    executor = DetachedProcesses(niceness=10, launcher="runner")  # the shell wrapper's twin: tests/engine/test_direct_launch.py
     session = tmp_path / "session"
     pid = await executor.start(session, _spec(tmp_path, sys.executable, "-c", REPORT))
     status = await asyncio.wait_for(executor.wait(session), 20)
@@ -53,7 +53,7 @@ async def test_niceness_zero_runs_sessions_at_our_priority(tmp_path: Path) -> No
 
 
 async def test_a_missing_program_is_exit_127_with_the_reason(tmp_path: Path) -> None:
-    executor = DetachedProcesses()
+    executor = DetachedProcesses(launcher="runner")
     session = tmp_path / "session"
     await executor.start(session, _spec(tmp_path, str(tmp_path / "no-such-agent")))
     status = await asyncio.wait_for(executor.wait(session), 20)
@@ -125,7 +125,8 @@ async def test_stop_leaves_no_grandchild_that_ignores_sigterm(tmp_path: Path, ow
 
 @pytest.mark.parametrize("own_session", [False, pytest.param(True, marks=linux_only)], ids=["same-group", "setsid"])
 async def test_what_an_agent_leaves_running_ends_with_it(tmp_path: Path, own_session: bool) -> None:
-    executor = DetachedProcesses()
+    # Only the runner takes in what an exited agent started with setsid (see local_direct.py).
+    executor = DetachedProcesses(launcher="runner" if own_session else "direct")
     session = tmp_path / "session"
     await executor.start(session, _spec(tmp_path, sys.executable, "-c", _agent_with_a_grandchild(own_session=own_session, then_exit=True)))
     grandchild = await _grandchild_pid(session)

@@ -55,12 +55,14 @@ def merge_facts(result: SessionResult, facts: dict[str, int | float | str]) -> S
 
 async def run_steps(
     steps: list[Step], task: TaskRecord | None, session: SessionInfo, result: SessionResult,
-    executor: Executor, store: StateStore, clock: Clock,
+    executor: Executor, store: StateStore, clock: Clock, *, unrecorded: list[ev.Event] | None = None,
 ) -> SessionResult:
     """The session's final result: the agent's, with what each step found, or a step's failure.
 
     A step already finished (before a restart) is skipped and its facts reused; one that was
-    started but not finished runs again.
+    started but not finished runs again. `unrecorded` (the agent's exit) is stored in one
+    transaction with the first step's start, and emptied then; left for the session's end when no
+    step runs.
     """
     result = merge_facts(result, session.facts)
     if task is None:
@@ -72,7 +74,9 @@ async def run_steps(
     for step in steps:
         if step.name in session.steps_done or not step.applies(result):
             continue
-        store.record((ev.StepStarted(ts=clock.now(), issue=session.issue, session_id=session.session_id, step=step.name),))
+        store.record((*(unrecorded or ()), ev.StepStarted(ts=clock.now(), issue=session.issue, session_id=session.session_id, step=step.name)))
+        if unrecorded:
+            unrecorded.clear()
         context = StepContext(task=task, session=session, result=result, executor=executor, base=executor.base_branch(session))
         try:
             outcome = await step.run(context)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Awaitable, Callable, Sequence
 
 from waterspider_tui.adapters.executors.local import LocalExecutor
@@ -282,14 +283,19 @@ class Engine:
             snapshot = self.snapshot
             if snapshot.dispatcher_paused and snapshot.paused_until and snapshot.paused_until <= now:
                 self.record(ev.DispatcherResumed(ts=now, by="reset time reached"))
+            planned, planned_cpu = time.perf_counter(), time.thread_time()
             current = self.planner.plan(self.snapshot, now)
+            plan_s = (time.perf_counter() - planned, time.thread_time() - planned_cpu)
             self._plan_cache = (self.snapshot.seq, int(now), current)
             loops.warn_once(self, current, warned, now)
             if current.dispatch:
-                await self._dispatch(current.dispatch)
+                await self._dispatch(current.dispatch, (plan_s[0] / len(current.dispatch), plan_s[1] / len(current.dispatch)))
 
-    async def _dispatch(self, keys: Sequence[str]) -> None:
-        """Start what the plan says, each after its source confirmed it (trust, still open)."""
+    async def _dispatch(self, keys: Sequence[str], plan_share_s: tuple[float, float] = (0.0, 0.0)) -> None:
+        """Start what the plan says, each after its source confirmed it (trust, still open).
+
+        `plan_share_s`: the plan's wall and CPU time divided among what it dispatched, each start's share (a span).
+        """
         confirmations = await asyncio.gather(*(loops.confirm(self, key) for key in keys))
         for key, hold in zip(keys, confirmations):
             if self._stopping.is_set():
@@ -301,7 +307,13 @@ class Engine:
                 if task.held_reason != hold:
                     self.record(ev.IssueHeld(ts=self.clock.now(), issue=key, reason=hold))
                 continue
+            placing, placing_cpu = time.perf_counter(), time.thread_time()
             placement = self.pool.place(self.snapshot, task, self.agent.name)
+            place_s = (time.perf_counter() - placing, time.thread_time() - placing_cpu)
             if isinstance(placement, NoPlace):
                 return
-            self.sessions.launch(key, placement)
+            if self.sessions.launch(key, placement):
+                session = self.snapshot.tasks[key].session
+                if session is not None:
+                    self.sessions.spans.add(session.session_id, "plan", *plan_share_s)
+                    self.sessions.spans.add(session.session_id, "place", *place_s)

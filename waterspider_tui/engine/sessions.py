@@ -19,6 +19,7 @@ from waterspider_tui.core.state import utc_day
 from waterspider_tui.engine.after_agent import follow_up_of, run_steps
 from waterspider_tui.engine.orphans import OrphanSettler
 from waterspider_tui.engine.output_reader import OutputReader
+from waterspider_tui.engine.spawn_spans import SpawnSpans
 from waterspider_tui.store.event_log import DuplicateSession
 
 if TYPE_CHECKING:
@@ -62,6 +63,11 @@ class SessionSupervisor:
         """Issue key -> the task watching its session."""
         self.cancel_reasons: dict[str, str] = {}
         self.logs: dict[str, deque[LogEntry]] = {}
+        self.spans = SpawnSpans()
+        """How long each part of each start took (read by the dispatch benchmark)."""
+        for executor in pool.executors:
+            if hasattr(executor, "span_sink"):
+                executor.span_sink = self.spans.add
         self.orphans = OrphanSettler(store=store, clock=clock, grace_s=policy.grace_s)
         """Sessions given up on with their host, settled when it answers again."""
 
@@ -96,7 +102,7 @@ class SessionSupervisor:
         if stacked is not None:
             session = replace(session, base_branch=stacked.branch, stacked_on=stacked.issue)
         try:
-            self.record(ev.SessionStarted(ts=self.clock.now(), issue=key, session=session))
+            self.spans.timed(session.session_id, "session_started", self.record, ev.SessionStarted(ts=self.clock.now(), issue=key, session=session))
         except DuplicateSession as error:
             log.error("refused to start %s twice: %s", key, error)
             return False
@@ -129,7 +135,7 @@ class SessionSupervisor:
         )
         try:
             # Off the loop: a launch may write the issue body, slow on a disk busy with starting sessions.
-            spec = await asyncio.to_thread(self.agent.launch, context)
+            spec = await asyncio.to_thread(self.spans.timed, session.session_id, "launch", self.agent.launch, context)
         except LaunchError as error:
             self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=error.error_class, error=str(error)))
             return
@@ -148,7 +154,8 @@ class SessionSupervisor:
             return
         if spec.agent_session_id and spec.agent_session_id != session.agent_session_id:
             session = replace(session, agent_session_id=spec.agent_session_id)
-        self.record(ev.SessionSpawned(ts=self.clock.now(), issue=key, session_id=session.session_id, pid=pid, agent_session_id=spec.agent_session_id))
+        spawned = ev.SessionSpawned(ts=self.clock.now(), issue=key, session_id=session.session_id, pid=pid, agent_session_id=spec.agent_session_id)
+        self.spans.timed(session.session_id, "session_spawned", self.record, spawned)
         await self._watch(key, replace(session, spawned=True), executor)
 
     # -- watch ----------------------------------------------------------------------------
@@ -250,16 +257,20 @@ class SessionSupervisor:
 
     # -- end ------------------------------------------------------------------------------
     async def after_agent(self, key: str, session: SessionInfo, result: SessionResult) -> None:
-        """Record the agent's result (write-ahead), run the steps after it, then finish."""
-        if session.agent_ended is None:
-            self.record(ev.AgentExited(ts=self.clock.now(), issue=key, session_id=session.session_id, result=result))
+        """Record the agent's result (write-ahead), run the steps after it, then finish.
+
+        The result is stored in one transaction with the first step's start (or with the end, when
+        no step applies): each transaction wakes the dispatcher, and the slot stays taken until the end.
+        """
+        exited: list[ev.Event] = [] if session.agent_ended is not None else [ev.AgentExited(ts=self.clock.now(), issue=key, session_id=session.session_id, result=result)]
         task = self.snapshot.tasks.get(key)
         current = task.session if task is not None and task.session is not None else session
         executor = self.pool.executor_for(current)
-        final = await run_steps(self.steps, task, replace(current, agent_ended=result), result, executor, self.store, self.clock)
-        self.finish(key, current, final)
+        final = await run_steps(self.steps, task, replace(current, agent_ended=result), result, executor, self.store, self.clock, unrecorded=exited)
+        self.finish(key, current, final, unrecorded=exited)
 
-    def finish(self, key: str, session: SessionInfo, result: SessionResult) -> None:
+    def finish(self, key: str, session: SessionInfo, result: SessionResult, *, unrecorded: list[ev.Event] | None = None) -> None:
+        """Record the session's end (after `unrecorded`: events still to store first, in the same transaction)."""
         now = self.clock.now()
         task = self.snapshot.tasks.get(key)
         ran = sum(1 for attempt in task.history if attempt.agent_ran and attempt.error_class not in NOT_CHARGED) if task is not None else 0
@@ -288,7 +299,7 @@ class SessionSupervisor:
             events.append(ev.RetryScheduled(ts=now, issue=key, not_before=decision.not_before or now, error_class=result.error_class.value if result.error_class else "", resume_agent_session=resume))
         if result.outcome is Outcome.CANCELLED and result.error == SHUTDOWN_REASON and not issue_closed:
             events.append(ev.RetryScheduled(ts=now, issue=key, not_before=now, error_class="shutdown", resume_agent_session=resume))
-        self.record(*events)
+        self.record(*(unrecorded or ()), *events)
         self._check_daily_budget(now)
 
     def _check_daily_budget(self, now: float) -> None:

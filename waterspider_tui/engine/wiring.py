@@ -92,7 +92,8 @@ def _executors(settings: Settings, workspace: WorkspaceManager, sessions_dir: Pa
         local_slots = 0 if settings.hosts or settings.actions.enabled else settings.scheduler.capacity
     executors: list[Executor] = []
     if local_slots > 0:
-        executors.append(make_executor("local", workspace=workspace, sessions_dir=sessions_dir, slots=local_slots, niceness=settings.sessions.niceness))
+        executors.append(make_executor("local", workspace=workspace, sessions_dir=sessions_dir, slots=local_slots, niceness=settings.sessions.niceness,
+                                       launcher=settings.sessions.launcher))
     if settings.hosts:
         executors.append(make_executor("ssh", hosts=list(settings.hosts)))
     if settings.actions.enabled:

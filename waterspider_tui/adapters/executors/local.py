@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 import shutil
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence, TypeVar
@@ -59,13 +61,15 @@ class LocalExecutor:
 
     def __init__(
         self, workspace: WorkspaceManager, sessions_dir: Path, *, name: str = "local", slots: int = 5,
-        niceness: int = SESSION_NICENESS, labels: tuple[str, ...] = (), agents: tuple[str, ...] = (),
+        niceness: int = SESSION_NICENESS, labels: tuple[str, ...] = (), agents: tuple[str, ...] = (), launcher: str = "direct",
     ) -> None:
         self.name = name
         self.workspace = workspace
         self.sessions_dir = sessions_dir
         self.hosts = (HostSlots(name=name, slots=slots, labels=labels, agents=agents),)
-        self.processes = DetachedProcesses(capacity=slots, name=name, niceness=niceness)
+        self.processes = DetachedProcesses(capacity=slots, name=name, niceness=niceness, launcher=launcher)
+        self.span_sink: Callable[[str, str, float, float], None] | None = None
+        """`(session_id, span, wall seconds, CPU seconds)`: told how long each part of a start took (the engine's spawn spans)."""
         self._git_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"{name}-git")
         """Git after a session and pool refills, off the loop and off the default pool."""
         self._start_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"{name}-start")
@@ -81,6 +85,19 @@ class LocalExecutor:
     async def _off_loop(self, pool: ThreadPoolExecutor, function: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
 
+    def _span_sink(self, session: SessionInfo) -> Callable[[str, float, float], None] | None:
+        sink = self.span_sink
+        return None if sink is None else functools.partial(sink, session.session_id)
+
+    def _timed(self, session: SessionInfo, name: str, function: Callable[..., T], *args: object) -> T:
+        """Run `function` (in a thread) and tell the span sink its wall time: the work, not the wait for a thread."""
+        started, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return function(*args)
+        finally:
+            if self.span_sink is not None:
+                self.span_sink(session.session_id, name, time.perf_counter() - started, time.thread_time() - cpu)
+
     def locate(self, order: WorkOrder, host: str) -> SessionPaths:
         return SessionPaths(
             session_dir=str(session_folder(self.sessions_dir, order)),
@@ -95,7 +112,7 @@ class LocalExecutor:
         repo, number = split_issue_key(session.issue)
         multi_repo = session.branch == branch_name(number, repo, True) != branch_name(number, repo, False)
         try:
-            workspace = await self._off_loop(self._start_threads, self.workspace.prepare, number, repo, multi_repo, session.base_branch or None)
+            workspace = await self._off_loop(self._start_threads, self._timed, session, "worktree", self.workspace.prepare, number, repo, multi_repo, session.base_branch or None)
         except WorkspaceError as error:
             raise ExecutorError(str(error), error_class="workspace") from error
         self.refill_pool()
@@ -109,14 +126,8 @@ class LocalExecutor:
 
     async def start(self, session: SessionInfo, spec: LaunchSpec) -> int | None:
         session_dir = self._session_dir(session)
-        await self._off_loop(self._start_threads, write_launch_files, session_dir, spec)
-        pid = await self.processes.start(session_dir, spec)
-        if pid is not None:
-            # The runner writes its pid file once its interpreter is up; a restart in those few
-            # milliseconds must still find the session alive, so the pid is on disk before we
-            # report the spawn.
-            record_pid(session_dir / "runner.pid", pid)
-        return pid
+        await self._off_loop(self._start_threads, self._timed, session, "launch_files", write_launch_files, session_dir, spec)
+        return await self.processes.start(session_dir, spec, self._span_sink(session))
 
     async def read_output(self, session: SessionInfo, offset: int, limit: int = 1 << 20) -> bytes:
         try:
@@ -190,14 +201,6 @@ def local_problems(host: str, workspace: WorkspaceManager, program: str) -> list
     if free < MIN_FREE_BYTES:
         problems.append(f"{host}: only {free / 2**20:.0f} MB free where worktrees live ({workspace.root})")
     return problems
-
-
-def record_pid(path: Path, pid: int) -> None:
-    if path.exists():
-        return
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    temporary.write_text(f"{pid}\n")
-    os.replace(temporary, path)
 
 
 def run_git(cwd: str, args: tuple[str, ...], timeout_s: float) -> CommandResult:

@@ -1,4 +1,4 @@
-"""Sessions as local processes under the detached runner, found again by their session folder."""
+"""Sessions as local processes, detached (under the Python runner or the shell wrapper), found again by their session folder."""
 
 from __future__ import annotations
 
@@ -13,12 +13,17 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable, Sequence, TypeVar
 
 from waterspider_tui.adapters.agents.base import LaunchSpec
 from waterspider_tui.adapters.executors import runner
 from waterspider_tui.adapters.executors.base import ExitStatus
+from waterspider_tui.adapters.executors.local_direct import check_launchable, end_group_leftovers, wrapper_argv, wrapper_env
 
+T = TypeVar("T")
 EXIT_POLL_S = 0.05
+KILL_WAIT_S = 2.0
+"""How long a stop waits for SIGKILLed processes to be gone (one stuck in the kernel is given up on)."""
 RUNNER_ARGV = (sys.executable, "-I", "-S", runner.__file__)
 """The runner is one standard-library-only file: an isolated interpreter without site-packages
 starts it in about 10 ms of CPU instead of 50, which counts when a hundred sessions start at once."""
@@ -54,17 +59,18 @@ def _is_zombie(pid: int) -> bool:
         return False
 
 
-def _kill_session(runner_pid: int) -> None:
-    """SIGKILL the runner's process group and every process below the runner.
+def _kill_session(runner_pid: int, listed_before: Sequence[int] = ()) -> list[int]:
+    """SIGKILL the runner's process group, every process below the runner and those `listed_before`.
 
     Those below are listed before anything is killed: a killed runner's orphans leave its tree.
     """
-    left = runner.session_processes(runner_pid)
+    left = sorted({*runner.session_processes(runner_pid), *(pid for pid in listed_before if _pid_alive(pid))})
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(runner_pid, signal.SIGKILL)
     for pid in left:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
+    return left
 
 
 def _runs_session(pid: int, session_dir: Path) -> bool:
@@ -83,9 +89,57 @@ starting agents that wait was 30 ms a session, with the loop (dispatch, streams,
 stopped meanwhile. From a thread a start took 4 ms under the same load, and they overlap."""
 
 
-def _spawn_runner(session_dir: Path, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+LAUNCHERS = ("direct", "runner")
+"""`direct`: the agent under a shell wrapper, one interpreter per session (`local_direct.py`);
+`runner`: under the Python runner (`runner.py`), which also takes in an agent's orphans."""
+
+
+SpanSink = Callable[[str, float, float], None]
+"""`(span, wall seconds, CPU seconds of the thread that did it)` for each part of a start."""
+
+
+class _Stopwatch:
+    """Times consecutive parts of one start in the thread doing them."""
+
+    def __init__(self, on_span: SpanSink | None) -> None:
+        self.on_span = on_span
+        self.wall, self.cpu = time.perf_counter(), time.thread_time()
+
+    def lap(self, name: str) -> None:
+        wall, cpu = time.perf_counter(), time.thread_time()
+        if self.on_span is not None:
+            self.on_span(name, wall - self.wall, cpu - self.cpu)
+        self.wall, self.cpu = wall, cpu
+
+
+def _start_detached(
+    session_dir: Path, argv: list[str], env: dict[str, str], cwd: str | None, *,
+    check: Callable[[], None] | None, priority: int | None, on_span: SpanSink | None,
+) -> subprocess.Popen[bytes]:
+    """In a spawn thread: check, start the session's first process in a session of its own, write its pid, lower it."""
+    watch = _Stopwatch(on_span)
+    if check is not None:
+        check()
+        watch.lap("launch_check")
     session_dir.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True)
+    watch.lap("process_start")
+    # The runner (or the shell) writes its pid file once it is up; a restart in those few
+    # milliseconds must still find the session alive, so the pid is on disk before the spawn is reported.
+    record_pid(session_dir / "runner.pid", process.pid)
+    watch.lap("pid_file")
+    if priority is not None:
+        runner.lower_priority(priority, process.pid)
+        watch.lap("priority")
+    return process
+
+
+def record_pid(path: Path, pid: int) -> None:
+    if path.exists():
+        return
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_text(f"{pid}\n")
+    os.replace(temporary, path)
 
 
 async def _exited(process: subprocess.Popen[bytes]) -> None:
@@ -115,27 +169,37 @@ async def _exited(process: subprocess.Popen[bytes]) -> None:
 class DetachedProcesses:
     """Runs sessions on this machine, detached so that they outlive an orchestrator restart."""
 
-    def __init__(self, capacity: int = 5, name: str = "local", niceness: int = SESSION_NICENESS) -> None:
+    def __init__(self, capacity: int = 5, name: str = "local", niceness: int = SESSION_NICENESS, launcher: str = "direct") -> None:
+        if launcher not in LAUNCHERS:
+            raise ValueError(f"unknown launcher {launcher!r}: one of {', '.join(LAUNCHERS)}")
         self.name = name
         self.host = name
         self.capacity = capacity
         self.niceness = niceness
+        self.launcher = launcher
         self._children: dict[Path, subprocess.Popen[bytes]] = {}
         self._spawner = ThreadPoolExecutor(max_workers=SPAWN_THREADS, thread_name_prefix="waterspider-spawn")
 
-    async def start(self, session_dir: Path, spec: LaunchSpec) -> int | None:
-        env = dict(spec.env)
-        env["WATERSPIDER_RUNNER_CWD"] = spec.cwd
-        if spec.stdin_file:
-            env["WATERSPIDER_RUNNER_STDIN"] = spec.stdin_file
+    async def start(self, session_dir: Path, spec: LaunchSpec, on_span: SpanSink | None = None) -> int | None:
+        """Start the session detached; `on_span` hears how long each part of the start took."""
         target = self._session_priority()
-        if target is not None:
-            env["WATERSPIDER_RUNNER_NICE"] = str(target)
-        spawn = functools.partial(_spawn_runner, session_dir, [*RUNNER_ARGV, str(session_dir), "--", *spec.argv], env)
+        if self.launcher == "direct":
+            # `nice` and the shell itself lower the session (see local_direct.py): nothing to do after the start.
+            spawn = functools.partial(
+                _start_detached, session_dir, wrapper_argv(session_dir, spec, self.niceness, target), wrapper_env(spec), spec.cwd,
+                check=functools.partial(check_launchable, session_dir, spec), priority=None, on_span=on_span,
+            )
+        else:
+            env = dict(spec.env)
+            env["WATERSPIDER_RUNNER_CWD"] = spec.cwd
+            if spec.stdin_file:
+                env["WATERSPIDER_RUNNER_STDIN"] = spec.stdin_file
+            if target is not None:
+                env["WATERSPIDER_RUNNER_NICE"] = str(target)
+            spawn = functools.partial(_start_detached, session_dir, [*RUNNER_ARGV, str(session_dir), "--", *spec.argv], env, None,
+                                      check=None, priority=target, on_span=on_span)
         process = await asyncio.get_running_loop().run_in_executor(self._spawner, spawn)
         self._children[session_dir] = process
-        if target is not None:
-            runner.lower_priority(target, process.pid)
         return process.pid
 
     def _session_priority(self) -> int | None:
@@ -143,11 +207,14 @@ class DetachedProcesses:
         return min(19, os.getpriority(os.PRIO_PROCESS, 0) + self.niceness) if self.niceness > 0 else None
 
     def exit_status(self, session_dir: Path) -> ExitStatus | None:
+        path = session_dir / "exit.json"
         try:
-            data = json.loads((session_dir / "exit.json").read_text())
-        except (OSError, ValueError):
+            data = json.loads(path.read_text())
+            # The shell wrapper has no clock of its own: the file's mtime is when it ended.
+            ended = float(data["ended"]) if "ended" in data else path.stat().st_mtime
+        except (OSError, ValueError, TypeError):
             return None
-        return ExitStatus(returncode=data.get("returncode"), ended=float(data.get("ended", 0.0)))
+        return ExitStatus(returncode=data.get("returncode"), ended=ended)
 
     def is_alive(self, session_dir: Path) -> bool:
         pid = _read_pid(session_dir / "runner.pid")
@@ -165,6 +232,13 @@ class DetachedProcesses:
         while True:
             status = self.exit_status(session_dir)
             if status is not None:
+                # Under the shell wrapper what the agent left in its group is ended here (the
+                # runner has done so before writing its exit: then the group is already empty).
+                pid = _read_pid(session_dir / "runner.pid")
+                if pid is not None:
+                    with contextlib.suppress(ChildProcessError):
+                        os.waitpid(pid, os.WNOHANG)  # a child of ours whose watcher went away stays a zombie in its group
+                    await end_group_leftovers(pid)
                 return status
             if child is not None or not self.is_alive(session_dir):
                 # The runner died without writing its exit (SIGKILL): the agent's fate is unknown.
@@ -178,11 +252,14 @@ class DetachedProcesses:
 
         The agent having exited ends the wait early but does not skip the kill: a grandchild may
         ignore SIGTERM. Once the runner is done (it ends the agent's leftovers itself), the wait
-        ends as soon as nothing of the session is left.
+        ends as soon as nothing of the session is left. What runs below the session when the stop
+        begins is listed first: under the shell wrapper, a grandchild in a session of its own
+        leaves the tree as soon as the agent dies of the SIGTERM.
         """
         pid = _read_pid(session_dir / "runner.pid")
         if pid is None or not _runs_session(pid, session_dir):
             return
+        below = runner.session_processes(pid)
         try:
             os.killpg(pid, signal.SIGTERM)
         except (ProcessLookupError, PermissionError):
@@ -190,6 +267,10 @@ class DetachedProcesses:
         deadline = time.monotonic() + grace_s
         while time.monotonic() < deadline and self.exit_status(session_dir) is None and _pid_alive(pid):
             await asyncio.sleep(0.1)
-        while time.monotonic() < deadline and runner.session_processes(pid):
+        while time.monotonic() < deadline and (runner.session_processes(pid) or any(_pid_alive(other) for other in below)):
             await asyncio.sleep(0.25)
-        _kill_session(pid)
+        killed = _kill_session(pid, below)
+        # A nice process dies of SIGKILL only once it is scheduled: the stop ends when it is gone.
+        gone_by = time.monotonic() + KILL_WAIT_S
+        while time.monotonic() < gone_by and any(_pid_alive(other) for other in killed):
+            await asyncio.sleep(EXIT_POLL_S)

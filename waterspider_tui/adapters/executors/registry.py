@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from waterspider_tui.adapters.workspace import WorkspaceManager
 
 
-def _local(*, workspace: WorkspaceManager, sessions_dir: Path, slots: int, niceness: int, **_: Any) -> Executor:
-    return LocalExecutor(workspace, sessions_dir, slots=slots, niceness=niceness)
+def _local(*, workspace: WorkspaceManager, sessions_dir: Path, slots: int, niceness: int, launcher: str = "direct", **_: Any) -> Executor:
+    return LocalExecutor(workspace, sessions_dir, slots=slots, niceness=niceness, launcher=launcher)
 
 
 def _ssh(*, hosts: list[Any], **_: Any) -> Executor:

@@ -204,7 +204,7 @@ def run(session_dir: str, argv: list[str], cwd: str | None, stdin: str = "") -> 
     return 0
 
 
-def lower_priority(target: int, pid: int = 0) -> None:
+def lower_priority(target: int, pid: int = 0, *, autogroup_only: bool = False) -> None:
     """Run a process (0: this one) at this absolute niceness, and on Linux its autogroup too.
 
     With autogroups (the default on desktop kernels) the CPU is shared between sessions first
@@ -212,9 +212,11 @@ def lower_priority(target: int, pid: int = 0) -> None:
     starts at nice 0: without it two hundred sessions would leave the orchestrator a
     two-hundredth of the machine whatever their niceness. The orchestrator calls this for a new
     runner at once, so the runner's own start-up already yields; the runner calls it again.
+    `autogroup_only`: the process is being started under `nice` already (the shell wrapper), so
+    only its autogroup is set: lowering it here too could race `nice` and count twice.
     """
     try:
-        if os.getpriority(os.PRIO_PROCESS, pid) < target:
+        if not autogroup_only and os.getpriority(os.PRIO_PROCESS, pid) < target:
             os.setpriority(os.PRIO_PROCESS, pid, target)
     except OSError:
         pass

@@ -1,0 +1,116 @@
+"""The light way to start a local session: the agent under a few lines of `sh`, no Python runner.
+
+The orchestrator starts `nice -n N sh -c WRAPPER ws-session SESSION_DIR STDIN -- ARGV...` in a
+session (process group) of its own, with the agent's directory as its cwd. The shell writes
+the same files the Python runner does, so `DetachedProcesses` finds a session again whichever
+way it started: `runner.pid` (the shell's pid, which is also the process group), `heartbeat`
+(the start time, once), the agent's `stdout.jsonl` and `stderr.log`, and on the end `exit.json`
+(`{"returncode": N}`; its mtime is the end). The shell outlives an orchestrator killed with
+SIGKILL like the runner does, and a stop signals the whole group as before.
+
+What only the runner does (choose `[sessions] launcher = "runner"` where it matters):
+- it takes in what the agent started in a session of its own (`setsid`, a daemon's double
+  fork) once the agent has exited, through a Linux child subreaper; here such an orphan goes
+  to init, and only the process group is ended after the agent (a stop while the agent runs
+  still ends everything below it);
+- it refreshes `heartbeat` every 2 s and writes `child.pid`;
+- it tells an agent killed by a signal from one exiting with 128 + that number: here both
+  read as killed by the signal (`-N`), as a shell reports them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+from waterspider_tui.adapters.agents.base import LaunchSpec
+
+WRAPPER = r"""d=$1; input=$2; [ -n "$3" ] && { echo "$3" > /proc/self/autogroup; } 2>/dev/null; shift 4
+echo $$ > "$d/runner.pid"
+printf '%s\n' "$WS_STARTED" > "$d/heartbeat"
+unset WS_STARTED
+trap : TERM INT HUP
+"$@" < "$input" >> "$d/stdout.jsonl" 2>> "$d/stderr.log"
+rc=$?
+trap '' TERM INT HUP
+kill -TERM 0 2>/dev/null
+[ "$rc" -gt 128 ] && [ "$rc" -le 192 ] && rc=$((128 - rc))
+printf '{"returncode": %d}\n' "$rc" > "$d/exit.json"
+"""
+"""Why each line: the session's autogroup (Linux) is lowered first, by the shell itself, so
+the orchestrator has nothing left to do after the start (why autogroups: `runner.lower_priority`);
+the pid is written by the shell too, so an orchestrator killed between the
+spawn and its own write still finds the session; the traps only defer a stop signal until the
+agent (in the foreground, with default signal handling) has ended of it; `kill -TERM 0` then
+asks whatever the agent left in the group to end (the orchestrator SIGKILLs what is still
+there after LEFTOVER_GRACE_S); signal deaths become negative like `os.waitstatus_to_exitcode`."""
+WRAPPER_NAME = "ws-session"
+"""The shell's $0: `ps` shows sessions by this name."""
+LEFTOVER_GRACE_S = 2.0
+"""Once the agent has exited, what it left in its group gets this long after SIGTERM before SIGKILL."""
+LEFTOVER_KILL_WAIT_S = 2.0
+"""How long SIGKILLed leftovers may take to be gone before the end is reported anyway."""
+LEFTOVER_POLL_S = 0.05
+
+
+def wrapper_argv(session_dir: Path, spec: LaunchSpec, niceness: int, autogroup: int | None = None) -> list[str]:
+    """The command line that runs `spec` under the shell wrapper, `niceness` nicer than us, its autogroup at `autogroup`."""
+    stdin = str(session_dir / spec.stdin_file) if spec.stdin_file else os.devnull
+    shell = ["sh", "-c", WRAPPER, WRAPPER_NAME, str(session_dir), stdin, "" if autogroup is None else str(autogroup), "--", *spec.argv]
+    return ["nice", "-n", str(niceness), *shell] if niceness > 0 else shell
+
+
+def wrapper_env(spec: LaunchSpec) -> dict[str, str]:
+    """The agent's environment, plus the start time the shell writes as the first heartbeat (and removes)."""
+    return {**spec.env, "WS_STARTED": f"{time.time():.3f}"}
+
+
+def check_launchable(session_dir: Path, spec: LaunchSpec) -> None:
+    """FileNotFoundError naming what is missing: the program or the stdin file.
+
+    Why before the start: under the runner a failed exec is recorded with its reason; a shell
+    would only say `not found` in stderr.log and exit 127.
+    """
+    if not spec.argv:
+        raise FileNotFoundError("the agent's command line is empty")
+    program = spec.argv[0]
+    if os.sep in program:
+        if not os.access(program if os.path.isabs(program) else os.path.join(spec.cwd, program), os.X_OK):
+            raise FileNotFoundError(f"{program} is not there or not executable")
+    elif shutil.which(program, path=spec.env.get("PATH", os.defpath)) is None:
+        raise FileNotFoundError(f"{program} is not on the session's PATH")
+    if spec.stdin_file and not (session_dir / spec.stdin_file).is_file():
+        raise FileNotFoundError(f"the session's stdin file {session_dir / spec.stdin_file} is missing")
+
+
+def group_alive(group: int) -> bool:
+    """True while any process of the process group `group` is left (zombies included)."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+async def end_group_leftovers(group: int, grace_s: float = LEFTOVER_GRACE_S) -> None:
+    """SIGKILL what is left of a session's process group grace_s after its end (the shell sent SIGTERM).
+
+    Why it is the orchestrator's job here: a shell cannot tell whether anything is left in its
+    group without starting `ps`; one `killpg(group, 0)` answers that for us.
+    """
+    kill_at = time.monotonic() + grace_s
+    while group_alive(group):
+        now = time.monotonic()
+        if now > kill_at + LEFTOVER_KILL_WAIT_S:
+            return  # stuck in the kernel: given up on, as the runner does
+        if now >= kill_at:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signal.SIGKILL)
+        await asyncio.sleep(LEFTOVER_POLL_S)

@@ -259,8 +259,6 @@ class Engine:
         snapshot = self.snapshot
         if any(outbox.keeps_run_busy() for outbox in self.outboxes):
             return False  # a milestone being integrated: announced before the end, and it may send an issue back
-        if any(outbox.may_give_work() for outbox in self.outboxes):
-            return False  # a milestone integration may send an issue back to its agent
         if snapshot.running():
             return False
         current = self.plan()

@@ -225,3 +225,83 @@ async def test_a_run_that_ended_while_the_orchestrator_was_down_is_collected_onc
     assert task.state is TaskState.SUCCEEDED and task.result is not None and task.result.turns > 0
     assert len(world.runs_of(key)) == 1  # found again by its correlation id, not dispatched again
     assert len(session_finished_events(world, key)) == 1
+
+
+def stored_session(world: World, key: str):  # type: ignore[no-untyped-def]
+    store = open_store(world.store)
+    try:
+        task = store.snapshot.tasks[key]
+        assert task.session is not None
+        return task.session
+    finally:
+        store.log.close()
+
+
+def actions_requests(world: World) -> list[str]:
+    with world.github.lock:
+        return [f"{r.method} {r.path}" for r in world.github.requests if "/actions/" in r.path]
+
+
+async def test_a_restart_asks_for_the_recorded_run_by_its_id_and_lists_no_runs(world: World) -> None:
+    key = world.add_issue("Run across a restart")
+    world.runner.options[1] = {"duration_s": 4.0}  # type: ignore[attr-defined]
+    first = make_engine(world)
+    running = asyncio.create_task(first.run())
+    try:
+        await until(lambda: bool(world.runs_of(key)) and world.runs_of(key)[0].status == "in_progress")
+        (run,) = world.runs_of(key)
+        session = first.snapshot.tasks[key].session
+        assert session is not None  # recorded as soon as the dispatch answered
+        assert (session.external_id, session.external_url) == (str(run.id), f"https://github.com/{REPO}/actions/runs/{run.id}")
+    finally:
+        await first.stop(leave_running=True)
+        await running
+    assert stored_session(world, key).external_id == str(run.id)  # durable: in the log, not only in memory
+    with world.github.lock:
+        world.github.requests.clear()
+    second = make_engine(world)
+    running = asyncio.create_task(second.run())
+    try:
+        await until(finished(second, key))
+    finally:
+        await second.stop(leave_running=False)
+        await running
+    asked = actions_requests(world)
+    assert asked[0] == f"GET /repos/{REPO}/actions/runs/{run.id}"  # the first question is the run by its id
+    assert not [line for line in asked if "/workflows/" in line]  # no list of runs, no dispatch
+    assert second.snapshot.tasks[key].state is TaskState.SUCCEEDED
+    assert len(world.runs_of(key)) == 1 and len(session_finished_events(world, key)) == 1
+
+
+async def test_a_stop_between_the_dispatch_and_its_record_finds_the_run_once_by_its_name(world: World) -> None:
+    key = world.add_issue("Dispatched, not yet recorded")
+    state = actions_of(world.github, REPO)
+    state.run_details = False  # an older server answers the dispatch 204, without the run's id ...
+    state.listing_delay = 1_000_000  # ... and its listings do not show the new run yet
+    world.runner.options[1] = {"duration_s": 2.0}  # type: ignore[attr-defined]
+    first = make_engine(world)
+    running = asyncio.create_task(first.run())
+    try:
+        await until(lambda: bool(world.runs_of(key)))
+        await until(lambda: len([line for line in actions_requests(world) if line.startswith("GET") and "/workflows/" in line]) >= 2)
+    finally:
+        await first.stop(leave_running=True)  # stopped while still looking for the run it dispatched
+        await running
+    assert stored_session(world, key).external_id == ""  # no id was recorded: the window this test is about
+    with world.github.lock:
+        state.hidden.clear()
+        state.listing_delay = 0
+    second = make_engine(world)
+    running = asyncio.create_task(second.run())
+    try:
+        await until(finished(second, key))
+        await asyncio.sleep(1.0)  # time enough for a second dispatch or collection, were there one
+    finally:
+        await second.stop(leave_running=False)
+        await running
+    (run,) = world.runs_of(key)  # found again by its correlation id, never dispatched twice
+    dispatches = [line for line in actions_requests(world) if line.startswith("POST") and line.endswith("/dispatches")]
+    assert len(dispatches) == 1
+    task = second.snapshot.tasks[key]
+    assert task.state is TaskState.SUCCEEDED and task.session is not None and task.session.external_id == str(run.id)
+    assert len(session_finished_events(world, key)) == 1

@@ -90,6 +90,9 @@ class SessionSpawned(Event):
     reattached: bool = False
     agent_session_id: str = ""
     """The agent's own session id when it became known at launch (kept for `--resume`)."""
+    external_id: str = ""
+    """The id of the job the session runs as elsewhere (a GitHub Actions run), once known."""
+    external_url: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -169,6 +169,11 @@ class SessionInfo:
     branch when stacked (`[pipeline] dependants_wait_for = "gate_passed"`)."""
     stacked_on: str = ""
     """The blocker issue whose branch it starts from when stacked; empty otherwise."""
+    external_id: str = ""
+    """Where the session runs as someone else's job (a GitHub Actions run): that job's id, recorded
+    once its dispatch answered, so a restart asks for it directly; empty otherwise."""
+    external_url: str = ""
+    """That job's web address (shown where a host and pid are shown for a process)."""
 
     @property
     def folder(self) -> str:

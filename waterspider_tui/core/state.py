@@ -296,7 +296,8 @@ def _apply_specific(draft: _Draft, event: ev.Event) -> None:
             task = _session_matches(draft, key, session_id)
             if task is not None and task.session is not None:
                 agent_session = agent_session_id or task.session.agent_session_id
-                draft.update(key, session=replace(task.session, pid=pid, agent_session_id=agent_session, spawned=True))
+                external = {"external_id": event.external_id, "external_url": event.external_url} if event.external_id else {}
+                draft.update(key, session=replace(task.session, pid=pid, agent_session_id=agent_session, spawned=True, **external))
         case ev.SessionProgressed(issue=key, session_id=session_id, progress=progress):
             task = _session_matches(draft, key, session_id)
             if task is not None and task.session is not None:

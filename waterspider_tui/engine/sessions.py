@@ -154,7 +154,11 @@ class SessionSupervisor:
             return
         if spec.agent_session_id and spec.agent_session_id != session.agent_session_id:
             session = replace(session, agent_session_id=spec.agent_session_id)
-        spawned = ev.SessionSpawned(ts=self.clock.now(), issue=key, session_id=session.session_id, pid=pid, agent_session_id=spec.agent_session_id)
+        external_id, external_url = _external_reference(executor, session)
+        spawned = ev.SessionSpawned(
+            ts=self.clock.now(), issue=key, session_id=session.session_id, pid=pid, agent_session_id=spec.agent_session_id,
+            external_id=external_id, external_url=external_url,
+        )
         self.spans.timed(session.session_id, "session_spawned", self.record, spawned)
         await self._watch(key, replace(session, spawned=True), executor)
 
@@ -327,8 +331,13 @@ class SessionSupervisor:
                 log.warning("cannot reach %s for %s: %s", session.host, task.key, error)
                 state = None
             if state is not None and (state.alive or state.exit is not None):
-                if state.alive:
-                    self.record(ev.SessionSpawned(ts=self.clock.now(), issue=task.key, session_id=session.session_id, pid=session.pid, reattached=True))
+                external_id, external_url = _external_reference(executor, session)
+                if state.alive or (external_id and not session.external_id):
+                    # A run found again by its name is recorded by its id, so the next restart asks for it directly.
+                    self.record(ev.SessionSpawned(
+                        ts=self.clock.now(), issue=task.key, session_id=session.session_id, pid=session.pid, reattached=True,
+                        external_id=external_id, external_url=external_url,
+                    ))
                 self.tasks[task.key] = asyncio.create_task(self._guarded(task.key, session, self._watch(task.key, replace(session, spawned=True), executor)))
                 continue
             spawned = state.spawned if state is not None else session.spawned
@@ -358,6 +367,13 @@ class SessionSupervisor:
         for key, _ in running:
             self.cancel_reasons[key] = SHUTDOWN_REASON
         await asyncio.gather(*(task for _, task in running), return_exceptions=True)
+
+
+def _external_reference(executor: Executor, session: SessionInfo) -> tuple[str, str]:
+    """The id and web address of the job the session runs as, where an executor dispatches jobs
+    elsewhere (`external_reference`: a GitHub Actions run); empty for a process of ours."""
+    reference = getattr(executor, "external_reference", None)
+    return reference(session) if reference is not None else ("", "")
 
 
 def _output_is_live(executor: Executor, session: SessionInfo) -> bool:

@@ -56,6 +56,8 @@ def describe(event: ev.Event, key: KeyFormat = _short) -> str | None:
             return f"warning: {message}"
         case ev.SessionStarted(issue=issue, session=session):
             return f"{key(issue)} started: attempt {session.attempt}, {session.agent} on {session.host}, {session.branch}"
+        case ev.SessionSpawned(issue=issue, external_id=run_id, external_url=url, reattached=reattached) if run_id:
+            return f"{key(issue)} found run {run_id} again: {url}" if reattached else f"{key(issue)} is run {run_id}: {url}"
         case ev.SessionSpawned(issue=issue, pid=pid, reattached=reattached):
             return f"{key(issue)} reattached to pid {pid}" if reattached else f"{key(issue)} agent running (pid {pid})"
         case ev.SessionProgressed(issue=issue, progress=progress):

@@ -140,6 +140,8 @@ def detail_renderable(view: View, key: str, palette: Palette) -> RenderableType:
         workspace.add_row("  worktree", _worktree(session.worktree, session.executor, palette))
         workspace.add_row("  branch", session.branch)
         workspace.add_row("  host", f"{session.host or session.executor} ({session.executor}, {session.agent})")
+        if session.external_url or session.external_id:
+            workspace.add_row("  run", Text(session.external_url or session.external_id, style=palette.accent))
         if session.placement:
             workspace.add_row("  placed", Text(session.placement, style=palette.muted))
         workspace.add_row("  log", session.log_path)

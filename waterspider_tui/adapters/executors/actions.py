@@ -12,7 +12,10 @@ the complete record and continues where the log left off.
 How a run is found: the dispatch asks for `return_run_details`, which answers 200 with the run's
 id. A server that answers 204 (older GitHub Enterprise Server) is searched for the run whose
 name (`run-name`, shown as `display_title`) carries this session's correlation id; never "the
-newest run", which may be someone else's. The same search finds a run again after a restart.
+newest run", which may be someone else's. The run's id and address are recorded with the session
+(`external_reference`, stored by the engine as the session spawned), so after a restart the run is
+asked for by its id; the correlation search is left for a session recorded without one (a 204
+dispatch, or a stop between the dispatch and that record).
 
 All sessions share one logical host (`actions` by default): the runners are GitHub's to choose.
 """
@@ -111,6 +114,7 @@ class _Tracked:
     """What this executor knows about one session's run."""
 
     run_id: int | None = None
+    html_url: str = ""
     dispatched_at: float = 0.0
     polled_at: float = float("-inf")
     run: dict[str, Any] | None = None
@@ -219,13 +223,14 @@ class ActionsExecutor:
         data = answer.data if isinstance(answer.data, dict) else {}
         if answer.status == 200 and data.get("workflow_run_id"):
             tracked.run_id = int(data["workflow_run_id"])
+            tracked.html_url = str(data.get("html_url") or "")
             log.info("%s: session %s is run %s (%s)", self.repo, session.session_id, tracked.run_id, data.get("html_url", ""))
             return None
         deadline = self._clock() + self.find_timeout_s
         while True:
             run = await self._find_run(session, since=tracked.dispatched_at - 120.0)
             if run is not None:
-                tracked.run_id = int(run["id"])
+                tracked.run_id, tracked.html_url = int(run["id"]), str(run.get("html_url") or "")
                 return None
             if self._clock() >= deadline:
                 raise ExecutorError(
@@ -254,13 +259,22 @@ class ActionsExecutor:
             url = answer.next_url
         return None
 
+    def external_reference(self, session: SessionInfo) -> tuple[str, str]:
+        """The session's run id and web address once known, for the engine to record with the session."""
+        tracked = self._tracked.get(session.session_id)
+        if tracked is None or tracked.run_id is None:
+            return "", ""
+        return str(tracked.run_id), tracked.html_url
+
     async def _run_id(self, session: SessionInfo) -> int | None:
         tracked = self._tracked.setdefault(session.session_id, _Tracked())
+        if tracked.run_id is None and session.external_id.isdigit():  # after a restart: the id the store recorded
+            tracked.run_id, tracked.html_url = int(session.external_id), session.external_url
         if tracked.run_id is None:
-            started = getattr(session, "started_at", 0.0) or 0.0  # after a restart: found again by its name
+            started = getattr(session, "started_at", 0.0) or 0.0  # recorded without an id: found again by its name
             run = await self._find_run(session, since=started - 600.0 if started > 0 else None)
             if run is not None:
-                tracked.run_id = int(run["id"])
+                tracked.run_id, tracked.html_url = int(run["id"]), str(run.get("html_url") or "")
                 tracked.dispatched_at = parse_iso(str(run.get("created_at", ""))) or self._clock()
         return tracked.run_id
 
@@ -274,6 +288,9 @@ class ActionsExecutor:
             answer = await self.client.get(f"/repos/{self.repo}/actions/runs/{run_id}")
             tracked.run = answer.data if isinstance(answer.data, dict) else {}
             tracked.polled_at = self._clock()
+            if not tracked.dispatched_at:  # found again by its recorded id: its queued deadline counts from its creation
+                tracked.dispatched_at = parse_iso(str(tracked.run.get("created_at", ""))) or self._clock()
+            tracked.html_url = tracked.html_url or str(tracked.run.get("html_url") or "")
         return tracked.run
 
     async def state(self, session: SessionInfo) -> SessionState:

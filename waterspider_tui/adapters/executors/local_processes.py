@@ -13,14 +13,16 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
+from typing import Callable
 
 from waterspider_tui.adapters.agents.base import LaunchSpec
 from waterspider_tui.adapters.executors import runner
 from waterspider_tui.adapters.executors.base import ExitStatus
 from waterspider_tui.adapters.executors.local_direct import check_launchable, end_group_leftovers, wrapper_argv, wrapper_env
+from waterspider_tui.adapters.executors.local_pids import _kill_session, _pid_alive, _read_pid, _runs_session, record_pid
 
-T = TypeVar("T")
+__all__ = ["LAUNCHERS", "SESSION_NICENESS", "DetachedProcesses", "_pid_alive"]
+
 EXIT_POLL_S = 0.05
 KILL_WAIT_S = 2.0
 """How long a stop waits for SIGKILLed processes to be gone (one stuck in the kernel is given up on)."""
@@ -32,54 +34,6 @@ SESSION_NICENESS = 15
 orchestrator starting the next session, reading streams and drawing the control center is
 what the operator waits on. Measured here with 40 busy sessions on 2 cores, a fixed piece of
 orchestrator work took 19x its CPU time at equal priority, 3.5x at 10 and 1.6x at 15."""
-
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
-
-
-def _kill_session(runner_pid: int, listed_before: Sequence[int] = ()) -> list[int]:
-    """SIGKILL the runner's process group, every process below the runner and those `listed_before`.
-
-    Those below are listed before anything is killed: a killed runner's orphans leave its tree.
-    """
-    left = sorted({*runner.session_processes(runner_pid), *(pid for pid in listed_before if _pid_alive(pid))})
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(runner_pid, signal.SIGKILL)
-    for pid in left:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-    return left
-
-
-def _runs_session(pid: int, session_dir: Path) -> bool:
-    """True if pid is our runner for this session (pids get reused after a reboot)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return True  # no /proc (macOS): trust the pid file and the liveness check
-    return str(session_dir).encode() in cmdline
 
 
 SPAWN_THREADS = 4
@@ -132,14 +86,6 @@ def _start_detached(
         runner.lower_priority(priority, process.pid)
         watch.lap("priority")
     return process
-
-
-def record_pid(path: Path, pid: int) -> None:
-    if path.exists():
-        return
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    temporary.write_text(f"{pid}\n")
-    os.replace(temporary, path)
 
 
 async def _exited(process: subprocess.Popen[bytes]) -> None:

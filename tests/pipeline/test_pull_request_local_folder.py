@@ -89,3 +89,18 @@ def test_without_a_token_the_run_says_where_one_comes_from(tmp_path: Path, githu
     assert done.returncode == 2
     line = done.stderr.strip()
     assert line.startswith("waterspider: pipeline step pull_request: ") and "GITHUB_TOKEN" in line and "\n" not in line
+
+
+def test_until_idle_ends_while_a_dependant_waits_for_a_merge(tmp_path: Path, github: FakeGitHub) -> None:
+    """A blocked dependant does not keep `--until-idle` going, and the merge watcher does not poll on at exit."""
+    github.add_repo("octo/app")
+    repo, issues, config = _project(tmp_path, github.base_url, '[pipeline.pull_request]\nrepo = "octo/app"\n')
+    (issues / "002.md").write_text("---\ntitle: Greet by name\ndepends_on: [1]\n---\nUse the greeting.\n")
+    text = config.read_text().replace("[github]\n", "[github]\npoll_interval_s = 0.05\n")
+    config.write_text(text)
+    done = _run(config, issues, repo, token=DEFAULT_TOKEN)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "#2 not run: waits on #1 (succeeded, its pull request not merged yet)" in done.stdout
+    [(_, pull)] = open_pulls(github, "octo/app")
+    asked = github.count("GET", rf"/pulls/{pull.number}$")
+    assert 1 <= asked <= 20, f"the merge watcher asked {asked} times: it polled on while the run drained its sinks"

@@ -168,7 +168,7 @@ async def drain_outboxes(engine: Engine, workers: list[asyncio.Task[None]], dead
         engine.stop_waking_outboxes = None
     for outbox in engine.outboxes:
         pending = outbox.pending()
-        if not pending and outbox.sink.due_at() is None:
+        if not pending and outbox.due_at_exit() is None:
             continue
         name = outbox.sink.name
         engine.record(ev.Warned(ts=engine.clock.now(), message=f"{name}: writing {pending} pending updates before exit (up to {deadline_s:.0f}s)"))

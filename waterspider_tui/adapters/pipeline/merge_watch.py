@@ -55,6 +55,8 @@ class PullRequestMerges:
     """Asks GitHub about the pull requests dependants wait on, every `interval_s`, and reports merges."""
 
     name = "pull_request_merges"
+    due_is_a_poll = True
+    """Its due time is when to ask GitHub again, not a write it owes: a run's exit does not wait for it."""
 
     def __init__(self, github: GitHubClient, *, interval_s: float, clock: Callable[[], float] = time.time) -> None:
         self.github = github

@@ -94,7 +94,9 @@ def simulate(workload: Workload, config: SchedulerConfig, policy: str = "", earl
     minute = 0.0
     plan_calls = idle = 0
     next_arrival = 0
-    planner = Planner(config)
+    # simulated sessions open no pull requests: a dependency is done once it succeeded, and
+    # nothing waits for a merge that never comes (a stack on two unmerged branches would)
+    planner = Planner(replace(config, dependants_wait_for="merged"))
     while True:
         now = START + minute * 60
         clock.current = now

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -85,18 +86,23 @@ def world(tmp_path: Path) -> Iterator[World]:
         github.stop()
 
 
-def make_engine(world: World, *, queued_deadline_s: float = 120.0, max_attempts: int = 1) -> Engine:
+def make_engine(
+    world: World, *, queued_deadline_s: float = 120.0, max_attempts: int = 1,
+    pipeline: dict[str, Any] | None = None, agent: tuple[str, dict[str, Any]] = ("simulated", QUICK),
+) -> Engine:
+    """The orchestrator; `pipeline` is its [pipeline] (steps and their tables), which travels to the runner."""
     client = GitHubClient(world.github.base_url, DEFAULT_TOKEN, min_write_interval=0.0)
     executor = ActionsExecutor(
         client, REPO, "agent-execute.yml", slots=4, runner_labels=("self-hosted", "macOS"),
-        queued_deadline_s=queued_deadline_s, poll_interval_s=0.2, find_timeout_s=30.0,
+        queued_deadline_s=queued_deadline_s, poll_interval_s=0.2, find_timeout_s=30.0, pipeline=pipeline,
     )
+    steps = list((pipeline or {}).get("steps", ["commits"]))
     return Engine(
         store=open_store(world.store), sources=[(LocalIssueSource(world.issues, REPO), 0.2)],
-        agent=make_agent("simulated", dict(QUICK), EnvPolicy()), pool=ExecutorPool([executor]),
+        agent=make_agent(agent[0], dict(agent[1]), EnvPolicy()), pool=ExecutorPool([executor]),
         scheduler=SchedulerConfig(capacity=4),
         policy=SessionPolicy(stall_timeout_s=60.0, timeout_s=300.0, grace_s=1.0, max_attempts=max_attempts, retry_backoff_s=0.0),
-        steps=make_steps(["commits"]), on_close=[client.aclose],
+        steps=make_steps(steps, {name: value for name, value in (pipeline or {}).items() if name != "steps"}), on_close=[client.aclose],
     )
 
 
@@ -305,3 +311,81 @@ async def test_a_stop_between_the_dispatch_and_its_record_finds_the_run_once_by_
     task = second.snapshot.tasks[key]
     assert task.state is TaskState.SUCCEEDED and task.session is not None and task.session.external_id == str(run.id)
     assert len(session_finished_events(world, key)) == 1
+
+
+FIXING_AGENT = """\
+import os, pathlib, subprocess
+follow_up = os.environ.get("WATERSPIDER_FOLLOW_UP_FILE", "")
+name = "fixed.txt" if follow_up else "work.txt"
+pathlib.Path(name).write_text(pathlib.Path(follow_up).read_text() if follow_up else "work\\n")
+subprocess.run(["git", "add", name], check=True)
+subprocess.run(["git", "-c", "user.name=agent", "-c", "user.email=agent@waterspider.invalid", "commit", "-qm", f"write {name}"], check=True)
+print(f"committed {name}" + (" after the gate's feedback" if follow_up else ""))
+"""
+"""An agent that does its work, and on a follow-up writes what it was told into fixed.txt."""
+
+
+def fixing_agent(world: World, tmp_path: Path, number: int) -> tuple[str, dict[str, Any]]:
+    script = tmp_path / "fixing_agent.py"
+    script.write_text(FIXING_AGENT)
+    options = {"argv": [sys.executable, str(script)]}
+    world.runner.options[number] = options  # type: ignore[attr-defined]
+    return "command", options
+
+
+def gate_steps(world: World, key: str) -> list[ev.StepFinished]:
+    log = open_store(world.store).log
+    try:
+        return [event for event in log.read() if isinstance(event, ev.StepFinished) and event.issue == key and event.step == "gate"]
+    finally:
+        log.close()
+
+
+def runner_git(world: World, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(world.runner.checkout), *args], capture_output=True, text=True, check=True).stdout
+
+
+async def test_the_orchestrators_gate_runs_on_the_runner_and_sends_the_work_back_to_its_agent(world: World, tmp_path: Path) -> None:
+    key = world.add_issue("Pass the gate")
+    gate = {"commands": [{"name": "fixed", "run": "test -f fixed.txt || { echo 'fixed.txt is missing'; exit 1; }"}], "max_rounds": 2}
+    pipeline = {"steps": ["commits", "gate", "push"], "gate": gate}
+    engine = make_engine(world, pipeline=pipeline, agent=fixing_agent(world, tmp_path, 1))
+    running = asyncio.create_task(engine.run())
+    try:
+        await until(finished(engine, key), timeout=120)
+    finally:
+        await engine.stop(leave_running=False)
+        await running
+    task = engine.snapshot.tasks[key]
+    assert task.state is TaskState.SUCCEEDED, task.result
+    (run,) = world.runs_of(key)  # the rounds happened on the runner, in the one run
+    assert json.loads(run.inputs["pipeline"]) == {"steps": ["commits", "gate", "push"], "push": {"remote": "origin"}, "gate": gate}
+    # The gate's output reached the agent on the runner, which fixed the branch in its second round.
+    assert "fixed.txt is missing" in runner_git(world, "show", "feature/issue-1:fixed.txt")
+    (passed,) = gate_steps(world, key)  # recorded here as a local gate records itself
+    assert passed.ok and passed.summary.startswith("gate passed: commits ok") and "fixed ok" in passed.summary
+    assert passed.facts["gate"] == "passed" and passed.facts["gate_rounds_on_runner"] == 2
+    assert task.result is not None and task.result.commits == 2 and task.result.error_class is None
+
+
+async def test_a_gate_still_failing_after_its_rounds_on_the_runner_fails_the_issue_with_its_output(world: World, tmp_path: Path) -> None:
+    key = world.add_issue("Never green")
+    gate = {"commands": [{"name": "tests", "run": "echo '1 failed: test_login'; exit 1"}], "max_rounds": 1}
+    engine = make_engine(world, pipeline={"steps": ["commits", "gate", "push"], "gate": gate}, agent=fixing_agent(world, tmp_path, 1))
+    running = asyncio.create_task(engine.run())
+    try:
+        await until(finished(engine, key), timeout=120)
+    finally:
+        await engine.stop(leave_running=False)
+        await running
+    task = engine.snapshot.tasks[key]
+    assert task.state is TaskState.FAILED
+    assert task.result is not None and task.result.error_class is ErrorClass.GATE_FAILED
+    assert task.result.error.startswith("gate: gate failed: tests (exit 1")
+    (failed,) = gate_steps(world, key)
+    assert not failed.ok and failed.error_class == "gate_failed"
+    assert "1 failed: test_login" in str(failed.facts["gate_output"]) and failed.facts["gate_round"] == 2
+    assert "retry_prompt" not in failed.facts  # the runner spent the rounds: nothing is sent back from here
+    (run,) = world.runs_of(key)
+    assert run.conclusion == "failure" and len(task.history) == 1
+    assert "1 failed: test_login" in runner_git(world, "show", "feature/issue-1:fixed.txt")  # its second round had the output

@@ -98,6 +98,8 @@ class FakeRunner:
         argv = [*WATERSPIDER, "exec-issue", "--repo", self.repo, "--issue", str(number), "--session", inputs["session"],
                 "--agent", inputs["agent"], "--attempt", inputs["attempt"], "--branch", inputs["branch"], "--base-branch", self.base_branch,
                 "--github-api-url", self.github.base_url, "--stream-file", str(stream_file), "--echo-stream"]
+        if inputs.get("pipeline"):  # the workflow passes it only when the dispatch carried it
+            argv += ["--pipeline", inputs["pipeline"]]
         process = subprocess.Popen(argv, cwd=self.checkout, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    text=True, bufsize=1, start_new_session=True)
         watcher = threading.Thread(target=self._stop_when_cancelled, args=(run, process), daemon=True)

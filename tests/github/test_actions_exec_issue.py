@@ -171,3 +171,41 @@ def test_the_branch_the_orchestrator_names_is_the_one_worked_on(checkout: Path, 
     refused = exec_issue(checkout, "--repo", "octo/app", "--issues", str(issues), "--issue", "7", "--session", "s-7-other",
                          "--agent", "simulated", "--branch", "feature/issue-8")
     assert refused.returncode == 2 and "--branch feature/issue-8 is not the branch of issue #7" in refused.stderr
+
+
+FIXING_AGENT = """\
+import os, pathlib, subprocess
+follow_up = os.environ.get("WATERSPIDER_FOLLOW_UP_FILE", "")
+name = "fixed.txt" if follow_up else "work.txt"
+pathlib.Path(name).write_text(pathlib.Path(follow_up).read_text() if follow_up else "work\\n")
+subprocess.run(["git", "add", name], check=True)
+subprocess.run(["git", "-c", "user.name=agent", "-c", "user.email=agent@waterspider.invalid", "commit", "-qm", f"write {name}"], check=True)
+print(f"committed {name}")
+"""
+
+
+def test_the_pipeline_given_stands_over_the_checkouts_and_a_failed_gate_goes_back_to_the_agent(checkout: Path, issues: Path, tmp_path: Path) -> None:
+    script = tmp_path / "agent.py"
+    script.write_text(FIXING_AGENT)
+    stream_file = tmp_path / "out" / "stream.jsonl"
+    pipeline = {"steps": ["commits", "gate"], "gate": {"commands": [{"name": "fixed", "run": "test -f fixed.txt || { echo 'no fixed.txt'; exit 1; }"}], "max_rounds": 2}}
+    done = exec_issue(checkout, "--issues", str(issues), "--issue", "7", "--session", "s-7-abc", "--agent", "command",
+                      "--stream-file", str(stream_file), "--pipeline", json.dumps(pipeline),
+                      env={"WATERSPIDER_PIPELINE__STEPS": '["commits"]'}, agent_options={"argv": ["python3", str(script)]})
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert "waterspider: round 2: the gate sent the work back to the agent" in lines
+    assert any(line.startswith("waterspider: step gate (round 1): gate failed: fixed (exit 1") for line in lines)
+    assert any(line.startswith("waterspider: step gate (round 2): gate passed") for line in lines)
+    assert "no fixed.txt" in git(checkout, "show", "feature/issue-7:fixed.txt")  # the second round read the gate's output
+    record = json.loads(stream_file.with_name("session.json").read_text())
+    assert (record["outcome"], record["failed_step"], record["rounds"], record["agent_exit_code"]) == ("succeeded", "", 2, 0)
+    assert [(step["step"], step["round"], step["ok"]) for step in record["steps"]] == [
+        ("commits", 1, True), ("gate", 1, False), ("commits", 2, True), ("gate", 2, True)]
+    assert all("retry_prompt" not in step["facts"] for step in record["steps"])
+
+
+def test_a_pipeline_that_is_not_an_object_of_steps_runs_nothing(checkout: Path, issues: Path) -> None:
+    for bad, said in (("[1, 2]", "must be a JSON object"), ("{", "is not JSON"), ('{"stpes": []}', "unknown key stpes")):
+        done = exec_issue(checkout, "--issues", str(issues), "--issue", "7", "--session", "s-7-abc", "--pipeline", bad)
+        assert done.returncode == 2 and said in done.stderr, (bad, done.stderr)

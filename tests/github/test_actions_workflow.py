@@ -40,13 +40,16 @@ def step(workflow: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def test_the_inputs_are_exactly_those_the_executor_sends(workflow: dict[str, Any]) -> None:
-    executor = ActionsExecutor(client=None, repo="octo/app", workflow=WORKFLOW.name)  # type: ignore[arg-type]
+    executor = ActionsExecutor(client=None, repo="octo/app", workflow=WORKFLOW.name, pipeline={"steps": ["commits", "gate"]})  # type: ignore[arg-type]
     session = SessionInfo(session_id="7-1-abcd1234", issue="octo/app#7", attempt=1, executor="actions", host="actions",
                           worktree=".worktrees/issue-7", branch="feature/issue-7", log_path="", started_at=0.0, agent="claude")
     sent = executor._inputs(session)
     declared = workflow["on"]["workflow_dispatch"]["inputs"]
     assert set(declared) == set(sent)
-    assert all(spec["required"] and spec["type"] == "string" for spec in declared.values())
+    assert all(spec["type"] == "string" for spec in declared.values())
+    # Only the pipeline may be left out: an orchestrator before it leaves the steps to WATERSPIDER_STEPS.
+    assert {name for name, spec in declared.items() if not spec["required"]} == {"pipeline"}
+    assert declared["pipeline"]["default"] == ""
     assert len(declared) <= 25  # GitHub's limit on workflow_dispatch inputs
 
 
@@ -89,6 +92,8 @@ def test_the_job_runs_exec_issue_with_options_it_has(workflow: dict[str, Any]) -
     assert words[words.index("--session") + 1] == "$SESSION"
     assert words[words.index("--issue") + 1] == "$ISSUE"
     assert words[words.index("--branch") + 1] == "$BRANCH"
+    assert words[words.index("--pipeline") + 1] == "$PIPELINE"
+    assert workflow["jobs"]["agent"]["env"]["PIPELINE"] == "${{ inputs.pipeline }}"
     assert run["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
     assert set(run["env"]) >= {"ANTHROPIC_API_KEY", "OPENAI_API_KEY"}
     assert not any("secrets." in str(item.get("env", {})) for item in steps(workflow) if item is not run)
@@ -113,3 +118,15 @@ def test_the_check_step_refuses_what_the_inputs_must_not_be(workflow: dict[str, 
     assert re.fullmatch(patterns["BRANCH"], "feature/issue-7") and not re.fullmatch(patterns["BRANCH"], "main")
     with pytest.raises(click.exceptions.UsageError):
         exec_issue.make_context("exec-issue", ["--issue", "x", "--session", "s"])
+
+
+def test_the_runner_gets_the_steps_that_need_the_worktree_and_always_a_push() -> None:
+    from waterspider_tui.adapters.executors.actions import runner_pipeline
+
+    gate = {"commands": [{"name": "tests", "run": "make test"}], "max_rounds": 1}
+    full = {"steps": ["commits", "gate", "push", "pull_request"], "gate": gate, "push": {"force": True}, "pull_request": {"draft": True}}
+    assert runner_pipeline(full) == {"steps": ["commits", "gate", "push"], "gate": gate, "push": {"force": True, "remote": "origin"}}
+    # A branch only in the runner's worktree is lost with the job: it is pushed even where the orchestrator keeps its branches.
+    assert runner_pipeline({"steps": ["commits"], "push": {"remote": ""}}) == {"steps": ["commits", "push"], "push": {"remote": "origin"}}
+    executor = ActionsExecutor(client=None, repo="octo/app", workflow=WORKFLOW.name, pipeline=full)  # type: ignore[arg-type]
+    assert executor.replayed_steps == {"commits", "gate", "push"}  # the pull request is opened from the orchestrator

@@ -2,7 +2,8 @@
 
 The orchestrator dispatches the workflow in `examples/github-actions/`; its job runs this. The
 session is exactly a local one: worktree on `feature/issue-N`, the agent, its parser, the
-configured `[pipeline]` steps. The job log gets readable lines (and, with `--echo-stream`, the
+`[pipeline]` steps (the orchestrator's, given with `--pipeline`; else this checkout's settings),
+a failed gate sending the work back to the agent up to its `max_rounds`. The job log gets readable lines (and, with `--echo-stream`, the
 stream-json lines behind a prefix, so the orchestrator follows the run live); the stream-json
 goes to `--stream-file` and how the session ended (each step too) to `session.json` beside it,
 which the workflow uploads together as the `stream` artifact.
@@ -14,6 +15,7 @@ Exit codes: 0 the session succeeded, 1 it failed (the agent, or a step after it)
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,12 +82,37 @@ async def _run(settings: Settings, repo: str, number: int, session_id: str, atte
             await client.aclose()
 
 
+def pipeline_overrides(text: str) -> dict[str, Any]:
+    """`--pipeline`: the orchestrator's `[pipeline]` as compact JSON (`steps` and each step's table),
+    which stands over this checkout's own, so the runner checks the branch as the orchestrator
+    was told to."""
+    try:
+        pipeline = json.loads(text)
+    except ValueError as error:
+        fail(f"--pipeline is not JSON: {error}")
+    if not isinstance(pipeline, dict) or not isinstance(pipeline.get("steps", []), list):
+        fail('--pipeline must be a JSON object like {"steps": ["commits", "gate", "push"], "gate": {...}}')
+    known = {"steps", "gate", "push", "pull_request"}
+    unknown = sorted(set(pipeline) - known)
+    if unknown:
+        fail(f"--pipeline: unknown key {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return pipeline
+
+
 def exit_code_of(end: SessionEnd) -> int:
     from waterspider_tui.core.models import Outcome
 
     if end.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_DONE if end.result.outcome is Outcome.SUCCEEDED else EXIT_NOT_DONE
+
+
+def _plain(facts: dict[str, Any]) -> dict[str, Any]:
+    """A step's facts for the record, without the prompt a failed gate sent back (the orchestrator
+    must not send it again: the runner spent the gate's rounds)."""
+    from waterspider_tui.engine.after_agent import RETRY_PROMPT_FACT
+
+    return {name: value for name, value in facts.items() if name != RETRY_PROMPT_FACT}
 
 
 def end_line(end: SessionEnd) -> str:
@@ -112,15 +139,19 @@ def end_line(end: SessionEnd) -> str:
 @click.option("--stream-file", type=click.Path(path_type=Path), default=Path("stream.jsonl"), show_default=True,
               help="Where the agent's stream-json is written (the workflow uploads it as the `stream` artifact).")
 @click.option("--echo-stream", is_flag=True, help="Also print each stream-json line, prefixed, so the orchestrator can follow the job log live.")
+@click.option("--pipeline", "pipeline_json", default="",
+              help='The steps after the agent as JSON, {"steps": [...], "gate": {...}, "push": {...}}: the orchestrator\'s, over this checkout\'s [pipeline].')
 def exec_issue(
     repo: str, number: int, session_id: str, attempt: int, branch: str, stream_file: Path, echo_stream: bool,
-    config: Path | None = None, **flags: Any,
+    pipeline_json: str = "", config: Path | None = None, **flags: Any,
 ) -> None:
     """Run one session of one issue here, as the local executor would (for CI runners)."""
     if repo and (repo.count("/") != 1 or not all(repo.split("/"))):
         fail(f"--repo {repo!r} is not owner/name")
     multi_repo = multi_repo_for(branch, repo, number)
     tree = overrides(repo=(repo,) if repo else None, **flags)
+    if pipeline_json.strip():
+        tree["pipeline"] = pipeline_overrides(pipeline_json)
     settings = settings_from(config, tree)
     if settings.issues.dir is None and not repo:
         fail("give --repo owner/name (the issue is read from GitHub) or --issues DIR")
@@ -128,12 +159,15 @@ def exec_issue(
         end = asyncio.run(_run(settings, repo, number, session_id, attempt, stream_file, echo_stream, multi_repo))
     except ConfigError as error:
         fail(str(error))
-    for step in end.steps:
-        _write(f"waterspider: step {step.step}: {step.summary}")
+    rounds = end.step_rounds or (1,) * len(end.steps)
+    for step, round_number in zip(end.steps, rounds):
+        _write(f"waterspider: step {step.step}{f' (round {round_number})' if end.rounds > 1 else ''}: {step.summary}")
     _write(end_line(end))
     result = end.result
     write_record(
         stream_file.with_name(RECORD_FILE), result.outcome.value, result.error_class.value if result.error_class else "", result.error,
-        [{"step": step.step, "ok": step.ok, "summary": step.summary, "error_class": step.error_class} for step in end.steps],
+        [{"step": step.step, "ok": step.ok, "summary": step.summary, "error_class": step.error_class, "facts": _plain(step.facts),
+          "round": round_number} for step, round_number in zip(end.steps, rounds)],
+        agent_exit_code=end.agent_exit_code, rounds=end.rounds,
     )
     raise SystemExit(exit_code_of(end))

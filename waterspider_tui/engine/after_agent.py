@@ -79,7 +79,7 @@ async def run_steps(
             unrecorded.clear()
         context = StepContext(task=task, session=session, result=result, executor=executor, base=executor.base_branch(session))
         try:
-            outcome = await step.run(context)
+            outcome = await _ran_where_the_session_ran(executor, session, step.name) or await step.run(context)
         except ExecutorError as error:
             outcome = StepOutcome(ok=False, summary=str(error), error_class=error.error_class)
         except Exception as error:  # a step's bug fails the session with its reason, never the engine
@@ -100,6 +100,13 @@ async def run_steps(
         if not outcome.ok:
             return _failed(result, step.name, outcome.error_class, outcome.summary)
     return result
+
+
+async def _ran_where_the_session_ran(executor: Executor, session: SessionInfo, step: str) -> StepOutcome | None:
+    """The step's outcome where the executor ran it with the session (a CI runner checks and pushes
+    its own worktree: `step_outcome`); None where the step runs from here."""
+    ran_there = getattr(executor, "step_outcome", None)
+    return await ran_there(session, step) if ran_there is not None else None
 
 
 def _failed(result: SessionResult, step: str, error_class: str, summary: str) -> SessionResult:

@@ -6,6 +6,11 @@ its stream parser, the `[pipeline]` steps after the agent), recorded in a scratc
 own. What is added is only the way out: readable lines for the job log, the agent's stream-json
 written to a file (the run's artifact) and, when asked, echoed to the log with a prefix the
 orchestrator recognises.
+
+A completion gate that fails with rounds left sends the work back to the agent here, as the
+engine does: the next round is a session of its own (`SESSION.2`, ...) resuming the agent's
+conversation with the gate's output as its prompt, on the same worktree and branch, until the
+gate passes or `max_rounds` is spent.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from waterspider_tui.adapters.workspace import WorkspaceError, WorkspaceManager
 from waterspider_tui.config import ConfigError
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.clock import SystemClock
-from waterspider_tui.core.models import Outcome, SessionResult
+from waterspider_tui.core.models import Outcome, SessionResult, TaskState
 from waterspider_tui.core.placement import Placement
+from waterspider_tui.engine.after_agent import follow_up_of
 from waterspider_tui.engine.sessions import SessionSupervisor
 from waterspider_tui.engine.wiring import env_policy, session_policy
 from waterspider_tui.store.event_log import EventLog
@@ -48,7 +54,18 @@ class SessionEnd:
     interrupted: bool
     """A signal (the run cancelled) stopped the session."""
     steps: tuple[ev.StepFinished, ...]
-    """Each step after the agent as it finished, in order."""
+    """Each step after the agent as it finished, in order, over every round."""
+    step_rounds: tuple[int, ...] = ()
+    """The round (from 1) each of `steps` belongs to."""
+    rounds: int = 1
+    """How many times the agent ran: a failed gate with rounds left sends the work back to it."""
+    agent_exit_code: int | None = None
+    """The agent's own exit in the last round (the session's outcome may be a step's failure)."""
+
+
+def round_session_id(session_id: str, round_number: int) -> str:
+    """The session id of a round: the orchestrator's for the first, `ID.N` for the N-th."""
+    return session_id if round_number == 1 else f"{session_id}.{round_number}"
 
 
 async def fetch_github_issue(client: GitHubClient, repo: str, number: int) -> Issue:
@@ -123,7 +140,13 @@ async def run_single_session(
             steps=steps, publish_log=print_entries(write), multi_repo=multi_repo,
         )
         steps_done: list[ev.StepFinished] = []
-        store.subscribe(lambda _snapshot, stored: steps_done.extend(event for event in stored if isinstance(event, ev.StepFinished)))
+        agent_exits: list[ev.AgentExited] = []
+
+        def collect(_snapshot: object, stored: tuple[ev.Event, ...]) -> None:
+            steps_done.extend(event for event in stored if isinstance(event, ev.StepFinished))
+            agent_exits.extend(event for event in stored if isinstance(event, ev.AgentExited))
+
+        store.subscribe(collect)
         clock = SystemClock()
         store.record((ev.IssueSeen(ts=clock.now(), issue_data=issue),))
         interrupted = asyncio.Event()
@@ -137,9 +160,17 @@ async def run_single_session(
             loop.add_signal_handler(signum, stop)
         try:
             placement = Placement(executor=local.name, host=local.name, reason="exec-issue")
-            if not supervisor.launch(issue.key, placement, attempt=attempt, session_id=session_id):
-                raise ConfigError(f"{issue.key}: the session could not be recorded")
-            await supervisor.tasks[issue.key]
+            round_number = 1
+            while True:
+                if not supervisor.launch(issue.key, placement, attempt=attempt, session_id=round_session_id(session_id, round_number)):
+                    raise ConfigError(f"{issue.key}: the session could not be recorded")
+                await supervisor.tasks[issue.key]
+                task = store.snapshot.tasks[issue.key]
+                # The gate sent the work back (it counts its own rounds): the agent goes again, here.
+                if interrupted.is_set() or task.state is not TaskState.QUEUED or not follow_up_of(task):
+                    break
+                round_number += 1
+                write(f"waterspider: round {round_number}: the gate sent the work back to the agent")
         finally:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
@@ -148,4 +179,13 @@ async def run_single_session(
             store.log.close()
         task = store.snapshot.tasks[issue.key]
         result = task.result or SessionResult(outcome=Outcome.FAILED, error="the session ended without a result")
-        return SessionEnd(result=result, interrupted=interrupted.is_set(), steps=tuple(steps_done))
+        step_rounds = tuple(_round_of(event.session_id, session_id) for event in steps_done)
+        return SessionEnd(
+            result=result, interrupted=interrupted.is_set(), steps=tuple(steps_done), step_rounds=step_rounds,
+            rounds=round_number, agent_exit_code=agent_exits[-1].result.exit_code if agent_exits else None,
+        )
+
+
+def _round_of(round_id: str, session_id: str) -> int:
+    suffix = round_id.removeprefix(session_id).removeprefix(".")
+    return int(suffix) if suffix.isdigit() else 1

@@ -100,7 +100,11 @@ def _executors(settings: Settings, workspace: WorkspaceManager, sessions_dir: Pa
         if client is None:
             raise ConfigError("[actions] needs [github] repos and a token: its runs are dispatched through the GitHub API")
         try:
-            executors.append(make_executor("actions", client=client, actions=settings.actions, default_repo=next(iter(settings.github.repos), "")))
+            # The orchestrator's [pipeline] travels to the runner, where the steps needing the worktree run.
+            pipeline = {"steps": list(settings.pipeline.steps), **settings.pipeline.step_options()}
+            executors.append(make_executor(
+                "actions", client=client, actions=settings.actions, default_repo=next(iter(settings.github.repos), ""), pipeline=pipeline,
+            ))
         except ValueError as error:
             raise ConfigError(f"actions: {error}") from error
     if not executors:

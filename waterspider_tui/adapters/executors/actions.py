@@ -17,6 +17,13 @@ newest run", which may be someone else's. The run's id and address are recorded 
 asked for by its id; the correlation search is left for a session recorded without one (a 204
 dispatch, or a stop between the dispatch and that record).
 
+The steps after the agent that need the worktree (commits, the gate, the push) run on the runner:
+the orchestrator's `[pipeline]` travels with the dispatch as the `pipeline` input (`runner_pipeline`),
+so a gate set once applies wherever a session runs, and a failed gate goes back to the agent on
+the runner for its rounds. Back here, each of those steps records what the runner's last round
+said of it (`step_outcome`, from `session.json` in the artifact), as a local step would record
+itself; the pull request is opened from here, through the API.
+
 All sessions share one logical host (`actions` by default): the runners are GitHub's to choose.
 """
 
@@ -33,11 +40,12 @@ from urllib.parse import quote
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence
 
-from waterspider_tui.adapters.executors.actions_stream import RECORD_FILE, StreamLog, merge, step_failure
+from waterspider_tui.adapters.executors.actions_stream import RECORD_FILE, StreamLog, final_steps, merge, step_failure
 from waterspider_tui.adapters.executors.base import (
     CommandResult, ExecutorError, ExitStatus, HostSlots, PreparedWorkspace, SessionPaths, SessionState, WorkOrder,
 )
 from waterspider_tui.adapters.github.errors import GitHubError, GitHubUnavailable, RateLimited
+from waterspider_tui.adapters.pipeline.base import StepOutcome
 from waterspider_tui.adapters.workspace import branch_name
 from waterspider_tui.core.models import HostStatus
 
@@ -69,6 +77,27 @@ def carries(run: Mapping[str, Any], correlation: str) -> bool:
         if correlation in words:
             return True
     return False
+
+
+RUNNER_STEPS = ("commits", "gate", "push")
+"""The steps that need the session's worktree, so they run on the runner; the others (the pull
+request) run here, through the API."""
+PIPELINE_INPUT_LIMIT = 65_535
+"""GitHub refuses a dispatch whose inputs are longer than this, all together."""
+
+
+def runner_pipeline(pipeline: Mapping[str, Any]) -> dict[str, Any]:
+    """What the runner's `exec-issue --pipeline` gets of the orchestrator's `[pipeline]`: its steps
+    that need the worktree, in their order, and their tables. The push is always among them (the
+    runner's worktree is gone after the job, so a branch not pushed is lost), to `origin`."""
+    steps = [name for name in pipeline.get("steps", ()) if name in RUNNER_STEPS]
+    if "push" not in steps:
+        steps.append("push")
+    push = {**dict(pipeline.get("push") or {}), "remote": (pipeline.get("push") or {}).get("remote") or "origin"}
+    runner: dict[str, Any] = {"steps": steps, "push": push}
+    if "gate" in steps and pipeline.get("gate"):
+        runner["gate"] = dict(pipeline["gate"])
+    return runner
 
 
 def exit_of(run: Mapping[str, Any], ended: float) -> ExitStatus:
@@ -136,8 +165,8 @@ class ActionsExecutor:
         self, client: GitHubClient, repo: str, workflow: str, *, slots: int = 5, ref: str = "main",
         runner_labels: Sequence[str] = ("self-hosted",), queued_deadline_s: float = 900.0,
         poll_interval_s: float = 15.0, find_timeout_s: float = 60.0, name: str = "actions", host: str = "actions",
-        worktrees_dir: str = "worktrees", live_log: bool = True, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        clock: Callable[[], float] = time.time,
+        worktrees_dir: str = "worktrees", live_log: bool = True, pipeline: Mapping[str, Any] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
         self.repo = repo
@@ -163,6 +192,11 @@ class ActionsExecutor:
         self._tracked: dict[str, _Tracked] = {}
         self._run_details = True
         """Whether dispatches ask for the run's id (False once a server refused the field)."""
+        self.pipeline = runner_pipeline(pipeline) if pipeline is not None else None
+        """The steps the runner runs after the agent, sent as the `pipeline` input; None sends no
+        input (the workflow's repository variable WATERSPIDER_STEPS decides)."""
+        self.replayed_steps = frozenset(pipeline.get("steps", ())) & frozenset(self.pipeline["steps"]) if pipeline is not None else frozenset()
+        """The orchestrator's own steps that ran on the runner: each records the runner's outcome."""
 
     # -- placement and paths ------------------------------------------------------------------
     def locate(self, order: WorkOrder, host: str) -> SessionPaths:
@@ -191,10 +225,13 @@ class ActionsExecutor:
     # -- running ------------------------------------------------------------------------------
     def _inputs(self, session: SessionInfo) -> dict[str, str]:
         number = session.issue.rsplit("#", 1)[-1]
-        return {
+        inputs = {
             "issue": number, "agent": session.agent, "session": session.session_id, "attempt": str(session.attempt),
             "branch": session.branch, "correlation": correlation_id(session.session_id),
         }
+        if self.pipeline is not None:
+            inputs["pipeline"] = json.dumps(self.pipeline, separators=(",", ":"))
+        return inputs
 
     async def start(self, session: SessionInfo, spec: LaunchSpec) -> int | None:
         """Dispatch the workflow; the run's id comes from the answer (200) or the correlation search (204).
@@ -204,6 +241,12 @@ class ActionsExecutor:
         tracked = self._tracked.setdefault(session.session_id, _Tracked())
         tracked.dispatched_at = self._clock()
         body: dict[str, Any] = {"ref": self.ref, "inputs": self._inputs(session)}
+        if sum(len(value) for value in body["inputs"].values()) > PIPELINE_INPUT_LIMIT:
+            raise ExecutorError(
+                f"{self.repo}: the [pipeline] settings are too long for a workflow_dispatch input "
+                f"({PIPELINE_INPUT_LIMIT} characters at most): shorten the gate's commands (a script in the repository)",
+                error_class="workspace",
+            )
         if self._run_details:
             body["return_run_details"] = True
         path = f"/repos/{self.repo}/actions/workflows/{self.workflow}/dispatches"
@@ -332,15 +375,48 @@ class ActionsExecutor:
 
     async def _exit_with_steps(self, session: SessionInfo, run: Mapping[str, Any]) -> ExitStatus:
         """The run's exit; a step after the agent that failed on the runner (the gate, the push) fails
-        the session with its class, whatever the agent's stream says."""
+        the session with its class, whatever the agent's stream says. A failed step the orchestrator
+        has too fails it there instead, as that step's own outcome (`step_outcome`), and the exit is
+        the agent's (the run's conclusion is exec-issue's, which the step failed)."""
         status = exit_of(run, self._clock())
         try:
             _, record = await self._artifact(self._tracked[session.session_id], int(run["id"]))
         except GitHubError as error:
             log.warning("%s: the record of run %s not read: %s", self.repo, run.get("id"), error)
             return status
-        error_class, error = step_failure(record)
-        return replace(status, error=error, error_class=error_class) if error_class else status
+        error_class, error = step_failure(record, except_steps=self.replayed_steps)
+        if error_class:
+            return replace(status, error=error, error_class=error_class)
+        agent_exit = record.get("agent_exit_code") if record else None
+        if record and record.get("failed_step") in self.replayed_steps and isinstance(agent_exit, int):
+            return replace(status, returncode=agent_exit)
+        return status
+
+    async def step_outcome(self, session: SessionInfo, step: str) -> StepOutcome | None:
+        """How `step` went on the runner in the session's last round, for the orchestrator's step of
+        that name to record as its own; None when it did not run there (the step runs here)."""
+        if step not in self.replayed_steps:
+            return None
+        try:
+            run_id = await self._run_id(session)
+            if run_id is None:
+                return None
+            _, record = await self._artifact(self._tracked[session.session_id], run_id)
+        except GitHubError as error:
+            raise ExecutorError(f"{self.repo}: the runner's record of {step} (run of {session.session_id}) cannot be read: {error}", error_class=HOST_DOWN) from error
+        if record is None:
+            if step != "gate":
+                return None  # counted or checked from here through the API, as before records were kept
+            return StepOutcome(ok=False, summary=f"gate ran on the runner, and the run left no {RECORD_FILE} saying how it went",
+                               error_class="gate_failed")
+        ran = final_steps(record).get(step)
+        if ran is None:
+            return None
+        facts = {name: value for name, value in dict(ran.get("facts") or {}).items() if isinstance(value, (int, float, str))}
+        rounds = int(record.get("rounds") or 1)
+        if step == "gate" and rounds > 1:
+            facts["gate_rounds_on_runner"] = rounds
+        return StepOutcome(ok=bool(ran.get("ok")), summary=str(ran.get("summary") or ""), error_class=str(ran.get("error_class") or ""), facts=facts)
 
     async def read_output(self, session: SessionInfo, offset: int, limit: int = 1 << 20) -> bytes:
         """The agent's stream-json: from the job's log while the run is in progress, then from the

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Mapping
+from typing import IO, TYPE_CHECKING, Any, Callable, Collection, Mapping
 
 if TYPE_CHECKING:
     from waterspider_tui.core.models import SessionInfo
@@ -64,18 +64,33 @@ def merge(shown: bytes, complete: bytes) -> bytes:
     return shown + b"\n".join(rest)
 
 
-def write_record(path: Path, outcome: str, error_class: str, error: str, steps: list[Mapping[str, Any]]) -> None:
-    """The session's end as `exec-issue` saw it; `failed_step` names the step after the agent that failed."""
-    failed = next((step for step in steps if not step.get("ok")), None)
+def write_record(
+    path: Path, outcome: str, error_class: str, error: str, steps: list[Mapping[str, Any]], *,
+    agent_exit_code: int | None = None, rounds: int = 1,
+) -> None:
+    """The session's end as `exec-issue` saw it: `steps` holds each step after the agent of every
+    round (`round`, from 1; a failed gate sends the work back to the agent for another), and
+    `failed_step` names the step of the last round that failed. `agent_exit_code` is the agent's
+    own exit in the last round, which the run's conclusion (exec-issue's exit) does not tell."""
+    failed = next((step for step in final_steps({"steps": steps}).values() if not step.get("ok")), None)
     record = {"outcome": outcome, "error_class": error_class, "error": error, "steps": list(steps),
-              "failed_step": str(failed["step"]) if failed else ""}
+              "failed_step": str(failed["step"]) if failed else "", "agent_exit_code": agent_exit_code, "rounds": rounds}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
 
-def step_failure(record: Mapping[str, Any] | None) -> tuple[str, str]:
-    """(failure class, `step: why`) when a step after the agent failed on the runner; ("", "") otherwise."""
-    if not record or not record.get("failed_step"):
+def final_steps(record: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+    """Each step of the record's last round by its name, in the order they ran (a record written
+    before rounds were kept counts as one round)."""
+    steps = [step for step in (record or {}).get("steps") or [] if isinstance(step, Mapping) and step.get("step")]
+    last_round = max((int(step.get("round") or 1) for step in steps), default=1)
+    return {str(step["step"]): step for step in steps if int(step.get("round") or 1) == last_round}
+
+
+def step_failure(record: Mapping[str, Any] | None, *, except_steps: Collection[str] = ()) -> tuple[str, str]:
+    """(failure class, `step: why`) when a step after the agent failed on the runner; ("", "") otherwise,
+    and for a failed step in `except_steps` (the orchestrator takes that one's outcome as its own step's)."""
+    if not record or not record.get("failed_step") or record["failed_step"] in except_steps:
         return "", ""
     return str(record.get("error_class") or "crashed"), str(record.get("error") or f"{record['failed_step']} failed")
 

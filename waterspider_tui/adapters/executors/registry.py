@@ -28,8 +28,9 @@ def _ssh(*, hosts: list[Any], **_: Any) -> Executor:
     return SshExecutor(hosts)
 
 
-def _actions(*, client: Any, actions: Any, default_repo: str = "", **_: Any) -> Executor:
-    """`actions`: the `[actions]` settings section and a GitHubClient; the repository defaults to `default_repo`."""
+def _actions(*, client: Any, actions: Any, default_repo: str = "", pipeline: Any = None, **_: Any) -> Executor:
+    """`actions`: the `[actions]` settings section and a GitHubClient; the repository defaults to `default_repo`;
+    `pipeline` (the `[pipeline]` steps and their tables) goes to the runners with each dispatch."""
     from waterspider_tui.adapters.executors.actions import ActionsExecutor
 
     repo = actions.repo or default_repo
@@ -38,7 +39,7 @@ def _actions(*, client: Any, actions: Any, default_repo: str = "", **_: Any) -> 
     return ActionsExecutor(
         client, repo, actions.workflow, slots=actions.slots, ref=actions.ref,
         runner_labels=tuple(actions.runner_labels), queued_deadline_s=actions.queued_deadline_s,
-        poll_interval_s=actions.poll_interval_s, live_log=actions.live_log,
+        poll_interval_s=actions.poll_interval_s, live_log=actions.live_log, pipeline=pipeline,
     )
 
 

@@ -56,6 +56,8 @@ class SshServer:
     client_key: Path
     port: int = field(default_factory=_free_port)
     process: subprocess.Popen[bytes] | None = None
+    max_sessions: int | None = None
+    """sshd's MaxSessions (channels per connection); None keeps its default, 10."""
 
     def __post_init__(self) -> None:
         self.home = self.root / "home"
@@ -78,7 +80,7 @@ class SshServer:
             f"AuthorizedKeysFile {self.root / 'authorized_keys'}", f"PidFile {self.root / 'sshd.pid'}",
             "StrictModes no", "UsePAM no", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
             "PubkeyAuthentication yes", "PermitRootLogin prohibit-password", f"SetEnv HOME={self.home}",
-            "MaxStartups 50", "LogLevel INFO", "",
+            "MaxStartups 50", "LogLevel INFO", *([f"MaxSessions {self.max_sessions}"] if self.max_sessions else []), "",
         ]))
         return config
 

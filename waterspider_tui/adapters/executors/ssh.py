@@ -36,6 +36,7 @@ from waterspider_tui.adapters.executors.remote_probe import parse_probe, probe_s
 from waterspider_tui.adapters.executors.ssh_connection import CommandTimedOut, HostConnection, remote_path
 from waterspider_tui.adapters.executors.ssh_errors import HOST_DOWN
 from waterspider_tui.adapters.executors.ssh_polling import ExitWatch, HostPump, OutputReads
+from waterspider_tui.adapters.executors.ssh_prepare import PrepareBatches, split_items
 from waterspider_tui.adapters.executors.ssh_scripts import git_script, install_script, prepare_script, run_command_script, stop_script
 from waterspider_tui.adapters.workspace import branch_name
 from waterspider_tui.core.models import HostStatus
@@ -51,6 +52,8 @@ HOST_OWN_ENV = ("HOME", "USER", "LOGNAME", "SHELL", "PATH", "TMPDIR")
 """Variables an agent takes from the host, not from the orchestrator's machine."""
 GIT_TIMEOUT_S = 180.0
 """Fetch and worktree add in a large clone, over a slow link."""
+PREPARE_EACH_S = 20.0
+"""More time for a batch of worktrees, per worktree (a checkout of a large repository)."""
 
 
 def runner_bundle() -> tuple[str, dict[str, str]]:
@@ -84,7 +87,7 @@ class SshExecutor:
         self._pumps = {host.name: HostPump(self.connections[host.name], functools.partial(self._install, host.name), host.python) for host in hosts}
         self._reads = {host.name: OutputReads(self._pumps[host.name], read_window_s) for host in hosts}
         self._exits = {host.name: ExitWatch(self._pumps[host.name], poll_s, host.lost_after_s) for host in hosts}
-        self._prepare_locks = {host.name: asyncio.Lock() for host in hosts}
+        self._prepares = {host.name: PrepareBatches(functools.partial(self._prepare_batch, host.name)) for host in hosts}
         self._install_locks = {host.name: asyncio.Lock() for host in hosts}
         self._installed: dict[str, str] = {}
         self._bases: dict[str, str] = {}
@@ -118,25 +121,37 @@ class SshExecutor:
 
     # -- workspace ----------------------------------------------------------------------------
     async def prepare(self, session: SessionInfo) -> PreparedWorkspace:
-        """Fetch in the host's clone, then reuse (after checking it) or create the issue's worktree."""
-        config = self.config(session.host)
-        relative = not config.worktrees_dir.startswith(("/", "~/"))
-        exclude = f"/{config.worktrees_dir.strip('/')}/" if relative else ""
-        script = prepare_script(config.repo_path, session.worktree, session.branch, config.base_branch, exclude)
-        async with self._prepare_locks[session.host]:  # git's own locks make concurrent worktree adds fail
-            result = await self._connection(session.host).run(script, timeout_s=GIT_TIMEOUT_S)
-        lines = result.text.splitlines()
+        """Fetch in the host's clone, then reuse (after checking it) or create the issue's worktree.
+
+        Sessions placed on a host at the same time share one command (`ssh_prepare`).
+        """
+        self.config(session.host)
+        lines = await self._prepares[session.host].prepare(session.worktree, session.branch)
         for line in lines:
             if line.startswith("WARN "):
                 log.warning("%s: %s", session.host, line[5:])
             if line.startswith("REFUSE "):
                 raise ExecutorError(f"{session.host}: {line[7:]}", error_class="workspace")
         done = next((line.split() for line in lines if line.startswith("OK ")), None)
-        if result.returncode != 0 or done is None or len(done) < 3:
-            raise ExecutorError(f"{session.host}: preparing {session.worktree} failed: {result.error_text or result.text}", error_class="workspace")
+        if done is None or len(done) < 3:
+            said = "; ".join(line for line in lines if not line.startswith("PATH ")) or "no answer"
+            raise ExecutorError(f"{session.host}: preparing {session.worktree} failed: {said}", error_class="workspace")
         path = next((line[5:] for line in lines if line.startswith("PATH ")), session.worktree)
         self._bases[session.session_id] = done[2]
         return PreparedWorkspace(path=path, branch=session.branch, base=done[2], reused=done[1] == "reused")
+
+    async def _prepare_batch(self, host: str, items: list[tuple[str, str]]) -> list[list[str]]:
+        """One command preparing `items` in turn on the host; each item's lines (the clone's warnings included)."""
+        config = self.config(host)
+        relative = not config.worktrees_dir.startswith(("/", "~/"))
+        exclude = f"/{config.worktrees_dir.strip('/')}/" if relative else ""
+        script = prepare_script(config.repo_path, items, config.base_branch, exclude)
+        result = await self._connection(host).run(script, timeout_s=GIT_TIMEOUT_S + PREPARE_EACH_S * len(items))
+        answers = split_items(result.text, len(items))
+        if result.returncode not in (0, 3) and result.error_text:
+            # The script itself failed (a shell error): say so for every item without an answer.
+            answers = [lines if any(line.startswith(("OK ", "REFUSE ")) for line in lines) else lines + [result.error_text.strip()] for lines in answers]
+        return answers
 
     def base_branch(self, session: SessionInfo) -> str:
         """The ref the issue branch started from: what prepare used, else (a session reattached

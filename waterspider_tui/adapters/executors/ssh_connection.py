@@ -9,6 +9,7 @@ hangs a caller, and while it stays dead callers are refused at once until the ne
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shlex
 import time
@@ -27,6 +28,10 @@ log = logging.getLogger(__name__)
 
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
+CHANNEL_REFUSALS_MAX = 20
+CHANNEL_RETRY_S = 0.05
+"""A refused channel is asked for again after this, times the refusals so far."""
+CHANNEL_CLOSE_WAIT_S = 2.0
 
 
 def remote_path(path: str) -> str:
@@ -166,14 +171,28 @@ class HostConnection:
         return await self._run(script, stdin, timeout)
 
     async def _run(self, script: str, stdin: bytes, timeout: float) -> RemoteResult:
-        for attempt in (1, 2):
+        refusals = 0
+        attempt = 0
+        while attempt < 2:
+            attempt += 1
+            if refusals:
+                await asyncio.sleep(CHANNEL_RETRY_S * refusals)
             connection = await self.connect()
             async with self._channels:
                 try:
                     process = await asyncio.wait_for(
                         connection.create_process(sh_command(script), input=stdin, encoding=None), self.host.connect_timeout_s,
                     )
-                except (asyncio.TimeoutError, asyncssh.ChannelOpenError, asyncssh.DisconnectError, OSError, EOFError) as error:
+                except asyncssh.ChannelOpenError as error:
+                    # The host refused a channel (sshd's MaxSessions, 10 by default, counts channels
+                    # still closing): the connection is fine, and every command on it would be lost
+                    # if it were dropped. Wait for channels to close, then ask again.
+                    refusals += 1
+                    if refusals > CHANNEL_REFUSALS_MAX:
+                        raise self.record_failure(ExecutorError(f"{self.host.name}: the host refused a channel {refusals} times ({error})", error_class=HOST_DOWN), back_off=False) from error
+                    attempt -= 1
+                    continue
+                except (asyncio.TimeoutError, asyncssh.DisconnectError, OSError, EOFError) as error:
                     # Nothing ran yet: a connection found dead on use is made again, once.
                     self.drop(connection)
                     if attempt == 2:
@@ -199,6 +218,10 @@ class HostConnection:
             raise CommandTimedOut(f"{self.host.name}: a command ran longer than {timeout:.0f}s") from error
         finally:
             process.close()
+            # The channel counts against the host's MaxSessions until it is closed on both sides:
+            # its slot is given back only then.
+            with contextlib.suppress(asyncio.TimeoutError, OSError, asyncssh.Error):
+                await asyncio.wait_for(process.wait_closed(), CHANNEL_CLOSE_WAIT_S)
         if completed.exit_status is None and completed.exit_signal is None:
             raise ConnectionError("the channel closed before the command exited")
         stdout = completed.stdout if isinstance(completed.stdout, bytes) else b""
@@ -207,11 +230,21 @@ class HostConnection:
 
     async def open_process(self, script: str) -> asyncssh.SSHClientProcess[bytes]:
         """A long-running command on the host (the pump), its stdin and stdout open; it holds no channel slot."""
-        for attempt in (1, 2):
+        refusals = 0
+        attempt = 0
+        while attempt < 2:
+            attempt += 1
             connection = await self.connect()
             try:
                 return await asyncio.wait_for(connection.create_process(sh_command(script), encoding=None), self.host.connect_timeout_s)
-            except (asyncio.TimeoutError, asyncssh.ChannelOpenError, asyncssh.DisconnectError, OSError, EOFError) as error:
+            except asyncssh.ChannelOpenError as error:
+                refusals += 1  # refused, not lost: see _run
+                if refusals > CHANNEL_REFUSALS_MAX:
+                    raise self.record_failure(ExecutorError(f"{self.host.name}: the host refused a channel {refusals} times ({error})", error_class=HOST_DOWN), back_off=False) from error
+                attempt -= 1
+                await asyncio.sleep(CHANNEL_RETRY_S * refusals)
+                continue
+            except (asyncio.TimeoutError, asyncssh.DisconnectError, OSError, EOFError) as error:
                 self.drop(connection)  # found dead on use: made again, once
                 if attempt == 2:
                     raise self.record_failure(ExecutorError(f"{self.host.name}: connection lost ({error or 'no answer'})", error_class=HOST_DOWN), back_off=False) from error

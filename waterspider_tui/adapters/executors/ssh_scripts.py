@@ -13,9 +13,8 @@ from waterspider_tui.adapters.executors.ssh_connection import remote_path
 
 PREPARE = r"""
 set -u
-repo=%(repo)s; wt=%(worktree)s; branch=%(branch)s; base=%(base)s; exclude=%(exclude)s
+repo=%(repo)s; base=%(base)s; exclude=%(exclude)s
 %(git_env)s
-printf 'PATH %%s\n' "$wt"
 refuse() { printf 'REFUSE %%s\n' "$*"; exit 3; }
 one_line() { printf '%%s' "$1" | tr '\n' ' '; }
 cd "$repo" 2>/dev/null || refuse "no clone at $repo: git clone the repository there, or set repo_path"
@@ -29,33 +28,40 @@ fi
 baseref=$base
 if [ -n "$remote" ] && git rev-parse -q --verify "refs/remotes/$remote/$base^{commit}" >/dev/null; then baseref=$remote/$base; fi
 git rev-parse -q --verify "$baseref^{commit}" >/dev/null || refuse "base branch $base not found in $repo"
-[ -L "$wt" ] && refuse "$wt is a symbolic link: remove it (its target is left alone)"
-if [ -e "$wt" ]; then
-  [ -d "$wt" ] && [ -e "$wt/.git" ] || refuse "$wt is in the way and is not a git worktree: move it away"
-  top=$(cd "$wt" && git rev-parse --show-toplevel 2>/dev/null) || refuse "$wt is not a git worktree: move it away"
-  [ "$(cd "$top" && pwd -P)" = "$(cd "$wt" && pwd -P)" ] || refuse "$wt is a folder inside $top, not a worktree: move it away"
-  theirs=$(cd "$wt" && cd "$(git rev-parse --git-common-dir)" && pwd -P)
-  [ "$theirs" = "$common" ] || refuse "$wt is a checkout of another repository ($theirs): move it away"
-  admin=$(cd "$wt" && git rev-parse --absolute-git-dir)
-  if [ -f "$admin/locked" ] && grep -q initializing "$admin/locked"; then
-    refuse "$wt was left half made (locked: initializing): git -C $repo worktree remove --force $wt"
-  fi
-  head=$(cd "$wt" && git symbolic-ref -q HEAD) || head="a detached HEAD"
-  [ "$head" = "refs/heads/$branch" ] || refuse "$wt is on $head, not $branch: switch it back or remove it"
-  printf 'OK reused %%s\n' "$baseref"; exit 0
-fi
 git worktree prune
 if [ -n "$exclude" ]; then
   ignore=$(git rev-parse --git-path info/exclude)
   mkdir -p "$(dirname "$ignore")"
   grep -qxF "$exclude" "$ignore" 2>/dev/null || printf '%%s\n' "$exclude" >> "$ignore"
 fi
-mkdir -p "$(dirname "$wt")"
-if git show-ref --verify -q "refs/heads/$branch"; then set -- -q "$wt" "$branch"
-else set -- -q --no-track -b "$branch" "$wt" "$baseref"; fi
-out=$(git worktree add "$@" 2>&1) || refuse "git worktree add $wt failed: $(one_line "$out")"
-printf 'OK created %%s\n' "$baseref"
+# One worktree; a subshell, so that its refusal (exit) ends only this one.
+prepare_one() (
+  wt=$1; branch=$2
+  printf 'PATH %%s\n' "$wt"
+  [ -L "$wt" ] && refuse "$wt is a symbolic link: remove it (its target is left alone)"
+  if [ -e "$wt" ]; then
+    [ -d "$wt" ] && [ -e "$wt/.git" ] || refuse "$wt is in the way and is not a git worktree: move it away"
+    top=$(cd "$wt" && git rev-parse --show-toplevel 2>/dev/null) || refuse "$wt is not a git worktree: move it away"
+    [ "$(cd "$top" && pwd -P)" = "$(cd "$wt" && pwd -P)" ] || refuse "$wt is a folder inside $top, not a worktree: move it away"
+    theirs=$(cd "$wt" && cd "$(git rev-parse --git-common-dir)" && pwd -P)
+    [ "$theirs" = "$common" ] || refuse "$wt is a checkout of another repository ($theirs): move it away"
+    admin=$(cd "$wt" && git rev-parse --absolute-git-dir)
+    if [ -f "$admin/locked" ] && grep -q initializing "$admin/locked"; then
+      refuse "$wt was left half made (locked: initializing): git -C $repo worktree remove --force $wt"
+    fi
+    head=$(cd "$wt" && git symbolic-ref -q HEAD) || head="a detached HEAD"
+    [ "$head" = "refs/heads/$branch" ] || refuse "$wt is on $head, not $branch: switch it back or remove it"
+    printf 'OK reused %%s\n' "$baseref"; exit 0
+  fi
+  mkdir -p "$(dirname "$wt")"
+  if git show-ref --verify -q "refs/heads/$branch"; then set -- -q "$wt" "$branch"
+  else set -- -q --no-track -b "$branch" "$wt" "$baseref"; fi
+  out=$(git worktree add "$@" 2>&1) || refuse "git worktree add $wt failed: $(one_line "$out")"
+  printf 'OK created %%s\n' "$baseref"
+)
 """
+"""Prepares the worktrees of one batch of sessions of a host: the clone checked and fetched once,
+then each worktree in turn (`prepare_script` adds one `ITEM i` line and call per worktree)."""
 
 INSTALL = r"""
 set -e
@@ -92,11 +98,14 @@ GIT_ENV = 'export GIT_TERMINAL_PROMPT=0; [ -n "${GIT_SSH_COMMAND:-}" ] || export
 """Git on a host never waits for a password or a host-key question nobody can answer."""
 
 
-def prepare_script(repo: str, worktree: str, branch: str, base: str, exclude: str) -> str:
-    return PREPARE % {
-        "repo": remote_path(repo), "worktree": remote_path(worktree), "branch": remote_path(branch),
-        "base": remote_path(base) if base else "''", "exclude": remote_path(exclude) if exclude else "''", "git_env": GIT_ENV,
+def prepare_script(repo: str, items: list[tuple[str, str]], base: str, exclude: str) -> str:
+    """The batch script for `items` (worktree, branch); each item's lines follow its `ITEM i` line."""
+    script = PREPARE % {
+        "repo": remote_path(repo), "base": remote_path(base) if base else "''", "exclude": remote_path(exclude) if exclude else "''",
+        "git_env": GIT_ENV,
     }
+    calls = "".join(f"printf 'ITEM {index}\\n'; prepare_one {remote_path(worktree)} {shlex.quote(branch)}\n" for index, (worktree, branch) in enumerate(items))
+    return script + calls + "exit 0\n"
 
 
 def git_script(worktree: str, repo: str, args: tuple[str, ...]) -> str:

@@ -459,3 +459,20 @@ async def test_help_and_key_bar_list_the_work_keys() -> None:
 
         bar = app.screen.query_one(KeyBar).render().plain
         assert "o open PR" in bar and "s shell" in bar and "D diff" in bar and "R results" in bar
+
+
+async def test_the_palette_offers_the_work_keys_by_name() -> None:
+    from waterspider_tui.ui.commands import palette_entries
+    from waterspider_tui.ui.screens.diff_pager import DiffScreen
+
+    async with started() as (app, engine, pilot):
+        entries = {text: callback for text, _, callback in palette_entries(app)}
+        assert {"show results", "diff #440", "shell in #443", "open pull request #440"} <= set(entries)
+        assert "open pull request #441" not in entries and "diff #448" not in entries
+        entries["shell in #443"]()
+        await pilot.pause()
+        assert any(n.startswith("#443's worktree is on mini-1.") for n in notifications(app))
+        entries["diff #440"]()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, DiffScreen) and app.screen.issue_key == key(440)

@@ -10,6 +10,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core.models import TaskState
+from waterspider_tui.ui.worktree_keys import pull_request_of
 
 if TYPE_CHECKING:
     from waterspider_tui.ui.app import WaterspiderApp
@@ -45,6 +46,7 @@ def palette_entries(app: WaterspiderApp) -> Iterator[PaletteEntry]:
         yield f"show {panel}", f"Show the {panel} panel", partial(app.action_show_panel, panel)
     yield "show DAG", "The dependency graph of open work", app.action_show_dag
     yield "help", "Every key and what it does", app.action_help
+    yield "show results", "Totals, failure classes with advice, the slowest and costliest issues", app.action_open_summary
     if snapshot.warnings or snapshot.rejected:
         yield "show problems", "Rejected issue files and warnings", app.action_problems
     for key, task in snapshot.tasks.items():
@@ -67,6 +69,10 @@ def palette_entries(app: WaterspiderApp) -> Iterator[PaletteEntry]:
             yield f"cancel {label}", title, partial(app.confirm_cancel, key)
         if task.session is not None or task.history:
             yield f"log {label}", title, partial(app.open_log, key)
+            yield f"diff {label}", title, partial(app.open_diff, key)
+            yield f"shell in {label}", title, partial(app.open_shell, key)
+        if pull_request_of(task)[1]:
+            yield f"open pull request {label}", title, partial(app.open_pull_request, key)
 
 
 class IssueCommands(Provider):

@@ -47,8 +47,11 @@ class WorktreeKeys:
 
     def action_open_pull_request(self: WaterspiderApp) -> None:
         key = self.current_issue()
-        if not key:
-            return
+        if key:
+            self.open_pull_request(key)
+
+    def open_pull_request(self: WaterspiderApp, key: str) -> None:
+        """The issue's pull request in the browser, or its address where there is no browser."""
         label = self.view.label(key) if self.view else key
         text, url = pull_request_of(self.view.task(key) if self.view else None)
         if not url:
@@ -95,7 +98,10 @@ class WorktreeKeys:
     def action_open_diff(self: WaterspiderApp) -> None:
         key = self.current_issue()
         if key:
-            self.push_screen(DiffScreen(key))
+            self.open_diff(key)
+
+    def open_diff(self: WaterspiderApp, key: str) -> None:
+        self.push_screen(DiffScreen(key))
 
     def action_open_summary(self: WaterspiderApp) -> None:
         if not isinstance(self.screen, SummaryScreen):

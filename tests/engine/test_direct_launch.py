@@ -243,3 +243,21 @@ async def test_without_steps_after_the_agent_its_exit_is_stored_with_the_session
     ends = [batch for batch in batches if "SessionFinished" in batch]
     assert len(ends) == 1 and ends[0][:2] == ["AgentExited", "SessionFinished"], [b for b in batches if b != ["SessionProgressed"]]
     assert [type(e).__name__ for e in engine.store.log.read()].count("AgentExited") == 1
+
+
+def test_the_launcher_is_chosen_in_the_config_and_the_environment(tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from waterspider_tui.adapters.executors.registry import make_executor
+    from waterspider_tui.adapters.workspace import WorkspaceManager
+    from waterspider_tui.config import Settings
+
+    assert Settings().sessions.launcher == "direct"
+    monkeypatch.setenv("WATERSPIDER_SESSIONS__LAUNCHER", "runner")
+    settings = Settings()
+    executor = make_executor("local", workspace=WorkspaceManager(repo), sessions_dir=tmp_path / "sessions", slots=2,
+                             niceness=settings.sessions.niceness, launcher=settings.sessions.launcher)
+    assert executor.processes.launcher == "runner"  # type: ignore[attr-defined]
+    monkeypatch.setenv("WATERSPIDER_SESSIONS__LAUNCHER", "fork")
+    with pytest.raises(ValueError, match="launcher"):
+        Settings()
+    with pytest.raises(ValueError, match="fork"):
+        DetachedProcesses(launcher="fork")

@@ -203,6 +203,7 @@ def test_the_pipeline_given_stands_over_the_checkouts_and_a_failed_gate_goes_bac
     assert [(step["step"], step["round"], step["ok"]) for step in record["steps"]] == [
         ("commits", 1, True), ("gate", 1, False), ("commits", 2, True), ("gate", 2, True)]
     assert all("retry_prompt" not in step["facts"] for step in record["steps"])
+    assert [set(spent) for spent in record["agent_rounds"]] == [{"cost_usd", "turns"}] * 2
 
 
 def test_a_pipeline_that_is_not_an_object_of_steps_runs_nothing(checkout: Path, issues: Path) -> None:

@@ -428,3 +428,31 @@ async def test_a_run_whose_steps_passed_ends_as_its_conclusion_says(
     set_run(repo, REPO, run.id, "completed", "success")
     exit = await executor.wait(session)
     assert (exit.returncode, exit.error_class, exit.error) == (0, "", "")
+
+
+async def test_a_gate_the_orchestrator_has_fails_there_and_the_rounds_before_the_last_are_counted(
+    repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor], fake_time: FakeTime,
+) -> None:
+    executor = make_executor(pipeline={"steps": ["commits", "gate", "pull_request"]})
+    session = session_for(executor)
+    await executor.start(session, SPEC)
+    run = only_run(repo)
+    gate_failed = {"step": "gate", "ok": False, "summary": "gate failed: tests (exit 1 after 0.2s)", "error_class": "gate_failed",
+                   "facts": {"gate": "failed", "gate_output": "1 failed", "gate_round": 2}}
+    record = {"outcome": "failed", "error_class": "gate_failed", "error": "gate: gate failed: tests", "failed_step": "gate",
+              "rounds": 2, "agent_exit_code": 0, "agent_rounds": [{"cost_usd": 0.5, "turns": 4}, {"cost_usd": 0.12, "turns": 3}],
+              "steps": [{**gate_failed, "round": 1, "facts": {"gate_round": 1}}, {"step": "commits", "ok": True, "round": 2, "facts": {"commits": 2}},
+                        {**gate_failed, "round": 2}]}
+    upload_artifact(repo, REPO, run.id, "stream", {"stream.jsonl": STREAM, "session.json": json.dumps(record).encode()})
+    set_run(repo, REPO, run.id, "completed", "failure")
+    exit = await executor.wait(session)
+    # The agent's own exit, and nothing failed at the exit: the orchestrator's gate step fails the session.
+    assert (exit.returncode, exit.error_class, exit.error) == (0, "", "")
+    assert (exit.earlier_cost_usd, exit.earlier_turns) == (0.5, 4)  # round 1; the stream's result counts round 2
+    gate = await executor.step_outcome(session, "gate")
+    assert gate is not None and (gate.ok, gate.error_class, gate.facts["gate_output"], gate.facts["gate_round"]) == (False, "gate_failed", "1 failed", 2)
+    assert not gate.retry_with_prompt and gate.facts["gate_rounds_on_runner"] == 2
+    commits = await executor.step_outcome(session, "commits")
+    assert commits is not None and commits.ok and commits.facts == {"commits": 2}
+    assert await executor.step_outcome(session, "pull_request") is None  # opened from the orchestrator
+    assert repo.count("GET", r"/actions/artifacts/\d+/zip$") == 1

@@ -169,5 +169,6 @@ def exec_issue(
         [{"step": step.step, "ok": step.ok, "summary": step.summary, "error_class": step.error_class, "facts": _plain(step.facts),
           "round": round_number} for step, round_number in zip(end.steps, rounds)],
         agent_exit_code=end.agent_exit_code, rounds=end.rounds,
+        agent_rounds=[{"cost_usd": agent.cost_usd, "turns": agent.turns} for agent in end.agent_rounds],
     )
     raise SystemExit(exit_code_of(end))

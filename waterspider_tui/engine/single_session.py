@@ -61,6 +61,8 @@ class SessionEnd:
     """How many times the agent ran: a failed gate with rounds left sends the work back to it."""
     agent_exit_code: int | None = None
     """The agent's own exit in the last round (the session's outcome may be a step's failure)."""
+    agent_rounds: tuple[SessionResult, ...] = ()
+    """The agent's own result in each round, in order."""
 
 
 def round_session_id(session_id: str, round_number: int) -> str:
@@ -183,6 +185,7 @@ async def run_single_session(
         return SessionEnd(
             result=result, interrupted=interrupted.is_set(), steps=tuple(steps_done), step_rounds=step_rounds,
             rounds=round_number, agent_exit_code=agent_exits[-1].result.exit_code if agent_exits else None,
+            agent_rounds=tuple(event.result for event in agent_exits),
         )
 
 

@@ -66,15 +66,17 @@ def merge(shown: bytes, complete: bytes) -> bytes:
 
 def write_record(
     path: Path, outcome: str, error_class: str, error: str, steps: list[Mapping[str, Any]], *,
-    agent_exit_code: int | None = None, rounds: int = 1,
+    agent_exit_code: int | None = None, rounds: int = 1, agent_rounds: list[Mapping[str, Any]] | None = None,
 ) -> None:
     """The session's end as `exec-issue` saw it: `steps` holds each step after the agent of every
     round (`round`, from 1; a failed gate sends the work back to the agent for another), and
     `failed_step` names the step of the last round that failed. `agent_exit_code` is the agent's
-    own exit in the last round, which the run's conclusion (exec-issue's exit) does not tell."""
+    own exit in the last round, which the run's conclusion (exec-issue's exit) does not tell;
+    `agent_rounds` what the agent spent in each round (cost_usd, turns)."""
     failed = next((step for step in final_steps({"steps": steps}).values() if not step.get("ok")), None)
     record = {"outcome": outcome, "error_class": error_class, "error": error, "steps": list(steps),
-              "failed_step": str(failed["step"]) if failed else "", "agent_exit_code": agent_exit_code, "rounds": rounds}
+              "failed_step": str(failed["step"]) if failed else "", "agent_exit_code": agent_exit_code, "rounds": rounds,
+              "agent_rounds": list(agent_rounds or [])}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
@@ -85,6 +87,12 @@ def final_steps(record: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]
     steps = [step for step in (record or {}).get("steps") or [] if isinstance(step, Mapping) and step.get("step")]
     last_round = max((int(step.get("round") or 1) for step in steps), default=1)
     return {str(step["step"]): step for step in steps if int(step.get("round") or 1) == last_round}
+
+
+def earlier_rounds(record: Mapping[str, Any] | None) -> tuple[float, int]:
+    """(cost, turns) the agent spent before the record's last round; (0.0, 0) with one round."""
+    spent = [round_ for round_ in (record or {}).get("agent_rounds") or [] if isinstance(round_, Mapping)][:-1]
+    return sum(float(round_.get("cost_usd") or 0.0) for round_ in spent), sum(int(round_.get("turns") or 0) for round_ in spent)
 
 
 def step_failure(record: Mapping[str, Any] | None, *, except_steps: Collection[str] = ()) -> tuple[str, str]:

@@ -26,6 +26,10 @@ class ExitStatus:
     error_class: str = ""
     """Set when the session failed after its agent where it ran (a step on a CI runner): its
     failure class, which stands even when the agent's own stream says it succeeded."""
+    earlier_cost_usd: float = 0.0
+    earlier_turns: int = 0
+    """What the agent spent in earlier rounds of the session where it ran (a failed gate sent the
+    work back to it on a CI runner), which the last round's stream does not count."""
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ def test_hosts_three_wide(snap_compare: Compare) -> None:
 
 
 def test_hosts_three_one_line_each_when_the_panel_is_wide(snap_compare: Compare) -> None:
-    """A panel 100 columns or wider (the single-panel view at 120x36) keeps each host on one line."""
+    """A panel 100 columns or wider (the single-panel view at 120x24) keeps each host on one line."""
     app, _ = make_app(three_hosts())
     assert snap_compare(app, terminal_size=(120, 24), press=["5"])
 
@@ -65,6 +65,12 @@ async def test_space_drains_the_highlighted_host_and_restores_a_drained_one() ->
         assert _rows(app)["mini-3"].has_class("-drained")
 
 
+def test_hosts_three_beside_the_queues(snap_compare: Compare) -> None:
+    """120x36, every panel shown: the Hosts panel is narrow, one line a host with its state's symbol."""
+    app, _ = make_app(three_hosts())
+    assert snap_compare(app, terminal_size=(120, 36))
+
+
 async def test_the_arrows_stop_at_the_first_and_last_host_and_the_down_host_is_marked() -> None:
     async with started(three_hosts(), size=(80, 24)) as (app, _, pilot):
         await pilot.press("5", "up")
@@ -81,11 +87,13 @@ def test_a_row_says_up_drained_or_down_with_the_sessions_on_the_host() -> None:
     palette = Palette.from_variables({})
     busy = HostStatus(name="mini-1", slots_total=3, slots_used=3, load=3.9, mem_percent=74.0, probed_at=100.0, mem_pressure="warning")
     parts = host_parts(busy, 115.0, palette, sessions=("#601", "#602", "#603", "#604", "#605"))
-    assert (parts.head.plain, parts.state.plain, parts.load.plain, parts.memory.plain) == ("mini-1     3/3", "● up", "load 3.9", "mem 74%")
+    assert (parts.head.plain, parts.state.plain, parts.load.plain, parts.memory.plain) == ("● mini-1     3/3", "up", "load 3.9", "mem 74%")
     assert parts.tail.plain == "#601 #602 #603 #604 +1  15s ago"
-    assert host_parts(busy, 115.0, palette, drained=True).state.plain == "‖ drained"
+    drained = host_parts(busy, 115.0, palette, drained=True)
+    assert (drained.head.plain, drained.state.plain) == ("‖ mini-1     3/3", "drained")
     down = HostStatus(name="mini-2", slots_total=3, reachable=False, load=1.0, error="nothing listens on mini-2:22", probed_at=100.0)
     down_parts = host_parts(down, 115.0, palette, drained=True)
-    assert (down_parts.state.plain, down_parts.load.plain, down_parts.tail.plain) == ("✘ down", "load –", "nothing listens on mini-2:22  15s ago")
+    assert (down_parts.head.plain[:2], down_parts.state.plain, down_parts.load.plain) == ("✘ ", "down", "load –")
+    assert down_parts.tail.plain == "nothing listens on mini-2:22  15s ago", "down wins over drained, and says why"
     idle = host_parts(HostStatus(name="mini-3", slots_total=2, probed_at=100.0), 115.0, palette)
     assert idle.tail.plain == "no sessions  15s ago"

@@ -29,6 +29,8 @@ SESSIONS_SHOWN = 4
 """Issue numbers listed on a host's row; more are counted (`+3`)."""
 COMPACT_BELOW = 100
 """Narrower than this, each host takes two lines (load on the first, memory and sessions on the second)."""
+NARROW_BELOW = 60
+"""Narrower than this (a panel beside the queues), one line again: state, slots, load and memory only."""
 
 
 @dataclass(frozen=True)
@@ -63,17 +65,19 @@ def sessions_by_host(snapshot: Snapshot, label: Callable[[str], str]) -> dict[st
 
 def host_parts(host: HostStatus, now: float, palette: Palette, *, drained: bool = False, sessions: tuple[str, ...] = ()) -> HostParts:
     """What one host's row shows: a down host says why, a drained one says so, in their own colours."""
+    if not host.reachable:
+        symbol, word, style = "✘", "down", palette.error
+    elif drained:
+        symbol, word, style = "‖", "drained", palette.warning
+    else:
+        symbol, word, style = "●", "up", palette.running
     head = Text(no_wrap=True, end="")
+    head.append(f"{symbol} ", style)
     name_style = palette.error if not host.reachable else palette.muted if drained else palette.bold
     head.append(f"{fmt.truncate(host.name, 10):<10} ", name_style)
     full = host.slots_used >= host.slots_total > 0
     head.append(f"{host.slots_used}/{host.slots_total}", palette.warning if full and host.reachable else "")
-    if not host.reachable:
-        state = Text("✘ down", palette.error, no_wrap=True, end="")
-    elif drained:
-        state = Text("‖ drained", palette.warning, no_wrap=True, end="")
-    else:
-        state = Text("● up", palette.running, no_wrap=True, end="")
+    state = Text(word, style, no_wrap=True, end="")
     load = Text(f"load {host.load:.1f}" if host.load is not None and host.reachable else "load –", no_wrap=True, end="")
     memory = Text(f"mem {host.mem_percent:.0f}%" if host.mem_percent is not None and host.reachable else "mem –", no_wrap=True, end="")
     if host.reachable and host.mem_pressure in ("warning", "critical"):
@@ -198,7 +202,9 @@ class HostsPanel(VerticalScroll):
             self.highlighted = names[0] if names else None
 
     def on_resize(self) -> None:
-        self.set_class(self.size.width < COMPACT_BELOW, "-compact")
+        width = self.size.width
+        self.set_class(NARROW_BELOW <= width < COMPACT_BELOW, "-compact")
+        self.set_class(width < NARROW_BELOW, "-narrow")
 
     def watch_highlighted(self, old: str | None, new: str | None) -> None:
         for name, row in self._rows.items():

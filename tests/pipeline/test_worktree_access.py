@@ -94,3 +94,9 @@ def test_the_ssh_command_keeps_the_home_folder_for_the_remote_shell() -> None:
     assert command == "ssh -t -p 2222 -i '~/.ssh/minis' ci@10.0.0.7 'cd ~/'\"'\"'src/app/.worktrees/issue 12'\"'\"' && exec \"${SHELL:-/bin/sh}\" -l'"
     plain = ssh_command(HostConfig(name="mini-2", repo_path="/srv/app"), "/srv/app/.worktrees/issue-3")
     assert plain == "ssh -t mini-2 'cd /srv/app/.worktrees/issue-3 && exec \"${SHELL:-/bin/sh}\" -l'"
+
+
+def test_the_ssh_command_names_the_files_the_orchestrator_reads_where_they_are_not_the_defaults() -> None:
+    host = HostConfig(name="mini-3", repo_path="/srv/app", known_hosts="/etc/waterspider/known_hosts", ssh_config=["/etc/waterspider/ssh_config"])
+    assert ssh_command(host, "/srv/app/.worktrees/issue-4").startswith(
+        "ssh -t -F /etc/waterspider/ssh_config -o UserKnownHostsFile=/etc/waterspider/known_hosts mini-3 'cd /srv/app/.worktrees/issue-4")

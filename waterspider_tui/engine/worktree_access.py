@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from waterspider_tui.core.models import SessionInfo
     from waterspider_tui.core.state import TaskRecord
 
+DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 DIFF_LIMIT_CHARS = 4_000_000
 """A diff longer than this is cut (with a line saying so): the pager holds it all in memory."""
 
@@ -35,6 +36,11 @@ def ssh_command(host: HostConfig, folder: str) -> str:
         argv += ["-p", str(host.port)]
     if host.identity_file:
         argv += ["-i", host.identity_file]
+    # The files the orchestrator itself reads, where they are not ssh's own defaults.
+    if host.ssh_config:
+        argv += ["-F", host.ssh_config[0]]
+    if host.known_hosts != DEFAULT_KNOWN_HOSTS:
+        argv += ["-o", f"UserKnownHostsFile={host.known_hosts}"]
     # `~/` must stay outside the quotes so the remote shell expands it.
     where = "~/" + shlex.quote(folder[2:]) if folder.startswith("~/") else shlex.quote(folder)
     return shlex.join([*argv, login]) + " " + shlex.quote(f'cd {where} && exec "${{SHELL:-/bin/sh}}" -l')

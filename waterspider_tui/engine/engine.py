@@ -160,7 +160,8 @@ class Engine:
         return await worktree_access.branch_diff(self.pool.executor_for(session), session)
 
     async def load_results(self) -> dict[str, Any]:
-        return worktree_access.results_figures(self.store.log.read())
+        # Off the loop: the whole log is read and folded, which takes most of a second for thousands of sessions.
+        return await asyncio.to_thread(worktree_access.stored_results_figures, self.store.log.path)
 
     def display_key(self, key: str) -> str:
         return key if self.multi_repo else cmd.short_key(key)

@@ -4,11 +4,13 @@ worktree, and the results of every finished session (the report's own figures)."
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from waterspider_tui.engine.api import ShellTarget
 from waterspider_tui.engine.session_logs import sessions_of
 from waterspider_tui.reporting.results import collect
+from waterspider_tui.store.event_log import EventLog
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.executors.base import Executor
@@ -89,3 +91,13 @@ async def branch_diff(executor: Executor, session: SessionInfo, *, timeout_s: fl
 def results_figures(events: Iterable[ev.Event]) -> dict[str, Any]:
     """Every finished session's figures, as `waterspider report --format json` has them."""
     return collect(events).figures()
+
+
+def stored_results_figures(store_path: Path) -> dict[str, Any]:
+    """`results_figures` of a store, read through a connection of its own: it runs in a worker
+    thread (thousands of sessions take most of a second to read), beside the engine's writes."""
+    log = EventLog(store_path, read_only=True)
+    try:
+        return results_figures(log.read())
+    finally:
+        log.close()

@@ -23,7 +23,7 @@ from tests.engine.conftest import write_issue
 from tests.git_checkout import make_checkout
 from tests.github.fake_actions_runner import FakeRunner
 from tests.github.fake_github import DEFAULT_TOKEN, FakeGitHub, start_fake_github
-from tests.github.fake_github_actions import FakeRun, actions_of, add_runner
+from tests.github.fake_github_actions import FakeRun, actions_of, add_run, add_runner, admit, set_run
 from tests.waiting import until
 from waterspider_tui.adapters.agents.base import EnvPolicy
 from waterspider_tui.adapters.agents.registry import make_agent
@@ -389,3 +389,47 @@ async def test_a_gate_still_failing_after_its_rounds_on_the_runner_fails_the_iss
     (run,) = world.runs_of(key)
     assert run.conclusion == "failure" and len(task.history) == 1
     assert "1 failed: test_login" in runner_git(world, "show", "feature/issue-1:fixed.txt")  # its second round had the output
+
+
+
+def warnings_of(world: World, key: str) -> list[str]:
+    log = open_store(world.store).log
+    try:
+        return [event.message for event in log.read() if isinstance(event, ev.Warned) and event.issue == key]
+    finally:
+        log.close()
+
+
+async def test_a_placement_again_leaves_the_older_run_cancelled_by_github_as_neither_a_cancel_nor_a_failure(world: World) -> None:
+    key = world.add_issue("Wait in the issue's group")
+    state = actions_of(world.github, REPO)
+    state.concurrency = "waterspider-issue-{issue}"  # the example workflow's group
+    # Someone's run of the same issue holds the group and no runner takes it: ours waits pending behind it.
+    holding = add_run(world.github, REPO, display_title="issue #1 (ws-someone-else)", inputs={"issue": "1"})
+    holding.group = "waterspider-issue-1"
+    world.runner.hold(1)
+    # Our cancel at the queued deadline does not get through, so the older run is still pending when
+    # the issue is placed again: GitHub cancels it then, for the newer run of its group.
+    world.github.inject(500, times=50, method="POST", path_contains="/cancel")
+    engine = make_engine(world, queued_deadline_s=3.0)
+    running = asyncio.create_task(engine.run())
+    try:
+        await until(lambda: len(world.runs_of(key)) >= 3, timeout=60)
+        holding_run, first, second = world.runs_of(key)
+        assert holding_run.id == holding.id and first.conclusion == "cancelled" and second.status == "pending"
+        assert state.superseded == {first.id: second.id}
+        set_run(world.github, REPO, holding.id, "completed", "success")  # the group frees: the newer run is queued
+        await until(finished(engine, key), timeout=60)
+        await until(lambda: any("cancelled by GitHub while pending" in message for message in warnings_of(world, key)), timeout=30)
+    finally:
+        await engine.stop(leave_running=False)
+        await running
+    task = engine.snapshot.tasks[key]
+    assert task.state is TaskState.SUCCEEDED and second.conclusion == "success"
+    assert [attempt.error_class for attempt in task.history] == [ErrorClass.HOST_DOWN, None]  # the first placement, not charged
+    assert first.id not in state.cancels and world.github.count("POST", rf"/runs/{first.id}/cancel", 500) >= 1  # ours never landed
+    outcomes = [event.result.outcome for event in session_finished_events(world, key)]
+    assert Outcome.CANCELLED not in outcomes and len(outcomes) == 2
+    (settled,) = [message for message in warnings_of(world, key) if f"run {first.id}" in message]
+    assert f"run {first.id} was cancelled by GitHub while pending: run {second.id} of the same issue" in settled
+    assert task.session is not None and f"session {task.session.session_id}" in settled  # the one that counts

@@ -16,6 +16,14 @@ as GitHub serves it: a 302 to a storage URL that honours `Range`, each line afte
     upload_artifact(github, "octo/app", run.id, "stream", {"stream.jsonl": b"..."})
     write_log(github, "octo/app", run.id, "a line the job printed\n")
     add_runner(github, "octo/app", "mini-1", ["self-hosted", "macOS"], busy=True)
+    state.concurrency = "waterspider-issue-{issue}"    # the workflow's concurrency group, from its inputs
+
+Concurrency groups follow GitHub's documented rule ("Control the concurrency of workflows and
+jobs", cancel-in-progress false): a group holds at most one run in progress (queued for a runner,
+or running) and one pending. A run queued while another of its group is in progress waits
+`pending`, and the group's run pending before it is cancelled (GitHub's annotation: "Canceling
+since a higher priority waiting request for 'GROUP' exists"); when the run in progress
+completes, the pending one is queued. Group names are compared without case.
 """
 
 from __future__ import annotations
@@ -51,6 +59,8 @@ class FakeRun:
     artifacts: dict[int, tuple[str, bytes]] = field(default_factory=dict)
     """Artifact id -> (name, zip bytes)."""
     job_id: int = 0
+    group: str = ""
+    """Its concurrency group (lower case), empty when the workflow sets none."""
     log: bytearray = field(default_factory=bytearray)
     """The job's log as GitHub stores it: a byte-order mark, then each line after its timestamp."""
 
@@ -63,6 +73,10 @@ class FakeActions:
     runners: list[dict[str, Any]] = field(default_factory=list)
     workflows: set[str] = field(default_factory=lambda: {"agent-execute.yml"})
     run_name: str = "{workflow}"
+    concurrency: str = ""
+    """The workflow's `concurrency.group`, formatted with its inputs; empty: runs are not grouped."""
+    superseded: dict[int, int] = field(default_factory=dict)
+    """Run id -> the newer run of its group for which GitHub cancelled it while it was pending."""
     """The workflow's `run-name`, formatted with its inputs (and `workflow`); the display title."""
     run_details: bool = True
     """Whether dispatch honours `return_run_details` (200 with the run's id) or answers 204."""
@@ -98,10 +112,33 @@ def add_run(github: FakeGitHub, full_name: str, *, workflow: str = "agent-execut
         return run
 
 
+IN_PROGRESS = ("queued", "waiting", "in_progress")
+"""A run in these holds its concurrency group (a run queued for a runner holds it too)."""
+
+
 def set_run(github: FakeGitHub, full_name: str, run_id: int, status: str, conclusion: str | None = None) -> None:
     with github.lock:
-        run = actions_of(github, full_name).runs[run_id]
+        state = actions_of(github, full_name)
+        run = state.runs[run_id]
+        held_group = run.group and run.status in IN_PROGRESS
         run.status, run.conclusion, run.updated_at = status, conclusion, github.real_time()
+        if held_group and status == "completed":
+            waiting = [other for other in state.runs.values() if other.group == run.group and other.status == "pending"]
+            for other in waiting[:1]:  # at most one is pending: it takes the group
+                other.status, other.updated_at = "queued", github.real_time()
+
+
+def admit(github: FakeGitHub, full_name: str, run: FakeRun) -> None:
+    """GitHub's concurrency rule for a newly queued run (see the module's docstring)."""
+    with github.lock:
+        state = actions_of(github, full_name)
+        others = [other for other in state.runs.values() if other.id != run.id and run.group and other.group == run.group]
+        if not any(other.status in IN_PROGRESS for other in others):
+            return
+        for pending in [other for other in others if other.status == "pending"]:
+            state.superseded[pending.id] = run.id
+            set_run(github, full_name, pending.id, "completed", "cancelled")
+        run.status = "pending"
 
 
 def upload_artifact(github: FakeGitHub, full_name: str, run_id: int, name: str, files: dict[str, bytes]) -> int:
@@ -181,6 +218,9 @@ def dispatch(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, st
     title = state.run_name.format(workflow=workflow.removesuffix(".yml"), **{k: str(v) for k, v in inputs.items()})
     run = add_run(github, repo.full_name, workflow=workflow, display_title=title,
                   inputs={k: str(v) for k, v in inputs.items()}, ref=str(body["ref"]))
+    if state.concurrency:
+        run.group = state.concurrency.format(**{k: str(v) for k, v in inputs.items()}).lower()
+        admit(github, repo.full_name, run)
     if state.listing_delay:
         state.hidden[run.id] = state.listing_delay
     if body.get("return_run_details") and state.run_details:

@@ -15,7 +15,7 @@ from waterspider_tui.core.models import SessionInfo
 
 from .conftest import FakeTime
 from .fake_github import FakeGitHub
-from .fake_github_actions import actions_of, add_run, add_runner, push_branch, set_run, upload_artifact, write_log
+from .fake_github_actions import actions_of, add_run, add_runner, admit, push_branch, set_run, upload_artifact, write_log
 
 REPO = "octo/app"
 WORKFLOW = "agent-execute.yml"
@@ -456,3 +456,54 @@ async def test_a_gate_the_orchestrator_has_fails_there_and_the_rounds_before_the
     assert commits is not None and commits.ok and commits.facts == {"commits": 2}
     assert await executor.step_outcome(session, "pull_request") is None  # opened from the orchestrator
     assert repo.count("GET", r"/actions/artifacts/\d+/zip$") == 1
+
+
+
+def someone_dispatches(github: FakeGitHub, issue: int, correlation: str) -> Any:
+    """A run of the same workflow for `issue` queued by someone else (a second orchestrator, a person)."""
+    state = actions_of(github, REPO)
+    run = add_run(github, REPO, display_title=state.run_name.format(issue=issue, correlation=correlation), inputs={"issue": str(issue)})
+    run.group = state.concurrency.format(issue=issue).lower()
+    admit(github, REPO, run)
+    return run
+
+
+async def test_a_pending_run_github_cancels_for_a_newer_run_of_the_issue_is_superseded_not_failed(
+    repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor], fake_time: FakeTime,
+) -> None:
+    actions_of(repo, REPO).concurrency = "waterspider-issue-{issue}"
+    holding = someone_dispatches(repo, 7, "ws-earlier")  # in progress in the issue's group
+    executor = make_executor()
+    session = session_for(executor)
+    await executor.start(session, SPEC)
+    ours = max(actions_of(repo, REPO).runs.values(), key=lambda run: run.id)
+    assert ours.status == "pending" and holding.status == "queued"
+    newer = someone_dispatches(repo, 7, "ws-later")
+    assert (ours.conclusion, actions_of(repo, REPO).superseded) == ("cancelled", {ours.id: newer.id})
+    with pytest.raises(ExecutorError) as raised:
+        await executor.wait(session)
+    assert raised.value.error_class == "host_down"  # placed again, not charged: neither the agent nor the operator did it
+    assert f"run {ours.id} was cancelled by GitHub while pending: run {newer.id} of the same issue" in str(raised.value)
+    state = await executor.state(session)
+    assert state.exit is not None and "cancelled by GitHub while pending" in state.exit.error
+
+
+async def test_a_run_cancelled_on_github_by_someone_is_said_so_and_ours_is_not_asked_about(
+    repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor], fake_time: FakeTime,
+) -> None:
+    executor = make_executor()
+    session = session_for(executor)
+    await executor.start(session, SPEC)
+    run = only_run(repo)
+    set_run(repo, REPO, run.id, "completed", "cancelled")  # someone pressed Cancel on GitHub
+    exit = await executor.wait(session)
+    assert exit.returncode is None and exit.error == f"run {run.id} was cancelled on GitHub, not by waterspider"
+    other = session_for(executor, number=8, token="0th3r")
+    await executor.start(other, SPEC)
+    await executor.stop(other, grace_s=5.0)  # the operator's cancel: known as ours, no question asked
+    listings = repo.count("GET", r"/workflows/.*/runs")
+    exit = await executor.wait(other)
+    assert exit.returncode is None and exit.error == ""
+    assert repo.count("GET", r"/workflows/.*/runs") == listings
+    state = await executor.state(other)
+    assert state.exit is not None and state.exit.error == "run %d cancelled by waterspider: the session was stopped" % max(actions_of(repo, REPO).runs)

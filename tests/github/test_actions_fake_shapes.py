@@ -73,3 +73,30 @@ def test_a_job_has_the_documented_keys_and_follows_its_run(http: httpx.Client, g
     set_run(github, "octo/app", run["id"], "completed", "success")
     (job,) = http.get(f"/repos/octo/app/actions/runs/{run['id']}/jobs").json()["jobs"]
     assert (job["status"], job["conclusion"]) == ("completed", "success") and job["completed_at"]
+
+
+def test_a_concurrency_group_holds_one_run_in_progress_and_one_pending(http: httpx.Client, github: FakeGitHub) -> None:
+    """GitHub's documented rule, cancel-in-progress false: a newer run waits pending, and the pending one before it is cancelled."""
+    state = actions_of(github, "octo/app")
+    state.concurrency = "Waterspider-Issue-{issue}"
+
+    def dispatch(issue: str, correlation: str) -> int:
+        answer = http.post("/repos/octo/app/actions/workflows/agent-execute.yml/dispatches",
+                           json={"ref": "main", "inputs": {"issue": issue, "correlation": correlation}, "return_run_details": True})
+        return int(answer.json()["workflow_run_id"])
+
+    def seen(run_id: int) -> tuple[str, str | None]:
+        run = http.get(f"/repos/octo/app/actions/runs/{run_id}").json()
+        return run["status"], run["conclusion"]
+
+    first, second = dispatch("7", "ws-a"), dispatch("7", "ws-b")
+    other_issue = dispatch("8", "ws-c")
+    assert (seen(first), seen(second), seen(other_issue)) == (("queued", None), ("pending", None), ("queued", None))
+    third = dispatch("7", "ws-d")
+    assert (seen(second), seen(third)) == (("completed", "cancelled"), ("pending", None))
+    assert state.superseded == {second: third}
+    set_run(github, "octo/app", first, "completed", "success")
+    assert seen(third) == ("queued", None)  # the group's pending run takes its place
+    assert http.post(f"/repos/octo/app/actions/runs/{third}/cancel").status_code == 202
+    fourth = dispatch("7", "ws-e")
+    assert seen(fourth) == ("queued", None)  # nothing of the group is in progress any more

@@ -24,6 +24,13 @@ the runner for its rounds. Back here, each of those steps records what the runne
 said of it (`step_outcome`, from `session.json` in the artifact), as a local step would record
 itself; the pull request is opened from here, through the API.
 
+The workflow's concurrency group (one per issue) follows GitHub's rule: a run queued while
+another of its group is in progress waits `pending`, and the group's run pending before it is
+cancelled by GitHub. So a run can end `cancelled` without anyone here asking: this executor tells
+the cancels it asked for (the operator's `x`, a queued deadline) from those, and reports a run
+GitHub cancelled for a newer run of the same issue as superseded (host_down: placed again, not
+charged), never as the operator's cancel or the agent's failure.
+
 All sessions share one logical host (`actions` by default): the runners are GitHub's to choose.
 """
 
@@ -156,6 +163,8 @@ class _Tracked:
     log_read_at: float = float("-inf")
     artifact: tuple[bytes, dict[str, Any] | None] | None = None
     """The `stream` artifact once read: the stream, and how the session ended on the runner."""
+    cancel_reason: str = ""
+    """Why this executor asked GitHub to cancel the run; empty while it has not."""
 
 
 class ActionsExecutor:
@@ -344,8 +353,40 @@ class ActionsExecutor:
         if run is None:
             return SessionState(alive=False, spawned=False)
         if run.get("status") == "completed":
-            return SessionState(alive=False, exit=exit_of(run, self._clock()))
+            status = exit_of(run, self._clock())
+            if run.get("conclusion") == "cancelled":
+                try:
+                    _, why = await self._who_cancelled(session, run)
+                    status = replace(status, error=why)
+                except GitHubError as error:
+                    log.debug("%s: who cancelled run %s not found out: %s", self.repo, run.get("id"), error)
+            return SessionState(alive=False, exit=status)
         return SessionState(alive=True)
+
+    async def _who_cancelled(self, session: SessionInfo, run: Mapping[str, Any]) -> tuple[bool, str]:
+        """Why a cancelled run was, and whether a newer run of the issue superseded it: this executor's
+        own reason, GitHub's concurrency rule (a newer run of the same issue queued while this one
+        was pending), or someone on GitHub."""
+        tracked = self._tracked.get(session.session_id)
+        if tracked is not None and tracked.cancel_reason:
+            return False, f"run {run.get('id')} cancelled by waterspider: {tracked.cancel_reason}"
+        newer = await self._newer_run_of_the_issue(session, run)
+        if newer is not None:
+            return True, (f"run {run.get('id')} was cancelled by GitHub while pending: run {newer.get('id')} of the same issue "
+                          "was queued after it, and the issue's concurrency group keeps one pending run")
+        return False, f"run {run.get('id')} was cancelled on GitHub, not by waterspider"
+
+    async def _newer_run_of_the_issue(self, session: SessionInfo, run: Mapping[str, Any]) -> dict[str, Any] | None:
+        """A run of the workflow for the same issue (`#N` in its name, as `run-name` shows it) created after `run`."""
+        created = parse_iso(str(run.get("created_at", "")))
+        params: dict[str, Any] = {"event": "workflow_dispatch", "per_page": 100}
+        if created is not None:
+            params["created"] = f">={iso(created)}"
+        answer = await self.client.get(f"/repos/{self.repo}/actions/workflows/{self.workflow}/runs", params)
+        runs = answer.data.get("workflow_runs", []) if isinstance(answer.data, dict) else []
+        issue_word = f"#{session.issue.rsplit('#', 1)[-1]}"
+        return next((other for other in runs if isinstance(other, dict) and int(other.get("id", 0)) > int(run.get("id", 0))
+                     and carries(other, issue_word)), None)
 
     async def wait(self, session: SessionInfo) -> ExitStatus:
         """Poll the run until it completed; a run queued past `queued_deadline_s` is cancelled (host_down)."""
@@ -361,17 +402,35 @@ class ActionsExecutor:
                 raise ExecutorError(f"{self.repo}: the run of {session.session_id} cannot be read: {error}", error_class="crashed") from error
             if run is None:
                 raise ExecutorError(f"{self.repo}: no run found for session {session.session_id}", error_class="crashed")
-            if run.get("status") == "completed":
-                return await self._exit_with_steps(session, run)
             tracked = self._tracked[session.session_id]
+            if run.get("status") == "completed":
+                why = ""
+                if run.get("conclusion") == "cancelled" and not tracked.cancel_reason:
+                    why = await self._cancelled_elsewhere(session, run)
+                status = await self._exit_with_steps(session, run)
+                return replace(status, error=status.error or why)
             queued_for = self._clock() - tracked.dispatched_at
             if run.get("status") in ("queued", "waiting", "pending", "requested") and queued_for >= self.queued_deadline_s:
-                await self._cancel(session, tracked.run_id)
+                await self._cancel(session, tracked.run_id, f"still {run.get('status')} after {queued_for:.0f}s: no runner took it")
                 raise ExecutorError(
                     f"{self.repo}: run {tracked.run_id} stayed queued for {queued_for:.0f}s: no runner labelled "
                     f"{', '.join(self.runner_labels)} took it; cancelled", error_class=HOST_DOWN,
                 )
             await self._sleep(self.poll_interval_s)
+
+    async def _cancelled_elsewhere(self, session: SessionInfo, run: Mapping[str, Any]) -> str:
+        """Why a run was cancelled without this executor asking. One GitHub cancelled for a newer run
+        of the issue is superseded, which no agent or operator did: raised as host_down (placed
+        again, not charged)."""
+        try:
+            superseded, why = await self._who_cancelled(session, run)
+        except GitHubError as error:
+            log.warning("%s: who cancelled run %s not found out: %s", self.repo, run.get("id"), error)
+            return f"run {run.get('id')} was cancelled on GitHub, not by waterspider"
+        log.warning("%s: session %s: %s", self.repo, session.session_id, why)
+        if superseded:
+            raise ExecutorError(f"{self.repo}: {why}", error_class=HOST_DOWN)
+        return why
 
     async def _exit_with_steps(self, session: SessionInfo, run: Mapping[str, Any]) -> ExitStatus:
         """The run's exit; a step after the agent that failed on the runner (the gate, the push) fails
@@ -492,17 +551,19 @@ class ActionsExecutor:
             log.warning("%s: cannot find the run of %s to cancel it: %s", self.repo, session.session_id, error)
             return
         if run_id is not None:
-            await self._cancel(session, run_id)
+            await self._cancel(session, run_id, "the session was stopped")
 
-    async def _cancel(self, session: SessionInfo, run_id: int | None) -> None:
+    async def _cancel(self, session: SessionInfo, run_id: int | None, reason: str) -> None:
+        tracked = self._tracked.setdefault(session.session_id, _Tracked())
+        asked_before = tracked.cancel_reason
+        tracked.cancel_reason = asked_before or reason  # set before the answer: the run may be seen cancelled first
         try:
             await self.client.post(f"/repos/{self.repo}/actions/runs/{run_id}/cancel")
         except GitHubError as error:
             if error.status != 409:  # 409: the run completed already
                 log.warning("%s: could not cancel run %s of %s: %s", self.repo, run_id, session.session_id, error)
-        tracked = self._tracked.get(session.session_id)
-        if tracked is not None:
-            tracked.polled_at = float("-inf")  # the next look asks again
+                tracked.cancel_reason = asked_before  # not cancelled by us: a later cancel is someone else's
+        tracked.polled_at = float("-inf")  # the next look asks again
 
     async def git(self, session: SessionInfo, *args: str, timeout_s: float = 60.0) -> CommandResult:
         """The worktree lives on the runner, which commits and pushes the issue branch itself, so the

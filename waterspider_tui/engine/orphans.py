@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 
 from waterspider_tui.adapters.executors.base import ExecutorError
 from waterspider_tui.core import events as ev
-from waterspider_tui.core.models import TaskState
+from waterspider_tui.core.models import ErrorClass, SessionInfo, TaskState
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.executors.base import Executor, SessionState
+    from waterspider_tui.adapters.executors.pool import ExecutorPool
     from waterspider_tui.core.clock import Clock
-    from waterspider_tui.core.models import SessionInfo
+    from waterspider_tui.core.state import Snapshot
     from waterspider_tui.store.state_store import StateStore
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,24 @@ class OrphanSettler:
         self.recheck_s = recheck_s
         self._watchers: dict[str, asyncio.Task[None]] = {}
         """Session id -> the task waiting for its host."""
+
+    def resume(self, snapshot: Snapshot, pool: ExecutorPool) -> None:
+        """After a restart: watch again every session given up on with its host and not yet settled.
+
+        The log has the attempt (failed as `host_down`) but not what became of it, unless a
+        `Warned` naming it says so.
+        """
+        settled = {message.split(" ", 2)[1] for message in snapshot.warnings if message.startswith("session ") and message.count(" ") >= 2}
+        for key, task in snapshot.tasks.items():
+            for attempt in task.history:
+                if attempt.error_class is not ErrorClass.HOST_DOWN or not attempt.agent_ran or attempt.session_id in settled:
+                    continue
+                session = SessionInfo(
+                    session_id=attempt.session_id, issue=key, attempt=attempt.attempt, executor=attempt.executor, host=attempt.host,
+                    worktree=attempt.worktree, branch=attempt.branch, log_path=attempt.log_path, session_dir=attempt.session_dir,
+                    started_at=0.0, agent=attempt.agent,
+                )
+                self.watch(key, session, pool.executor_for(session))
 
     def watch(self, key: str, session: SessionInfo, executor: Executor) -> None:
         if session.session_id not in self._watchers:

@@ -319,6 +319,7 @@ class SessionSupervisor:
     # -- restart --------------------------------------------------------------------------
     async def reconcile(self) -> None:
         """Match what the log says is running with each executor: reattach, collect, or requeue."""
+        self.orphans.resume(self.snapshot, self.pool)
         for task in self.snapshot.running():
             session = task.session
             if session is None:

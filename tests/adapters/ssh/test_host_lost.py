@@ -56,7 +56,7 @@ def _engine(tmp_path: Path, lost: SshServer, spare: SshServer) -> Engine:
         spare.host("mini-2", slots=1, env={"NAP": "0.3"}, lost_after_s=LOST_AFTER_S, orphan_stop_after_s=ORPHAN_STOP_AFTER_S),
     ]
     issues = tmp_path / "issues"
-    issues.mkdir()
+    issues.mkdir(exist_ok=True)
     (issues / "001.md").write_text("---\ntitle: Issue 1\n---\nbody of 1\n")
     return Engine(
         store=open_store(tmp_path / "state" / "state.db"), sources=[(LocalIssueSource(issues), 0.2)], agent=agent,
@@ -164,3 +164,34 @@ async def test_a_frozen_host_returning_with_the_orphan_still_running_has_it_stop
         f"session {first.session.session_id} was still running on mini-1 when the host answered again: stopped it; "
         f"session {survivor.session.session_id} on mini-2 is the one that counts (its issue was placed again when mini-1 could not be reached; it ended succeeded)"
     )
+
+
+async def test_an_orchestrator_restarted_before_the_host_returns_still_says_which_session_counts(tmp_path: Path, make_server) -> None:
+    lost, spare = make_server("mini-1"), make_server("mini-2")
+    first = _engine(tmp_path, lost, spare)
+    runner = asyncio.create_task(first.run(until_idle=False))
+    try:
+        orphan = await _first_session_on_mini_1(first)
+        lost.stop()
+        await _until(lambda: first.snapshot.tasks["local#1"].state is TaskState.SUCCEEDED, 90, "the issue to succeed on mini-2")
+    finally:
+        await first.stop(leave_running=False)
+        await asyncio.wait_for(runner, 60)
+    assert not _orphan_warnings(first), "mini-1 had not answered yet"
+
+    lost.start()
+    second = _engine(tmp_path, lost, spare)
+    runner = asyncio.create_task(second.run(until_idle=False))
+    try:
+        await _until(lambda: _orphan_warnings(second), 60, "the restarted engine to settle the orphan")
+    finally:
+        await second.stop(leave_running=False)
+        await asyncio.wait_for(runner, 60)
+    [warning] = _orphan_warnings(second)
+    assert warning.message.startswith(f"session {orphan.session.session_id} had ended on mini-1 while the host was out of reach: stopped: no word")
+    third = _engine(tmp_path, lost, spare)
+    runner = asyncio.create_task(third.run(until_idle=False))
+    await asyncio.sleep(7)  # longer than a settle check: a settled orphan is not settled again
+    await third.stop(leave_running=False)
+    await asyncio.wait_for(runner, 60)
+    assert len(_orphan_warnings(third)) == 1

@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
-from tests.e2e.helpers import git, run_cli
+from tests.e2e.helpers import run_cli
 from tests.git_checkout import make_checkout
 from waterspider_tui.core import events as ev
 from waterspider_tui.store.event_log import EventLog

@@ -5,8 +5,8 @@ When a dependant may start is the operator's choice (`[pipeline] dependants_wait
 `merged` counts a blocker done once its pull request is merged (or its issue closed);
 `gate_passed` counts it done as soon as its session succeeded (its gate passed), and the
 dependant then starts from the blocker's branch, stacked on it. A branch stacks on one branch:
-a dependant with two blockers that passed their gates but are not merged waits until all but
-one are merged.
+with several such blockers it stacks on the first its issue names (waiting for the others to
+be merged could wait for ever where nothing is merged, as in a run without pull requests).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def _unmerged(dep_task: TaskRecord | None) -> bool:
 
 
 def stack_base(task: TaskRecord, snapshot: Snapshot, wait_for: DependantsWaitFor) -> StackBase | None:
-    """The blocker branch the task's worktree starts from: with `gate_passed`, the one dependency
+    """The blocker branch the task's worktree starts from: with `gate_passed`, the first dependency
     that passed its gate and is not merged yet; None when it starts from the base."""
     if wait_for != "gate_passed":
         return None
@@ -160,13 +160,6 @@ def dependency_blocker(
     elif waiting:
         detail = "waits on " + ", ".join(_detail(dep, snapshot, task.issue.repo) for dep in waiting)
         blocker = BlockedTask(key, "dependency", detail, waiting_on=tuple(waiting))
-    elif wait_for == "gate_passed":
-        unmerged = [dep for dep, dep_task in zip(task.deps, dep_records) if _unmerged(dep_task)]
-        if len(unmerged) > 1:
-            # One branch stacks on one branch: the others must reach the base first.
-            shown = ", ".join(short_key(dep, task.issue.repo) for dep in unmerged)
-            detail = f"stacks on one branch at a time: waits until all but one of {shown} are merged"
-            blocker = BlockedTask(key, "dependency", detail, waiting_on=tuple(unmerged[1:]))
     return blocker, tuple(unknown)
 
 

@@ -88,7 +88,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 def make_engine(
     world: World, *, queued_deadline_s: float = 120.0, max_attempts: int = 1,
-    pipeline: dict[str, Any] | None = None, agent: tuple[str, dict[str, Any]] = ("simulated", QUICK),
+    pipeline: dict[str, Any] | None = None, agent: tuple[str, dict[str, Any]] = ("simulated", QUICK), stall_timeout_s: float = 60.0,
 ) -> Engine:
     """The orchestrator; `pipeline` is its [pipeline] (steps and their tables), which travels to the runner."""
     client = GitHubClient(world.github.base_url, DEFAULT_TOKEN, min_write_interval=0.0)
@@ -101,7 +101,7 @@ def make_engine(
         store=open_store(world.store), sources=[(LocalIssueSource(world.issues, REPO), 0.2)],
         agent=make_agent(agent[0], dict(agent[1]), EnvPolicy()), pool=ExecutorPool([executor]),
         scheduler=SchedulerConfig(capacity=4),
-        policy=SessionPolicy(stall_timeout_s=60.0, timeout_s=300.0, grace_s=1.0, max_attempts=max_attempts, retry_backoff_s=0.0),
+        policy=SessionPolicy(stall_timeout_s=stall_timeout_s, timeout_s=300.0, grace_s=1.0, max_attempts=max_attempts, retry_backoff_s=0.0),
         steps=make_steps(steps, {name: value for name, value in (pipeline or {}).items() if name != "steps"}), on_close=[client.aclose],
     )
 
@@ -433,3 +433,21 @@ async def test_a_placement_again_leaves_the_older_run_cancelled_by_github_as_nei
     (settled,) = [message for message in warnings_of(world, key) if f"run {first.id}" in message]
     assert f"run {first.id} was cancelled by GitHub while pending: run {second.id} of the same issue" in settled
     assert task.session is not None and f"session {task.session.session_id}" in settled  # the one that counts
+
+
+
+async def test_a_long_gate_on_the_runner_is_no_stall_of_its_silent_agent(world: World, tmp_path: Path) -> None:
+    key = world.add_issue("Slow tests")
+    gate = {"commands": [{"name": "slow tests", "run": "sleep 12"}], "max_rounds": 0}
+    engine = make_engine(world, pipeline={"steps": ["commits", "gate", "push"], "gate": gate},
+                         agent=fixing_agent(world, tmp_path, 1), stall_timeout_s=5.0)
+    running = asyncio.create_task(engine.run())
+    try:
+        await until(finished(engine, key), timeout=120)
+    finally:
+        await engine.stop(leave_running=False)
+        await running
+    task = engine.snapshot.tasks[key]
+    assert task.state is TaskState.SUCCEEDED, task.result  # 12 s of silence while the gate ran, with 5 s allowed the agent
+    (run,) = world.runs_of(key)
+    assert b"ws-step| gate started" in run.log and b"ws-step| gate ended" in run.log

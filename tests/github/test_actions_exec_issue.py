@@ -210,3 +210,15 @@ def test_a_pipeline_that_is_not_an_object_of_steps_runs_nothing(checkout: Path, 
     for bad, said in (("[1, 2]", "must be a JSON object"), ("{", "is not JSON"), ('{"stpes": []}', "unknown key stpes")):
         done = exec_issue(checkout, "--issues", str(issues), "--issue", "7", "--session", "s-7-abc", "--pipeline", bad)
         assert done.returncode == 2 and said in done.stderr, (bad, done.stderr)
+
+
+def test_a_round_the_gate_sends_back_resumes_the_agents_conversation(checkout: Path, issues: Path, tmp_path: Path) -> None:
+    stream_file = tmp_path / "out" / "stream.jsonl"
+    pipeline = {"steps": ["commits", "gate"], "gate": {"commands": [{"name": "tests", "run": "echo '2 failed'; exit 1"}], "max_rounds": 1}}
+    done = exec_issue(checkout, "--issues", str(issues), "--issue", "7", "--session", "s-7-abc", "--agent", "simulated",
+                      "--stream-file", str(stream_file), "--pipeline", json.dumps(pipeline))
+    assert done.returncode == 1
+    started = [json.loads(line) for line in stream_file.read_text().splitlines() if '"subtype": "init"' in line or '"subtype":"init"' in line]
+    assert len(started) == 2 and started[0]["session_id"] and started[1]["session_id"] == started[0]["session_id"]
+    record = json.loads(stream_file.with_name("session.json").read_text())
+    assert record["rounds"] == 2 and [step["round"] for step in record["steps"] if step["step"] == "gate"][0] == 1

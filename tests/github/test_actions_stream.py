@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 from waterspider_tui.adapters.executors.actions_stream import (
     STREAM_PREFIX, StreamLog, StreamTee, merge, step_failure, stream_lines, write_record,
@@ -48,15 +49,41 @@ def test_the_tee_writes_each_byte_once_and_echoes_whole_lines() -> None:
     tee = StreamTee(Source(), sink, echoed.append)
     assert tee.name == "local"  # everything else is the executor's own
 
+    session = SimpleNamespace(session_id="s-1")
+
     async def read() -> None:
-        assert await tee.read_output(None, 0, 5) == b'{"a":'
-        await tee.read_output(None, 0, 5)  # read again: nothing written twice
-        await tee.read_output(None, 5)
+        assert await tee.read_output(session, 0, 5) == b'{"a":'
+        await tee.read_output(session, 0, 5)  # read again: nothing written twice
+        await tee.read_output(session, 5)
 
     asyncio.run(read())
     tee.finish()
-    assert sink.getvalue() == Source.data
+    assert sink.getvalue() == Source.data + b"\n"  # the file ends its last line
     assert echoed == [f'{STREAM_PREFIX}{{"a": 1}}', f'{STREAM_PREFIX}{{"b": 2}}', f'{STREAM_PREFIX}{{"c"']
+
+
+def test_the_tee_writes_rounds_one_after_another_each_from_its_first_byte() -> None:
+    outputs = {"s-1": b'{"round": 1}\n{"cut"', "s-1.2": b'{"round": 2}\n'}
+
+    class Source:
+        async def read_output(self, session: SimpleNamespace, offset: int, limit: int = 1 << 20) -> bytes:
+            return outputs[session.session_id][offset: offset + limit]
+
+    sink = io.BytesIO()
+    echoed: list[str] = []
+    tee = StreamTee(Source(), sink, echoed.append)
+    first, second = SimpleNamespace(session_id="s-1"), SimpleNamespace(session_id="s-1.2")
+
+    async def read() -> None:
+        await tee.read_output(first, 0)
+        await tee.read_output(second, 0)
+        await tee.read_output(second, 0)  # nothing twice
+        await tee.read_output(first, 0)  # an earlier round read again adds nothing
+
+    asyncio.run(read())
+    tee.finish()
+    assert sink.getvalue() == b'{"round": 1}\n{"cut"\n{"round": 2}\n'
+    assert echoed == [f'{STREAM_PREFIX}{{"round": 1}}', f'{STREAM_PREFIX}{{"cut"', f'{STREAM_PREFIX}{{"round": 2}}']
 
 
 def test_the_record_names_the_step_that_failed(tmp_path: Path) -> None:
@@ -69,3 +96,17 @@ def test_the_record_names_the_step_that_failed(tmp_path: Path) -> None:
     write_record(path, "failed", "max_turns", "the agent ran out of turns", [])
     assert step_failure(json.loads(path.read_text())) == ("", "")  # the agent's own failure is its stream's to say
     assert step_failure(None) == ("", "")
+
+
+def test_the_log_says_while_a_step_after_the_agent_runs() -> None:
+    log = StreamLog()
+    assert log.feed(f"{STAMP}{STREAM_PREFIX}{{\"a\": 1}}\n{STAMP}ws-step| commits started\n".encode()) == [b'{"a": 1}\n']
+    assert log.in_step == "commits"
+    log.feed(f"{STAMP}ws-step| commits ended\n{STAMP}ws-step| gate started\n{STAMP}waterspider: step gate: gate failed\n".encode())
+    assert log.in_step == "gate"  # the tests may run a long time, the agent silent
+    log.feed(f"{STAMP}ws-step| gate ended\n{STAMP}waterspider: round 2\n{STAMP}{STREAM_PREFIX}{{\"b\": 2}}\n".encode())
+    assert log.in_step == ""
+    log.feed(f"{STAMP}ws-step| gate st".encode())
+    assert log.in_step == ""  # half a line says nothing yet
+    log.feed(b"arted\n")
+    assert log.in_step == "gate"

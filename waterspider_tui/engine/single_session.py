@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from waterspider_tui.adapters.agents.registry import make_agent
-from waterspider_tui.adapters.executors.actions_stream import StreamTee, open_stream_file
+from waterspider_tui.adapters.executors.actions_stream import STEP_PREFIX, StreamTee, open_stream_file
 from waterspider_tui.adapters.executors.local import LocalExecutor
 from waterspider_tui.adapters.executors.pool import ExecutorPool
 from waterspider_tui.adapters.pipeline.registry import make_steps
@@ -147,6 +147,10 @@ async def run_single_session(
         def collect(_snapshot: object, stored: tuple[ev.Event, ...]) -> None:
             steps_done.extend(event for event in stored if isinstance(event, ev.StepFinished))
             agent_exits.extend(event for event in stored if isinstance(event, ev.AgentExited))
+            if echo_stream:  # the orchestrator following the log knows the agent's silence now is no stall
+                for event in stored:
+                    if isinstance(event, (ev.StepStarted, ev.StepFinished)):
+                        write(f"{STEP_PREFIX}{event.step} {'started' if isinstance(event, ev.StepStarted) else 'ended'}")
 
         store.subscribe(collect)
         clock = SystemClock()

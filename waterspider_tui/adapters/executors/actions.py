@@ -226,10 +226,12 @@ class ActionsExecutor:
         return PreparedWorkspace(path=session.worktree, branch=session.branch, base=self.base_branch(session), reused=False)
 
     def output_live(self, session: SessionInfo) -> bool:
-        """Whether the session's silence may be judged a stall now: only while its run is in progress
-        and its log is followed (a queued run has no runner yet; its deadline is `queued_deadline_s`)."""
+        """Whether the session's silence may be judged a stall now: only while its run is in progress,
+        its log is followed and no step after the agent runs there (a queued run has no runner yet;
+        its deadline is `queued_deadline_s`)."""
         tracked = self._tracked.get(session.session_id)
-        return self.live_log and tracked is not None and tracked.run is not None and tracked.run.get("status") == "in_progress"
+        return (self.live_log and tracked is not None and tracked.run is not None and tracked.run.get("status") == "in_progress"
+                and not tracked.log.in_step)  # the gate's commands may take long on the runner, the agent silent meanwhile
 
     # -- running ------------------------------------------------------------------------------
     def _inputs(self, session: SessionInfo) -> dict[str, str]:

@@ -18,22 +18,25 @@ if TYPE_CHECKING:
     from waterspider_tui.core.models import SessionInfo
 
 STREAM_PREFIX = "ws-stream| "
+"""Before each stream-json line in the job log; chosen so no agent's readable output starts with it."""
+STEP_PREFIX = "ws-step| "
+"""Before `NAME started` and `NAME ended` in the job log, as a step after the agent runs: the agent
+is silent then, and its silence is no stall."""
 RECORD_FILE = "session.json"
 """Beside the stream in the artifact: how the session ended on the runner, with each step after the agent."""
-"""Before each stream-json line in the job log; chosen so no agent's readable output starts with it."""
 _TIMESTAMP = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ")
 _BOM = "\ufeff".encode()
+
+
+def _printed(log: bytes) -> list[bytes]:
+    """What the job printed, line by line, without the log's byte-order mark and timestamps."""
+    return [_TIMESTAMP.sub(b"", line.removeprefix(_BOM).rstrip(b"\r"), count=1) for line in log.split(b"\n")]
 
 
 def stream_lines(log: bytes) -> list[bytes]:
     """The stream-json lines (each with its newline) printed with STREAM_PREFIX in complete job-log lines."""
     prefix = STREAM_PREFIX.encode()
-    found: list[bytes] = []
-    for line in log.split(b"\n"):
-        line = _TIMESTAMP.sub(b"", line.removeprefix(_BOM).rstrip(b"\r"), count=1)
-        if line.startswith(prefix):
-            found.append(line[len(prefix):] + b"\n")
-    return found
+    return [line[len(prefix):] + b"\n" for line in _printed(log) if line.startswith(prefix)]
 
 
 class StreamLog:
@@ -43,12 +46,25 @@ class StreamLog:
         self.offset = 0
         """Bytes of the job log read so far (the next read asks from here)."""
         self._partial = b""
+        self.in_step = ""
+        """The step after the agent running on the runner as far as the log has said; empty otherwise."""
 
     def feed(self, chunk: bytes) -> list[bytes]:
         self.offset += len(chunk)
         data = self._partial + chunk
         complete, newline, self._partial = data.rpartition(b"\n")
-        return stream_lines(complete + newline) if newline else []
+        if not newline:
+            return []
+        stream, step = STREAM_PREFIX.encode(), STEP_PREFIX.encode()
+        found: list[bytes] = []
+        for line in _printed(complete):
+            if line.startswith(stream):
+                found.append(line[len(stream):] + b"\n")
+                self.in_step = ""  # the agent speaks again: a new round
+            elif line.startswith(step):
+                name, _, what = line[len(step):].decode("utf-8", errors="replace").rpartition(" ")
+                self.in_step = name if what == "started" else ""
+        return found
 
 
 def merge(shown: bytes, complete: bytes) -> bytes:
@@ -106,14 +122,18 @@ def step_failure(record: Mapping[str, Any] | None, *, except_steps: Collection[s
 class StreamTee:
     """An executor that hands on everything, and also writes each byte of a session's output once,
     in order, to `sink` (the file the workflow uploads) and each complete line to `echo` with
-    STREAM_PREFIX (the job log)."""
+    STREAM_PREFIX (the job log). Sessions one after another (the gate's rounds) follow each other
+    in the sink, each from its own first byte, each starting on a line of its own."""
 
     def __init__(self, executor: Any, sink: IO[bytes], echo: Callable[[str], None] | None = None) -> None:
         self._executor = executor
         self._sink = sink
         self._echo = echo
-        self._written = 0
+        self._written: dict[str, int] = {}
+        """Session id -> how much of its output is in the sink."""
+        self._current = ""
         self._partial = b""
+        self._ends_line = True
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._executor, name)
@@ -121,14 +141,19 @@ class StreamTee:
     async def read_output(self, session: SessionInfo, offset: int, limit: int = 1 << 20) -> bytes:
         chunk: bytes = await self._executor.read_output(session, offset, limit)
         end = offset + len(chunk)
-        if end > self._written and offset <= self._written:
-            self._take(chunk[self._written - offset:])
-            self._written = end
+        written = self._written.get(session.session_id, 0)
+        if end > written and offset <= written:
+            if session.session_id != self._current:
+                self.finish()  # the session before it ended: its last line is closed
+                self._current = session.session_id
+            self._take(chunk[written - offset:])
+            self._written[session.session_id] = end
         return chunk
 
     def _take(self, new: bytes) -> None:
         self._sink.write(new)
         self._sink.flush()
+        self._ends_line = new.endswith(b"\n")
         if self._echo is None:
             return
         data = self._partial + new
@@ -139,6 +164,10 @@ class StreamTee:
 
     def finish(self) -> None:
         """The last line, when the output did not end with a newline."""
+        if not self._ends_line:
+            self._sink.write(b"\n")
+            self._sink.flush()
+            self._ends_line = True
         if self._echo is not None and self._partial:
             self._echo(STREAM_PREFIX + self._partial.decode("utf-8", errors="replace"))
         self._partial = b""

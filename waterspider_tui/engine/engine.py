@@ -102,6 +102,8 @@ class Engine:
         self.confirm_after: dict[str, float] = {}
         """Issue key -> when to ask its source again after it could not answer the check before a start."""
         self._preflighted = asyncio.Event()
+        self._unplaced: dict[str, str] = {}
+        """Issue key -> why no host can take it, as last said in the log."""
         """Set once the hosts were checked: nothing is dispatched before."""
         self.store.subscribe(self._on_stored)
 
@@ -165,6 +167,12 @@ class Engine:
 
     def display_key(self, key: str) -> str:
         return key if self.multi_repo else cmd.short_key(key)
+
+    def _say_unplaced(self, key: str, reason: str) -> None:
+        """Once per reason: an issue no host can take even with a free slot (labels, a pinned host down or drained)."""
+        if reason and self._unplaced.get(key) != reason:
+            self._unplaced[key] = reason
+            self.record(ev.Warned(ts=self.clock.now(), issue=key, message=f"{self.display_key(key)} waits for a host: {reason}"))
 
     # -- recording ------------------------------------------------------------------------
     def record(self, *events: ev.Event) -> list[ev.Event]:
@@ -257,9 +265,9 @@ class Engine:
         """Nothing runs, nothing can start, nothing waits for a retry or a reset."""
         if len(self.polled) < len(self.sources) or self.sessions.tasks:
             return False
-        snapshot = self.snapshot
         if any(outbox.keeps_run_busy() for outbox in self.outboxes):
             return False  # a milestone being integrated: announced before the end, and it may send an issue back
+        snapshot = self.snapshot
         if snapshot.running():
             return False
         current = self.plan()
@@ -310,7 +318,11 @@ class Engine:
             placement = self.pool.place(self.snapshot, task, self.agent.name)
             place_s = (time.perf_counter() - placing, time.thread_time() - placing_cpu)
             if isinstance(placement, NoPlace):
-                return
+                if not self.pool.has_room(self.snapshot):
+                    return  # every host is full, down or drained: nothing else can start either
+                # Only this issue cannot go anywhere (its labels, a pinned host down): the rest goes on.
+                self._say_unplaced(key, self.pool.unfit(self.snapshot, task, self.agent.name))
+                continue
             if self.sessions.launch(key, placement):
                 session = self.snapshot.tasks[key].session
                 if session is not None:

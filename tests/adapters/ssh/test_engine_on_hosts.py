@@ -133,3 +133,38 @@ async def test_a_gate_command_runs_in_the_worktree_on_the_host_with_a_timeout(se
         assert missing.returncode == 127
     finally:
         await executor.close()
+
+
+async def test_labels_choose_the_host_and_an_issue_no_host_fits_waits_without_holding_up_the_rest(tmp_path: Path, make_server) -> None:
+    servers = [make_server("mini-1"), make_server("mini-2")]
+    script = tmp_path / "agent.py"
+    script.write_text(AGENT)
+    agent = make_agent("command", {"argv": [sys.executable, str(script)], "env": {"NAP": "0.2"}}, EnvPolicy())
+    executor = SshExecutor([servers[0].host("mini-1", slots=2, labels=["macos"]), servers[1].host("mini-2", slots=2, labels=["linux", "gpu"])])
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    # The one no host fits comes first in the dispatch order (P0).
+    (issues / "005.md").write_text('---\ntitle: Issue 5\nlabels: ["P0", "needs:windows"]\n---\nno host has it\n')
+    wanted = {1: "needs:gpu", 2: "host:mini-1", 3: "needs:macos", 4: "needs:gpu"}
+    for number, label in wanted.items():
+        (issues / f"{number:03d}.md").write_text(f'---\ntitle: Issue {number}\nlabels: ["{label}"]\n---\nbody of {number}\n')
+    engine = Engine(
+        store=open_store(tmp_path / "state" / "state.db"), sources=[(LocalIssueSource(issues), 0.2)], agent=agent,
+        pool=ExecutorPool([executor]), scheduler=SchedulerConfig(capacity=4),
+        policy=SessionPolicy(stall_timeout_s=60.0, timeout_s=120.0, grace_s=1.0, max_attempts=1, retry_backoff_s=0.0),
+        steps=make_steps(["commits"]),
+    )
+    runner = asyncio.create_task(engine.run(until_idle=False))
+    try:
+        deadline = asyncio.get_running_loop().time() + 60
+        while sum(1 for task in engine.snapshot.tasks.values() if task.state is TaskState.SUCCEEDED) < 4:
+            assert asyncio.get_running_loop().time() < deadline, {key: task.state for key, task in engine.snapshot.tasks.items()}
+            await asyncio.sleep(0.1)
+    finally:
+        await engine.stop(leave_running=False)
+        await asyncio.wait_for(runner, 60)
+    hosts = {task.issue.number: task.history[-1].host for task in engine.snapshot.tasks.values() if task.history}
+    assert hosts == {1: "mini-2", 2: "mini-1", 3: "mini-1", 4: "mini-2"}
+    assert engine.snapshot.tasks["local#5"].state is TaskState.QUEUED
+    said = [e.message for e in engine.store.log.read() if isinstance(e, ev.Warned) and e.issue == "local#5"]
+    assert said == ["#5 waits for a host: no host fits: mini-1 lacks windows; mini-2 lacks windows"], said

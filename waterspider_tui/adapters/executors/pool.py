@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
 
 from waterspider_tui.core.models import HostStatus
@@ -60,6 +61,16 @@ class ExecutorPool:
 
     def place(self, snapshot: Snapshot, task: TaskRecord, agent: str) -> Placement | NoPlace:
         return choose_host(self.candidates(snapshot), labels=task.issue.labels, agent=agent)
+
+    def has_room(self, snapshot: Snapshot) -> bool:
+        """Some host could take a session now (reachable, not drained, a slot free)."""
+        return any(c.reachable and not c.draining and c.used < c.slots for c in self.candidates(snapshot))
+
+    def unfit(self, snapshot: Snapshot, task: TaskRecord, agent: str) -> str:
+        """Why no host can take the task even once slots free up ('' when one could, when it has room)."""
+        idle = [replace(candidate, used=0) for candidate in self.candidates(snapshot)]
+        placement = choose_host(idle, labels=task.issue.labels, agent=agent)
+        return placement.reason if isinstance(placement, NoPlace) else ""
 
     async def probe(self) -> list[HostStatus]:
         """Every host's status; an executor whose probe fails shows its hosts unreachable."""

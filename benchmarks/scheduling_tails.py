@@ -27,9 +27,9 @@ PLAIN = ("fifo", "priority", "seed")
 NEVER_WORSE = 1.05
 PREVIOUS = "ours-previous"
 """`ours` as the previous round shipped it, run beside it on the same backlogs."""
-FIXED_MARGIN = "ours-fixed-margin"
-"""`ours` without the margin learned from how far estimates missed: what that rule does alone."""
-ESTIMATE_ONLY = ("fifo", "priority", "seed", "critical-path", "ours", PREVIOUS, FIXED_MARGIN, "random")
+HOLD_HALF = "ours-hold-half"
+"""`ours` with P0 work holding a long pole back only to half of the run left: what P0-first costs the makespan, and buys the P0s."""
+ESTIMATE_ONLY = ("fifo", "priority", "seed", "critical-path", "ours", PREVIOUS, HOLD_HALF, "random")
 """The orders that know only the estimates (or nothing): the best of them per backlog, picked
 after the fact, is more than any one of them can reach."""
 
@@ -115,7 +115,7 @@ def tails_part(seeds: int, workers: int) -> tuple[int, int]:
     """Median, p95 and worst of `ours` per size and sigma, and per size over both (the goals)."""
     backlogs = [(family, size, seed, sigma) for size in SIZES for sigma in SIGMAS for family in FAMILIES
                 for seed in range(FIRST_SEED, FIRST_SEED + seeds)]
-    policies = (*POLICIES, PREVIOUS, FIXED_MARGIN, *REFERENCES)
+    policies = (*POLICIES, PREVIOUS, HOLD_HALF, *REFERENCES)
     results = run_all(backlogs, policies, workers)
     print(f"## Scheduling tails ({len(backlogs)} backlogs: {len(FAMILIES)} families × {len(SIGMAS)} sigmas × {seeds} seeds "
           f"from {FIRST_SEED} per size, {SLOTS} slots; simulated time, real plan())\n")
@@ -129,6 +129,7 @@ def tails_part(seeds: int, workers: int) -> tuple[int, int]:
             group = [b for b in backlogs if b[1] == size and b[3] == sigma]
             print(Tails(results, group).row(f"{size} issues, sigma {sigma:g}"))
             print(Tails(results, group, PREVIOUS).row("*previous*"))
+            print(Tails(results, group, HOLD_HALF).row("*hold 0.5*"))
         pooled = Tails(results, [b for b in backlogs if b[1] == size])
         print(pooled.row(f"**{size} issues, both**"))
         print(Tails(results, [b for b in backlogs if b[1] == size], PREVIOUS).row("*previous*"))
@@ -162,12 +163,13 @@ def achievable_table(results: dict[Backlog, dict[str, Figures]], backlogs: list[
     """What is within reach: an order that knows nothing, the longest chain first, the best
     order picked per backlog after the fact, and `ours` knowing the true durations."""
     print(f"\nWhat is within reach (makespan/LB median · p95 · worst; in brackets: backlogs > {NEVER_WORSE:g}× the best of fifo/priority/seed):\n")
-    columns = ("ours", PREVIOUS, FIXED_MARGIN, "critical-path", "random", "best in hindsight", "clairvoyant")
-    print("| issues, sigma | n | " + " | ".join(columns) + " |")
-    print("|---|---|" + "---|" * len(columns))
+    columns = ("ours", PREVIOUS, HOLD_HALF, "fifo", "priority", "critical-path", "random", "best in hindsight", "clairvoyant")
+    print("| issues, sigma | n | " + " | ".join(columns) + " | no estimate-only order within 1.15× |")
+    print("|---|---|" + "---|" * (len(columns) + 1))
     for size in SIZES:
-        for sigma in SIGMAS:
-            group = [b for b in backlogs if b[1] == size and b[3] == sigma]
+        for sigma in (*SIGMAS, None):
+            group = [b for b in backlogs if b[1] == size and (sigma is None or b[3] == sigma)]
+            beyond = sum(min(results[b][name][0] for name in ESTIMATE_ONLY) > 1.15 * results[b]["ours"][1] for b in group)
             cells = []
             for column in columns:
                 makespans = {b: (min(results[b][name][0] for name in ESTIMATE_ONLY) if column == "best in hindsight" else results[b][column][0])
@@ -175,13 +177,14 @@ def achievable_table(results: dict[Backlog, dict[str, Figures]], backlogs: list[
                 ratios = [makespans[b] / results[b]["ours"][1] for b in group]
                 worse = sum(makespans[b] > NEVER_WORSE * min(results[b][name][0] for name in PLAIN) for b in group)
                 cells.append(f"{spread(ratios)} ({worse})")
-            print(f"| {size}, {sigma:g} | {len(group)} | " + " | ".join(cells) + " |")
+            label = f"{size}, {sigma:g}" if sigma is not None else f"**{size}, both**"
+            print(f"| {label} | {len(group)} | " + " | ".join(cells) + f" | {beyond} |")
 
 
 def families_part(seeds: int, workers: int) -> tuple[int, int]:
     """Every policy on the harder families; which wins each figure."""
     backlogs = [(family, size, seed, 0.5) for family in EXTRA_FAMILIES for size in SIZES for seed in range(FIRST_SEED, FIRST_SEED + seeds)]
-    policies = (*POLICIES, "ours-no-guard")
+    policies = (*POLICIES, PREVIOUS, "ours-no-guard")
     results = run_all(backlogs, policies, workers)
     print(f"\n## Harder families ({seeds} seeds × sizes {', '.join(map(str, SIZES))}, sigma 0.5, {SLOTS} slots)\n")
     print("Cell: median makespan/LB · p95 · median weighted completion vs priority · median P0 stretch.\n")
@@ -208,7 +211,7 @@ def families_part(seeds: int, workers: int) -> tuple[int, int]:
 def starvation_part(seeds: int, workers: int) -> tuple[int, int]:
     """P0s appearing faster than the slots take them: how long other work gets no slot, with and without the guard."""
     backlogs = [("p0-stream", size, seed, 0.5) for size in SIZES for seed in range(FIRST_SEED, FIRST_SEED + seeds)]
-    policies = ("priority", "ours", "ours-no-guard")
+    policies = ("priority", "ours", PREVIOUS, "ours-no-guard")
     waits = run_waits(backlogs, policies, workers)
     print(f"\n## Starvation: P0s that keep coming (`p0-stream`, {seeds} seeds per size, sigma 0.5, {SLOTS} slots)\n")
     print("Starved: the longest time other work (not P0 work) was ready but no slot ran any. Wait: from ready "
@@ -284,7 +287,7 @@ def replay(name: str) -> None:
     family, size, seed, sigma = name.split(":")
     workload = generate(family, int(size), int(seed), sigma=float(sigma))
     summaries = {}
-    for policy in (*POLICIES, PREVIOUS, FIXED_MARGIN, *REFERENCES):
+    for policy in (*POLICIES, PREVIOUS, HOLD_HALF, *REFERENCES):
         runs_on, runs = reference_run(policy, workload) if policy in REFERENCES else (workload, policy)
         summaries[policy] = summarize(simulate(runs_on, policy_config(runs, SLOTS), policy))
     print(f"{name}: {len(workload.issues)} issues on {SLOTS} slots")

@@ -77,7 +77,9 @@ class SchedulerSection(_Section):
     """And at most this many times, when finished sessions show estimates missing by far."""
     learn_pole_margin: bool = True
     """Count a long pole's estimate by how far estimates missed (between the two above), not always `pole_margin` times."""
-    pole_hold_share: float = Field(0.5, ge=0, le=1)
+    pole_margin_samples: int = Field(20, ge=1)
+    """Sessions (finished, or running past their estimate) it takes before that margin moves."""
+    pole_hold_share: float = Field(0.8, ge=0, le=1)
     """P0 work goes before a long pole until the pole's chain is this share of what is left of the run."""
     other_share: float = Field(0.125, ge=0, le=1)
     """While P0 work waits, other ready work keeps this share of the slots (at least one from two on; 0: off)."""
@@ -107,6 +109,7 @@ class SchedulerSection(_Section):
             pole_margin=self.pole_margin,
             pole_margin_max=self.pole_margin_max,
             learn_pole_margin=self.learn_pole_margin,
+            pole_margin_samples=self.pole_margin_samples,
             pole_hold_share=self.pole_hold_share,
             other_share=self.other_share,
             ordering=self.ordering,

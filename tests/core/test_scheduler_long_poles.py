@@ -13,16 +13,16 @@ from waterspider_tui.core.state import apply_all
 
 NOW = clock().now()
 NO_GUARD = SchedulerConfig(capacity=2, other_share=0)
-HOLD_LONGER = SchedulerConfig(capacity=2, other_share=0, pole_hold_share=0.8)
-"""P0 work holding a pole back until its chain is 0.8 of what is left (the default is 0.5)."""
+HOLD_HALF = SchedulerConfig(capacity=2, other_share=0, pole_hold_share=0.5)
+"""P0 work holding a pole back only until its chain is half of what is left (the default is 0.8)."""
 
 
 def test_p0_work_holds_a_long_pole_back_until_its_chain_is_most_of_what_is_left() -> None:
     # #1 (P3, 100m) against six P0s of 30m on 2 slots: 140m left, its lead 1.15 × 100 / 0.5 = 230m
     backlog = [issue(1, labels=["P3"], estimate=100), *(issue(n, labels=["P0"], estimate=30) for n in range(10, 16))]
-    # by default (0.5) its chain is already more than half of what is left: it goes first at once
-    assert plan(snapshot(*backlog), NOW, NO_GUARD).ready[0].score.pole.endswith("140m of the run left; it goes before P0 work")
-    result = plan(snapshot(*backlog), NOW, HOLD_LONGER)
+    # holding it back only to half of what is left, its chain is already more: it goes first at once
+    assert plan(snapshot(*backlog), NOW, HOLD_HALF).ready[0].score.pole.endswith("140m of the run left; it goes before P0 work")
+    result = plan(snapshot(*backlog), NOW, NO_GUARD)
     assert result.ready_keys()[-1] == key(1)
     pole = result.ready[-1].score
     assert pole.critical and pole.pole == "on the critical path: a 100m chain, 140m of the run left; P0 work may hold it back 15m more"
@@ -30,7 +30,7 @@ def test_p0_work_holds_a_long_pole_back_until_its_chain_is_most_of_what_is_left(
 
     # two P0s done: 110m left, less than its chain over 0.8: it goes before P0 work
     done = apply_all(snapshot(*backlog), [started(10), started(11), finished(10), finished(11)])
-    result = plan(done, NOW, HOLD_LONGER)
+    result = plan(done, NOW, NO_GUARD)
     assert result.ready_keys()[0] == key(1)
     assert result.ready[0].score.pole.endswith("110m of the run left; it goes before P0 work")
     assert result.dispatch == (key(1), key(12))

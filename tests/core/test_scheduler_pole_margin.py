@@ -4,6 +4,7 @@ ones already past their estimate; kept between `pole_margin` and `pole_margin_ma
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 from core_builders import T0, finished, issue, key, snapshot, started
@@ -14,12 +15,12 @@ from waterspider_tui.core.scheduler import SchedulerConfig, plan
 from waterspider_tui.core.state import Snapshot
 
 CONFIG = SchedulerConfig(capacity=2, other_share=0)
-HISTORY = tuple(range(50, 55))
-"""Five finished issues of 10 minutes as estimated."""
+HISTORY = tuple(range(50, 70))
+"""Twenty finished issues of 10 minutes as estimated (`pole_margin_samples`)."""
 
 
 def backlog_after(took_min: float) -> Snapshot:
-    """#1 (P3, 100m) among ten P1s of 50m on 2 slots (300m left), after five 10m issues took `took_min` each."""
+    """#1 (P3, 100m) among ten P1s of 50m on 2 slots (300m left), after twenty 10m issues took `took_min` each."""
     history = [issue(number, estimate=10) for number in HISTORY]
     ready = [issue(1, labels=["P3"], estimate=100), *(issue(n, labels=["P1"], estimate=50) for n in range(10, 20))]
     events = [event for number in HISTORY for event in (started(number), finished(number, duration_s=took_min * 60))]
@@ -33,7 +34,7 @@ def test_a_long_pole_counts_its_estimate_by_how_far_estimates_missed() -> None:
     assert result.ready_keys()[0] == key(1)
     assert result.ready[0].score.pole == (
         "on the critical path: a 100m chain (its estimate ×1.65: estimates miss ×2.7), 300m of the run left; "
-        "P0 work may hold it back 100m more"
+        "P0 work may hold it back 175m more"
     )
     assert result.dispatch[0] == key(1)
 
@@ -47,6 +48,12 @@ def test_estimates_that_held_leave_the_margin_as_configured() -> None:
     result = plan(backlog_after(11), T0, CONFIG)
     assert key(1) not in result.dispatch
     assert not any(item.score.critical for item in result.ready)
+
+
+def test_the_margin_moves_only_after_enough_sessions() -> None:
+    missed = backlog_after(10 * math.e)
+    assert plan(missed, T0, replace(CONFIG, pole_margin_samples=21)).ready[0].issue != key(1)
+    assert plan(missed, T0, replace(CONFIG, pole_margin_samples=20)).ready[0].issue == key(1)
 
 
 def test_a_running_session_past_its_estimate_counts_toward_the_spread() -> None:
@@ -73,7 +80,7 @@ def test_the_margin_stays_between_the_floor_and_the_ceiling() -> None:
 
 @pytest.mark.parametrize("settings", [
     {"pole_margin": 0.9}, {"pole_margin": 2.0, "pole_margin_max": 1.5}, {"other_share": 1.5},
-    {"pole_hold_share": -0.1}, {"critical_share": 2.0},
+    {"pole_hold_share": -0.1}, {"critical_share": 2.0}, {"pole_margin_samples": 0},
 ])
 def test_out_of_range_knobs_are_refused(settings: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="scheduler"):

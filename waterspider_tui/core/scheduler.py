@@ -22,9 +22,12 @@ them, in benchmarks/README.md). It ranks a ready task by, in turn:
    `pole_margin` times (estimates run over, and one that runs over late ends the run late), is
    `critical_share` of what is left of the run (the longest open chain, or the open work over
    the slots, less what running sessions have done), or the slots that free up later would
-   come too late for it and the poles more urgent than it. P0 work may hold a pole back until
-   its chain as estimated is `pole_hold_share` of what is left; then it is overdue (2). Poles
-   go most urgent first;
+   come too late for it and the poles more urgent than it. When finished sessions (and running
+   ones past their estimate) show estimates missing by far, the margin is their mean overrun
+   exp(s²/2) for their spread s, up to `pole_margin_max` (`core.estimate_spread`; shown as
+   *a 540m chain (its estimate ×1.47: estimates miss ×2.4)*). P0 work may hold a pole back
+   until its chain as estimated is `pole_hold_share` of what is left; then it is overdue (2).
+   Poles go most urgent first;
 6. the rest by score per hour of work (Smith's rule: on one slot, the order that finishes the
    most weighted work soonest), the score (`priority.score_task`) being label weight, a
    shorter duration, the work it unblocks, age and bumps. The label weight is *inherited*: a
@@ -94,7 +97,9 @@ class SchedulerConfig:
     """Count a long pole's estimate by how far estimates missed in finished (and overrunning)
     sessions, the mean overrun exp(s²/2) of their spread s (`core.estimate_spread`), between
     `pole_margin` and `pole_margin_max`."""
-    pole_hold_share: float = 0.5
+    pole_margin_samples: int = 20
+    """Sessions (finished, or running past their estimate) it takes before the margin moves."""
+    pole_hold_share: float = 0.8
     """P0 work goes before a long pole until the pole's chain (as estimated) is this share of
     what is left of the run; then the long pole goes first."""
     other_share: float = 0.125
@@ -120,6 +125,8 @@ class SchedulerConfig:
         if self.pole_margin < 1 or self.pole_margin_max < self.pole_margin:
             raise ValueError(f"scheduler pole_margin must be at least 1 and at most pole_margin_max, not {self.pole_margin!r}"
                              f" with pole_margin_max {self.pole_margin_max!r}")
+        if self.pole_margin_samples < 1:
+            raise ValueError(f"scheduler pole_margin_samples must be at least 1, not {self.pole_margin_samples!r}")
         for name in ("critical_share", "pole_hold_share", "other_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"scheduler {name} must be between 0 and 1, not {getattr(self, name)!r}")
@@ -172,7 +179,7 @@ class Planner:
         """The open task graph's figures, carried from call to call."""
         self._learner = Learner(priority, priority.default_estimate_min, self._config.estimates) if self._config.learn_estimates else None
         """Folds the finished tasks of successive snapshots."""
-        self._spread = SpreadTracker(priority, self._config.estimates.min_samples) if self._config.learn_pole_margin else None
+        self._spread = SpreadTracker(priority, self._config.pole_margin_samples) if self._config.learn_pole_margin else None
         """Folds how far the estimates of successive snapshots' finished tasks missed."""
         self._readiness = Readiness(self._config.dependants_wait_for)
         self._scores: ScoreMemo = {}

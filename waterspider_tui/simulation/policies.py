@@ -23,8 +23,8 @@ VARIANTS = {
     "ours-learned": "ours with durations learned from finished sessions in the time part of the score",
     "ours-learned-all": "ours-learned, and the learned durations also in the long-pole figures",
     "ours-no-guard": "ours without the share other work keeps while P0 work waits",
-    "ours-fixed-margin": "ours with a long pole's estimate counted `pole_margin` times whatever the estimates missed by",
-    "ours-previous": "ours as the previous round shipped it: the margin fixed at 1.15, P0 work holding a pole back to 0.8 of the run left",
+    "ours-previous": "ours as the previous round shipped it: a long pole's estimate counted 1.15 times whatever the estimates missed by",
+    "ours-hold-half": "ours with P0 work holding a long pole back only until its chain is half of the run left (not 0.8)",
 }
 """Versions of `ours` compared in the benchmarks, not offered by `waterspider simulate`."""
 
@@ -38,10 +38,10 @@ def policy_config(name: str, slots: int) -> SchedulerConfig:
         return SchedulerConfig(capacity=slots)
     if name == "ours-no-guard":
         return SchedulerConfig(capacity=slots, other_share=0.0)
-    if name == "ours-fixed-margin":
-        return SchedulerConfig(capacity=slots, learn_pole_margin=False)
     if name == "ours-previous":
-        return SchedulerConfig(capacity=slots, learn_pole_margin=False, pole_hold_share=0.8)
+        return SchedulerConfig(capacity=slots, learn_pole_margin=False)
+    if name == "ours-hold-half":
+        return SchedulerConfig(capacity=slots, pole_hold_share=0.5)
     if name in VARIANTS:
         return SchedulerConfig(capacity=slots, learn_estimates=name != "ours-static", learned_long_poles=name == "ours-learned-all")
     if name == "seed":

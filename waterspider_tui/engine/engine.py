@@ -102,9 +102,9 @@ class Engine:
         self.confirm_after: dict[str, float] = {}
         """Issue key -> when to ask its source again after it could not answer the check before a start."""
         self._preflighted = asyncio.Event()
+        """Set once the hosts were checked: nothing is dispatched before."""
         self._unplaced: dict[str, str] = {}
         """Issue key -> why no host can take it, as last said in the log."""
-        """Set once the hosts were checked: nothing is dispatched before."""
         self.store.subscribe(self._on_stored)
 
     # -- the front ends' view -------------------------------------------------------------

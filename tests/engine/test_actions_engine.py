@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
+import yaml
 
 from tests.engine.conftest import write_issue
 from tests.git_checkout import make_checkout
@@ -62,11 +63,17 @@ class World:
                           key=lambda run: run.id)
 
 
+def workflow_inputs() -> dict[str, Any]:
+    workflow = yaml.safe_load((Path(__file__).resolve().parents[2] / "examples" / "github-actions" / "agent-execute.yml").read_text())
+    return dict(workflow.get("on", workflow.get(True))["workflow_dispatch"]["inputs"])
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     _, github = start_fake_github()
     github.add_repo(REPO)
     actions_of(github, REPO).run_name = "issue #{issue} ({correlation})"
+    actions_of(github, REPO).declared_inputs = set(workflow_inputs())  # dispatches are checked against the example workflow
     add_runner(github, REPO, "mini-1", ["self-hosted", "macOS"])
     origin = make_checkout(tmp_path / "origin")
     checkout = tmp_path / "mini-1" / "checkout"

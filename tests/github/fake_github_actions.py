@@ -29,6 +29,7 @@ completes, the pending one is queued. Group names are compared without case.
 from __future__ import annotations
 
 import io
+import json
 import itertools
 import re
 import time
@@ -75,6 +76,8 @@ class FakeActions:
     run_name: str = "{workflow}"
     concurrency: str = ""
     """The workflow's `concurrency.group`, formatted with its inputs; empty: runs are not grouped."""
+    declared_inputs: set[str] | None = None
+    """The workflow's `workflow_dispatch` inputs; a dispatch with another is refused (422). None: any."""
     superseded: dict[int, int] = field(default_factory=dict)
     """Run id -> the newer run of its group for which GitHub cancelled it while it was pending."""
     """The workflow's `run-name`, formatted with its inputs (and `workflow`); the display title."""
@@ -213,6 +216,10 @@ def dispatch(github: FakeGitHub, repo: FakeRepo, login: str, query: dict[str, st
         return Reply(400, {"message": "Invalid request.\n\nFor 'links/0/schema', {\"return_run_details\"=>true} is not a "
                                       "permitted key.", "status": "400"})
     inputs = body.get("inputs") or {}
+    unexpected = sorted(set(inputs) - state.declared_inputs) if state.declared_inputs is not None else []
+    if unexpected:
+        return Reply(422, {"message": f"Unexpected inputs provided: {json.dumps(unexpected)}",
+                           "documentation_url": "https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event", "status": "422"})
     if len(inputs) > 25:
         return Reply(422, {"message": "you may only define up to 25 `inputs` for a `workflow_dispatch` event"})
     title = state.run_name.format(workflow=workflow.removesuffix(".yml"), **{k: str(v) for k, v in inputs.items()})

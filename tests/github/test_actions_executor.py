@@ -507,3 +507,17 @@ async def test_a_run_cancelled_on_github_by_someone_is_said_so_and_ours_is_not_a
     assert repo.count("GET", r"/workflows/.*/runs") == listings
     state = await executor.state(other)
     assert state.exit is not None and state.exit.error == "run %d cancelled by waterspider: the session was stopped" % max(actions_of(repo, REPO).runs)
+
+
+
+async def test_a_workflow_without_the_pipeline_input_is_named_with_what_to_do(
+    repo: FakeGitHub, make_executor: Callable[..., ActionsExecutor],
+) -> None:
+    actions_of(repo, REPO).declared_inputs = {"issue", "agent", "session", "attempt", "branch", "correlation"}  # an older copy
+    executor = make_executor(pipeline={"steps": ["commits", "gate"]})
+    with pytest.raises(ExecutorError) as raised:
+        await executor.start(session_for(executor), SPEC)
+    assert "has no `pipeline` input" in str(raised.value) and "examples/github-actions/agent-execute.yml" in str(raised.value)
+    assert not actions_of(repo, REPO).runs
+    await make_executor().start(session_for(executor, token="n0p1pe"), SPEC)  # without [pipeline] it sends none, as before
+    assert len(actions_of(repo, REPO).runs) == 1

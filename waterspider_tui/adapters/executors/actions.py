@@ -273,6 +273,12 @@ class ActionsExecutor:
                 body.pop("return_run_details")
                 answer = await self.client.post(path, body)
         except GitHubError as error:
+            if error.status == 422 and "pipeline" in str(error) and "Unexpected inputs" in str(error):
+                raise ExecutorError(
+                    f"{self.repo}: {self.workflow} has no `pipeline` input, which carries the [pipeline] steps and gate to the "
+                    f"runner: copy the current examples/github-actions/agent-execute.yml to .github/workflows/ on {self.ref}",
+                    error_class="crashed",
+                ) from error
             raise ExecutorError(f"{self.repo}: cannot dispatch {self.workflow}: {error}", error_class="crashed") from error
         data = answer.data if isinstance(answer.data, dict) else {}
         if answer.status == 200 and data.get("workflow_run_id"):

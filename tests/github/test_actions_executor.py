@@ -521,3 +521,17 @@ async def test_a_workflow_without_the_pipeline_input_is_named_with_what_to_do(
     assert not actions_of(repo, REPO).runs
     await make_executor().start(session_for(executor, token="n0p1pe"), SPEC)  # without [pipeline] it sends none, as before
     assert len(actions_of(repo, REPO).runs) == 1
+
+
+def test_the_orchestrators_pipeline_settings_reach_the_executor(tmp_path: Any, make_client: Callable[..., Any]) -> None:
+    from waterspider_tui.config import Settings
+    from waterspider_tui.engine.wiring import _executors
+
+    gate = {"commands": [{"name": "tests", "run": "make test"}], "max_rounds": 3}
+    settings = Settings(actions={"enabled": True, "repo": REPO}, pipeline={"steps": ["commits", "gate", "pull_request"], "gate": gate},
+                        github={"repos": [REPO]})
+    (executor,) = _executors(settings, workspace=None, sessions_dir=tmp_path, client=make_client())  # type: ignore[arg-type]
+    assert isinstance(executor, ActionsExecutor)
+    assert executor.pipeline == {"steps": ["commits", "gate", "push"], "gate": gate, "push": {"remote": "origin"}}
+    sent = json.loads(executor._inputs(session_for(executor))["pipeline"])
+    assert sent == executor.pipeline and executor.replayed_steps == {"commits", "gate"}

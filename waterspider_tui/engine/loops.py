@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HOST_PROBE_INTERVAL_S = 5.0
+HOST_PROBE_JITTER = 0.2
+"""Each wait between probes is the interval ± this share of it."""
 CONFIRM_RETRY_S = 10.0
 """After a source could not answer the check before a start, how long until it is asked again."""
 
@@ -111,7 +114,8 @@ async def probe(engine: Engine) -> None:
         steady = [e for e in probed if e not in changed]
         if steady:
             engine.record_transient(*steady)
-        await asyncio.sleep(HOST_PROBE_INTERVAL_S)
+        # Jitter: the probes of several orchestrators (or of one restarted) do not stay in step.
+        await asyncio.sleep(HOST_PROBE_INTERVAL_S * random.uniform(1 - HOST_PROBE_JITTER, 1 + HOST_PROBE_JITTER))
 
 
 def warn_once(engine: Engine, current: Plan, warned: set[tuple[str, str]], now: float) -> None:

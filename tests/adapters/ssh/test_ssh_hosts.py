@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import time
 from pathlib import Path
@@ -117,3 +119,29 @@ async def test_hosts_check_says_per_host_what_is_wrong_and_how_to_fix_it(make_se
     assert "claude not found" in lines["mini-2"].line and "npm install -g @anthropic-ai/claude-code" in lines["mini-2"].line
     assert "no clone at" in lines["mini-2"].line
     assert not lines["mini-3"].ok and "nothing listens" in lines["mini-3"].line
+
+
+async def test_a_hung_host_does_not_hold_up_the_others_probes_and_is_not_probed_twice_at_once(make_server) -> None:
+    quick, hung = make_server("mini-1"), make_server("mini-2")
+    assert hung.process is not None
+    os.kill(hung.process.pid, signal.SIGSTOP)  # it accepts TCP connections and never says a word: a hung machine
+    executor = SshExecutor([quick.host("mini-1"), hung.host("mini-2", connect_timeout_s=30.0)])
+    try:
+        first = await executor.probe()
+        assert [(status.name, status.reachable) for status in first] == [("mini-1", True)], "mini-2's probe is still out"
+        second = await executor.probe()
+        assert [status.name for status in second] == ["mini-1"]
+        assert _connections_to(hung.port) == 1, "the hung host is not probed twice at once"
+    finally:
+        os.kill(hung.process.pid, signal.SIGCONT)
+        await executor.close()
+
+
+def _connections_to(port: int) -> int:
+    """Client ends of TCP connections to 127.0.0.1:port on this machine (the kernel accepts them for a stopped sshd)."""
+    count = 0
+    for row in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = row.split()
+        if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+            count += 1
+    return count

@@ -52,6 +52,8 @@ HOST_OWN_ENV = ("HOME", "USER", "LOGNAME", "SHELL", "PATH", "TMPDIR")
 """Variables an agent takes from the host, not from the orchestrator's machine."""
 GIT_TIMEOUT_S = 180.0
 """Fetch and worktree add in a large clone, over a slow link."""
+PROBE_WAIT_S = 3.0
+"""How long a probe round waits for the hosts' answers; a host answering later is in the next round."""
 PREPARE_EACH_S = 20.0
 """More time for a batch of worktrees, per worktree (a checkout of a large repository)."""
 
@@ -93,6 +95,8 @@ class SshExecutor:
         self._bases: dict[str, str] = {}
         """Session id -> the ref its branch was made from, as prepare found it on the host."""
         self._bundle = runner_bundle()
+        self._probes: dict[str, asyncio.Task[HostStatus]] = {}
+        """Host -> its probe, the latest one (done or still out)."""
 
     # -- placement and paths ------------------------------------------------------------------
     def config(self, host: str) -> HostConfig:
@@ -268,7 +272,14 @@ class SshExecutor:
 
     # -- hosts --------------------------------------------------------------------------------
     async def probe(self) -> list[HostStatus]:
-        return list(await asyncio.gather(*(self.probe_host(name) for name in self.configs)))
+        """Every host's status, each probed on its own: a host whose probe is still out (slow, or hung
+        until its timeout) is left out of this answer instead of holding up the others', and is not
+        probed twice at once."""
+        for name in self.configs:
+            if name not in self._probes or self._probes[name].done():
+                self._probes[name] = asyncio.create_task(self.probe_host(name))
+        await asyncio.wait(self._probes.values(), timeout=PROBE_WAIT_S)
+        return [task.result() for task in self._probes.values() if task.done() and not task.cancelled()]
 
     async def probe_host(self, name: str) -> HostStatus:
         """One host's load, cores, memory, free disk and running sessions; unreachable with the reason."""
@@ -285,6 +296,8 @@ class SshExecutor:
         )
 
     async def close(self) -> None:
+        for probe in self._probes.values():
+            probe.cancel()
         for pump in self._pumps.values():
             pump.close()
         for reads in self._reads.values():

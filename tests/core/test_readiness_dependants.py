@@ -38,7 +38,7 @@ def test_merged_counts_a_blocker_without_a_pull_request_or_closed_upstream_done(
 def test_gate_passed_stacks_on_the_unmerged_blocker_only() -> None:
     events = [started(1), _pr_opened(1), finished(1)]
     snap = snapshot(issue(1), issue(2, deps=[1]), events=events)
-    assert stack_base(snap.tasks[key(2)], snap, "gate_passed") == StackBase(key(1), "feature/issue-1")
+    assert stack_base(snap.tasks[key(2)], snap, "gate_passed") == StackBase(key(1), "feature/issue-1", "local", "localhost")
     assert stack_base(snap.tasks[key(2)], snap, "merged") is None
     merged = snapshot(issue(1), issue(2, deps=[1]), events=[*events, ev.PullRequestMerged(ts=T0, issue=key(1), number=41)])
     assert stack_base(merged.tasks[key(2)], merged, "gate_passed") is None, "merged work is on the base already"
@@ -48,6 +48,6 @@ def test_with_two_unmerged_blockers_it_stacks_on_the_first_and_does_not_wait() -
     events = [started(1), finished(1), started(2), finished(2)]
     snap = snapshot(issue(1), issue(2), issue(3, deps=[2, 1]), events=events)
     assert _blocker(Readiness("gate_passed"), 3, snap) is None, "nothing may be merged, ever (a run without pull requests)"
-    assert stack_base(snap.tasks[key(3)], snap, "gate_passed") == StackBase(key(2), "feature/issue-2")
+    assert stack_base(snap.tasks[key(3)], snap, "gate_passed") == StackBase(key(2), "feature/issue-2", "local", "localhost")
     one_left = snapshot(issue(1), issue(2), issue(3, deps=[2, 1]), events=[*events, ev.PullRequestMerged(ts=T0, issue=key(2), number=42)])
-    assert stack_base(one_left.tasks[key(3)], one_left, "gate_passed") == StackBase(key(1), "feature/issue-1")
+    assert stack_base(one_left.tasks[key(3)], one_left, "gate_passed") == StackBase(key(1), "feature/issue-1", "local", "localhost")

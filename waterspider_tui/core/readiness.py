@@ -40,10 +40,12 @@ DependantsWaitFor = Literal["merged", "gate_passed"]
 
 @dataclass(frozen=True)
 class StackBase:
-    """The blocker whose branch a stacked dependant starts from."""
+    """The blocker whose branch a stacked dependant starts from, and where that branch is."""
 
     issue: str
     branch: str
+    executor: str = ""
+    host: str = ""
 
 
 def blocker_done(dep_task: TaskRecord, wait_for: DependantsWaitFor) -> bool:
@@ -72,7 +74,8 @@ def stack_base(task: TaskRecord, snapshot: Snapshot, wait_for: DependantsWaitFor
     for dep in task.deps:
         dep_task = snapshot.tasks.get(dep)
         if _unmerged(dep_task) and dep_task is not None and dep_task.session is not None:
-            return StackBase(dep, dep_task.session.branch)
+            session = dep_task.session
+            return StackBase(dep, session.branch, session.executor, session.host)
     return None
 
 

@@ -99,7 +99,8 @@ class SessionSupervisor:
             agent=self.agent.name, agent_session_id=task.resume_agent_session, placement=placement.reason,
         )
         stacked = stack_base(task, self.snapshot, self.policy.dependants_wait_for)
-        if stacked is not None:
+        # The blocker's branch is where its session ran: elsewhere the dependant starts from the base.
+        if stacked is not None and (stacked.executor, stacked.host) == (executor.name, placement.host):
             session = replace(session, base_branch=stacked.branch, stacked_on=stacked.issue)
         try:
             self.spans.timed(session.session_id, "session_started", self.record, ev.SessionStarted(ts=self.clock.now(), issue=key, session=session))

@@ -3,10 +3,11 @@
 The orchestrator dispatches the workflow in `examples/github-actions/`; its job runs this. The
 session is exactly a local one: worktree on `feature/issue-N`, the agent, its parser, the
 `[pipeline]` steps (the orchestrator's, given with `--pipeline`; else this checkout's settings),
-a failed gate sending the work back to the agent up to its `max_rounds`. The job log gets readable lines (and, with `--echo-stream`, the
-stream-json lines behind a prefix, so the orchestrator follows the run live); the stream-json
-goes to `--stream-file` and how the session ended (each step too) to `session.json` beside it,
-which the workflow uploads together as the `stream` artifact.
+a failed gate sending the work back to the agent up to its `max_rounds`. The job log gets
+readable lines (and, with `--echo-stream`, the stream-json lines behind a prefix and a line as
+each step starts and ends, so the orchestrator follows the run live); the stream-json goes to
+`--stream-file` and how the session ended (each step of each round too) to `session.json`
+beside it, which the workflow uploads together as the `stream` artifact.
 
 Exit codes: 0 the session succeeded, 1 it failed (the agent, or a step after it), 2 nothing ran
 (a bad flag or setting, the issue not found), 130 the job was cancelled.

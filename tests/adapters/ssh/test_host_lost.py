@@ -41,8 +41,9 @@ subprocess.run(["git", "add", "work.txt"], check=True)
 subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "work"], check=True)
 print("committed", flush=True)
 """
-LOST_AFTER_S = 6.0
-"""Longer than the engine's probe interval (5 s), so the lost host shows unreachable before its issue is placed again."""
+LOST_AFTER_S = 8.0
+"""Longer than the engine's longest wait between probes (5 s + 20 % jitter), so the lost host shows
+unreachable before its issue is placed again."""
 ORPHAN_STOP_AFTER_S = 2.0
 
 

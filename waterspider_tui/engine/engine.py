@@ -9,19 +9,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from typing import TYPE_CHECKING, Awaitable, Callable, Sequence
 
 from waterspider_tui.adapters.executors.local import LocalExecutor
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.clock import Clock, SystemClock
-from waterspider_tui.core.models import TaskState
-from waterspider_tui.core.placement import NoPlace
 from waterspider_tui.core.scheduler import Plan, Planner, SchedulerConfig
 from waterspider_tui.core.state import Snapshot
 from waterspider_tui.engine import loops, worktree_access
 from waterspider_tui.engine.api import ShellTarget
+from waterspider_tui.engine.dispatch import Dispatcher
 from waterspider_tui.engine.locks import RunLocks
 from waterspider_tui.engine.policy import SessionPolicy
 from waterspider_tui.engine.session_logs import read_log, sessions_of
@@ -103,8 +101,7 @@ class Engine:
         """Issue key -> when to ask its source again after it could not answer the check before a start."""
         self._preflighted = asyncio.Event()
         """Set once the hosts were checked: nothing is dispatched before."""
-        self._unplaced: dict[str, str] = {}
-        """Issue key -> why no host can take it, as last said in the log."""
+        self.dispatcher = Dispatcher(self)
         self.store.subscribe(self._on_stored)
 
     # -- the front ends' view -------------------------------------------------------------
@@ -120,6 +117,10 @@ class Engine:
         current = self.planner.plan(self.store.snapshot, now)
         self._plan_cache = (seq, int(now), current)
         return current
+
+    def remember_plan(self, current: Plan, now: float) -> None:
+        """Keep the plan the dispatcher just made: the front ends' `plan()` reuses it until the next change."""
+        self._plan_cache = (self.store.snapshot.seq, int(now), current)
 
     def subscribe(self, listener: SnapshotListener) -> Callable[[], None]:
         self._snapshot_listeners.append(listener)
@@ -167,12 +168,6 @@ class Engine:
 
     def display_key(self, key: str) -> str:
         return key if self.multi_repo else cmd.short_key(key)
-
-    def _say_unplaced(self, key: str, reason: str) -> None:
-        """Once per reason: an issue no host can take even with a free slot (labels, a pinned host down or drained)."""
-        if reason and self._unplaced.get(key) != reason:
-            self._unplaced[key] = reason
-            self.record(ev.Warned(ts=self.clock.now(), issue=key, message=f"{self.display_key(key)} waits for a host: {reason}"))
 
     # -- recording ------------------------------------------------------------------------
     def record(self, *events: ev.Event) -> list[ev.Event]:
@@ -278,53 +273,5 @@ class Engine:
         return not any(item.reason == "retry_wait" for item in current.blocked)
 
     async def _dispatch_loop(self) -> None:
-        warned: set[tuple[str, str]] = set()
         await self._preflighted.wait()
-        while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=1.0)
-            self.wake.clear()
-            if self._stopping.is_set():
-                return
-            now = self.clock.now()
-            snapshot = self.snapshot
-            if snapshot.dispatcher_paused and snapshot.paused_until and snapshot.paused_until <= now:
-                self.record(ev.DispatcherResumed(ts=now, by="reset time reached"))
-            planned, planned_cpu = time.perf_counter(), time.thread_time()
-            current = self.planner.plan(self.snapshot, now)
-            plan_s = (time.perf_counter() - planned, time.thread_time() - planned_cpu)
-            self._plan_cache = (self.snapshot.seq, int(now), current)
-            loops.warn_once(self, current, warned, now)
-            if current.dispatch:
-                await self._dispatch(current.dispatch, (plan_s[0] / len(current.dispatch), plan_s[1] / len(current.dispatch)))
-
-    async def _dispatch(self, keys: Sequence[str], plan_share_s: tuple[float, float] = (0.0, 0.0)) -> None:
-        """Start what the plan says, each after its source confirmed it (trust, still open).
-
-        `plan_share_s`: the plan's wall and CPU time divided among what it dispatched, each start's share (a span).
-        """
-        confirmations = await asyncio.gather(*(loops.confirm(self, key) for key in keys))
-        for key, hold in zip(keys, confirmations):
-            if self._stopping.is_set():
-                return
-            task = self.snapshot.tasks.get(key)
-            if task is None or hold is None or task.state is not TaskState.QUEUED or task.overrides.paused:
-                continue
-            if hold:
-                if task.held_reason != hold:
-                    self.record(ev.IssueHeld(ts=self.clock.now(), issue=key, reason=hold))
-                continue
-            placing, placing_cpu = time.perf_counter(), time.thread_time()
-            placement = self.pool.place(self.snapshot, task, self.agent.name)
-            place_s = (time.perf_counter() - placing, time.thread_time() - placing_cpu)
-            if isinstance(placement, NoPlace):
-                if not self.pool.has_room(self.snapshot):
-                    return  # every host is full, down or drained: nothing else can start either
-                # Only this issue cannot go anywhere (its labels, a pinned host down): the rest goes on.
-                self._say_unplaced(key, self.pool.unfit(self.snapshot, task, self.agent.name))
-                continue
-            if self.sessions.launch(key, placement):
-                session = self.snapshot.tasks[key].session
-                if session is not None:
-                    self.sessions.spans.add(session.session_id, "plan", *plan_share_s)
-                    self.sessions.spans.add(session.session_id, "place", *place_s)
+        await self.dispatcher.run(self._stopping)

@@ -1,0 +1,91 @@
+"""The dispatcher: on every stored change it plans, then starts what the plan says, each start timed in parts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING, Sequence
+
+from waterspider_tui.core import events as ev
+from waterspider_tui.core.models import TaskState
+from waterspider_tui.core.placement import NoPlace
+from waterspider_tui.engine import loops
+
+if TYPE_CHECKING:
+    from waterspider_tui.engine.engine import Engine
+
+WAKE_TIMEOUT_S = 1.0
+"""Plan at least this often without a stored change: a retry's backoff or a reset time runs out unannounced."""
+
+
+class Dispatcher:
+    """Plans on every wake of the engine and starts what the plan says; one per run."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.warned: set[tuple[str, str]] = set()
+        """(issue, warning) pairs already said, so a plan's warnings are logged once."""
+        self.unplaced: dict[str, str] = {}
+        """Issue key -> why no host can take it, as last said in the log."""
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Plan and start until `stopping` is set."""
+        engine = self.engine
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(engine.wake.wait(), timeout=WAKE_TIMEOUT_S)
+            engine.wake.clear()
+            if stopping.is_set():
+                return
+            now = engine.clock.now()
+            snapshot = engine.snapshot
+            if snapshot.dispatcher_paused and snapshot.paused_until and snapshot.paused_until <= now:
+                engine.record(ev.DispatcherResumed(ts=now, by="reset time reached"))
+            planned, planned_cpu = time.perf_counter(), time.thread_time()
+            current = engine.planner.plan(engine.snapshot, now)
+            plan_s = (time.perf_counter() - planned, time.thread_time() - planned_cpu)
+            engine.remember_plan(current, now)
+            loops.warn_once(engine, current, self.warned, now)
+            if current.dispatch:
+                count = len(current.dispatch)
+                await self.start(current.dispatch, stopping, (plan_s[0] / count, plan_s[1] / count))
+
+    async def start(self, keys: Sequence[str], stopping: asyncio.Event, plan_share_s: tuple[float, float] = (0.0, 0.0)) -> None:
+        """Start what the plan says, each after its source confirmed it (trust, still open).
+
+        `plan_share_s`: the plan's wall and CPU time divided among what it dispatched, each start's share (a span).
+        """
+        engine = self.engine
+        confirmations = await asyncio.gather(*(loops.confirm(engine, key) for key in keys))
+        for key, hold in zip(keys, confirmations):
+            if stopping.is_set():
+                return
+            task = engine.snapshot.tasks.get(key)
+            if task is None or hold is None or task.state is not TaskState.QUEUED or task.overrides.paused:
+                continue
+            if hold:
+                if task.held_reason != hold:
+                    engine.record(ev.IssueHeld(ts=engine.clock.now(), issue=key, reason=hold))
+                continue
+            placing, placing_cpu = time.perf_counter(), time.thread_time()
+            placement = engine.pool.place(engine.snapshot, task, engine.agent.name)
+            place_s = (time.perf_counter() - placing, time.thread_time() - placing_cpu)
+            if isinstance(placement, NoPlace):
+                if not engine.pool.has_room(engine.snapshot):
+                    return  # every host is full, down or drained: nothing else can start either
+                # Only this issue cannot go anywhere (its labels, a pinned host down): the rest goes on.
+                self._say_unplaced(key, engine.pool.unfit(engine.snapshot, task, engine.agent.name))
+                continue
+            if engine.sessions.launch(key, placement):
+                session = engine.snapshot.tasks[key].session
+                if session is not None:
+                    engine.sessions.spans.add(session.session_id, "plan", *plan_share_s)
+                    engine.sessions.spans.add(session.session_id, "place", *place_s)
+
+    def _say_unplaced(self, key: str, reason: str) -> None:
+        """Once per reason: an issue no host can take even with a free slot (labels, a pinned host down or drained)."""
+        if reason and self.unplaced.get(key) != reason:
+            self.unplaced[key] = reason
+            engine = self.engine
+            engine.record(ev.Warned(ts=engine.clock.now(), issue=key, message=f"{engine.display_key(key)} waits for a host: {reason}"))

@@ -58,10 +58,13 @@ class OrphanSettler:
                     worktree=attempt.worktree, branch=attempt.branch, log_path=attempt.log_path, session_dir=attempt.session_dir,
                     started_at=0.0, agent=attempt.agent,
                 )
-                self.watch(key, session, pool.executor_for(session))
+                executor = pool.executor_for(session)
+                if attempt.host in {host.name for host in executor.hosts}:  # a host since removed from the config cannot be asked
+                    self.watch(key, session, executor)
 
     def watch(self, key: str, session: SessionInfo, executor: Executor) -> None:
-        if session.session_id not in self._watchers:
+        """Settle the session once its host answers; only for executors whose sessions outlive a lost host."""
+        if getattr(executor, "may_leave_orphans", False) and session.session_id not in self._watchers:
             self._watchers[session.session_id] = asyncio.create_task(self._settle(key, session, executor))
 
     async def _settle(self, key: str, session: SessionInfo, executor: Executor) -> None:

@@ -136,8 +136,6 @@ class SshExecutor:
         self.config(session.host)
         lines = await self._prepares[session.host].prepare(session.worktree, session.branch)
         for line in lines:
-            if line.startswith("WARN "):
-                log.warning("%s: %s", session.host, line[5:])
             if line.startswith("REFUSE "):
                 raise ExecutorError(f"{session.host}: {line[7:]}", error_class="workspace")
         done = next((line.split() for line in lines if line.startswith("OK ")), None)
@@ -155,6 +153,9 @@ class SshExecutor:
         exclude = f"/{config.worktrees_dir.strip('/')}/" if relative else ""
         script = prepare_script(config.repo_path, items, config.base_branch, exclude)
         result = await self._connection(host).run(script, timeout_s=GIT_TIMEOUT_S + PREPARE_EACH_S * len(items))
+        for line in result.text.splitlines():
+            if line.startswith("WARN "):  # about the clone (a failed fetch): once per batch, not per session
+                log.warning("%s: %s", host, line[5:])
         answers = split_items(result.text, len(items))
         if result.returncode not in (0, 3) and result.error_text:
             # The script itself failed (a shell error): say so for every item without an answer.

@@ -220,6 +220,7 @@ class Engine:
             workers += [asyncio.create_task(loops.collect(self, source, interval)) for source, interval in self.sources]
             workers.append(asyncio.create_task(self._dispatch_loop()))
             workers.append(asyncio.create_task(loops.probe(self)))
+            workers.append(asyncio.create_task(loops.serve_command_requests(self)))
             while not self._stopping.is_set():
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), timeout=0.2)

@@ -13,7 +13,7 @@ from waterspider_tui.adapters.source_base import PollResult
 from waterspider_tui.core import events as ev
 from waterspider_tui.engine.collector import poll_events
 from waterspider_tui.engine.preflight import PAUSED_BY, host_problems
-from waterspider_tui.engine.sessions import HOST_FAILURE
+from waterspider_tui.engine.session_end import HOST_FAILURE
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.source_base import IssueSource
@@ -212,3 +212,34 @@ async def preflight(engine: Engine, checked: asyncio.Event) -> None:
         first = False
         checked.set()
         await asyncio.sleep(PREFLIGHT_INTERVAL_S)
+
+
+COMMAND_REQUEST_INTERVAL_S = 0.5
+"""How often the store is asked for commands from another process (`waterspider requeue` during a run)."""
+
+
+async def serve_command_requests(engine: Engine) -> None:
+    """Carry out the commands other processes left in the store, each by the operator's rules, and answer them."""
+    from waterspider_tui.store.command_requests import CommandRequests, Reply, UnknownCommand
+
+    try:
+        requests = CommandRequests(engine.store.log.path)
+    except Exception:  # a store this process cannot share: the run goes on, the command line says nobody answered
+        log.exception("command requests cannot be read from %s", engine.store.log.path)
+        return
+    try:
+        while True:
+            for request in requests.pending():
+                replies: list[Reply] = []
+                for command in request.commands:
+                    if isinstance(command, UnknownCommand):
+                        replies.append(Reply(False, f"this orchestrator does not know the command {command.kind}: upgrade it"))
+                        continue
+                    try:
+                        replies.append(Reply(True, await engine.submit(command)))
+                    except ValueError as error:
+                        replies.append(Reply(False, str(error)))
+                requests.answer(request.id, replies)
+            await asyncio.sleep(COMMAND_REQUEST_INTERVAL_S)
+    finally:
+        requests.close()

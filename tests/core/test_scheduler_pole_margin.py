@@ -37,6 +37,8 @@ def test_a_long_pole_counts_its_estimate_by_how_far_estimates_missed() -> None:
         "P0 work may hold it back 175m more"
     )
     assert result.dispatch[0] == key(1)
+    # the detail view's explanation carries the same line
+    assert "(its estimate ×1.65: estimates miss ×2.7)" in result.ready[0].score.explain()
 
     # counted 1.15 times (lead 230m) it could still wait 70m: the P1s go first by score per hour
     fixed = plan(missed, T0, SchedulerConfig(capacity=2, other_share=0, learn_pole_margin=False))

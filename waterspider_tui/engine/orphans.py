@@ -63,8 +63,8 @@ class OrphanSettler:
                     self.watch(key, session, executor)
 
     def watch(self, key: str, session: SessionInfo, executor: Executor) -> None:
-        """Settle the session once its host answers; only for executors whose sessions outlive a lost host."""
-        if getattr(executor, "may_leave_orphans", False) and session.session_id not in self._watchers:
+        """Settle the session once its host answers (an SSH host back, or a CI run found again)."""
+        if session.session_id not in self._watchers:
             self._watchers[session.session_id] = asyncio.create_task(self._settle(key, session, executor))
 
     async def _settle(self, key: str, session: SessionInfo, executor: Executor) -> None:

@@ -78,10 +78,6 @@ def host_status(**values: object) -> HostStatus:
 class SshExecutor:
     """Runs sessions on the configured SSH hosts; one instance serves all of them."""
 
-    may_leave_orphans = True
-    """A session given up on with its host may still run there when the host answers again
-    (`engine/orphans.py` settles it then)."""
-
     def __init__(self, hosts: Sequence[HostConfig], *, name: str = "ssh", poll_s: float = 0.5, read_window_s: float = 0.01) -> None:
         names = [host.name for host in hosts]
         if len(set(names)) != len(names):

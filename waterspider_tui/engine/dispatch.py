@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from typing import TYPE_CHECKING, Sequence
 
@@ -49,18 +50,29 @@ class Dispatcher:
             loops.warn_once(engine, current, self.warned, now)
             if current.dispatch:
                 count = len(current.dispatch)
-                await self.start(current.dispatch, stopping, (plan_s[0] / count, plan_s[1] / count))
+                share = (plan_s[0] / count, plan_s[1] / count)
+                unplaced = await self.start(current.dispatch, stopping, share)
+                # The plan fills free slots from the front of the ready order; a slot an issue no host can
+                # take leaves free goes to the next ready issue, as the plan would have given it.
+                spares = iter(current.ready_keys()[count:])
+                while unplaced and not stopping.is_set():
+                    more = list(itertools.islice(spares, unplaced))
+                    if not more:
+                        break
+                    unplaced = await self.start(more, stopping, share)
 
-    async def start(self, keys: Sequence[str], stopping: asyncio.Event, plan_share_s: tuple[float, float] = (0.0, 0.0)) -> None:
-        """Start what the plan says, each after its source confirmed it (trust, still open).
+    async def start(self, keys: Sequence[str], stopping: asyncio.Event, plan_share_s: tuple[float, float] = (0.0, 0.0)) -> int:
+        """Start what the plan says, each after its source confirmed it (trust, still open); how many
+        no host could take while others had room.
 
         `plan_share_s`: the plan's wall and CPU time divided among what it dispatched, each start's share (a span).
         """
         engine = self.engine
+        unplaced = 0
         confirmations = await asyncio.gather(*(loops.confirm(engine, key) for key in keys))
         for key, hold in zip(keys, confirmations):
             if stopping.is_set():
-                return
+                return 0
             task = engine.snapshot.tasks.get(key)
             if task is None or hold is None or task.state is not TaskState.QUEUED or task.overrides.paused:
                 continue
@@ -73,15 +85,17 @@ class Dispatcher:
             place_s = (time.perf_counter() - placing, time.thread_time() - placing_cpu)
             if isinstance(placement, NoPlace):
                 if not engine.pool.has_room(engine.snapshot):
-                    return  # every host is full, down or drained: nothing else can start either
+                    return 0  # every host is full, down or drained: nothing else can start either
                 # Only this issue cannot go anywhere (its labels, a pinned host down): the rest goes on.
                 self._say_unplaced(key, engine.pool.unfit(engine.snapshot, task, engine.agent.name))
+                unplaced += 1
                 continue
             if engine.sessions.launch(key, placement):
                 session = engine.snapshot.tasks[key].session
                 if session is not None:
                     engine.sessions.spans.add(session.session_id, "plan", *plan_share_s)
                     engine.sessions.spans.add(session.session_id, "place", *place_s)
+        return unplaced
 
     def _say_unplaced(self, key: str, reason: str) -> None:
         """Once per reason: an issue no host can take even with a free slot (labels, a pinned host down or drained)."""

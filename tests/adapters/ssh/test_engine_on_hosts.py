@@ -168,3 +168,33 @@ async def test_labels_choose_the_host_and_an_issue_no_host_fits_waits_without_ho
     assert engine.snapshot.tasks["local#5"].state is TaskState.QUEUED
     said = [e.message for e in engine.store.log.read() if isinstance(e, ev.Warned) and e.issue == "local#5"]
     assert said == ["#5 waits for a host: no host fits: mini-1 lacks windows; mini-2 lacks windows"], said
+
+
+async def test_the_last_free_slot_goes_past_an_issue_no_host_can_take(tmp_path: Path, make_server) -> None:
+    """One slot free, and first in the order an issue no host can take: the next issue gets the slot."""
+    server = make_server("mini-1")
+    script = tmp_path / "agent.py"
+    script.write_text(AGENT.replace('float(os.environ.get("NAP", "0.3"))', 'float(open(os.environ["WATERSPIDER_ISSUE_BODY_FILE"]).read().split()[-1])'))
+    agent = make_agent("command", {"argv": [sys.executable, str(script)]}, EnvPolicy())
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    (issues / "001.md").write_text("---\ntitle: Issue 1\n---\nnap 20\n")
+    engine = Engine(
+        store=open_store(tmp_path / "state" / "state.db"), sources=[(LocalIssueSource(issues), 0.2)], agent=agent,
+        pool=ExecutorPool([SshExecutor([server.host("mini-1", slots=2, labels=["macos"])])]), scheduler=SchedulerConfig(capacity=2),
+        policy=SessionPolicy(stall_timeout_s=60.0, timeout_s=120.0, grace_s=1.0, max_attempts=1, retry_backoff_s=0.0),
+        steps=make_steps(["commits"]),
+    )
+    runner = asyncio.create_task(engine.run(until_idle=False))
+    try:
+        while not ((task := engine.snapshot.tasks.get("local#1")) is not None and task.session is not None and task.session.pid):
+            await asyncio.sleep(0.05)
+        (issues / "005.md").write_text('---\ntitle: Issue 5\nlabels: ["P0", "needs:windows"]\n---\nnap 0.2\n')
+        (issues / "002.md").write_text('---\ntitle: Issue 2\nlabels: ["P3"]\n---\nnap 0.2\n')
+        while engine.snapshot.tasks.get("local#2") is None or engine.snapshot.tasks["local#2"].state is not TaskState.SUCCEEDED:
+            assert engine.snapshot.tasks["local#1"].state is TaskState.RUNNING, "issue 2 waited for issue 1's slot"
+            await asyncio.sleep(0.1)
+    finally:
+        await engine.stop(leave_running=False)
+        await asyncio.wait_for(runner, 60)
+    assert engine.snapshot.tasks["local#5"].state is TaskState.QUEUED

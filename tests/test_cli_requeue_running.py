@@ -90,11 +90,16 @@ def test_requeue_reaches_a_no_ui_run_through_the_store(tmp_path: Path) -> None:
 def test_requeue_without_a_run_changes_the_store_directly(tmp_path: Path) -> None:
     repo, issues, config = _bench(tmp_path)
     first = run_cli("run", "--no-ui", "--until-idle", "--issues", str(issues), "--repo-path", str(repo), "--config", str(config))
-    assert first.returncode != 0
+    assert first.returncode == 1
+    assert "\nsummary: finished: 2 failed\n" in first.stdout
+    assert "first try of 1 fails: first try of 1 fails" not in first.stdout  # the output line is told once
     assert _states(repo / ".waterspider" / "state.db") == {"1": "failed", "2": "failed"}
     requeued = run_cli("requeue", "--failed", "--repo-path", str(repo))
     assert (requeued.returncode, requeued.stdout) == (0, "#1 requeued\n#2 requeued\n")
     assert _states(repo / ".waterspider" / "state.db") == {"1": "queued", "2": "queued"}
+    second = run_cli("run", "--no-ui", "--until-idle", "--issues", str(issues), "--repo-path", str(repo), "--config", str(config))
+    assert second.returncode == 0
+    assert "\nsummary: all done: 2 succeeded\n" in second.stdout
 
 
 def test_an_unknown_failure_class_is_refused_with_the_nearest_names(tmp_path: Path) -> None:

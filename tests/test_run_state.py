@@ -33,6 +33,17 @@ def test_nothing_can_start_and_waiting_for_a_retry_are_told_apart() -> None:
     assert _state(scenarios.Scenario("retry", retry)) == state.RunState(state.WAITING, "next retry in 1m")
 
 
+def test_all_done_only_when_everything_succeeded_else_finished_with_the_failures() -> None:
+    issues = [scenarios.issue(n, f"Issue {n}", "P1") for n in (1, 2, 3, 4)]
+    events = [*scenarios.seen(*issues)]
+    for number, outcome in ((1, scenarios.Outcome.SUCCEEDED), (2, scenarios.Outcome.FAILED), (3, scenarios.Outcome.SUCCEEDED), (4, scenarios.Outcome.FAILED)):
+        error = scenarios.ErrorClass.AGENT_EXIT if outcome is scenarios.Outcome.FAILED else None
+        events += scenarios.finish(number, "local", 60, outcome, 30, error=error)
+    mixed = scenarios.Scenario("mixed", events)
+    assert _state(mixed) == state.RunState(state.FINISHED, "2 failed")
+    assert _state(scenarios.all_done()) == state.RunState(state.ALL_DONE)
+
+
 def _poll(ago: float, ok: bool, message: str = "") -> ev.SourcePolled:
     return ev.SourcePolled(ts=NOW - ago, source="github:acme/widgets", ok=ok, message=message, next_poll=NOW - ago + 10)
 

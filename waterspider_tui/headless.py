@@ -19,7 +19,7 @@ from waterspider_tui.reporting import report_text
 from waterspider_tui.reporting.results import Results, collect
 from waterspider_tui.store.codec import event_to_dict
 from waterspider_tui.text.event_text import describe
-from waterspider_tui.text.run_state import ALL_DONE, poll_line, run_state
+from waterspider_tui.text.run_state import ALL_DONE, FINISHED, poll_line, run_state
 
 _SKIPPED_IN_LINES = (ev.HostProbed,)
 
@@ -113,8 +113,11 @@ def summary_lines(engine: Engine) -> list[str]:
         counts[task.state.value] = counts.get(task.state.value, 0) + 1
     current = engine.plan()
     state = run_state(snapshot, current, engine.clock.now())
-    head = "all done" if state.word == ALL_DONE else "not done"
-    lines = [f"summary: {head}: " + (", ".join(f"{count} {name}" for name, count in sorted(counts.items())) or "no issues")]
+    head = state.word if state.word in (ALL_DONE, FINISHED) else "not done"
+    # Successes first: "finished: 2 succeeded, 2 failed" reads as the outcome, not as a verdict on it.
+    order = [TaskState.SUCCEEDED.value, TaskState.FAILED.value, TaskState.CANCELLED.value]
+    named = sorted(counts.items(), key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0]))
+    lines = [f"summary: {head}: " + (", ".join(f"{count} {name}" for name, count in named) or "no issues")]
     for item in current.blocked:
         lines.append(f"  {engine.display_key(item.issue)} not run: {item.detail}")
     for task in snapshot.tasks_in(TaskState.FAILED):

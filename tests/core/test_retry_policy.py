@@ -7,7 +7,7 @@ import pytest
 from core_builders import clock
 from waterspider_tui.core.models import ErrorClass, Outcome, SessionResult
 from waterspider_tui.core.advice import ADVICE, advice_for
-from waterspider_tui.core.retry import DEFAULT_LIMIT_WAIT_S, HOST_WIDE, LIMITS, RETRYABLE, decide_retry
+from waterspider_tui.core.retry import DEFAULT_LIMIT_WAIT_S, HOST_WIDE, LIMITS, NOT_CHARGED, RETRYABLE, decide_retry
 
 NOW = clock().now()
 
@@ -44,7 +44,8 @@ def test_retry_reason_names_the_next_attempt() -> None:
 def test_the_retryable_set() -> None:
     # a wall-clock timeout or unreadable output would most likely happen again
     # an agent interrupted from outside (SIGINT) had not failed at its work
-    assert RETRYABLE == {ErrorClass.OVERLOADED, ErrorClass.CRASHED, ErrorClass.STALLED, ErrorClass.LOST, ErrorClass.INTERRUPTED}
+    # a command agent's exit 75 asks for exactly this
+    assert RETRYABLE == {ErrorClass.OVERLOADED, ErrorClass.AGENT_RETRY_LATER, ErrorClass.CRASHED, ErrorClass.STALLED, ErrorClass.LOST, ErrorClass.INTERRUPTED}
 
 
 @pytest.mark.parametrize(
@@ -103,3 +104,11 @@ def test_a_failure_of_the_host_pauses_dispatch_and_keeps_the_issue_queued(error_
     decision = decide(failed(error_class), 9, max_attempts=3)
     assert decision.retry and decision.host_wide and decision.not_before == NOW, "never used up: not the issue's fault"
     assert "Dispatch is paused" in decision.reason and "requeue" not in decision.reason
+
+
+def test_a_conflict_between_blockers_waits_and_is_tried_again_past_max_attempts() -> None:
+    decision = decide(failed(ErrorClass.BLOCKERS_CONFLICT), attempt=3, max_attempts=3)
+    assert decision.retry is True and decision.pause_until is None and not decision.host_wide
+    assert decision.not_before == NOW + 120.0, "the backoff grows with the attempts, capped"
+    assert "once one of them is merged" in decision.reason
+    assert ErrorClass.BLOCKERS_CONFLICT in NOT_CHARGED

@@ -46,6 +46,10 @@ class ErrorClass(str, enum.Enum):
     TIMEOUT = "timeout"
     CRASHED = "crashed"
     AGENT_NOT_FOUND = "agent_not_found"
+    AGENT_EXIT = "agent_exit"
+    """A command agent exited 2: by its contract, the issue failed and is not to be retried."""
+    AGENT_RETRY_LATER = "agent_retry_later"
+    """A command agent exited 75 (EX_TEMPFAIL): by its contract, it asks to be tried again later."""
     BAD_OUTPUT = "bad_output"
     WORKSPACE = "workspace"
     """The worktree or branch could not be prepared."""
@@ -62,6 +66,9 @@ class ErrorClass(str, enum.Enum):
     """The session's host could not be reached (SSH down, a timeout, the connection lost)."""
     HOST_REFUSED = "host_refused"
     """The host refused us: its key changed or is unknown, or the login was refused."""
+    BLOCKERS_CONFLICT = "blockers_conflict"
+    """A stacked dependant's unmerged blockers change the same lines: their branches could not be
+    merged into its worktree, so it waits (no agent ran) for one of them to be merged."""
     """The pull request could not be opened or updated."""
 
 
@@ -169,6 +176,9 @@ class SessionInfo:
     branch when stacked (`[pipeline] dependants_wait_for = "gate_passed"`)."""
     stacked_on: str = ""
     """The blocker issue whose branch it starts from when stacked; empty otherwise."""
+    merged_in: tuple[tuple[str, str], ...] = ()
+    """When stacked on several unmerged blockers: the others, as (issue, branch), whose branches
+    are merged into its branch at prepare (a merge commit each, in dependency order)."""
     external_id: str = ""
     """Where the session runs as someone else's job (a GitHub Actions run): that job's id, recorded
     once its dispatch answered, so a restart asks for it directly; empty otherwise."""

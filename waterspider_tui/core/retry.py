@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from waterspider_tui.core.advice import advice_for
 from waterspider_tui.core.models import ErrorClass, Outcome, SessionResult
 
-RETRYABLE = frozenset({ErrorClass.OVERLOADED, ErrorClass.CRASHED, ErrorClass.STALLED, ErrorClass.LOST, ErrorClass.INTERRUPTED})
+RETRYABLE = frozenset({ErrorClass.OVERLOADED, ErrorClass.AGENT_RETRY_LATER, ErrorClass.CRASHED, ErrorClass.STALLED, ErrorClass.LOST, ErrorClass.INTERRUPTED})
 """Failures that another attempt (resuming the same agent session) can fix."""
 LIMITS = frozenset({ErrorClass.RATE_LIMITED, ErrorClass.USAGE_LIMIT})
 """Failures that hit every session alike: pause the dispatcher instead of burning retries."""
@@ -16,7 +16,9 @@ HOST_WIDE = frozenset({ErrorClass.AUTH, ErrorClass.AGENT_NOT_FOUND})
 pauses, the issue goes back to the queue, and the attempt is not charged to it."""
 HOST_TROUBLE = frozenset({ErrorClass.HOST_DOWN, ErrorClass.HOST_REFUSED})
 """One host's trouble: the issue is retried (elsewhere, as the balancer sees the host down), not charged."""
-NOT_CHARGED = HOST_WIDE | HOST_TROUBLE
+WAITS_FOR_BLOCKERS = frozenset({ErrorClass.BLOCKERS_CONFLICT})
+"""The issue's blockers' work conflicts: it waits, tried again with backoff until one is merged, not charged."""
+NOT_CHARGED = HOST_WIDE | HOST_TROUBLE | WAITS_FOR_BLOCKERS
 """Failures that do not use up an issue's attempts."""
 DEFAULT_LIMIT_WAIT_S = 15 * 60.0
 
@@ -38,6 +40,9 @@ def decide_retry(result: SessionResult, attempt: int, *, max_attempts: int, back
         return RetryDecision(False)
     if result.error_class in HOST_WIDE:
         return RetryDecision(True, not_before=now, host_wide=True, reason=advice_for(result.error_class, host_wide=True))
+    if result.error_class in WAITS_FOR_BLOCKERS:
+        delay = backoff_s * (2 ** min(max(attempt - 1, 0), 5))
+        return RetryDecision(True, not_before=now + delay, reason=f"its blockers' work conflicts: tried again in {delay:.0f}s, or once one of them is merged")
     if result.error_class in HOST_TROUBLE:
         delay = backoff_s * (2 ** min(max(attempt - 1, 0), 5))
         return RetryDecision(True, not_before=now + delay, reason=f"{result.error_class.value}: placed again in {delay:.0f}s")

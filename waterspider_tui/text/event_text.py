@@ -62,7 +62,9 @@ def describe(event: ev.Event, key: KeyFormat = _short) -> str | None:
             return f"{key(issue)} reattached to pid {pid}" if reattached else f"{key(issue)} agent running (pid {pid})"
         case ev.SessionProgressed(issue=issue, progress=progress):
             steps = f" {progress.phases_done}/{progress.phases_total}" if progress.phases_total else ""
-            return f"{key(issue)} {progress.phase}{steps}: {progress.last_activity}" if progress.last_activity else f"{key(issue)} {progress.phase}{steps}"
+            # A command agent's last line is both its phase and its last activity: told once.
+            activity = progress.last_activity if progress.last_activity != progress.phase else ""
+            return f"{key(issue)} {progress.phase}{steps}: {activity}" if activity else f"{key(issue)} {progress.phase}{steps}"
         case ev.SessionFinished(issue=issue, result=result):
             figures = f"{duration(result.duration_s)}, {_money(result.cost_usd)}, {result.turns} turns, {result.commits} commit{'s' if result.commits != 1 else ''}"
             if result.outcome.value == "succeeded":

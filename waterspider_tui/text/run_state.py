@@ -1,5 +1,5 @@
 """Where the run stands, in the words the header, `status` and `--no-ui` share: dispatching,
-paused, waiting for a retry, nothing can start, all done; and how the issue sources' polls go."""
+paused, waiting for a retry, nothing can start, finished (some failed), all done; and how the issue sources' polls go."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ WAITING = "waiting"
 STUCK = "stuck"
 """Nothing runs, nothing is ready and nothing will be by itself: every open issue is blocked."""
 ALL_DONE = "all done"
-"""Nothing is left to do (some issues may have failed)."""
+"""Nothing is left to do, and every issue succeeded (or was closed upstream)."""
+FINISHED = "finished"
+"""Nothing is left to do, but some issues failed or were cancelled (requeue them to go on)."""
 NO_ISSUES = "no issues"
 
 
@@ -32,7 +34,7 @@ class RunState:
 
     @property
     def mark(self) -> str:
-        return {DISPATCHING: "●", PAUSED: "‖", WAITING: "◌", STUCK: "◌", ALL_DONE: "✔", NO_ISSUES: "○"}[self.word]
+        return {DISPATCHING: "●", PAUSED: "‖", WAITING: "◌", STUCK: "◌", ALL_DONE: "✔", FINISHED: "■", NO_ISSUES: "○"}[self.word]
 
 
 def run_state(snapshot: Snapshot, plan: Plan, now: float) -> RunState:
@@ -49,8 +51,11 @@ def run_state(snapshot: Snapshot, plan: Plan, now: float) -> RunState:
     if plan.blocked:
         count = len(plan.blocked)
         return RunState(STUCK, f"nothing can start: {count} blocked")
-    failed = len(snapshot.tasks_in(TaskState.FAILED, TaskState.CANCELLED))
-    return RunState(ALL_DONE, f"{failed} not done" if failed else "")
+    failed = len(snapshot.tasks_in(TaskState.FAILED))
+    cancelled = len(snapshot.tasks_in(TaskState.CANCELLED))
+    if failed or cancelled:
+        return RunState(FINISHED, ", ".join(part for part in (f"{failed} failed" if failed else "", f"{cancelled} cancelled" if cancelled else "") if part))
+    return RunState(ALL_DONE)
 
 
 @dataclass(frozen=True)
@@ -104,4 +109,4 @@ def left_running_text(count: int, reattach: str) -> str:
     return f"{sessions} still running, to be reattached: {how}"
 
 
-__all__ = ["ALL_DONE", "DISPATCHING", "NO_ISSUES", "PAUSED", "PollTrouble", "RunState", "STUCK", "WAITING", "left_running_text", "poll_line", "poll_troubles", "run_state"]
+__all__ = ["ALL_DONE", "DISPATCHING", "FINISHED", "NO_ISSUES", "PAUSED", "PollTrouble", "RunState", "STUCK", "WAITING", "left_running_text", "poll_line", "poll_troubles", "run_state"]

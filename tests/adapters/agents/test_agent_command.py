@@ -35,8 +35,8 @@ def run_command(tmp_path: Path, body: str, **context: object):
     ("body", "outcome", "error_class"),
     [
         ('echo "analysing"\necho "implementing"\nexit 0\n', Outcome.SUCCEEDED, None),
-        ('echo "ERROR: cannot do this"\nexit 2\n', Outcome.FAILED, ErrorClass.BAD_OUTPUT),
-        ('echo "API busy"\nexit 75\n', Outcome.FAILED, ErrorClass.OVERLOADED),
+        ('echo "ERROR: cannot do this"\nexit 2\n', Outcome.FAILED, ErrorClass.AGENT_EXIT),
+        ('echo "API busy"\nexit 75\n', Outcome.FAILED, ErrorClass.AGENT_RETRY_LATER),
         ("exec /nonexistent/agent-program-xyz\n", Outcome.FAILED, ErrorClass.AGENT_NOT_FOUND),
         ("exit 1\n", Outcome.FAILED, ErrorClass.CRASHED),
         ("exit 3\n", Outcome.FAILED, ErrorClass.CRASHED),
@@ -106,3 +106,21 @@ def test_hostile_output_never_raises() -> None:
     assert parser.feed("x" * (10 * 1024 * 1024))[0].text.endswith("…[cut]")
     assert parser.feed(b"\xff\xfe\x00".decode("utf-8", "surrogateescape"))[0].text.encode("utf-8")
     assert parser.feed("") == []
+
+
+def test_a_command_failure_is_told_as_the_command_exit_not_as_a_model_problem(tmp_path: Path) -> None:
+    from waterspider_tui.core.advice import advice_for
+    from waterspider_tui.core.retry import decide_retry
+
+    final, _, _ = run_command(tmp_path, 'echo "cannot do this"\nexit 2\n')
+    assert final.error == "the command exited 2 (failed, not to be retried): cannot do this"
+    assert advice_for(final.error_class) == (
+        "The agent command reported that it failed (exit 2: not to be retried). "
+        "Read what it printed (`waterspider log show NUMBER`), fix the cause, then requeue."
+    )
+    assert not decide_retry(final, 1, max_attempts=3, backoff_s=0, now=0).retry
+
+    later, _, _ = run_command(tmp_path, 'echo "API busy"\nexit 75\n')
+    assert later.error == "the command exited 75 (retry later): API busy"
+    assert "overloaded" not in advice_for(later.error_class).lower()
+    assert decide_retry(later, 1, max_attempts=3, backoff_s=0, now=0).retry

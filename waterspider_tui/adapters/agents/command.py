@@ -3,8 +3,8 @@
 Exit-code contract for a command agent:
 
     0    succeeded
-    2    failed, do not retry
-    75   failed, retry later (EX_TEMPFAIL from sysexits.h), e.g. an API was busy
+    2    failed, do not retry (class agent_exit)
+    75   failed, retry later (EX_TEMPFAIL from sysexits.h), e.g. an API was busy (class agent_retry_later)
     127  program not found (126, not executable, counts the same)
     any other exit, or death by a signal: crashed (the usual retry policy applies)
 
@@ -117,10 +117,10 @@ class CommandStreamParser:
         elif exit_code == EXIT_SUCCEEDED:
             error_class, error = None, ""
         elif exit_code == EXIT_FAILED_FINAL:
-            # BAD_OUTPUT is the final (not retried) class closest to "the agent says it cannot do this".
-            error_class, error = ErrorClass.BAD_OUTPUT, "the agent reported failure, not to be retried (exit 2)"
+            # Its own classes: exit codes mean "bad output" or "API overloaded" only for the Claude and Codex CLIs.
+            error_class, error = ErrorClass.AGENT_EXIT, "the command exited 2 (failed, not to be retried)"
         elif exit_code == EXIT_RETRY_LATER:
-            error_class, error = ErrorClass.OVERLOADED, "the agent asked to be retried later (exit 75)"
+            error_class, error = ErrorClass.AGENT_RETRY_LATER, "the command exited 75 (retry later)"
         elif exit_code in NOT_FOUND_EXIT_CODES:
             error_class, error = ErrorClass.AGENT_NOT_FOUND, f"program not found or not executable ({how})"
         else:

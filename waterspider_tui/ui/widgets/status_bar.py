@@ -65,7 +65,7 @@ def _poll_trouble(view: View, level: int) -> str:
 
 
 _STATE_SHORT = {
-    state.DISPATCHING: "●", state.WAITING: "◌ wait", state.STUCK: "◌ stuck", state.ALL_DONE: "✔ all done", state.NO_ISSUES: "○",
+    state.DISPATCHING: "●", state.WAITING: "◌ wait", state.STUCK: "◌ stuck", state.ALL_DONE: "✔ all done", state.FINISHED: "■ finished", state.NO_ISSUES: "○",
 }
 
 
@@ -91,7 +91,7 @@ def _run_state(view: View, palette: Palette, level: int, text: Text) -> None:
         return
     style = {
         state.DISPATCHING: palette.running, state.ALL_DONE: palette.succeeded + palette.bold,
-        state.STUCK: palette.warning + palette.bold, state.WAITING: palette.warning,
+        state.STUCK: palette.warning + palette.bold, state.WAITING: palette.warning, state.FINISHED: palette.warning + palette.bold,
     }.get(current.word, palette.muted)
     if level <= 0:
         short = _STATE_SHORT[current.word]

@@ -13,10 +13,9 @@ from waterspider_tui.adapters.agents.base import LaunchError, SessionContext
 from waterspider_tui.adapters.executors.base import ExecutorError, WorkOrder
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import ErrorClass, Outcome, SessionInfo, SessionResult, TaskState
-from waterspider_tui.core.readiness import stack_base
-from waterspider_tui.core.retry import NOT_CHARGED, RetryDecision, decide_retry
-from waterspider_tui.core.state import utc_day
+from waterspider_tui.core.readiness import stack_bases
 from waterspider_tui.engine.after_agent import follow_up_of, run_steps
+from waterspider_tui.engine.session_end import SHUTDOWN_REASON, budget_pause, end_events
 from waterspider_tui.engine.orphans import OrphanSettler
 from waterspider_tui.engine.output_reader import OutputReader
 from waterspider_tui.engine.spawn_spans import SpawnSpans
@@ -39,9 +38,6 @@ TAIL_INTERVAL_S = 0.2
 PROGRESS_INTERVAL_S = 1.0
 EXIT_SETTLE_S = 5.0
 """Longer than the runner takes to end an exited agent's leftovers (runner.LEFTOVER_GRACE_S and its kill wait)."""
-SHUTDOWN_REASON = "orchestrator shut down"
-HOST_FAILURE = "host failure"
-"""The `by` of a dispatch pause for a session's host-wide failure (auth, agent missing)."""
 
 
 class SessionSupervisor:
@@ -98,10 +94,11 @@ class SessionSupervisor:
             log_path=f"{paths.session_dir}/stdout.jsonl", session_dir=paths.session_dir, started_at=self.clock.now(),
             agent=self.agent.name, agent_session_id=task.resume_agent_session, placement=placement.reason,
         )
-        stacked = stack_base(task, self.snapshot, self.policy.dependants_wait_for)
-        # The blocker's branch is where its session ran: elsewhere the dependant starts from the base.
-        if stacked is not None and (stacked.executor, stacked.host) == (executor.name, placement.host):
-            session = replace(session, base_branch=stacked.branch, stacked_on=stacked.issue)
+        # A blocker's branch is where its session ran: only those here are stacked on.
+        stacked = [base for base in stack_bases(task, self.snapshot, self.policy.dependants_wait_for) if (base.executor, base.host) == (executor.name, placement.host)]
+        if stacked:
+            merged_in = tuple((base.issue, base.branch) for base in stacked[1:])
+            session = replace(session, base_branch=stacked[0].branch, stacked_on=stacked[0].issue, merged_in=merged_in)
         try:
             self.spans.timed(session.session_id, "session_started", self.record, ev.SessionStarted(ts=self.clock.now(), issue=key, session=session))
         except DuplicateSession as error:
@@ -279,43 +276,10 @@ class SessionSupervisor:
     def finish(self, key: str, session: SessionInfo, result: SessionResult, *, unrecorded: list[ev.Event] | None = None) -> None:
         """Record the session's end (after `unrecorded`: events still to store first, in the same transaction)."""
         now = self.clock.now()
-        task = self.snapshot.tasks.get(key)
-        ran = sum(1 for attempt in task.history if attempt.agent_ran and attempt.error_class not in NOT_CHARGED) if task is not None else 0
-        this_ran = result.error_class not in NOT_CHARGED and (session.spawned or session.pid is not None or (task is not None and task.session is not None and task.session.spawned))
-        attempts_used = ran + (1 if this_ran else 0)
-        decision = decide_retry(result, attempts_used, max_attempts=self.policy.max_attempts, backoff_s=self.policy.retry_backoff_s, now=now)
-        issue_closed = task is not None and task.issue.closed
-        if result.outcome is Outcome.FAILED and follow_up_of(task, session.session_id):
-            # A step (the completion gate) sends the work back to the agent, at once and resuming its
-            # conversation; the step counts its own rounds, so max_attempts does not apply.
-            decision = RetryDecision(True, not_before=now, reason="sent back to the agent by a step after it")
-        will_retry = decision.retry and decision.not_before is not None and not issue_closed
-        events: list[ev.Event] = [ev.SessionFinished(
-            ts=now, issue=key, session_id=session.session_id, result=result, will_retry=will_retry,
-            limit=decision.pause_until is not None, host_wide=decision.host_wide,
-        )]
-        if decision.host_wide and not self.snapshot.dispatcher_paused:
-            cause = result.error_class.value if result.error_class else "host"
-            events.append(ev.DispatcherPaused(ts=now, by=HOST_FAILURE, reason=f"{cause} on {session.host}: {result.error or decision.reason}"[:300]))
-        # Resuming a conversation that never got a turn fails the same way again: start afresh.
-        resume = session.agent_session_id if result.turns > 0 else ""
-        if decision.pause_until is not None and not self.snapshot.dispatcher_paused:
-            reason = f"{result.error_class.value if result.error_class else 'limit'}: waiting for the reset"
-            events.append(ev.DispatcherPaused(ts=now, by="limit", reason=reason, until=decision.pause_until))
-        if will_retry:
-            events.append(ev.RetryScheduled(ts=now, issue=key, not_before=decision.not_before or now, error_class=result.error_class.value if result.error_class else "", resume_agent_session=resume))
-        if result.outcome is Outcome.CANCELLED and result.error == SHUTDOWN_REASON and not issue_closed:
-            events.append(ev.RetryScheduled(ts=now, issue=key, not_before=now, error_class="shutdown", resume_agent_session=resume))
-        self.record(*(unrecorded or ()), *events)
-        self._check_daily_budget(now)
-
-    def _check_daily_budget(self, now: float) -> None:
-        budget = self.policy.daily_budget_usd
-        if not budget or self.snapshot.dispatcher_paused:
-            return
-        spent = self.snapshot.spend_on(utc_day(now))
-        if spent >= budget:
-            self.record(ev.DispatcherPaused(ts=now, by="budget", reason=f"daily budget reached: ${spent:.2f} of ${budget:.2f}"))
+        self.record(*(unrecorded or ()), *end_events(self.snapshot, key, session, result, self.policy, now))
+        pause = budget_pause(self.snapshot, self.policy, now)
+        if pause is not None:
+            self.record(pause)
 
     # -- restart --------------------------------------------------------------------------
     async def reconcile(self) -> None:

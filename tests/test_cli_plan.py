@@ -76,7 +76,11 @@ def test_plan_json_from_a_folder_in_a_real_process(folder: Path, tmp_path: Path)
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"order", "blocked", "skipped"}
+    assert set(data) == {"order", "blocked", "skipped", "warnings"}
+    assert data["warnings"] == [
+        "#5 refers to #99, which is not known: not waiting on it",
+        "dependency cycle #3 → #4 → #3: these issues are held until it is broken",
+    ]
     assert shape(data) == {"order": EXPECTED_ORDER, "blocked": EXPECTED_BLOCKED}
     assert data["skipped"] == [{"path": str(folder / "010-broken.md"), "error": "010-broken.md: 'title' is missing or empty"}]
     for item in data["order"]:
@@ -84,7 +88,7 @@ def test_plan_json_from_a_folder_in_a_real_process(folder: Path, tmp_path: Path)
         assert item["score"] == pytest.approx(sum(item["parts"].values()), abs=1e-3)
     assert [item["title"] for item in data["order"]] == ["Fix login", "Docs"]
     assert data["blocked"][0]["detail"] == "waits on #1 (queued)"
-    assert result.stderr.splitlines() == ["skipped: 010-broken.md: 'title' is missing or empty"]
+    assert result.stderr.splitlines() == ["skipped: 010-broken.md: 'title' is missing or empty"]  # the warnings are in the JSON
 
 
 def test_plan_json_through_click(folder: Path) -> None:
@@ -187,11 +191,48 @@ def test_plan_without_issues_or_store_exits_2(tmp_path: Path) -> None:
     assert "nothing to plan: give --issues DIR" in result.stderr and result.stdout == ""
 
 
-def test_plan_without_a_source_exits_2_even_where_a_store_is(tmp_path: Path) -> None:
-    _store(tmp_path / ".waterspider" / "state.db", ev.Warned(ts=0.0, message="an earlier run"))
-    result = CliRunner().invoke(cli, ["plan"])
-    assert result.exit_code == 2
-    assert "nothing to plan" in result.stderr
+def _seen(number: int, title: str, body: str = "") -> ev.IssueSeen:
+    return ev.IssueSeen(ts=time.time(), issue_data=Issue(repo="local", number=number, title=title, body=body, created=time.time() - 3600))
+
+
+def _succeeded(number: int) -> list[ev.Event]:
+    from waterspider_tui.core.models import Outcome, SessionInfo, SessionResult
+
+    now = time.time()
+    session = SessionInfo(session_id=f"s{number}", issue=f"local#{number}", executor="local", log_path="/tmp/w/log", host="local", attempt=1, branch=f"feature/issue-{number}", worktree="/tmp/w", started_at=now - 60)
+    return [ev.SessionStarted(ts=now - 60, issue=f"local#{number}", session=session),
+            ev.SessionFinished(ts=now, issue=f"local#{number}", session_id=f"s{number}", result=SessionResult(outcome=Outcome.SUCCEEDED))]
+
+
+def test_plan_where_a_store_is_reads_that_store(tmp_path: Path) -> None:
+    _store(tmp_path / ".waterspider" / "state.db", _seen(1, "Done before"), *_succeeded(1), _seen(2, "Still to do"))
+    result = CliRunner().invoke(cli, ["plan", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert [item["issue"] for item in json.loads(result.stdout)["order"]] == [2]
+    elsewhere = CliRunner().invoke(cli, ["plan", "--json", "--repo-path", str(tmp_path / "other")])
+    assert elsewhere.exit_code == 2
+    assert "nothing to plan" in elsewhere.stderr and str(tmp_path / "other" / ".waterspider" / "state.db") in elsewhere.stderr
+
+
+def test_plan_of_a_folder_applies_the_store_and_warns_like_a_run(tmp_path: Path) -> None:
+    _store(tmp_path / ".waterspider" / "state.db", _seen(1, "Done before"), *_succeeded(1),
+           ev.IssueSeen(ts=time.time(), issue_data=Issue(repo="acme/widgets", number=9, title="Another source's")))
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    (issues / "001-done.md").write_text("---\ntitle: Done before\n---\n")
+    (issues / "002-next.md").write_text("---\ntitle: Next\n---\nDepends on #1, #999 and foo/bar#3.\n")
+    result = CliRunner().invoke(cli, ["plan", "--issues", str(issues), "--json"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [item["issue"] for item in data["order"]] == [2], "#1 succeeded in the store: not ready again"
+    assert data["blocked"] == []
+    assert data["warnings"] == [
+        "#2 refers to foo/bar#3, which is not known: not waiting on it",
+        "#2 refers to #999, which is not known: not waiting on it",
+    ]
+    text = CliRunner().invoke(cli, ["plan", "--issues", str(issues)])
+    assert text.exit_code == 0
+    assert text.stderr.splitlines() == [f"warning: {warning}" for warning in data["warnings"]]
 
 
 def test_plan_of_a_missing_store_says_nothing_ran(tmp_path: Path) -> None:

@@ -63,11 +63,14 @@ def plan(config: Path | None, issues: Path | None, store: Path | None, repo_path
     from waterspider_tui.cli.plan import plan_command
 
     settings = settings_from(config, overrides(issues=issues, store=store, repo_path=repo_path, capacity=capacity))
-    from_folder = settings.issues.dir is not None and store is None
-    if not from_folder and store is None and not settings.github.repos:
-        fail("nothing to plan: give --issues DIR (a folder of Markdown issues) or --store PATH (a run's state)")
+    # --issues with --store: the folder's issues as that store left them.
+    from_folder = settings.issues.dir is not None and (issues is not None or store is None)
+    if not from_folder and store is None and not settings.github.repos and not settings.store_path().exists():
+        fail(f"nothing to plan: give --issues DIR (a folder of Markdown issues) or --store PATH (a run's state); there is no store at {settings.store_path()}")
     try:
-        text = plan_command(settings, from_store=not from_folder, as_json=as_json)
+        output = plan_command(settings, from_folder=from_folder, as_json=as_json)
     except ConfigError as error:
         fail(str(error))
-    click.echo(text)
+    for note in output.notes:
+        click.echo(note, err=True)
+    click.echo(output.text)

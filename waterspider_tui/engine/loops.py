@@ -14,6 +14,7 @@ from waterspider_tui.core import events as ev
 from waterspider_tui.engine.collector import poll_events
 from waterspider_tui.engine.preflight import PAUSED_BY, host_problems
 from waterspider_tui.engine.session_end import HOST_FAILURE
+from waterspider_tui.text.status_text import cycle_warning, unknown_ref_warning
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.source_base import IssueSource
@@ -123,13 +124,12 @@ def warn_once(engine: Engine, current: Plan, warned: set[tuple[str, str]], now: 
     for task, ref in current.unknown_refs:
         if (task, ref) not in warned:
             warned.add((task, ref))
-            fresh.append(ev.Warned(ts=now, issue=task, message=f"{engine.display_key(task)} refers to {ref}, which is not known: not waiting on it"))
+            fresh.append(ev.Warned(ts=now, issue=task, message=unknown_ref_warning(task, ref, engine.display_key)))
     for cycle in current.cycles:
         signature = ("cycle", " ".join(cycle))
         if signature not in warned:
             warned.add(signature)
-            path = " → ".join(engine.display_key(k) for k in cycle + cycle[:1])
-            fresh.append(ev.Warned(ts=now, message=f"dependency cycle {path}: these issues are held until it is broken"))
+            fresh.append(ev.Warned(ts=now, message=cycle_warning(cycle, engine.display_key)))
     if fresh:
         engine.record(*fresh)
 

@@ -109,6 +109,23 @@ def _show(snapshot: Snapshot) -> Callable[[str], str]:
     return lambda key: str(key) if multi else f"#{split_issue_key(key)[1]}"
 
 
+def unknown_ref_warning(task: str, ref: str, show: Callable[[str], str]) -> str:
+    """`#2 refers to #999, which is not known: ...`; a reference into another repository keeps its name."""
+    same_repo = ref.rpartition("#")[0] == task.rpartition("#")[0]
+    return f"{show(task)} refers to {show(ref) if same_repo else ref}, which is not known: not waiting on it"
+
+
+def cycle_warning(cycle: tuple[str, ...] | list[str], show: Callable[[str], str]) -> str:
+    path = " → ".join(show(key) for key in (*cycle, cycle[0]))
+    return f"dependency cycle {path}: these issues are held until it is broken"
+
+
+def plan_warnings(snapshot: Snapshot, plan: Plan) -> list[str]:
+    """What a run warns about its plan, in the run's words: references to unknown issues, and cycles."""
+    show = _show(snapshot)
+    return [unknown_ref_warning(task, ref, show) for task, ref in plan.unknown_refs] + [cycle_warning(cycle, show) for cycle in plan.cycles]
+
+
 def plan_lines(snapshot: Snapshot, plan: Plan, now: float) -> list[str]:
     """The ready queue in dispatch order with each score's parts, then what is blocked and why."""
     show = _show(snapshot)

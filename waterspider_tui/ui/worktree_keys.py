@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import shlex
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from textual import work
-from textual.app import SuspendNotSupported
+from textual.app import App, SuspendNotSupported
 
 from waterspider_tui.ui import format as fmt
 from waterspider_tui.ui.browser import open_in_browser
@@ -44,6 +45,27 @@ def worktree_action_applies(action: str, task: TaskRecord | None) -> bool | None
 
 class WorktreeKeys:
     """The App's actions for these keys (mixed into WaterspiderApp)."""
+
+    _terminal_lent = False
+
+    @contextmanager
+    def terminal_handed_over(self: WaterspiderApp) -> Iterator[None]:
+        """While the shell has the terminal, the bell and the clipboard keep out of the stopped driver."""
+        self._terminal_lent = True
+        try:
+            yield
+        finally:
+            self._terminal_lent = False
+
+    def bell(self: WaterspiderApp) -> None:
+        if not self._terminal_lent:
+            App.bell(self)
+
+    def copy_to_clipboard(self: WaterspiderApp, text: str) -> None:
+        if self._terminal_lent:
+            self._clipboard = text
+        else:
+            App.copy_to_clipboard(self, text)
 
     def action_open_pull_request(self: WaterspiderApp) -> None:
         key = self.current_issue()
@@ -83,9 +105,13 @@ class WorktreeKeys:
 
     @work(group="shell", exclusive=True, exit_on_error=False)
     async def _shell_in(self: WaterspiderApp, folder: str, label: str) -> None:
-        """Step aside for the operator's shell; the engine keeps running meanwhile (the shell waits in a thread)."""
+        """Step aside for the operator's shell; the engine keeps running meanwhile (the shell waits in a thread).
+
+        Nothing is drawn while the shell has the terminal: the driver's writer is stopped, so frames
+        drawn meanwhile would fill its queue and block the event loop, engine included. The batch
+        encloses the suspension so the screen repaints once, after the terminal is back."""
         try:
-            with self.suspend():
+            with self.batch_update(), self.terminal_handed_over(), self.suspend():
                 code = await asyncio.to_thread(run_shell, folder)
         except SuspendNotSupported:
             self.notify(f"This terminal cannot hand over to a shell. Open one yourself:\ncd {shlex.quote(folder)}", title="Shell", timeout=60)

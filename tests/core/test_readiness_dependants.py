@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from waterspider_tui.core import events as ev
-from waterspider_tui.core.readiness import Readiness, StackBase, stack_base
+from waterspider_tui.core.readiness import Readiness, StackBase, stack_base, stack_bases
 
 from tests.core.core_builders import T0, finished, issue, key, snapshot, started
 
@@ -51,3 +51,19 @@ def test_with_two_unmerged_blockers_it_stacks_on_the_first_and_does_not_wait() -
     assert stack_base(snap.tasks[key(3)], snap, "gate_passed") == StackBase(key(2), "feature/issue-2", "local", "localhost")
     one_left = snapshot(issue(1), issue(2), issue(3, deps=[2, 1]), events=[*events, ev.PullRequestMerged(ts=T0, issue=key(2), number=42)])
     assert stack_base(one_left.tasks[key(3)], one_left, "gate_passed") == StackBase(key(1), "feature/issue-1", "local", "localhost")
+
+
+def test_with_several_unmerged_blockers_it_stacks_on_all_of_them_in_dependency_order() -> None:
+    # #5 names #4, #3, #2; #4 builds on #3: #3 comes before #4 whatever the order named.
+    events = [started(n) for n in (1, 2, 3, 4)] + [finished(n) for n in (1, 2, 3, 4)]
+    snap = snapshot(issue(1), issue(2, deps=[1]), issue(3), issue(4, deps=[3]), issue(5, deps=[4, 2, 3]), events=events)
+    bases = stack_bases(snap.tasks[key(5)], snap, "gate_passed")
+    assert [base.issue for base in bases] == [key(2), key(3), key(4)]
+    assert [base.branch for base in bases] == ["feature/issue-2", "feature/issue-3", "feature/issue-4"]
+    assert stack_base(snap.tasks[key(5)], snap, "gate_passed") == bases[0]
+    assert stack_bases(snap.tasks[key(5)], snap, "merged") == ()
+    two_merged = snapshot(
+        issue(1), issue(2, deps=[1]), issue(3), issue(4, deps=[3]), issue(5, deps=[4, 2, 3]),
+        events=[*events, ev.PullRequestMerged(ts=T0, issue=key(2), number=42), ev.PullRequestMerged(ts=T0, issue=key(3), number=43)],
+    )
+    assert [base.issue for base in stack_bases(two_merged.tasks[key(5)], two_merged, "gate_passed")] == [key(4)]

@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import git
 
@@ -16,6 +16,7 @@ from waterspider_tui.adapters.workspace_checks import Found, WorkspaceError, ins
 from waterspider_tui.adapters.workspace_locks import clear_abandoned, describe, users_once_settled
 from waterspider_tui.adapters.workspace_losses import checkout_leftovers, loose_commits
 from waterspider_tui.adapters.workspace_pool import WarmPool
+from waterspider_tui.adapters.workspace_stacking import BlockersConflict, Merge, merge_blockers
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.workspace_checks import Inspection
@@ -88,11 +89,19 @@ class WorkspaceManager:
         """What is at `path` (a worktree of ours, half made, absent, or not ours), from files alone."""
         return inspect_worktree(path, top=self._top, admin_root=self._admin_root, repo_root=self.root)
 
-    def prepare(self, number: int, repo: str = "", multi_repo: bool = False, base: str | None = None) -> Workspace:
+    def prepare(
+        self, number: int, repo: str = "", multi_repo: bool = False, base: str | None = None, *,
+        stacked_on: str = "", merge: Sequence[Merge] = (),
+    ) -> Workspace:
         """The issue's worktree: reused as it was left, taken from the warm pool, or created.
 
         `base` (a blocker's branch, for a stacked issue) is where a new branch starts instead of
         the base branch; the warm pool's worktrees stand on the base branch, so it is not used then.
+        `merge` names the other unmerged blockers (issue, branch) of an issue stacked on several
+        (`stacked_on` being the one `base` belongs to): each branch its branch lacks is merged in,
+        in that order, before the worktree is handed over. When their work conflicts a worktree made
+        just now is removed with its branch (nothing of the agent's is in it yet) and
+        BlockersConflict says which issues change which files.
 
         A complete worktree on its branch is returned without waiting for the lock, so a retry
         never queues behind another issue's slow checkout. A half-made one is checked out
@@ -103,6 +112,7 @@ class WorkspaceManager:
         found = self.inspect(path)
         start = base or self.base_branch
         if found.found is Found.READY and found.head == f"ref: refs/heads/{branch}" and not found.lock_files:
+            self._stack(path, branch, stacked_on, base, merge, number, repo, made_now=False)
             return Workspace(path, branch, start, reused=True)
         with self._lock:
             found = self.inspect(path)
@@ -115,11 +125,29 @@ class WorkspaceManager:
                 if found.admin is not None:
                     clear_abandoned(path, [found.admin / name for name in found.lock_files])
                 self._switch_to(found, branch)
+                self._stack(path, branch, stacked_on, base, merge, number, repo, made_now=False)
                 return Workspace(path, branch, start, reused=True)
             if found.found is Found.EMPTY:
                 path.rmdir()
+            made_branch = branch not in self.repo.heads
             self._create(path, branch, base)
+            self._stack(path, branch, stacked_on, base, merge, number, repo, made_now=made_branch)
         return Workspace(path, branch, start, reused=False)
+
+    def _stack(self, path: Path, branch: str, stacked_on: str, base: str | None, merge: Sequence[Merge], number: int, repo: str, *, made_now: bool) -> None:
+        """Merge the other blockers' branches in (see `prepare`)."""
+        if not merge:
+            return
+        dependant = f"{repo or 'local'}#{number}"
+        try:
+            merge_blockers(self.repo, path, branch, self.base_branch, (stacked_on, base or ""), merge, dependant)
+        except BlockersConflict:
+            if made_now:
+                # Nothing but its blockers' work is on it: the next try starts clean, from what is unmerged then.
+                self._discard(path)
+                self.repo.git.worktree("prune")
+                self.repo.git.branch("-D", branch)
+            raise
 
     def _create(self, path: Path, branch: str, base: str | None = None) -> None:
         self.ignore(self.worktrees)

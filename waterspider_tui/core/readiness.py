@@ -4,8 +4,8 @@ and, for stacked dependants, the blocker branch a task starts from.
 When a dependant may start is the operator's choice (`[pipeline] dependants_wait_for`):
 `merged` counts a blocker done once its pull request is merged (or its issue closed);
 `gate_passed` counts it done as soon as its session succeeded (its gate passed), and the
-dependant then starts from the blocker's branch, stacked on it. A branch stacks on one branch:
-with several such blockers it stacks on the first its issue names (waiting for the others to
+dependant then starts from its unmerged blockers' work, stacked on them: from the first one's
+branch, with the others' branches merged in at prepare, in dependency order (waiting for them to
 be merged could wait for ever where nothing is merged, as in a run without pull requests).
 """
 
@@ -66,17 +66,52 @@ def _unmerged(dep_task: TaskRecord | None) -> bool:
     return dep_task is not None and dep_task.state is TaskState.SUCCEEDED and not dep_task.pr_merged and not dep_task.issue.closed
 
 
-def stack_base(task: TaskRecord, snapshot: Snapshot, wait_for: DependantsWaitFor) -> StackBase | None:
-    """The blocker branch the task's worktree starts from: with `gate_passed`, the first dependency
-    that passed its gate and is not merged yet; None when it starts from the base."""
+def stack_bases(task: TaskRecord, snapshot: Snapshot, wait_for: DependantsWaitFor) -> tuple[StackBase, ...]:
+    """The blocker branches the task's worktree starts from: with `gate_passed`, every dependency
+    that passed its gate and is not merged yet, a blocker before the blockers that depend on it
+    (otherwise in the order the issue names them); empty when it starts from the base."""
     if wait_for != "gate_passed":
-        return None
+        return ()
+    bases: dict[str, StackBase] = {}
     for dep in task.deps:
         dep_task = snapshot.tasks.get(dep)
-        if _unmerged(dep_task) and dep_task is not None and dep_task.session is not None:
+        if _unmerged(dep_task) and dep_task is not None and dep_task.session is not None and dep not in bases:
             session = dep_task.session
-            return StackBase(dep, session.branch, session.executor, session.host)
-    return None
+            bases[dep] = StackBase(dep, session.branch, session.executor, session.host)
+    return tuple(bases[key] for key in _dependency_order(list(bases), snapshot))
+
+
+def stack_base(task: TaskRecord, snapshot: Snapshot, wait_for: DependantsWaitFor) -> StackBase | None:
+    """The blocker branch the task's worktree starts from (the first of `stack_bases`), or None."""
+    bases = stack_bases(task, snapshot, wait_for)
+    return bases[0] if bases else None
+
+
+def _dependency_order(keys: list[str], snapshot: Snapshot) -> list[str]:
+    """`keys` with each one after those of them it depends on, directly or through others; stable otherwise."""
+    wanted = set(keys)
+    below: dict[str, set[str]] = {}
+    for key in keys:
+        seen: set[str] = set()
+        pending = list(_deps_of(key, snapshot))
+        while pending:
+            dep = pending.pop()
+            if dep not in seen:
+                seen.add(dep)
+                pending.extend(_deps_of(dep, snapshot))
+        below[key] = seen & wanted - {key}
+    ordered: list[str] = []
+    remaining = list(keys)
+    while remaining:
+        ready = next((key for key in remaining if not below[key] - set(ordered)), remaining[0])  # a cycle keeps the named order
+        ordered.append(ready)
+        remaining.remove(ready)
+    return ordered
+
+
+def _deps_of(key: str, snapshot: Snapshot) -> tuple[str, ...]:
+    task = snapshot.tasks.get(key)
+    return tuple(task.deps) if task is not None else ()
 
 
 UnknownRefs = tuple[tuple[str, str], ...]

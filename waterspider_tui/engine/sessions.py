@@ -13,7 +13,7 @@ from waterspider_tui.adapters.agents.base import LaunchError, SessionContext
 from waterspider_tui.adapters.executors.base import ExecutorError, WorkOrder
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import ErrorClass, Outcome, SessionInfo, SessionResult, TaskState
-from waterspider_tui.core.readiness import stack_base
+from waterspider_tui.core.readiness import stack_bases
 from waterspider_tui.engine.after_agent import follow_up_of, run_steps
 from waterspider_tui.engine.session_end import SHUTDOWN_REASON, budget_pause, end_events
 from waterspider_tui.engine.orphans import OrphanSettler
@@ -94,10 +94,11 @@ class SessionSupervisor:
             log_path=f"{paths.session_dir}/stdout.jsonl", session_dir=paths.session_dir, started_at=self.clock.now(),
             agent=self.agent.name, agent_session_id=task.resume_agent_session, placement=placement.reason,
         )
-        stacked = stack_base(task, self.snapshot, self.policy.dependants_wait_for)
-        # The blocker's branch is where its session ran: elsewhere the dependant starts from the base.
-        if stacked is not None and (stacked.executor, stacked.host) == (executor.name, placement.host):
-            session = replace(session, base_branch=stacked.branch, stacked_on=stacked.issue)
+        # A blocker's branch is where its session ran: only those here are stacked on.
+        stacked = [base for base in stack_bases(task, self.snapshot, self.policy.dependants_wait_for) if (base.executor, base.host) == (executor.name, placement.host)]
+        if stacked:
+            merged_in = tuple((base.issue, base.branch) for base in stacked[1:])
+            session = replace(session, base_branch=stacked[0].branch, stacked_on=stacked[0].issue, merged_in=merged_in)
         try:
             self.spans.timed(session.session_id, "session_started", self.record, ev.SessionStarted(ts=self.clock.now(), issue=key, session=session))
         except DuplicateSession as error:

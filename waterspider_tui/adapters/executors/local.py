@@ -27,6 +27,7 @@ from waterspider_tui.adapters.executors.host_probe import probe_local
 from waterspider_tui.adapters.executors.local_commands import run_command
 from waterspider_tui.adapters.executors.local_processes import SESSION_NICENESS, DetachedProcesses
 from waterspider_tui.adapters.workspace import WorkspaceError, WorkspaceManager, branch_name
+from waterspider_tui.adapters.workspace_stacking import BlockersConflict
 from waterspider_tui.core.models import split_issue_key
 
 if TYPE_CHECKING:
@@ -112,9 +113,10 @@ class LocalExecutor:
         repo, number = split_issue_key(session.issue)
         multi_repo = session.branch == branch_name(number, repo, True) != branch_name(number, repo, False)
         try:
-            workspace = await self._off_loop(self._start_threads, self._timed, session, "worktree", self.workspace.prepare, number, repo, multi_repo, session.base_branch or None)
+            prepare = functools.partial(self.workspace.prepare, stacked_on=session.stacked_on, merge=session.merged_in)
+            workspace = await self._off_loop(self._start_threads, self._timed, session, "worktree", prepare, number, repo, multi_repo, session.base_branch or None)
         except WorkspaceError as error:
-            raise ExecutorError(str(error), error_class="workspace") from error
+            raise ExecutorError(str(error), error_class="blockers_conflict" if isinstance(error, BlockersConflict) else "workspace") from error
         self.refill_pool()
         return PreparedWorkspace(path=str(workspace.path), branch=workspace.branch, base=workspace.base, reused=workspace.reused)
 

@@ -29,6 +29,15 @@ class StepContext:
     base: str
     """The branch the issue branch started from on the session's host."""
 
+    @property
+    def own_commits(self) -> tuple[str, ...]:
+        """`git rev-list`/`git log` arguments for the branch's own commits: beyond its base and,
+        when other blockers were merged in at prepare, beyond their branches, without those merges."""
+        merged = self.session.merged_in
+        if not merged:
+            return (f"{self.base}..{self.session.branch}",)
+        return ("--no-merges", f"{self.base}..{self.session.branch}", *(f"^{branch}" for _, branch in merged))
+
 
 @dataclass(frozen=True)
 class StepOutcome:

@@ -20,11 +20,15 @@ class CountCommits:
 
     async def run(self, context: StepContext) -> StepOutcome:
         branch, base = context.session.branch, context.base
-        counted = await context.executor.git(context.session, "rev-list", "--count", f"{base}..{branch}")
+        counted = await context.executor.git(context.session, "rev-list", "--count", *context.own_commits)
         if counted.returncode != 0:
             # Not a failure of the session: the count is only unknown (a branch deleted by hand).
             return StepOutcome(ok=True, summary=f"commits unknown: {counted.stderr.strip()[:200]}")
-        names = await context.executor.git(context.session, "diff", "--name-only", f"{base}...{branch}")
-        files = len([line for line in names.stdout.splitlines() if line.strip()]) if names.returncode == 0 else 0
+        if context.session.merged_in:
+            # The other blockers' work came in by merge: only the files of its own commits are its own.
+            names = await context.executor.git(context.session, "log", "--format=", "--name-only", *context.own_commits)
+        else:
+            names = await context.executor.git(context.session, "diff", "--name-only", f"{base}...{branch}")
+        files = len({line for line in names.stdout.splitlines() if line.strip()}) if names.returncode == 0 else 0
         commits = int(counted.stdout.strip() or 0)
         return StepOutcome(ok=True, summary=f"{commits} commit{'s' if commits != 1 else ''}, {files} file{'s' if files != 1 else ''}", facts={"commits": commits, "files_changed": files})

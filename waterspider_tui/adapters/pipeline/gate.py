@@ -84,14 +84,15 @@ def is_protected(path: str, patterns: list[str]) -> bool:
 
 
 def _numstat(text: str) -> list[tuple[int, str]]:
-    """(lines added + deleted, path) per file of `git diff --numstat`; binary files count 0 lines."""
-    files = []
+    """(lines added + deleted, path) per file of `git diff --numstat` (or of `git log --numstat`, a
+    file's lines summed over its commits); binary files count 0 lines."""
+    files: dict[str, int] = {}
     for line in text.splitlines():
         added, _, rest = line.partition("\t")
         deleted, _, path = rest.partition("\t")
         if path:
-            files.append(((int(added) if added.isdigit() else 0) + (int(deleted) if deleted.isdigit() else 0), path))
-    return files
+            files[path] = files.get(path, 0) + (int(added) if added.isdigit() else 0) + (int(deleted) if deleted.isdigit() else 0)
+    return [(count, path) for path, count in files.items()]
 
 
 class Gate:
@@ -134,7 +135,7 @@ class Gate:
         checks: list[CheckResult] = []
         base, branch = context.base, session.branch
         if options.require_commit:
-            counted = await executor.git(session, "rev-list", "--count", f"{base}..{branch}")
+            counted = await executor.git(session, "rev-list", "--count", *context.own_commits)
             if counted.returncode != 0:
                 checks.append(CheckResult("commits", False, f"cannot count commits: {counted.stderr.strip()[:200]}"))
             else:
@@ -143,7 +144,11 @@ class Gate:
                 checks.append(CheckResult("commits", commits > 0, detail))
         if options.max_diff_lines is None and options.max_files_changed is None and not options.protected_paths:
             return checks
-        diff = await executor.git(session, "diff", "--numstat", "--no-renames", f"{base}...{branch}")
+        if session.merged_in:
+            # Its other blockers' work came in by merge: measure its own commits only.
+            diff = await executor.git(session, "log", "--format=", "--numstat", "--no-renames", *context.own_commits)
+        else:
+            diff = await executor.git(session, "diff", "--numstat", "--no-renames", f"{base}...{branch}")
         if diff.returncode != 0:
             checks.append(CheckResult("diff", False, f"cannot diff against {base}: {diff.stderr.strip()[:200]}"))
             return checks

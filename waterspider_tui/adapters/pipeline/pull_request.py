@@ -7,7 +7,7 @@ the same pull request.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
@@ -43,15 +43,32 @@ class PullRequestOptions(BaseModel):
     """Team slugs of the repository's organization."""
 
 
-def stacked_line(context: StepContext, blocker_pull: PullRequest | None) -> str:
-    """Says a stacked branch's pull request builds on its blocker's, which is merged first."""
-    blocker = context.session.stacked_on
-    if not blocker or context.base != context.session.base_branch:
+def stacked_line(context: StepContext, blocker_pull: PullRequest | None, merged_pulls: Sequence[PullRequest | None] = ()) -> str:
+    """Says a stacked branch's pull request builds on its blockers' (the one it starts from, and
+    those merged into it at prepare), which are merged first."""
+    session = context.session
+    if not session.stacked_on or context.base != session.base_branch:
         return ""  # not stacked, or its executor started it from the base branch after all
+    first = _blocker_text(context, session.stacked_on, blocker_pull)
+    if not session.merged_in:
+        return f"Stacked on {first}: it starts from `{context.base}`, so merge that one first."
+    pulls = list(merged_pulls) + [None] * (len(session.merged_in) - len(merged_pulls))
+    others = [_blocker_text(context, issue, pull) for (issue, _), pull in zip(session.merged_in, pulls)]
+    merged = ", ".join(f"`{branch}`" for _, branch in session.merged_in)
+    return (
+        f"Stacked on {first} and on {_listed(others)}: it starts from `{context.base}` with {merged} merged in"
+        f" (a merge commit each), so merge those first."
+    )
+
+
+def _blocker_text(context: StepContext, blocker: str, pull: PullRequest | None) -> str:
     repo, _, number = blocker.rpartition("#")
     shown = f"#{number}" if repo.lower() == context.task.issue.repo.lower() else blocker
-    pull = f" (pull request #{blocker_pull.number}: {blocker_pull.url})" if blocker_pull is not None else ""
-    return f"Stacked on {shown}{pull}: it starts from `{context.base}`, so merge that one first."
+    return shown + (f" (pull request #{pull.number}: {pull.url})" if pull is not None else "")
+
+
+def _listed(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def render_body(context: StepContext, closes: str, stacked: str = "") -> str:
@@ -97,7 +114,7 @@ class OpenPullRequest:
         repo = options.repo or issue.repo
         if self.pulls is None or repo.count("/") != 1:
             return self._failed(f"no GitHub repository for pull requests of {session.issue}: set [pipeline.pull_request] repo")
-        counted = await context.executor.git(session, "rev-list", "--count", f"{context.base}..{session.branch}")
+        counted = await context.executor.git(session, "rev-list", "--count", *context.own_commits)
         if counted.returncode == 0 and int(counted.stdout.strip() or 0) == 0:
             return StepOutcome(ok=True, summary=f"no pull request: {session.branch} has no commit beyond {context.base}")
         closes = f"#{issue.number}" if repo.lower() == issue.repo.lower() else f"{issue.repo}#{issue.number}"
@@ -105,7 +122,8 @@ class OpenPullRequest:
         notes: list[str] = []
         try:
             blocker_pull = await self.pulls.find_open(repo, context.base) if session.stacked_on else None
-            body = render_body(context, closes, stacked_line(context, blocker_pull))
+            merged_pulls = [await self.pulls.find_open(repo, branch) for _, branch in session.merged_in] if session.stacked_on else []
+            body = render_body(context, closes, stacked_line(context, blocker_pull, merged_pulls))
             pull, opened = await self.pulls.open_or_update(repo, session.branch, context.base, title, body, draft=options.draft)
             await self.pulls.add_labels(repo, pull.number, options.labels)
             try:

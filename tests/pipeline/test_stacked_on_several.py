@@ -1,0 +1,142 @@
+"""A dependant of several unmerged blockers, through the engine, against a real bare remote and the
+loopback GitHub (`dependants_wait_for = gate_passed`): a diamond (#5 on #2, #3 and #4, each on #1)
+starts #5 from all their work and its pull request says it is stacked on each; a conflict planted
+between two blockers is named and #5 waits, no agent started in a half-merged worktree."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import AsyncIterator, Iterator
+
+import pytest
+
+from tests.engine.conftest import write_issue, write_script
+from tests.git_checkout import make_checkout
+from tests.github.fake_github import DEFAULT_TOKEN, FakeGitHub, start_fake_github
+from tests.github.fake_github_pulls import open_pulls
+from tests.pipeline.worktree_session import git, with_bare_remote
+from tests.waiting import until
+from waterspider_tui.adapters.agents.base import EnvPolicy
+from waterspider_tui.adapters.agents.registry import make_agent
+from waterspider_tui.adapters.executors.local import LocalExecutor
+from waterspider_tui.adapters.executors.pool import ExecutorPool
+from waterspider_tui.adapters.github.client import GitHubClient
+from waterspider_tui.adapters.local_issues import LocalIssueSource
+from waterspider_tui.adapters.pipeline.registry import make_steps
+from waterspider_tui.adapters.workspace import WorkspaceManager
+from waterspider_tui.core import events as ev
+from waterspider_tui.core.models import ErrorClass, TaskState
+from waterspider_tui.core.scheduler import SchedulerConfig
+from waterspider_tui.engine import Engine, SessionPolicy, open_store
+from waterspider_tui.engine.locks import run_locks
+
+AGENT = """
+import os, subprocess, sys
+number = os.environ["WATERSPIDER_ISSUE_NUMBER"]
+if number == "5":
+    missing = [name for name in ("part-1.txt", "part-2.txt", "part-3.txt", "part-4.txt") if not os.path.exists(name)]
+    if missing and not SHARED_BY:
+        sys.exit(f"started without {missing}")
+name = "shared.txt" if number in SHARED_BY else f"part-{number}.txt"
+with open(name, "w") as out:
+    out.write(f"written by {number}\\n")
+subprocess.run(["git", "add", name], check=True)
+subprocess.run(["git", "commit", "-q", "-m", f"issue {number}"], check=True)
+"""
+STEPS = ["commits", "push", "pull_request"]
+OPTIONS = {"push": {"remote": "origin"}, "pull_request": {"repo": "octo/app"}}
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    _, fake = start_fake_github()
+    fake.add_repo("octo/app")
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+async def client(github: FakeGitHub) -> AsyncIterator[GitHubClient]:
+    made = GitHubClient(github.base_url, DEFAULT_TOKEN, min_write_interval=0.0)
+    try:
+        yield made
+    finally:
+        await made.aclose()
+
+
+def _engine(tmp_path: Path, client: GitHubClient, shared_by: str = "") -> tuple[Engine, Path]:
+    repo = make_checkout(tmp_path / "repo")
+    with_bare_remote(repo, tmp_path / "origin.git")
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    write_issue(issues, 1, "Schema")
+    for number in (2, 3, 4):
+        write_issue(issues, number, f"Part {number}", depends_on="[1]")
+    write_issue(issues, 5, "Page of all parts", depends_on="[2, 3, 4]")
+    # #5's agent fails unless its worktree holds the work of every blocker it depends on; the issues in
+    # `shared_by` all write shared.txt, their work conflicting.
+    script = write_script(tmp_path, "agent.py", f"SHARED_BY = {shared_by.split(',') if shared_by else []!r}\n" + AGENT)
+    agent = make_agent("command", {"argv": [sys.executable, str(script)]}, EnvPolicy())
+    executor = LocalExecutor(WorkspaceManager(repo), tmp_path / "state" / "sessions", slots=3)
+    store_path = tmp_path / "state" / "state.db"
+    engine = Engine(
+        locks=run_locks(store_path, Path(executor.workspace.repo.common_dir), repo), store=open_store(store_path),
+        sources=[(LocalIssueSource(issues), 0.2)], agent=agent, pool=ExecutorPool([executor]),
+        scheduler=SchedulerConfig(capacity=3, dependants_wait_for="gate_passed"), steps=make_steps(STEPS, OPTIONS, github=client),
+        policy=SessionPolicy(stall_timeout_s=30.0, timeout_s=60.0, grace_s=1.0, max_attempts=1, retry_backoff_s=600.0, dependants_wait_for="gate_passed"),
+    )
+    return engine, repo
+
+
+async def test_a_diamond_dependant_starts_from_all_its_blockers_and_says_so(tmp_path: Path, github: FakeGitHub, client: GitHubClient) -> None:
+    engine, repo = _engine(tmp_path, client)
+    await asyncio.wait_for(engine.run(until_idle=True), 120)
+    assert {key: task.state for key, task in engine.snapshot.tasks.items()} == {f"local#{n}": TaskState.SUCCEEDED for n in range(1, 6)}
+
+    session = engine.snapshot.tasks["local#5"].session
+    assert session is not None
+    assert session.stacked_on == "local#2" and session.base_branch == "feature/issue-2"
+    assert session.merged_in == (("local#3", "feature/issue-3"), ("local#4", "feature/issue-4"))
+    for number in (1, 2, 3, 4):
+        assert git(repo, "show", f"feature/issue-5:part-{number}.txt") == f"written by {number}"
+    merges = git(repo, "log", "--merges", "--format=%s", "feature/issue-2..feature/issue-5").splitlines()
+    assert sorted(merges) == [
+        "Merge feature/issue-3 (local#3) into feature/issue-5: local#5 depends on it",
+        "Merge feature/issue-4 (local#4) into feature/issue-5: local#5 depends on it",
+    ]
+    assert (session.facts["commits"], session.facts["files_changed"]) == (1, 1), "its own commit, not its blockers' nor the merges"
+
+    pulls = {pull.head: (issue, pull) for issue, pull in open_pulls(github, "octo/app")}
+    body, pull = pulls["feature/issue-5"][0].body, pulls["feature/issue-5"][1]  # type: ignore[attr-defined]
+    assert pull.base == "feature/issue-2"  # type: ignore[attr-defined]
+    numbers = {head: pulls[head][1].number for head in pulls}  # type: ignore[attr-defined]
+    shown = {n: f"#{n} (pull request #{numbers[f'feature/issue-{n}']}: https://github.com/octo/app/pull/{numbers[f'feature/issue-{n}']})" for n in (2, 3, 4)}
+    assert (
+        f"Stacked on {shown[2]} and on {shown[3]} and {shown[4]}: it starts from `feature/issue-2`"
+        " with `feature/issue-3`, `feature/issue-4` merged in (a merge commit each), so merge those first."
+    ) in body
+
+
+async def test_a_conflict_between_blockers_is_named_and_the_dependant_waits(tmp_path: Path, github: FakeGitHub, client: GitHubClient) -> None:
+    engine, repo = _engine(tmp_path, client, shared_by="2,4")
+    running = asyncio.create_task(engine.run())
+    try:
+        await until(lambda: any(isinstance(e, ev.SessionFinished) and e.issue == "local#5" for e in engine.store.log.read()), timeout=90)
+    finally:
+        await engine.stop(leave_running=False)
+        await asyncio.wait_for(running, 60)
+    [finished] = [e for e in engine.store.log.read() if isinstance(e, ev.SessionFinished) and e.issue == "local#5"]
+    assert finished.result.error_class is ErrorClass.BLOCKERS_CONFLICT
+    assert finished.result.error == (
+        "#2 and #4 change the same lines (file shared.txt), so #5 cannot start from all of their work:"
+        " it waits until one of them is merged, or the conflict is resolved on one of their branches"
+    )
+    assert finished.will_retry is True
+    task = engine.snapshot.tasks["local#5"]
+    assert task.state is TaskState.QUEUED and task.not_before > finished.ts, "it waits, tried again later"
+    assert not any(isinstance(e, ev.SessionSpawned) and e.issue == "local#5" for e in engine.store.log.read()), "no agent ran"
+    assert git(repo, "branch", "--list", "feature/issue-5") == "", "nothing half merged is left"

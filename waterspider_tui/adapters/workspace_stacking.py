@@ -1,0 +1,96 @@
+"""A stacked dependant's other blockers merged into its fresh worktree, before its agent starts.
+
+Its branch starts from its first unmerged blocker's branch; each other unmerged blocker's branch is
+merged in after it, in dependency order, a merge commit each, so the agent starts from all the work
+it depends on. Where two blockers change the same lines nothing is left half merged: the merge is
+aborted and `BlockersConflict` names the issues and the files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import git
+
+from waterspider_tui.adapters.workspace_checks import WorkspaceError
+from waterspider_tui.core.readiness import short_key
+
+Merge = tuple[str, str]
+"""(blocker issue, its branch)."""
+
+
+class BlockersConflict(WorkspaceError):
+    """Two or more of a dependant's unmerged blockers change the same lines of the same files."""
+
+    def __init__(self, message: str, issues: tuple[str, ...], files: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.issues = issues
+        self.files = files
+
+
+def merge_blockers(repo: git.Repo, path: Path, branch: str, base: str, stacked_on: Merge, merges: Sequence[Merge], dependant: str) -> list[str]:
+    """Merge each blocker branch not yet in the worktree's branch; the issues merged now, in order.
+
+    `stacked_on` is the blocker the branch started from and `base` the branch they all build on
+    (to tell which blockers touched a conflicting file). Raises BlockersConflict, with the merge
+    aborted, when a blocker's work conflicts with the ones before it.
+    """
+    worktree = git.Git(str(path))
+    merged: list[str] = []
+    before: list[Merge] = [stacked_on] if stacked_on[1] else []
+    for issue, blocker_branch in merges:
+        if _contains(repo, branch, blocker_branch):
+            before.append((issue, blocker_branch))
+            continue
+        message = f"Merge {blocker_branch} ({issue}) into {branch}: {dependant} depends on it"
+        try:
+            worktree.merge("--no-ff", "--no-edit", "-m", message, blocker_branch)
+        except git.GitCommandError as error:
+            files = tuple(line for line in _quiet(worktree, "diff", "--name-only", "--diff-filter=U").splitlines() if line)
+            _quiet(worktree, "merge", "--abort")
+            if not files:
+                detail = (error.stderr or str(error)).strip().replace("\n", " ")
+                raise WorkspaceError(f"merging {blocker_branch} ({issue}) into {branch} failed: {detail}") from error
+            raise _conflict(repo, base, dependant, (issue, blocker_branch), before, files) from error
+        merged.append(issue)
+        before.append((issue, blocker_branch))
+    return merged
+
+
+def _conflict(repo: git.Repo, base: str, dependant: str, merging: Merge, before: list[Merge], files: tuple[str, ...]) -> BlockersConflict:
+    """The conflict told precisely: which earlier blockers changed the files `merging` conflicts on."""
+    repo_name = dependant.rpartition("#")[0]
+    touching = [issue for issue, branch in before if set(files) & set(_changed(repo, base, branch))] or [issue for issue, _ in before]
+    issues = (*touching, merging[0])
+    names = [short_key(issue, repo_name) for issue in issues]
+    who = " and ".join(names) if len(names) == 2 else ", ".join(names[:-1]) + " and " + names[-1]
+    shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+    noun = "file" if len(files) == 1 else "files"
+    message = (
+        f"{who} change the same lines ({noun} {shown}), so {short_key(dependant, repo_name)} cannot start from all of their work:"
+        f" it waits until one of them is merged, or the conflict is resolved on one of their branches"
+    )
+    return BlockersConflict(message, issues, files)
+
+
+def _changed(repo: git.Repo, base: str, branch: str) -> list[str]:
+    try:
+        return repo.git.diff("--name-only", f"{base}...{branch}").splitlines()
+    except git.GitCommandError:
+        return []
+
+
+def _contains(repo: git.Repo, branch: str, other: str) -> bool:
+    try:
+        repo.git.merge_base("--is-ancestor", other, branch)
+    except git.GitCommandError:
+        return False
+    return True
+
+
+def _quiet(worktree: git.Git, *args: str) -> str:
+    try:
+        return worktree.execute(["git", *args])  # type: ignore[no-any-return]
+    except git.GitCommandError:
+        return ""

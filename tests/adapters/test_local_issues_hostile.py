@@ -189,3 +189,19 @@ def test_known_holders_can_be_handed_to_a_new_source(tmp_path: Path) -> None:
     write(tmp_path, "001-new.md", "---\nnumber: 12\ntitle: Something else\n---\n", mtime=time.time() - 3600)
     result = poll(LocalIssueSource(tmp_path, holders={12: str(original)}))
     assert [issue.title for issue in result.issues] == ["Fix login"]
+
+
+def test_a_link_out_of_the_folder_is_refused_with_one_line_and_not_read(tmp_path: Path) -> None:
+    folder = tmp_path / "issues"
+    folder.mkdir()
+    secret = tmp_path / "secret.md"
+    secret.write_text("---\ntitle: Private key\n---\nBEGIN PRIVATE KEY\n")
+    (folder / "001-out.md").symlink_to(secret)
+    write(folder, "002-real.md", "---\ntitle: Real\n---\nbody\n")
+    (folder / "003-alias.md").symlink_to(folder / "002-real.md")  # a link inside the folder reads as its target
+    result = poll(LocalIssueSource(folder))
+    assert [rejection.error for rejection in result.rejected] == [
+        f"001-out.md: a symbolic link to {secret}, outside the issue folder: not read",
+    ]
+    assert [(issue.number, issue.title) for issue in result.issues] == [(2, "Real"), (3, "Real")]
+    assert all("PRIVATE" not in issue.body for issue in result.issues)

@@ -58,6 +58,18 @@ def test_markdown_is_the_default_and_a_bad_since_is_one_line(store: Path) -> Non
     assert missing.exit_code == 2 and "nothing has run here yet" in missing.output
 
 
+def test_an_unknown_suffix_is_refused_in_one_line_unless_a_format_is_given(store: Path, tmp_path: Path) -> None:
+    pdf = tmp_path / "r.pdf"
+    refused = CliRunner().invoke(cli, ["report", "--store", str(store), "--out", str(pdf)])
+    assert refused.exit_code == 2 and not pdf.exists()
+    assert refused.stderr == f"waterspider: cannot write a report as .pdf ({pdf}): use .md, .json or .html, or give --format\n"
+    assert "report written to" in _report("--store", str(store), "--out", str(pdf), "--format", "md")
+    assert pdf.read_text().startswith("# Waterspider results")
+    run = CliRunner().invoke(cli, ["run", "--no-ui", "--issues", str(tmp_path), "--store", str(store), "--report", str(tmp_path / "r.docx")])
+    assert run.exit_code == 2, "refused before the run starts"
+    assert run.stderr == f"waterspider: cannot write a report as .docx ({tmp_path / 'r.docx'}): use .md, .json or .html\n"
+
+
 def test_the_html_report_is_one_offline_file_a_browser_draws(store: Path, tmp_path: Path) -> None:
     out = tmp_path / "out" / "report.html"
     assert "report written to" in _report("--store", str(store), "--out", str(out))

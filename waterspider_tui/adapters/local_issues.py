@@ -23,6 +23,7 @@ claimed it: a later file with the same number is refused, even if its name sorts
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -168,8 +169,15 @@ class LocalIssueSource:
         claims: dict[int, list[Path]] = {}
         parsed: list[tuple[Path, Issue]] = []
         unreadable: set[Path] = set()
+        inside = self.folder.resolve()
         for path in sorted(self.folder.glob("*.md")):
             if path.name.lower() in ("readme.md",):
+                continue
+            if path.is_symlink() and not path.resolve().is_relative_to(inside):
+                # A link out of the folder could hand an agent any file this user can read, as an issue body.
+                outside = f"a symbolic link to {one_line_text(os.readlink(path))}, outside the issue folder: not read"
+                result.rejected.append(Rejection(one_line_text(str(path)), f"{one_line_text(path.name)}: {outside}"))
+                unreadable.add(path)
                 continue
             try:
                 issue = parse_issue_file(path, self.repo)

@@ -34,9 +34,27 @@ def this_command() -> str:
 
 def settings_from(config: Path | None, overrides: dict[str, Any]) -> Settings:
     try:
-        return load_settings(config, overrides)
+        settings = load_settings(config, overrides)
     except ConfigError as error:
         fail(str(error))
+    if settings.workspace.repo_path == Path("."):
+        # Like git itself: from a folder inside the repository, the repository is its top.
+        settings.workspace.repo_path = repository_top(Path(".")) or Path(".")
+    return settings
+
+
+def repository_top(folder: Path) -> Path | None:
+    """The top of the git checkout (or worktree) holding `folder`, or None outside any."""
+    import subprocess
+
+    try:
+        found = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=folder, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    top = found.stdout.strip()
+    if found.returncode != 0 or not top:
+        return None
+    return Path(".") if Path(top).resolve() == folder.resolve() else Path(top)
 
 
 def overrides(**flags: Any) -> dict[str, Any]:
@@ -77,6 +95,8 @@ def start_run(settings: Settings, *, no_ui: bool, json_lines: bool, until_idle: 
     from waterspider_tui.text.run_state import left_running_text
 
     headless = no_ui or json_lines
+    if settings.report.out is not None:
+        _check_report_format(settings.report.out)
     if not headless and not has_terminal():
         fail("the control center needs a terminal (stdin and stdout); use --no-ui for lines, or --json")
     try:
@@ -101,6 +121,16 @@ def start_run(settings: Settings, *, no_ui: bool, json_lines: bool, until_idle: 
     if left:
         click.echo(f"waterspider: {left_running_text(left, this_command() if reattach is None else reattach)}", err=True)
     return RunEnd(code, left)
+
+
+def _check_report_format(out: Path) -> None:
+    """Before anything runs: a report file the run could not write in its format is a usage error."""
+    from waterspider_tui.reporting.report_files import UnknownReportFormat, format_of
+
+    try:
+        format_of(None, out)
+    except UnknownReportFormat as error:
+        fail(str(error))
 
 
 def _write_run_report(engine: Any, out: Path) -> None:

@@ -39,11 +39,15 @@ def parse_since(text: str, now: float) -> float:
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to this file instead of printing it.")
 def report(config: Path | None, store: Path | None, repo_path: Path | None, since_text: str | None, format_name: str | None, out: Path | None) -> None:
     """Totals, failures with their advice, the slowest and costliest issues, per label, milestone and host."""
-    from waterspider_tui.reporting.report_files import format_of, render, write_report
+    from waterspider_tui.reporting.report_files import UnknownReportFormat, format_of, render, write_report
     from waterspider_tui.core.state import replay
     from waterspider_tui.reporting.results import collect
     from waterspider_tui.text.milestone_text import milestone_rows
 
+    try:
+        format_of(format_name, out)
+    except UnknownReportFormat as error:
+        fail(f"{error}, or give --format")
     now = time.time()
     since = parse_since(since_text, now) if since_text else None
     settings, events = stored_events(config, store, repo_path)

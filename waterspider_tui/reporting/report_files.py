@@ -12,11 +12,21 @@ FORMATS = ("md", "json", "html")
 _SUFFIXES = {"md": "md", "markdown": "md", "json": "json", "html": "html", "htm": "html"}
 
 
+class UnknownReportFormat(ValueError):
+    """A report file whose suffix names no format we write (`r.pdf`), and no format was asked for."""
+
+
 def format_of(chosen: str | None, out: Path | None) -> str:
-    """The format asked for, else the one `out`'s suffix names (`.html`, `.json`, `.md`), else Markdown."""
+    """The format asked for, else the one `out`'s suffix names (`.html`, `.json`, `.md`), else Markdown.
+
+    A suffix that names none of them is refused: writing Markdown into `r.pdf` would look like
+    a broken PDF, not like the report.
+    """
     if chosen:
         return chosen
     suffix = out.suffix.lower().lstrip(".") if out else ""
+    if suffix and suffix not in _SUFFIXES:
+        raise UnknownReportFormat(f"cannot write a report as .{suffix} ({out}): use .md, .json or .html")
     return _SUFFIXES.get(suffix, "md")
 
 

@@ -34,15 +34,17 @@ async def collect(engine: Engine, source: IssueSource, interval: float) -> None:
     """Poll one source for ever; a poll that changes nothing records only its status."""
     repos = tuple(getattr(source, "repos", ()))
     while True:
+        started = engine.clock.now()
         try:
             result = await source.poll()
         except Exception as error:  # a source must not take the engine down
             log.exception("poll of %s failed", source.name)
             result = PollResult(ok=False, message=f"{type(error).__name__}: {error}")
         now = engine.clock.now()
+        wait = next_poll_wait(started, now, interval)
         events = poll_events(engine.snapshot, repos, result, now)
         status = ev.SourcePolled(
-            ts=now, source=source.name, ok=result.ok, message=result.message, next_poll=now + interval,
+            ts=now, source=source.name, ok=result.ok, message=result.message, next_poll=now + wait,
             rate_remaining=result.rate_remaining, rate_limit=result.rate_limit, wait_until=result.wait_until,
         )
         previous = engine.snapshot.sources.get(source.name)
@@ -52,7 +54,8 @@ async def collect(engine: Engine, source: IssueSource, interval: float) -> None:
         else:
             engine.record_transient(status)
         if not result.ok and (previous is None or previous.message != result.message):
-            engine.record(ev.Warned(ts=now, message=f"{source.name}: {result.message} (keeping the last good list)"))
+            kept = "keeping the last good list" if source.name in engine.snapshot.sources_ok_at else "no good poll yet: no issues from it"
+            engine.record(ev.Warned(ts=now, message=f"{source.name}: {result.message} ({kept})"))
         for event in events:
             if isinstance(event, ev.IssueGone):
                 engine.sessions.stop_closed(event.issue, f"issue {event.reason}")
@@ -63,7 +66,14 @@ async def collect(engine: Engine, source: IssueSource, interval: float) -> None:
             engine.polled.add(source.name)
         engine.refresh.clear()
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(engine.refresh.wait(), timeout=interval)
+            await asyncio.wait_for(engine.refresh.wait(), timeout=wait)
+
+
+def next_poll_wait(started: float, now: float, interval: float) -> float:
+    """How long until the next poll: polls start `interval` apart, so a poll that spent seconds
+    retrying does not stretch the pace (the time told as "retry in" is when it really starts),
+    but one that took longer than that still leaves half an interval of rest."""
+    return max(started + interval - now, interval / 2)
 
 
 async def confirm(engine: Engine, key: str) -> str | None:

@@ -105,22 +105,37 @@ class LinePrinter:
         return line
 
 
+def of_this_run(engine: Engine) -> Callable[[str | None], bool]:
+    """Whether an issue key belongs to this run's sources: a store shared with an earlier run of
+    another source (`--issues`, then `--repo`) keeps that run's issues, which are not this run's."""
+    repos = {repo.lower() for source, _ in engine.sources for repo in getattr(source, "repos", ())}
+    if not repos:
+        return lambda key: True
+    return lambda key: key is None or key.rpartition("#")[0].lower() in repos
+
+
 def summary_lines(engine: Engine) -> list[str]:
-    """What is left at the end: counts, and every issue that did not succeed with why."""
+    """What is left at the end of this run's issues: counts, and every issue that did not succeed with why."""
     snapshot = engine.snapshot
+    ours = of_this_run(engine)
+    tasks = [task for task in snapshot.tasks.values() if ours(task.key)]
     counts: dict[str, int] = {}
-    for task in snapshot.tasks.values():
+    for task in tasks:
         counts[task.state.value] = counts.get(task.state.value, 0) + 1
     current = engine.plan()
     state = run_state(snapshot, current, engine.clock.now())
-    head = state.word if state.word in (ALL_DONE, FINISHED) else "not done"
+    unfinished = any(task.state in (TaskState.FAILED, TaskState.CANCELLED) for task in tasks)
+    head = (FINISHED if unfinished else ALL_DONE) if state.word in (ALL_DONE, FINISHED) else "not done"
     # Successes first: "finished: 2 succeeded, 2 failed" reads as the outcome, not as a verdict on it.
     order = [TaskState.SUCCEEDED.value, TaskState.FAILED.value, TaskState.CANCELLED.value]
     named = sorted(counts.items(), key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0]))
     lines = [f"summary: {head}: " + (", ".join(f"{count} {name}" for name, count in named) or "no issues")]
     for item in current.blocked:
-        lines.append(f"  {engine.display_key(item.issue)} not run: {item.detail}")
+        if ours(item.issue):
+            lines.append(f"  {engine.display_key(item.issue)} not run: {item.detail}")
     for task in snapshot.tasks_in(TaskState.FAILED):
+        if not ours(task.key):
+            continue
         error_class = task.result.error_class.value if task.result and task.result.error_class else "failed"
         lines.append(f"  {engine.display_key(task.key)} failed: {error_class}")
     for path, error in snapshot.rejected.items():
@@ -129,14 +144,15 @@ def summary_lines(engine: Engine) -> list[str]:
 
 
 def stored_results(engine: Engine) -> Results:
-    """Every finished session in the engine's store, as `waterspider report` reads them."""
-    return collect(engine.store.log.read())
+    """Every finished session of this run's sources in the engine's store, as `waterspider report` reads them."""
+    ours = of_this_run(engine)
+    return collect(event for event in engine.store.log.read() if ours(event.issue_key))
 
 
-def exit_code(snapshot: Snapshot) -> int:
-    """EXIT_DONE when every issue is done (succeeded, or closed upstream); EXIT_NOT_DONE otherwise."""
+def exit_code(snapshot: Snapshot, ours: Callable[[str | None], bool] = lambda key: True) -> int:
+    """EXIT_DONE when every issue (of this run's sources) is done (succeeded, or closed upstream); EXIT_NOT_DONE otherwise."""
     done = (TaskState.SUCCEEDED, TaskState.GONE)
-    return EXIT_DONE if all(task.state in done for task in snapshot.tasks.values()) else EXIT_NOT_DONE
+    return EXIT_DONE if all(task.state in done for task in snapshot.tasks.values() if ours(task.key)) else EXIT_NOT_DONE
 
 
 async def run_headless(
@@ -171,4 +187,4 @@ async def run_headless(
         for line in [*summary_lines(engine), f"results: {totals}", *failure_lines]:
             safe.write(line + "\n")
     safe.flush()
-    return EXIT_INTERRUPTED if interrupted else exit_code(engine.snapshot)
+    return EXIT_INTERRUPTED if interrupted else exit_code(engine.snapshot, of_this_run(engine))

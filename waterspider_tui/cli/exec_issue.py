@@ -7,7 +7,10 @@ a failed gate sending the work back to the agent up to its `max_rounds`. The job
 readable lines (and, with `--echo-stream`, the stream-json lines behind a prefix and a line as
 each step starts and ends, so the orchestrator follows the run live); the stream-json goes to
 `--stream-file` and how the session ended (each step of each round too) to `session.json`
-beside it, which the workflow uploads together as the `stream` artifact.
+beside it, which the workflow uploads together as the `stream` artifact. Without `--stream-file`
+they go where they do not dirty the checkout: `$RUNNER_TEMP/waterspider/` on a runner (where
+the workflow uploads them from), else `.waterspider/exec/SESSION/` in the checkout, a folder
+git is told to ignore (`.git/info/exclude`).
 
 Exit codes: 0 the session succeeded, 1 it failed (the agent, or a step after it), 2 nothing ran
 (a bad flag or setting, the issue not found), 130 the job was cancelled.
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +32,7 @@ from waterspider_tui.adapters.executors.actions_stream import RECORD_FILE, write
 from waterspider_tui.cli.common import AGENT_KINDS, fail, overrides, settings_from
 from waterspider_tui.config import ConfigError
 from waterspider_tui.exit_codes import EXIT_DONE, EXIT_INTERRUPTED, EXIT_NOT_DONE
+from waterspider_tui.text.plural import counted
 
 if TYPE_CHECKING:
     from waterspider_tui.config import Settings
@@ -43,11 +49,39 @@ def multi_repo_for(branch: str, repo: str, number: int) -> bool:
     neither way is refused (the session would push somewhere the orchestrator does not look)."""
     from waterspider_tui.adapters.workspace import branch_name
 
-    if not branch or branch == branch_name(number, repo, False):
+    single, several = branch_name(number, repo, False), branch_name(number, repo, True)
+    if not branch or branch == single:
         return False
-    if branch == branch_name(number, repo, True):
+    if branch == several:
         return True
-    fail(f"--branch {branch} is not the branch of issue #{number} ({branch_name(number, repo, False)} or {branch_name(number, repo, True)})")
+    expected = single if several == single else f"{single}, or {several} when the orchestrator works on several repositories"
+    fail(f"--branch {branch} is not the branch of issue #{number} ({expected})")
+
+
+STREAM_FILE_NAME = "stream.jsonl"
+
+
+def default_stream_file(repo_path: Path, session_id: str) -> Path:
+    """Where the stream goes without `--stream-file`: the runner's scratch folder on a CI runner
+    (`$RUNNER_TEMP/waterspider/`, what the workflow uploads), else the checkout's `.waterspider/`
+    folder, which git ignores, one folder per session so a reused checkout keeps each run's."""
+    runner_temp = os.environ.get("RUNNER_TEMP", "")
+    if runner_temp:
+        return Path(runner_temp) / "waterspider" / STREAM_FILE_NAME
+    return repo_path / ".waterspider" / "exec" / session_id / STREAM_FILE_NAME
+
+
+def ignore_if_inside(repo_path: Path, stream_file: Path) -> None:
+    """Keep the checkout's `.waterspider/` folder out of `git status` when the stream goes there."""
+    from waterspider_tui.adapters.workspace import WorkspaceError, WorkspaceManager
+
+    folder = (repo_path / ".waterspider").resolve()
+    if not stream_file.resolve().is_relative_to(folder):
+        return
+    try:
+        WorkspaceManager(repo_path).ignore(folder)
+    except WorkspaceError:
+        pass  # not a checkout: the session itself says so
 
 
 async def _run(settings: Settings, repo: str, number: int, session_id: str, attempt: int, stream_file: Path, echo_stream: bool, multi_repo: bool) -> SessionEnd:
@@ -121,7 +155,7 @@ def end_line(end: SessionEnd) -> str:
     said = f"{result.outcome.value}"
     if result.error_class is not None:
         said += f" ({result.error_class.value})"
-    facts = f"{result.turns} turns, ${result.cost_usd:.2f}, {result.commits} commits, {result.files_changed} files changed"
+    facts = f"{counted(result.turns, 'turn')}, ${result.cost_usd:.2f}, {counted(result.commits, 'commit')}, {counted(result.files_changed, 'file')} changed"
     return f"waterspider: {said}: {facts}" + (f": {result.error}" if result.error else "")
 
 
@@ -137,13 +171,14 @@ def end_line(end: SessionEnd) -> str:
 @click.option("--github-api-url", help="GitHub REST API root (GitHub Enterprise Server, tests).")
 @click.option("--repo-path", type=click.Path(path_type=Path), help="The checkout the worktree is made from (default: .).")
 @click.option("--base-branch", help="Branch the issue branch starts from (default: the current branch).")
-@click.option("--stream-file", type=click.Path(path_type=Path), default=Path("stream.jsonl"), show_default=True,
-              help="Where the agent's stream-json is written (the workflow uploads it as the `stream` artifact).")
+@click.option("--stream-file", type=click.Path(path_type=Path),
+              help="Where the agent's stream-json is written, session.json beside it (the workflow uploads both as the `stream` artifact)."
+                   " Default: $RUNNER_TEMP/waterspider/stream.jsonl on a runner, else .waterspider/exec/SESSION/stream.jsonl in the checkout (ignored by git).")
 @click.option("--echo-stream", is_flag=True, help="Also print each stream-json line, prefixed, so the orchestrator can follow the job log live.")
 @click.option("--pipeline", "pipeline_json", default="",
               help='The steps after the agent as JSON, {"steps": [...], "gate": {...}, "push": {...}}: the orchestrator\'s, over this checkout\'s [pipeline].')
 def exec_issue(
-    repo: str, number: int, session_id: str, attempt: int, branch: str, stream_file: Path, echo_stream: bool,
+    repo: str, number: int, session_id: str, attempt: int, branch: str, stream_file: Path | None, echo_stream: bool,
     pipeline_json: str = "", config: Path | None = None, **flags: Any,
 ) -> None:
     """Run one session of one issue here, as the local executor would (for CI runners)."""
@@ -156,6 +191,11 @@ def exec_issue(
     settings = settings_from(config, tree)
     if settings.issues.dir is None and not repo:
         fail("give --repo owner/name (the issue is read from GitHub) or --issues DIR")
+    if stream_file is None:
+        if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", session_id):
+            fail(f"--session {session_id!r}: letters, digits, '.', '_' and '-' only (it names the stream's folder); or give --stream-file")
+        stream_file = default_stream_file(Path(settings.workspace.repo_path), session_id)
+        ignore_if_inside(Path(settings.workspace.repo_path), stream_file)
     try:
         end = asyncio.run(_run(settings, repo, number, session_id, attempt, stream_file, echo_stream, multi_repo))
     except ConfigError as error:
@@ -163,6 +203,7 @@ def exec_issue(
     rounds = end.step_rounds or (1,) * len(end.steps)
     for step, round_number in zip(end.steps, rounds):
         _write(f"waterspider: step {step.step}{f' (round {round_number})' if end.rounds > 1 else ''}: {step.summary}")
+    _write(f"waterspider: the stream is in {stream_file}, how the session ended in {stream_file.with_name(RECORD_FILE)}")
     _write(end_line(end))
     result = end.result
     write_record(

@@ -195,7 +195,7 @@ def run_level(concurrency: int, repo: Path, work: Path, agent_s: float, launcher
     for e in events:  # the first progress is stored once the agent's first output has been read
         if isinstance(e, ev.SessionProgressed):
             first_output.setdefault(e.issue, e.ts)
-    decide, spawn, runner, output, wave = [], [], [], [], []
+    decide, spawn, output, wave = [], [], [], []
     burst_spawned = max(spawned.get(issue.key, 0.0) for issue in issues if not issue.depends_on)
     for issue in issues:
         key = issue.key
@@ -206,8 +206,6 @@ def run_level(concurrency: int, repo: Path, work: Path, agent_s: float, launcher
         wave.append(1 if not issue.depends_on else 2 if ready > burst_spawned else 3)
         decide.append(started[key].ts - ready)
         spawn.append(spawned[key] - ready)
-        pid_file = Path(started[key].session.log_path).parent / "runner.pid"
-        runner.append(pid_file.stat().st_mtime - ready)
         output.append(first_output.get(key, float("nan")) - ready)
     # A slot is taken until the session's end is recorded; how long after the agent process ended that was.
     processes = DetachedProcesses()
@@ -227,7 +225,7 @@ def run_level(concurrency: int, repo: Path, work: Path, agent_s: float, launcher
     return {
         "own_s": own, "own_cpu_s": own_cpu, "process_start_s": process_start, "parts_s": parts, "parts_cpu_s": parts_cpu, "output_s": output, "launcher": launcher,
         "concurrency": concurrency, "sessions": len(issues), "succeeded": outcomes.count("succeeded"), "failures": failures,
-        "decide_s": decide, "spawn_s": spawn, "runner_s": runner, "wave": wave, "slot_idle_s": sum(spawn), "finish_lag_s": finish_lag,
+        "decide_s": decide, "spawn_s": spawn, "wave": wave, "slot_idle_s": sum(spawn), "finish_lag_s": finish_lag,
         "wall_s": wall, "cpu_s": cpu, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "events_in": CountingStore.recorded, "events_stored": store.log.count(),
         "stream_lines_written": written, "stream_lines_read": lines_read,

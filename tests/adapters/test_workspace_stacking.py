@@ -44,8 +44,8 @@ def test_a_dependant_starts_from_all_its_blockers_work_a_merge_commit_each(repo:
         assert (workspace.path / name).is_file(), name
     log = git(workspace.path, "log", "--first-parent", "--format=%s", "feature/issue-2..feature/issue-5").splitlines()
     assert log == [
-        "Merge feature/issue-4 (o/r#4) into feature/issue-5: o/r#5 depends on it",
-        "Merge feature/issue-3 (o/r#3) into feature/issue-5: o/r#5 depends on it",
+        "Merge feature/issue-4 (#4) into feature/issue-5: #5 depends on it",
+        "Merge feature/issue-3 (#3) into feature/issue-5: #5 depends on it",
     ]
     for blocker in (2, 3, 4):
         git(repo, "merge-base", "--is-ancestor", f"feature/issue-{blocker}", "feature/issue-5")

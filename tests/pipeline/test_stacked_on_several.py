@@ -105,8 +105,8 @@ async def test_a_diamond_dependant_starts_from_all_its_blockers_and_says_so(tmp_
         assert git(repo, "show", f"feature/issue-5:part-{number}.txt") == f"written by {number}"
     merges = git(repo, "log", "--merges", "--format=%s", "feature/issue-2..feature/issue-5").splitlines()
     assert sorted(merges) == [
-        "Merge feature/issue-3 (local#3) into feature/issue-5: local#5 depends on it",
-        "Merge feature/issue-4 (local#4) into feature/issue-5: local#5 depends on it",
+        "Merge feature/issue-3 (#3) into feature/issue-5: #5 depends on it",
+        "Merge feature/issue-4 (#4) into feature/issue-5: #5 depends on it",
     ]
     assert (session.facts["commits"], session.facts["files_changed"]) == (1, 1), "its own commit, not its blockers' nor the merges"
 

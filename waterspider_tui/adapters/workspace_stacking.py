@@ -43,7 +43,8 @@ def merge_blockers(repo: git.Repo, path: Path, branch: str, base: str, stacked_o
         if _contains(repo, branch, blocker_branch):
             before.append((issue, blocker_branch))
             continue
-        message = f"Merge {blocker_branch} ({issue}) into {branch}: {dependant} depends on it"
+        repo_name = dependant.rpartition("#")[0]
+        message = f"Merge {blocker_branch} ({short_key(issue, repo_name)}) into {branch}: {short_key(dependant, repo_name)} depends on it"
         try:
             worktree.merge("--no-ff", "--no-edit", "-m", message, blocker_branch)
         except git.GitCommandError as error:

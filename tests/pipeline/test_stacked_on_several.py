@@ -35,6 +35,8 @@ from waterspider_tui.engine.locks import run_locks
 AGENT = """
 import os, subprocess, sys
 number = os.environ["WATERSPIDER_ISSUE_NUMBER"]
+if number == "5" and IDLE:
+    sys.exit(0)  # commits nothing of its own
 if number == "5":
     missing = [name for name in ("part-1.txt", "part-2.txt", "part-3.txt", "part-4.txt") if not os.path.exists(name)]
     if missing and not SHARED_BY:
@@ -68,7 +70,9 @@ async def client(github: FakeGitHub) -> AsyncIterator[GitHubClient]:
         await made.aclose()
 
 
-def _engine(tmp_path: Path, client: GitHubClient, shared_by: str = "") -> tuple[Engine, Path]:
+def _engine(
+    tmp_path: Path, client: GitHubClient, shared_by: str = "", *, idle: bool = False, steps: list[str] = STEPS, options: dict[str, object] = OPTIONS,
+) -> tuple[Engine, Path]:
     repo = make_checkout(tmp_path / "repo")
     with_bare_remote(repo, tmp_path / "origin.git")
     issues = tmp_path / "issues"
@@ -79,14 +83,14 @@ def _engine(tmp_path: Path, client: GitHubClient, shared_by: str = "") -> tuple[
     write_issue(issues, 5, "Page of all parts", depends_on="[2, 3, 4]")
     # #5's agent fails unless its worktree holds the work of every blocker it depends on; the issues in
     # `shared_by` all write shared.txt, their work conflicting.
-    script = write_script(tmp_path, "agent.py", f"SHARED_BY = {shared_by.split(',') if shared_by else []!r}\n" + AGENT)
+    script = write_script(tmp_path, "agent.py", f"SHARED_BY = {shared_by.split(',') if shared_by else []!r}\nIDLE = {idle!r}\n" + AGENT)
     agent = make_agent("command", {"argv": [sys.executable, str(script)]}, EnvPolicy())
     executor = LocalExecutor(WorkspaceManager(repo), tmp_path / "state" / "sessions", slots=3)
     store_path = tmp_path / "state" / "state.db"
     engine = Engine(
         locks=run_locks(store_path, Path(executor.workspace.repo.common_dir), repo), store=open_store(store_path),
         sources=[(LocalIssueSource(issues), 0.2)], agent=agent, pool=ExecutorPool([executor]),
-        scheduler=SchedulerConfig(capacity=3, dependants_wait_for="gate_passed"), steps=make_steps(STEPS, OPTIONS, github=client),
+        scheduler=SchedulerConfig(capacity=3, dependants_wait_for="gate_passed"), steps=make_steps(steps, options, github=client),
         policy=SessionPolicy(stall_timeout_s=30.0, timeout_s=60.0, grace_s=1.0, max_attempts=1, retry_backoff_s=600.0, dependants_wait_for="gate_passed"),
     )
     return engine, repo
@@ -140,3 +144,14 @@ async def test_a_conflict_between_blockers_is_named_and_the_dependant_waits(tmp_
     assert task.state is TaskState.QUEUED and task.not_before > finished.ts, "it waits, tried again later"
     assert not any(isinstance(e, ev.SessionSpawned) and e.issue == "local#5" for e in engine.store.log.read()), "no agent ran"
     assert git(repo, "branch", "--list", "feature/issue-5") == "", "nothing half merged is left"
+
+
+async def test_the_gate_counts_the_dependants_own_commits_not_the_merges(tmp_path: Path, github: FakeGitHub, client: GitHubClient) -> None:
+    engine, _ = _engine(tmp_path, client, idle=True, steps=["commits", "gate"], options={"gate": {"max_rounds": 0}})
+    await asyncio.wait_for(engine.run(until_idle=True), 120)
+    task = engine.snapshot.tasks["local#5"]
+    assert task.state is TaskState.FAILED and task.result is not None and task.result.error_class is ErrorClass.GATE_FAILED
+    assert task.session is not None and task.session.merged_in, "it was stacked on several"
+    gate = [e for e in engine.store.log.read() if isinstance(e, ev.StepFinished) and e.issue == "local#5" and e.step == "gate"]
+    assert "no commit beyond feature/issue-2" in gate[-1].summary, "the merges of its blockers are not its work"
+    assert task.session.facts["commits"] == 0

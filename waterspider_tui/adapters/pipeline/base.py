@@ -30,13 +30,18 @@ class StepContext:
     """The branch the issue branch started from on the session's host."""
 
     @property
+    def blockers_merged_in(self) -> bool:
+        """Other blockers' branches were merged into the branch at prepare (it is stacked on several,
+        and its executor did start it from the first one's branch)."""
+        return bool(self.session.merged_in) and self.base == self.session.base_branch
+
+    @property
     def own_commits(self) -> tuple[str, ...]:
         """`git rev-list`/`git log` arguments for the branch's own commits: beyond its base and,
         when other blockers were merged in at prepare, beyond their branches, without those merges."""
-        merged = self.session.merged_in
-        if not merged:
+        if not self.blockers_merged_in:
             return (f"{self.base}..{self.session.branch}",)
-        return ("--no-merges", f"{self.base}..{self.session.branch}", *(f"^{branch}" for _, branch in merged))
+        return ("--no-merges", f"{self.base}..{self.session.branch}", *(f"^{branch}" for _, branch in self.session.merged_in))
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ class CountCommits:
         if counted.returncode != 0:
             # Not a failure of the session: the count is only unknown (a branch deleted by hand).
             return StepOutcome(ok=True, summary=f"commits unknown: {counted.stderr.strip()[:200]}")
-        if context.session.merged_in:
+        if context.blockers_merged_in:
             # The other blockers' work came in by merge: only the files of its own commits are its own.
             names = await context.executor.git(context.session, "log", "--format=", "--name-only", *context.own_commits)
         else:

@@ -144,7 +144,7 @@ class Gate:
                 checks.append(CheckResult("commits", commits > 0, detail))
         if options.max_diff_lines is None and options.max_files_changed is None and not options.protected_paths:
             return checks
-        if session.merged_in:
+        if context.blockers_merged_in:
             # Its other blockers' work came in by merge: measure its own commits only.
             diff = await executor.git(session, "log", "--format=", "--numstat", "--no-renames", *context.own_commits)
         else:

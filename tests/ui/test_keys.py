@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from pathlib import Path
 
@@ -278,7 +279,32 @@ async def test_keymap_from_config_remaps_a_key() -> None:
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        assert ("P", "pause all", "Pause or resume starting new sessions") in app.screen.rows
+        assert ("P", "pause all", "Pause or resume starting new sessions", "pause_dispatcher") in app.screen.rows
+
+
+async def test_help_gives_the_binding_ids_and_the_keys_of_every_screen() -> None:
+    async with started(size=(160, 50), keymap={"dag_milestone": "M"}) as (app, engine, pilot):
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        sections = dict(app.screen.sections)
+        assert list(sections)[0] == "Control center"
+        control = {row[3]: row for row in sections["Control center"]}
+        assert control["pause_dispatcher"][:2] == ("p", "pause all") and control["shell"][0] == "s"
+        dag = {row[3]: row for row in sections["Dependency graph (d)"]}
+        assert dag["dag_milestone"][:2] == ("M", "milestone"), "the remapped key, under its id"
+        hosts = {row[3]: row for row in sections["Hosts panel"]}
+        assert hosts["host_drain"][0] == "space" and hosts["host_restore"][0] == "space"
+        pager = {row[3]: row for row in sections["Log pager (l)"]}
+        assert {"log_search", "log_next_match", "log_next_error", "log_follow", "log_older", "log_newer", "log_close"} <= set(pager)
+        assert "page down" in pager[""][2] and "G" in pager[""][0], "the scrolling keys, which have no id"
+        from rich.console import Console
+        from textual.widgets import Static
+
+        console = Console(width=150, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#help-keys", Static).content)
+        text = console.export_text()
+        assert "pause_dispatcher" in text and "dag_milestone" in text and "log_follow" in text and "Hosts panel" in text
 
 
 async def test_keys_typed_at_once_reach_the_panel_just_shown() -> None:

@@ -43,6 +43,13 @@ def settings_from(config: Path | None, overrides: dict[str, Any]) -> Settings:
     return settings
 
 
+def scheduler_config(settings: Settings) -> Any:
+    """The scheduler's settings as a run uses them (dependants wait for merges when pull requests are a step)."""
+    from dataclasses import replace
+
+    return replace(settings.scheduler.to_core(), dependants_wait_for=settings.pipeline.waits_for())
+
+
 def repository_top(folder: Path) -> Path | None:
     """The top of the git checkout (or worktree) holding `folder`, or None outside any."""
     import subprocess
@@ -97,6 +104,13 @@ def start_run(settings: Settings, *, no_ui: bool, json_lines: bool, until_idle: 
     headless = no_ui or json_lines
     if settings.report.out is not None:
         _check_report_format(settings.report.out)
+    if not headless:
+        from waterspider_tui.ui.settings_check import check_ui_settings
+
+        try:
+            check_ui_settings(settings.ui.theme, settings.ui.theme_dir, settings.ui.keymap)
+        except ConfigError as error:
+            fail(str(error))
     if not headless and not has_terminal():
         fail("the control center needs a terminal (stdin and stdout); use --no-ui for lines, or --json")
     try:

@@ -29,7 +29,8 @@ from waterspider_tui.ui.palette import Palette
 from waterspider_tui.ui.screens.control import ControlScreen
 from waterspider_tui.ui.screens.dag import DagScreen
 from waterspider_tui.ui.screens.log_pager import LogScreen
-from waterspider_tui.ui.screens.modals import ConfirmScreen, HelpScreen, ProblemsScreen, QuitScreen, TaskDetailScreen
+from waterspider_tui.ui.key_map import key_names, key_scopes, keys_of
+from waterspider_tui.ui.screens.modals import ConfirmScreen, HelpRow, HelpScreen, ProblemsScreen, QuitScreen, TaskDetailScreen
 from waterspider_tui.ui.themes import BUILTIN_THEME_DIR, DEFAULT_THEME, load_themes
 from waterspider_tui.ui.view import View
 from waterspider_tui.ui.widgets.hosts import HostsPanel
@@ -532,24 +533,42 @@ class WaterspiderApp(WorktreeKeys, App[int]):
         if control is None or not control.reveal(key):
             self.notify(f"{key} is not listed in any queue.", severity="warning")
 
-    def help_rows(self) -> list[tuple[str, str, str]]:
-        """(keys, action, tooltip) for every app key, as the keymap remaps them."""
-        rows: list[tuple[str, str, str]] = []
-        for binding in self.BINDINGS:
-            assert isinstance(binding, Binding)
-            keys = self._config_keymap.get(binding.id or "", binding.key)
-            shown = ", ".join(self.get_key_display(Binding(key.strip(), "")) for key in keys.split(","))
-            rows.append((shown, binding.description, binding.tooltip))
-        rows.append(("ctrl+p", "palette", "Every action by name: \"requeue #12\", \"jump to #7\", \"pause dispatcher\""))
-        rows.append(("arrows", "move", "Move the cursor; in the DAG, between issues and layers"))
-        rows.append(("tab", "next panel", "Move focus to the next panel"))
-        return rows
+    def help_rows(self) -> list[HelpRow]:
+        """Every key of the control center itself (the first section of the help)."""
+        return self.help_sections()[0][1]
+
+    def help_sections(self) -> list[tuple[str, list[HelpRow]]]:
+        """(where, rows) for the control center and each screen or panel with keys of its own,
+        each row (keys, action, what it does, binding id), the keys as the keymap remaps them."""
+        sections = []
+        for scope in key_scopes():
+            rows: list[HelpRow] = []
+            moves: list[Binding] = []
+            for binding in scope.bindings:
+                if binding.id:
+                    rows.append((self._keys_shown(keys_of(binding, self._config_keymap)), binding.description,
+                                 binding.tooltip or binding.description, binding.id))
+                else:
+                    moves.append(binding)
+            if moves:
+                rows.append((self._keys_shown([key for binding in moves for key in key_names(binding.key)]), "move",
+                             ", ".join(binding.description for binding in moves), ""))
+            sections.append((scope.title, rows))
+        sections[0][1].extend([
+            ("ctrl+p", "palette", "Every action by name: \"requeue #12\", \"jump to #7\", \"pause dispatcher\"", ""),
+            ("arrows", "move", "Move the cursor; in the DAG, between issues and layers", ""),
+            ("tab", "next panel", "Move focus to the next panel", ""),
+        ])
+        return sections
+
+    def _keys_shown(self, keys: list[str]) -> str:
+        return ", ".join(self.get_key_display(Binding(key, "")) for key in keys)
 
     def action_problems(self) -> None:
         self.push_screen(ProblemsScreen())
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.help_rows()))
+        self.push_screen(HelpScreen(self.help_sections()))
 
     # Quit
 

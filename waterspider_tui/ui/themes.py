@@ -102,3 +102,22 @@ def load_themes(*folders: Path | None) -> LoadedThemes:
                 continue
             loaded.themes[theme.name] = theme
     return loaded
+
+
+def theme_names(theme_dir: Path | None = None) -> list[str]:
+    """The themes a control center can use: the shipped ones, the operator's, then Textual's own."""
+    from textual.theme import BUILTIN_THEMES
+
+    return [*load_themes(BUILTIN_THEME_DIR, theme_dir).themes, *BUILTIN_THEMES]
+
+
+def unknown_theme(name: str, theme_dir: Path | None = None) -> str | None:
+    """One line when `name` is no theme the control center has, with the nearest name; None when it is."""
+    import difflib
+
+    names = theme_names(theme_dir)
+    if name in names:
+        return None
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    shipped = ", ".join(load_themes(BUILTIN_THEME_DIR, theme_dir).themes)
+    return f"no theme {name!r}" + (f" (did you mean {close[0]}?)" if close else f"; the themes are {shipped} and Textual's own")

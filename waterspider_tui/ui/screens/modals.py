@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -87,32 +88,47 @@ class ProblemsScreen(ModalScreen[None]):
         self.query_one("#problems-body", Static).update(text)
 
 
+HelpRow = tuple[str, str, str, str]
+"""(keys, action, what it does, binding id for `[ui] keymap`; empty for keys that cannot be remapped)."""
+
+
 class HelpScreen(ModalScreen[None]):
-    """Every key with what it does, as remapped by the keymap."""
+    """Every key with what it does, as remapped by the keymap, by the screen or panel it works in."""
 
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "close", id="help_close", tooltip="Close the help")]
 
-    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+    def __init__(self, sections: list[tuple[str, list[HelpRow]]]) -> None:
         super().__init__(classes="modal")
-        self.rows = rows
+        self.sections = sections
+
+    @property
+    def rows(self) -> list[HelpRow]:
+        return [row for _, rows in self.sections for row in rows]
 
     def compose(self) -> ComposeResult:
-        table = Table(box=None, padding=(0, 2), show_header=False, expand=True)
-        table.add_column("key", no_wrap=True, style="bold")
-        table.add_column("action", no_wrap=True)
-        table.add_column("what it does")
-        for key, description, tooltip in self.rows:
-            table.add_row(key, description, tooltip)
+        parts: list[Text | Table] = []
+        for number, (title, rows) in enumerate(self.sections):
+            parts.append(Text(("\n" if number else "") + title, style="bold underline"))
+            # Fixed widths, so the columns of every section line up.
+            table = Table(box=None, padding=(0, 1), show_header=False, expand=True)
+            table.add_column("key", width=14, style="bold", overflow="fold")
+            table.add_column("action", width=14)
+            table.add_column("what it does", ratio=1)
+            table.add_column("id", width=18, no_wrap=True, style="dim")
+            for key, description, tooltip, binding_id in rows:
+                table.add_row(key, description, tooltip, binding_id)
+            parts.append(table)
         intro = Text(
             "Queues, hosts and logs share the main screen; a narrow terminal shows one panel at a time. "
             "Actions apply to the issue under the cursor and go to the engine, which answers in a notification. "
-            "Greyed keys do not apply to the selection.\n"
+            "Greyed keys do not apply to the selection. The last column is the id to remap a key by in "
+            "[ui] keymap, e.g. keymap = { pause_dispatcher = \"P\" }.\n"
         )
         with VerticalScroll(id="help-box", classes="modal-box") as box:
             box.border_title = "Keys"
             box.border_subtitle = "esc close"
             yield Static(intro, id="help-intro")
-            yield Static(table, id="help-keys")
+            yield Static(Group(*parts), id="help-keys")
 
 
 class ConfirmScreen(ModalScreen[bool]):

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.adapters.test_milestone_integration import git, issue_branch, make_repo
-from tests.sinks.backlog import T0, issue, seen, started, succeeded
+from tests.sinks.backlog import T0, failed, issue, seen, started, succeeded
 from waterspider_tui.core import events as ev
+from waterspider_tui.core.models import ErrorClass
 from waterspider_tui.store.event_log import EventLog
 
 GATE = '[pipeline.gate]\ncommands = [{ name = "parts", run = "test -f src/one.py && test -f src/two.py" }]\n'
@@ -99,6 +100,25 @@ def test_status_of_one_milestone_lists_its_issues_and_json_has_the_counts(tmp_pa
     assert lines[2:] == ["     v1.0 local#1: done  Task 1", "     v1.0 local#2: queued  Task 2", "     v1.0 local#3: blocked  Task 3"]
     [row] = json.loads(waterspider(root, "status", "v1.0", "--json").stdout)
     assert (row["total"], row["done"], row["blocked"]) == (3, ["local#1"], ["local#3"])
+
+
+def test_milestone_status_calls_blocked_what_status_calls_blocked(tmp_path: Path) -> None:
+    root = project(tmp_path, done=(1,))
+    (root / "waterspider.toml").write_text('[pipeline]\ndependants_wait_for = "merged"\n' + GATE)  # #1 succeeded, not merged
+    log = EventLog(root / ".waterspider" / "state.db")
+    pull_request = ev.StepFinished(ts=T0 + 2, issue="local#1", session_id="s-1-1", step="pull_request", ok=True, facts={"pr_url": "https://github.com/o/r/pull/9"})
+    retry_later = [started(5, T0 + 5), failed(5, T0 + 6, error_class=ErrorClass.CRASHED, will_retry=True),
+                   ev.RetryScheduled(ts=T0 + 6, issue="local#5", not_before=4_000_000_000.0, error_class="crashed")]
+    log.append([pull_request, *seen(issue(5)), *retry_later])
+    log.close()
+    overall = subprocess.run([sys.executable, "-m", "waterspider_tui", "status", "--json"], cwd=root, capture_output=True, text=True, timeout=120)
+    blocked_in_status = {item["issue"] for item in json.loads(overall.stdout)["blocked"]}
+    assert blocked_in_status == {2, 3, 5}
+    lines = waterspider(root, "status", "v1.0").stdout.splitlines()
+    assert lines[1] == "     v1.0: 1/4 done · 3 blocked", lines
+    assert "     v1.0 local#2: blocked  Task 2" in lines and "     v1.0 local#5: blocked  Task 5" in lines
+    [row] = json.loads(waterspider(root, "status", "v1.0", "--json").stdout)
+    assert (row["queued"], row["blocked"]) == ([], ["local#2", "local#3", "local#5"])
 
 
 def test_unknown_names_and_a_running_orchestrator_are_usage_errors(tmp_path: Path) -> None:

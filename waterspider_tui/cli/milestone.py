@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from waterspider_tui.cli.common import fail, overrides, read_store, settings_from
+from waterspider_tui.cli.common import fail, overrides, read_store, scheduler_config, settings_from
 
 if TYPE_CHECKING:
     from waterspider_tui.config import Settings
@@ -46,15 +46,18 @@ def status(name: str | None, config: Path | None, store: Path | None, repo_path:
     """Done / running / blocked / failed / total of each milestone (or NAME's, issue by issue), and its integration."""
     from waterspider_tui.text.milestone_text import milestone_lines, milestone_rows
 
+    from waterspider_tui.core.scheduler import plan
+
     settings, snapshot = read_store(config, store, repo_path)
     done_when = settings.milestones.done_when
-    rows = [row for row in milestone_rows(snapshot, done_when=done_when) if name is None or row["milestone"] == name]
+    current = plan(snapshot, time.time(), scheduler_config(settings))  # blocked means what `status` says it means
+    rows = [row for row in milestone_rows(snapshot, done_when=done_when, plan=current) if name is None or row["milestone"] == name]
     if name is not None and not rows:
         fail(f"no issue has the milestone {name!r}" + _known(snapshot))
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    lines = milestone_lines(snapshot, done_when=done_when, name=name) or ["no issue has a milestone"]
+    lines = milestone_lines(snapshot, done_when=done_when, name=name, plan=current) or ["no issue has a milestone"]
     if name is not None:
         lines += [f"     {row['milestone']} {key}: {_word_of(row, key)}  {snapshot.tasks[key].issue.title}" for row in rows for key in row["issues"]]
     click.echo("\n".join(lines))

@@ -68,7 +68,9 @@ def plan_command(settings: Settings, *, from_folder: bool, as_json: bool) -> Pla
         events = _store_events(path)
     snapshot = replay(events)
     now = time.time()
-    current = plan(snapshot, now, settings.scheduler.to_core())
+    from waterspider_tui.cli.common import scheduler_config
+
+    current = plan(snapshot, now, scheduler_config(settings))
     warnings += plan_warnings(snapshot, current)
     if as_json:
         data = plan_dict(snapshot, current)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from waterspider_tui.cli.common import fail, overrides, read_store, settings_from
+from waterspider_tui.cli.common import fail, overrides, read_store, scheduler_config, settings_from
 from waterspider_tui.config import ConfigError
 
 _CONFIG_HELP = "waterspider.toml to read (default: ./waterspider.toml if present)."
@@ -44,7 +44,7 @@ def status(config: Path | None, store: Path | None, repo_path: Path | None, as_j
     settings, snapshot = read_store(config, store, repo_path)
     running = orchestrator_running(settings.store_path())
     now = time.time()
-    current = plan(snapshot, now, settings.scheduler.to_core())
+    current = plan(snapshot, now, scheduler_config(settings))
     if as_json:
         click.echo(json.dumps(status_dict(snapshot, current, now, orchestrator_running=running, done_when=settings.milestones.done_when), indent=2))
     else:

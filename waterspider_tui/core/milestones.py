@@ -9,7 +9,7 @@ no longer part of the milestone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Literal, Mapping
+from typing import Collection, Iterable, Literal, Mapping
 
 import networkx as nx
 
@@ -79,10 +79,13 @@ class MilestoneProgress:
 
 def milestone_progress(
     snapshot: Snapshot, *, done_when: DoneWhen = "succeeded", cycles: Iterable[tuple[str, ...]] | None = None,
+    blocked: Collection[str] | None = None,
 ) -> list[MilestoneProgress]:
     """Every milestone of the snapshot's issues, sorted by repository and name.
 
-    `cycles` may come from the plan (`Plan.cycles`); otherwise they are found here.
+    `cycles` and `blocked` (the keys of `Plan.blocked`) come from the plan when there is one, so
+    an issue is blocked here exactly when `status` and the control center say so (a blocker not
+    yet merged, a retry's backoff); without them the dependencies are judged here.
     """
     members: dict[tuple[str, str], list[str]] = {}
     for key, task in snapshot.tasks.items():
@@ -92,7 +95,7 @@ def milestone_progress(
         return []
     in_cycle = _in_cycle(snapshot, cycles)
     roots = _Roots(snapshot, in_cycle)
-    return [_progress(snapshot, repo, name, keys, done_when, in_cycle, roots) for (repo, name), keys in sorted(members.items())]
+    return [_progress(snapshot, repo, name, keys, done_when, in_cycle, roots, blocked) for (repo, name), keys in sorted(members.items())]
 
 
 def progress_of(snapshot: Snapshot, repo: str, name: str, *, done_when: DoneWhen = "succeeded") -> MilestoneProgress | None:
@@ -156,7 +159,7 @@ def _is_done(task: TaskRecord | None, done_when: DoneWhen) -> bool:
 
 def _progress(
     snapshot: Snapshot, repo: str, name: str, keys: list[str], done_when: DoneWhen,
-    in_cycle: Mapping[str, tuple[str, ...]], roots: _Roots,
+    in_cycle: Mapping[str, tuple[str, ...]], roots: _Roots, blocked: Collection[str] | None = None,
 ) -> MilestoneProgress:
     ordered = integration_order(snapshot, keys)
     buckets: dict[str, list[str]] = {label: [] for label in ("done", "running", "queued", "blocked", "failed", "awaiting_merge")}
@@ -172,7 +175,7 @@ def _progress(
         elif task.state in (TaskState.FAILED, TaskState.CANCELLED):
             buckets["failed"].append(key)
             blocking[key] = None
-        elif _waits(task, snapshot, in_cycle):
+        elif key in blocked if blocked is not None else _waits(task, snapshot, in_cycle):
             buckets["blocked"].append(key)
             blocking.update(dict.fromkeys(roots.of(key)))
         else:

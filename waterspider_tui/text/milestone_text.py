@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.milestones import DoneWhen, MilestoneProgress, milestone_progress
+from waterspider_tui.core.scheduler import Plan
 from waterspider_tui.core.state import Snapshot
 
 KeyFormat = Callable[[str], str]
@@ -45,10 +46,19 @@ def _latest(snapshot: Snapshot, progress: MilestoneProgress) -> ev.Event | None:
     return snapshot.integrations.get((progress.repo, progress.name)) or snapshot.integrations.get(("", progress.name))
 
 
-def milestone_rows(snapshot: Snapshot, *, done_when: DoneWhen = "succeeded", progress: list[MilestoneProgress] | None = None) -> list[dict[str, Any]]:
+def _progress_by_plan(snapshot: Snapshot, done_when: DoneWhen, plan: Plan | None) -> list[MilestoneProgress]:
+    """Milestone progress with the plan's word on what is blocked, when there is a plan."""
+    if plan is None:
+        return milestone_progress(snapshot, done_when=done_when)
+    return milestone_progress(snapshot, done_when=done_when, cycles=plan.cycles, blocked={item.issue for item in plan.blocked})
+
+
+def milestone_rows(
+    snapshot: Snapshot, *, done_when: DoneWhen = "succeeded", progress: list[MilestoneProgress] | None = None, plan: Plan | None = None,
+) -> list[dict[str, Any]]:
     """Each milestone's counts, issues and blocking issues, its integration and whether it was closed, as plain data."""
     rows = []
-    for item in progress if progress is not None else milestone_progress(snapshot, done_when=done_when):
+    for item in progress if progress is not None else _progress_by_plan(snapshot, done_when, plan):
         latest = _latest(snapshot, item)
         closed_by = snapshot.milestones_closed.get((item.repo, item.name))
         rows.append({
@@ -60,9 +70,11 @@ def milestone_rows(snapshot: Snapshot, *, done_when: DoneWhen = "succeeded", pro
     return rows
 
 
-def milestone_lines(snapshot: Snapshot, *, done_when: DoneWhen = "succeeded", show: KeyFormat = _short, name: str | None = None) -> list[str]:
+def milestone_lines(
+    snapshot: Snapshot, *, done_when: DoneWhen = "succeeded", show: KeyFormat = _short, name: str | None = None, plan: Plan | None = None,
+) -> list[str]:
     """`milestones (2):` then one line per milestone, with its integration (or closing) under it."""
-    found = [item for item in milestone_progress(snapshot, done_when=done_when) if name is None or item.name == name]
+    found = [item for item in _progress_by_plan(snapshot, done_when, plan) if name is None or item.name == name]
     if not found:
         return []
     multi = len({item.repo for item in found}) > 1

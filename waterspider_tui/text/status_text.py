@@ -65,7 +65,7 @@ def status_dict(
     data["orchestrator_running"] = orchestrator_running
     data["last_event_at"] = snapshot.now or None
     data["rejected"] = dict(snapshot.rejected)
-    data["milestones"] = milestone_rows(snapshot, done_when=done_when)
+    data["milestones"] = milestone_rows(snapshot, done_when=done_when, plan=plan)
     return data
 
 
@@ -170,7 +170,7 @@ def status_lines(
     for task in sorted(finished, key=lambda t: t.finished_at or 0):
         error = f" ({task.result.error_class.value})" if task.result and task.result.error_class else ""
         lines.append(f"     {show(task.key):>6} {task.state.value}{error}  {task.issue.title}")
-    lines += milestone_lines(snapshot, done_when=done_when, show=show)
+    lines += milestone_lines(snapshot, done_when=done_when, show=show, plan=plan)
     for error in snapshot.rejected.values():
         lines.append(f"skipped file: {error}")
     return lines

@@ -129,7 +129,7 @@ class DagScreen(Screen[None]):
             return
         self._key = key
         had_milestones = bool(self._milestones)
-        self._milestones = milestone_progress(view.snapshot)
+        self._milestones = milestone_progress(view.snapshot, cycles=view.plan.cycles, blocked={item.issue for item in view.plan.blocked})
         if had_milestones != bool(self._milestones):
             self.refresh_bindings()
         chosen = next((item for item in self._milestones if (item.repo, item.name) == self.milestone), None)

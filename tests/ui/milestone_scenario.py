@@ -38,3 +38,14 @@ def milestones() -> Scenario:
     events += probe("local", 2, 1, LOAD_LOCAL, 30)
     events.append(polled())
     return Scenario("milestones", events)
+
+
+def failed_in_the_middle() -> Scenario:
+    """Milestone v3.0: #901 done, #902 on it failed, #903 waits on #902."""
+    chain = [issue(901, "Schema", "P1"), issue(902, "Migration", "P1", deps=(901,)), issue(903, "Backfill", "P2", deps=(902,))]
+    events: list[ev.Event] = [*seen(*(_in("v3.0", item) for item in chain))]
+    events += finish(901, "local", 12 * MIN, Outcome.SUCCEEDED, 90 * MIN, executor="local")
+    events += finish(902, "local", 9 * MIN, Outcome.FAILED, 50 * MIN, error=ErrorClass.GATE_FAILED, message="3 tests failed", executor="local")
+    events += probe("local", 2, 0, LOAD_LOCAL, 30)
+    events.append(polled())
+    return Scenario("failed_in_the_middle", events)

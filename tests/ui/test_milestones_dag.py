@@ -6,7 +6,7 @@ from waterspider_tui.ui.screens.dag import DagScreen
 from waterspider_tui.ui.widgets.dag_view import DagView
 from waterspider_tui.ui.widgets.milestone_panel import MilestonePanel
 
-from .milestone_scenario import milestones
+from .milestone_scenario import failed_in_the_middle, milestones
 from .pilots import started
 from .scenarios import REPO, key
 
@@ -59,3 +59,20 @@ async def test_without_milestones_the_section_and_its_key_stay_hidden() -> None:
         await pilot.press("m")
         await pilot.pause()
         assert screen.milestone is None and _nodes(screen) == before
+
+
+async def test_a_failed_issue_of_a_milestone_keeps_its_dependency_and_depth() -> None:
+    async with started(failed_in_the_middle(), size=(160, 40)) as (app, _, pilot):
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("m")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DagScreen) and screen.milestone == (REPO, "v3.0")
+        picture = screen.query_one(DagView).picture
+        assert picture is not None
+        lines = picture.text.plain.splitlines()
+        (x1, _), (x2, y2), (x3, y3) = (picture.places[key(number)] for number in (901, 902, 903))
+        assert x1 < x2 < x3, "the failed #902 sits between what it depends on and what waits on it"
+        assert lines[y2 + 1][x2 + 2:].startswith("← #901"), lines
+        assert lines[y3 + 1][x3 + 2:].startswith("← #902"), lines

@@ -39,9 +39,10 @@ def dag_model(view: View, focus: str | None, max_nodes: int = MAX_NODES, milesto
     else:
         open_tasks = {key: task for key, task in tasks.items() if task.state in (TaskState.QUEUED, TaskState.RUNNING)}
     # Failed issues that open work waits on are shown too: a blocked issue's cause is in the graph.
+    # One that is shown anyway (a milestone's) keeps its own dependencies and so its depth.
     causes = {
         dep for task in open_tasks.values() for dep in task.deps
-        if dep in tasks and tasks[dep].state in (TaskState.FAILED, TaskState.CANCELLED)
+        if dep in tasks and dep not in open_tasks and tasks[dep].state in (TaskState.FAILED, TaskState.CANCELLED)
     }
     graph = build_graph({**{key: task.deps for key, task in open_tasks.items()}, **{key: () for key in causes}})
     default_minutes = PriorityConfig().default_estimate_min

@@ -155,3 +155,29 @@ async def test_the_gate_counts_the_dependants_own_commits_not_the_merges(tmp_pat
     gate = [e for e in engine.store.log.read() if isinstance(e, ev.StepFinished) and e.issue == "local#5" and e.step == "gate"]
     assert "no commit beyond feature/issue-2" in gate[-1].summary, "the merges of its blockers are not its work"
     assert task.session.facts["commits"] == 0
+
+
+async def test_a_blocker_whose_branch_is_on_another_host_is_left_out_and_said(tmp_path: Path) -> None:
+    from tests.engine.conftest import other_host_clone
+
+    repo = make_checkout(tmp_path / "repo")
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    write_issue(issues, 1, "Schema on the mini", labels="[host:mini-1]")
+    write_issue(issues, 2, "Parts here", labels="[host:local]")
+    write_issue(issues, 3, "Page", depends_on="[1, 2]", labels="[host:local]")
+    script = write_script(tmp_path, "agent.py", "SHARED_BY = []\nIDLE = False\n" + AGENT)
+    agent = make_agent("command", {"argv": [sys.executable, str(script)]}, EnvPolicy())
+    here = LocalExecutor(WorkspaceManager(repo), tmp_path / "state" / "sessions", slots=2)
+    mini = LocalExecutor(WorkspaceManager(other_host_clone(repo, tmp_path / "mini-1"), base_branch="main"), tmp_path / "mini-1" / "sessions", name="mini-1", slots=1)
+    store_path = tmp_path / "state" / "state.db"
+    engine = Engine(
+        locks=run_locks(store_path, Path(here.workspace.repo.common_dir), repo), store=open_store(store_path),
+        sources=[(LocalIssueSource(issues), 0.2)], agent=agent, pool=ExecutorPool([here, mini]),
+        scheduler=SchedulerConfig(capacity=3, dependants_wait_for="gate_passed"), steps=make_steps(["commits"], {}),
+        policy=SessionPolicy(stall_timeout_s=30.0, timeout_s=60.0, grace_s=1.0, max_attempts=1, retry_backoff_s=600.0, dependants_wait_for="gate_passed"),
+    )
+    await asyncio.wait_for(engine.run(until_idle=True), 120)
+    session = engine.snapshot.tasks["local#3"].session
+    assert session is not None and (session.host, session.stacked_on, session.merged_in) == ("local", "local#2", ())
+    assert "#3 starts on local without the work of #1 (on mini-1): stacking needs the branches on the same host; it has that work once merged" in engine.snapshot.warnings

@@ -13,7 +13,7 @@ from waterspider_tui.adapters.agents.base import LaunchError, SessionContext
 from waterspider_tui.adapters.executors.base import ExecutorError, WorkOrder
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import ErrorClass, Outcome, SessionInfo, SessionResult, TaskState
-from waterspider_tui.core.readiness import stack_bases
+from waterspider_tui.core.readiness import StackBase, short_key, stack_bases
 from waterspider_tui.engine.after_agent import follow_up_of, run_steps
 from waterspider_tui.engine.session_end import SHUTDOWN_REASON, budget_pause, end_events
 from waterspider_tui.engine.orphans import OrphanSettler
@@ -95,7 +95,9 @@ class SessionSupervisor:
             agent=self.agent.name, agent_session_id=task.resume_agent_session, placement=placement.reason,
         )
         # A blocker's branch is where its session ran: only those here are stacked on.
-        stacked = [base for base in stack_bases(task, self.snapshot, self.policy.dependants_wait_for) if (base.executor, base.host) == (executor.name, placement.host)]
+        bases = stack_bases(task, self.snapshot, self.policy.dependants_wait_for)
+        stacked = [base for base in bases if (base.executor, base.host) == (executor.name, placement.host)]
+        self._say_left_out(task, [base for base in bases if base not in stacked], placement.host)
         if stacked:
             merged_in = tuple((base.issue, base.branch) for base in stacked[1:])
             session = replace(session, base_branch=stacked[0].branch, stacked_on=stacked[0].issue, merged_in=merged_in)
@@ -106,6 +108,16 @@ class SessionSupervisor:
             return False
         self.tasks[key] = asyncio.create_task(self._guarded(key, session, self._run(task, session, executor)))
         return True
+
+    def _say_left_out(self, task: TaskRecord, elsewhere: list[StackBase], host: str) -> None:
+        """A dependant starting without an unmerged blocker's work (its branch is on another host) is told, once."""
+        if not elsewhere:
+            return
+        repo = task.issue.repo
+        names = ", ".join(f"{short_key(base.issue, repo)} (on {base.host or base.executor})" for base in elsewhere)
+        message = f"{short_key(task.key, repo)} starts on {host} without the work of {names}: stacking needs the branches on the same host; it has that work once merged"
+        if message not in self.snapshot.warnings:
+            self.record(ev.Warned(ts=self.clock.now(), message=message, issue=task.key))
 
     async def _guarded(self, key: str, session: SessionInfo, work: object) -> None:
         try:

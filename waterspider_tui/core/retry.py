@@ -19,6 +19,9 @@ HOST_TROUBLE = frozenset({ErrorClass.HOST_DOWN, ErrorClass.HOST_REFUSED})
 WAITS_FOR_BLOCKERS = frozenset({ErrorClass.BLOCKERS_CONFLICT})
 """The issue's blockers' work conflicts: it waits, tried again with backoff until one is merged, not charged."""
 NOT_CHARGED = HOST_WIDE | HOST_TROUBLE | WAITS_FOR_BLOCKERS
+BLOCKERS_RECHECK_S = 60.0
+"""At least this long between tries of an issue whose blockers conflict: only a merge or a push
+to their branches changes the answer, and each try makes and removes a worktree."""
 """Failures that do not use up an issue's attempts."""
 DEFAULT_LIMIT_WAIT_S = 15 * 60.0
 
@@ -41,7 +44,7 @@ def decide_retry(result: SessionResult, attempt: int, *, max_attempts: int, back
     if result.error_class in HOST_WIDE:
         return RetryDecision(True, not_before=now, host_wide=True, reason=advice_for(result.error_class, host_wide=True))
     if result.error_class in WAITS_FOR_BLOCKERS:
-        delay = backoff_s * (2 ** min(max(attempt - 1, 0), 5))
+        delay = max(backoff_s, BLOCKERS_RECHECK_S) * (2 ** min(max(attempt - 1, 0), 5))
         return RetryDecision(True, not_before=now + delay, reason=f"its blockers' work conflicts: tried again in {delay:.0f}s, or once one of them is merged")
     if result.error_class in HOST_TROUBLE:
         delay = backoff_s * (2 ** min(max(attempt - 1, 0), 5))

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import asyncssh
+from waterspider_tui.adapters.executors.ssh_library import asyncssh
 
 from waterspider_tui.adapters.executors.base import ExecutorError
 from waterspider_tui.adapters.executors.ssh_errors import HOST_DOWN, HOST_REFUSED, explain_connect_error
@@ -152,7 +152,9 @@ class HostConnection:
             self._last_error = error
         if self.down_since is None:
             self.down_since = now
-        log.warning("%s", error)
+        # Debug only: the caller says it where the user looks (the run's line that the host is
+        # down, once; `hosts check`'s line), so a warning here would say it again on stderr.
+        log.debug("%s", error)
         return error
 
     async def _explain(self, error: BaseException) -> ExecutorError:

@@ -6,7 +6,7 @@ import asyncio
 import socket
 from typing import TYPE_CHECKING
 
-import asyncssh
+from waterspider_tui.adapters.executors.ssh_library import asyncssh
 
 from waterspider_tui.adapters.executors.base import ExecutorError
 

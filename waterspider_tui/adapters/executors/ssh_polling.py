@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Awaitable, Callable, Sequence
 
-import asyncssh
+from waterspider_tui.adapters.executors.ssh_library import asyncssh
 
 from waterspider_tui.adapters.executors.base import ExecutorError, ExitStatus
 from waterspider_tui.adapters.executors.ssh_connection import remote_path

@@ -109,3 +109,46 @@ async def test_the_detail_opens_the_log_too() -> None:
         await pilot.press("enter", "l")
         await _settled(pilot)
         assert isinstance(app.screen, LogScreen) and app.screen.issue_key == key(441)
+
+
+async def test_the_log_panel_starts_over_with_the_next_attempt_and_says_which() -> None:
+    from waterspider_tui.core import events as ev
+    from waterspider_tui.core.models import ErrorClass, Outcome, Progress, SessionResult
+
+    from .scenarios import NOW, run
+
+    async with started(size=(200, 50)) as (app, engine, pilot):
+        await select(pilot, key(443))
+        await _settled(pilot)
+        panel = app.screen.query_one("#log")
+        assert app.log_issue == key(443) and "attempt 1" in str(panel.border_title)
+        engine.push_logs(key(443), [LogEntry("tool", "Bash make first-try")])
+        await settle(pilot)
+        assert app.screen.query_one(AgentLog).lines[-1] == "● Bash make first-try"
+        failed = SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.STALLED, error="no output", duration_s=60)
+        engine.push(ev.SessionFinished(ts=NOW - 10, issue=key(443), session_id="s-443-1", result=failed))
+        engine.logs[key(443)] = [LogEntry("system", "session s-443-2 started · claude · model sonnet")]
+        engine.push(*run(443, "mini-1", 5, Progress("reading", 1, 5, 2, 0.1, "Read src/auth/login.py", NOW - 3), attempt=2))
+        engine.push_logs(key(443), [LogEntry("tool", "Bash make second-try")])
+        app.refresh_view()
+        await _settled(pilot)
+        lines = app.screen.query_one(AgentLog).lines
+        assert "attempt 2" in str(panel.border_title) and "attempt 1" not in str(panel.border_title)
+        assert "● Bash make second-try" in lines and "● Bash make first-try" not in lines, lines
+
+
+async def test_the_events_panel_keeps_the_newest_events_in_view_when_it_shrinks() -> None:
+    from waterspider_tui.ui.widgets.agent_log import EventLog
+
+    async with started(size=(200, 60)) as (app, engine, pilot):
+        await settle(pilot)
+        events = app.screen.query_one(EventLog)
+        assert events.max_scroll_y > 0 and events.scroll_y == events.max_scroll_y
+        for height in (50, 44, 38):
+            await pilot.resize_terminal(200, height)
+            await settle(pilot)
+            assert events.scroll_y == events.max_scroll_y, (height, events.scroll_y, events.max_scroll_y)
+        events.scroll_to(y=0, animate=False, immediate=True)
+        await pilot.resize_terminal(200, 34)
+        await settle(pilot)
+        assert events.scroll_y == 0, "scrolled back by the operator: it stays where they left it"

@@ -123,6 +123,8 @@ class WaterspiderApp(WorktreeKeys, App[int]):
         self._unsubscribe: list[Callable[[], None]] = []
         self._log_lock = threading.Lock()
         self._pending_logs: list[tuple[str, list[LogEntry]]] = []
+        self._log_session: str | None = None
+        """The session whose log the log panel shows."""
         self.snapshot_interval_s = SNAPSHOT_INTERVAL_S
         """Least time between two snapshot-driven rebuilds of the view."""
         self._built_at = float("-inf")
@@ -265,7 +267,14 @@ class WaterspiderApp(WorktreeKeys, App[int]):
             first = next(iter(sorted(view.plan.running)), None)
             if first is not None:
                 self.log_issue = first
+        elif self._log_session != self._session_of(self.log_issue):
+            # The followed issue started another attempt: the panel shows that one alone, from its start.
+            self._show_log()
         self._refresh_action_states()
+
+    def _session_of(self, key: str | None) -> str | None:
+        task = self.view.task(key) if self.view and key else None
+        return task.session.session_id if task is not None and task.session is not None else None
 
     def _on_engine_logs(self, issue_key: str, entries: list[LogEntry]) -> None:
         """Engine callback (any thread): keep only the followed session's lines, post one message."""
@@ -300,9 +309,11 @@ class WaterspiderApp(WorktreeKeys, App[int]):
         key = self.log_issue
         task = self.view.task(key) if self.view else None
         if key is None or task is None or task.session is None:
+            self._log_session = None
             self._control.show_log(None, "", [])
             return
         session = task.session
+        self._log_session = session.session_id
         title = f"{self.view.label(key) if self.view else key} {fmt.truncate(task.issue.title, 40)} · {session.agent} · {session.host or session.executor} · attempt {session.attempt}"
         live = self.engine.session_log(key)
         if task.state is TaskState.RUNNING and live:

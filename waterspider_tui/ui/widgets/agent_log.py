@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable, Self
 
 from rich.cells import cell_len
 from rich.highlighter import Highlighter
@@ -59,9 +59,27 @@ class _BoundedLog(Log):
 
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
+    _at_end = True
+    """Whether the newest line was in view at the last scroll or write: a log that shrinks keeps it there."""
+
     def watch_virtual_size(self) -> None:
         if self.is_mounted and self.container_size:
             self._scroll_update(self.virtual_size)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._at_end = new >= self.max_scroll_y
+
+    def write_lines(self, lines: Iterable[str], scroll_end: bool | None = None) -> Self:
+        written = super().write_lines(lines, scroll_end)
+        self._at_end = self.scroll_y >= self.max_scroll_y
+        return written
+
+    def on_resize(self) -> None:
+        # A panel made shorter (a narrower terminal, a neighbour that grew) keeps its scroll offset,
+        # which would hide the newest lines under the bottom edge.
+        if self._at_end:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def _render_line(self, y: int, scroll_x: int, width: int) -> Strip:
         """The line as Log draws it, ending in `…` where it goes on past the right edge."""

@@ -123,10 +123,10 @@ async def test_stop_leaves_no_grandchild_that_ignores_sigterm(tmp_path: Path, ow
         _kill_if_alive(grandchild)
 
 
+@pytest.mark.parametrize("launcher", ["direct", "runner"])
 @pytest.mark.parametrize("own_session", [False, pytest.param(True, marks=linux_only)], ids=["same-group", "setsid"])
-async def test_what_an_agent_leaves_running_ends_with_it(tmp_path: Path, own_session: bool) -> None:
-    # Only the runner takes in what an exited agent started with setsid (see local_direct.py).
-    executor = DetachedProcesses(launcher="runner" if own_session else "direct")
+async def test_what_an_agent_leaves_running_ends_with_it(tmp_path: Path, own_session: bool, launcher: str) -> None:
+    executor = DetachedProcesses(launcher=launcher)
     session = tmp_path / "session"
     await executor.start(session, _spec(tmp_path, sys.executable, "-c", _agent_with_a_grandchild(own_session=own_session, then_exit=True)))
     grandchild = await _grandchild_pid(session)

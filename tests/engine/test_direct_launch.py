@@ -137,6 +137,93 @@ async def test_what_an_exited_agent_left_in_its_group_ends_before_its_end_is_rep
         _kill_if_alive(grandchild)
 
 
+def _agent_with_a_daemon(*, then_exit: bool) -> str:
+    """An agent that double-forks a daemon (a session of its own, its parent gone: init's child) that ignores SIGTERM."""
+    return (
+        "import os, signal, sys, time\n"
+        "read, write = os.pipe()\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "        os.write(write, f'{os.getpid()}\\n'.encode())\n"
+        "        time.sleep(120)\n"
+        "    os._exit(0)\n"
+        "os.wait()\n"
+        "print(os.read(read, 64).decode().strip(), flush=True)\n"
+        f"{'sys.exit(0)' if then_exit else 'time.sleep(120)'}\n"
+    )
+
+
+async def _left_running(session: Path) -> int:
+    """The pid the session's agent printed once what it leaves behind runs."""
+    return int(await _first_line(session / "stdout.jsonl"))
+
+
+linux_only = pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="sessions are found by their mark through /proc")
+
+
+@linux_only
+async def test_what_an_exited_agent_started_in_a_session_of_its_own_ends_with_it_and_nothing_else(tmp_path: Path) -> None:
+    # The runner caught these as a child subreaper; under the shell they are found by the session's mark.
+    executor = DetachedProcesses(launcher="direct")
+    setsid, daemon, neighbour = tmp_path / "setsid", tmp_path / "daemon", tmp_path / "neighbour"
+    await executor.start(setsid, _spec(tmp_path, sys.executable, "-c", _agent_with_a_grandchild(own_session=True, then_exit=True)))
+    await executor.start(daemon, _spec(tmp_path, sys.executable, "-c", _agent_with_a_daemon(then_exit=True)))
+    await executor.start(neighbour, _spec(tmp_path, sys.executable, "-c", _agent_with_a_grandchild(own_session=True, then_exit=False)))
+    unrelated = subprocess.Popen([sys.executable, "-c", IGNORES_SIGTERM], stdout=subprocess.DEVNULL, start_new_session=True)
+    left = {name: await _left_running(session) for name, session in (("setsid", setsid), ("daemon", daemon), ("neighbour", neighbour))}
+    try:
+        assert os.getsid(left["setsid"]) == left["setsid"] and os.getsid(left["daemon"]) != int((daemon / "runner.pid").read_text())
+        statuses = await asyncio.wait_for(asyncio.gather(executor.wait(setsid), executor.wait(daemon)), 30)
+        assert [status.returncode for status in statuses] == [0, 0]
+        assert not _pid_alive(left["setsid"]), "the setsid grandchild outlived its session"
+        assert not _pid_alive(left["daemon"]), "the double-forked daemon outlived its session"
+        assert _pid_alive(left["neighbour"]), "another session's grandchild was killed"
+        assert unrelated.poll() is None, "a process of ours that no session started was killed"
+    finally:
+        await executor.stop(neighbour, grace_s=0.5)
+        unrelated.kill()
+        unrelated.wait()
+        for pid in left.values():
+            _kill_if_alive(pid)
+    assert not _pid_alive(left["neighbour"]), "a stop ends the running agent's setsid grandchild too"
+
+
+@linux_only
+async def test_a_stop_ends_a_daemon_the_running_agent_left_to_init(tmp_path: Path) -> None:
+    executor = DetachedProcesses(launcher="direct")
+    session = tmp_path / "session"
+    await executor.start(session, _spec(tmp_path, sys.executable, "-c", _agent_with_a_daemon(then_exit=False)))
+    daemon = await _left_running(session)
+    try:
+        await asyncio.wait_for(executor.stop(session, grace_s=0.5), 15)
+        await asyncio.wait_for(executor.wait(session), 20)
+        assert not _pid_alive(daemon), "the daemon outlived its stopped session"
+    finally:
+        _kill_if_alive(daemon)
+
+
+@linux_only
+async def test_an_executor_that_finds_an_ended_session_again_ends_what_it_left(tmp_path: Path) -> None:
+    session = tmp_path / "session"
+    first = DetachedProcesses(launcher="direct")
+    await first.start(session, _spec(tmp_path, sys.executable, "-c", _agent_with_a_grandchild(own_session=True, then_exit=True)))
+    grandchild = await _left_running(session)
+    try:
+        for _ in range(400):
+            if (session / "exit.json").exists():
+                break
+            await asyncio.sleep(0.05)
+        del first  # the orchestrator is gone while the agent ends: nobody cleaned up yet
+        assert _pid_alive(grandchild)
+        status = await asyncio.wait_for(DetachedProcesses(launcher="runner").wait(session), 20)
+        assert status.returncode == 0
+        assert not _pid_alive(grandchild), "the grandchild outlived the session a restart found ended"
+    finally:
+        _kill_if_alive(grandchild)
+
+
 ORCHESTRATOR = """
 import asyncio, sys
 sys.path.insert(0, {root!r})

@@ -8,11 +8,13 @@ way it started: `runner.pid` (the shell's pid, which is also the process group),
 (`{"returncode": N}`; its mtime is the end). The shell outlives an orchestrator killed with
 SIGKILL like the runner does, and a stop signals the whole group as before.
 
+What the agent starts in a session of its own (`setsid`, a daemon's double fork) leaves the
+process group and, once its parent exits, goes to init: the runner, a Linux child subreaper,
+kept such processes below itself; the shell has no subreaper. So every session's environment
+carries its mark (`local_marks.py`), and at the end of the agent and on a stop the processes
+still carrying it are ended with the group (Linux; elsewhere only the group is).
+
 What only the runner does (choose `[sessions] launcher = "runner"` where it matters):
-- it takes in what the agent started in a session of its own (`setsid`, a daemon's double
-  fork) once the agent has exited, through a Linux child subreaper; here such an orphan goes
-  to init, and only the process group is ended after the agent (a stop while the agent runs
-  still ends everything below it);
 - it refreshes `heartbeat` every 2 s and writes `child.pid`;
 - it tells an agent killed by a signal from one exiting with 128 + that number: here both
   read as killed by the signal (`-N`), as a shell reports them.
@@ -29,6 +31,8 @@ import time
 from pathlib import Path
 
 from waterspider_tui.adapters.agents.base import LaunchSpec
+from waterspider_tui.adapters.executors.local_marks import MARK_VARIABLE, mark_of, marked_processes, session_start, signal_marked
+from waterspider_tui.adapters.executors.local_pids import _pid_alive
 
 WRAPPER = r"""d=$1; input=$2; [ -n "$3" ] && { echo "$3" > /proc/self/autogroup; } 2>/dev/null; shift 4
 echo $$ > "$d/runner.pid"
@@ -65,9 +69,9 @@ def wrapper_argv(session_dir: Path, spec: LaunchSpec, niceness: int, autogroup: 
     return ["nice", "-n", str(niceness), *shell] if niceness > 0 else shell
 
 
-def wrapper_env(spec: LaunchSpec) -> dict[str, str]:
-    """The agent's environment, plus the start time the shell writes as the first heartbeat (and removes)."""
-    return {**spec.env, "WS_STARTED": f"{time.time():.3f}"}
+def wrapper_env(session_dir: Path, spec: LaunchSpec) -> dict[str, str]:
+    """The agent's environment with the session's mark, plus the start time the shell writes as the first heartbeat (and removes)."""
+    return {**spec.env, MARK_VARIABLE: mark_of(session_dir), "WS_STARTED": f"{time.time():.3f}"}
 
 
 def check_launchable(session_dir: Path, spec: LaunchSpec) -> None:
@@ -99,18 +103,39 @@ def group_alive(group: int) -> bool:
     return True
 
 
-async def end_group_leftovers(group: int, grace_s: float = LEFTOVER_GRACE_S) -> None:
-    """SIGKILL what is left of a session's process group grace_s after its end (the shell sent SIGTERM).
+ESCAPE_ROUNDS = 3
+"""How many times the end looks again for marked processes: one being ended may start another."""
 
-    Why it is the orchestrator's job here: a shell cannot tell whether anything is left in its
-    group without starting `ps`; one `killpg(group, 0)` answers that for us.
+
+def escaped_processes(session_dir: Path, signum: int | None = None) -> list[int]:
+    """The processes carrying the session's mark (see local_marks.py), sent `signum` if given. In a thread: it reads /proc."""
+    mark = mark_of(session_dir)
+    found = marked_processes(mark, since=session_start(session_dir))
+    return signal_marked(found, mark, signum) if signum is not None else found
+
+
+async def end_leftovers(group: int, session_dir: Path, grace_s: float = LEFTOVER_GRACE_S) -> None:
+    """End what the agent left: its process group (the shell sent it SIGTERM) and the processes
+    carrying the session's mark outside it, SIGKILLed grace_s after SIGTERM.
+
+    Why the mark: a process the agent started with `setsid` or a double fork is out of the group
+    and, its parent gone, belongs to init; the runner as a subreaper caught these, the shell cannot.
+    Why it is the orchestrator's job: a shell can tell neither without starting `ps`; one
+    `killpg(group, 0)` answers for the group, and the look through /proc runs in a thread, never on the loop.
     """
-    kill_at = time.monotonic() + grace_s
-    while group_alive(group):
-        now = time.monotonic()
-        if now > kill_at + LEFTOVER_KILL_WAIT_S:
-            return  # stuck in the kernel: given up on, as the runner does
-        if now >= kill_at:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(group, signal.SIGKILL)
-        await asyncio.sleep(LEFTOVER_POLL_S)
+    mark = mark_of(session_dir)
+    for _ in range(ESCAPE_ROUNDS):
+        escaped = await asyncio.to_thread(escaped_processes, session_dir, signal.SIGTERM)
+        if not escaped and not group_alive(group):
+            return
+        kill_at = time.monotonic() + grace_s
+        while group_alive(group) or any(_pid_alive(pid) for pid in escaped):
+            now = time.monotonic()
+            if now > kill_at + LEFTOVER_KILL_WAIT_S:
+                return  # stuck in the kernel: given up on, as the runner does
+            if now >= kill_at:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(group, signal.SIGKILL)
+                signal_marked(escaped, mark, signal.SIGKILL)
+            await asyncio.sleep(LEFTOVER_POLL_S)
+        grace_s = 0.0  # what appeared while the first ones were ended has had its chance

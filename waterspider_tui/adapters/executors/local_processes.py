@@ -18,7 +18,8 @@ from typing import Callable
 from waterspider_tui.adapters.agents.base import LaunchSpec
 from waterspider_tui.adapters.executors import runner
 from waterspider_tui.adapters.executors.base import ExitStatus
-from waterspider_tui.adapters.executors.local_direct import check_launchable, end_group_leftovers, wrapper_argv, wrapper_env
+from waterspider_tui.adapters.executors.local_direct import check_launchable, end_leftovers, escaped_processes, wrapper_argv, wrapper_env
+from waterspider_tui.adapters.executors.local_marks import MARK_VARIABLE, mark_of
 from waterspider_tui.adapters.executors.local_pids import _kill_session, _pid_alive, _read_pid, _runs_session, record_pid
 
 __all__ = ["LAUNCHERS", "SESSION_NICENESS", "DetachedProcesses", "_pid_alive"]
@@ -132,11 +133,11 @@ class DetachedProcesses:
         if self.launcher == "direct":
             # `nice` and the shell itself lower the session (see local_direct.py): nothing to do after the start.
             spawn = functools.partial(
-                _start_detached, session_dir, wrapper_argv(session_dir, spec, self.niceness, target), wrapper_env(spec), spec.cwd,
+                _start_detached, session_dir, wrapper_argv(session_dir, spec, self.niceness, target), wrapper_env(session_dir, spec), spec.cwd,
                 check=functools.partial(check_launchable, session_dir, spec), priority=None, on_span=on_span,
             )
         else:
-            env = dict(spec.env)
+            env = {**spec.env, MARK_VARIABLE: mark_of(session_dir)}  # the runner ends these itself; the mark costs nothing
             env["WATERSPIDER_RUNNER_CWD"] = spec.cwd
             if spec.stdin_file:
                 env["WATERSPIDER_RUNNER_STDIN"] = spec.stdin_file
@@ -178,13 +179,13 @@ class DetachedProcesses:
         while True:
             status = self.exit_status(session_dir)
             if status is not None:
-                # Under the shell wrapper what the agent left in its group is ended here (the
-                # runner has done so before writing its exit: then the group is already empty).
+                # Under the shell wrapper what the agent left, in its group or marked outside it, is
+                # ended here (the runner has done so before writing its exit: then nothing is left).
                 pid = _read_pid(session_dir / "runner.pid")
                 if pid is not None:
                     with contextlib.suppress(ChildProcessError):
                         os.waitpid(pid, os.WNOHANG)  # a child of ours whose watcher went away stays a zombie in its group
-                    await end_group_leftovers(pid)
+                    await end_leftovers(pid, session_dir)
                 return status
             if child is not None or not self.is_alive(session_dir):
                 # The runner died without writing its exit (SIGKILL): the agent's fate is unknown.
@@ -200,16 +201,22 @@ class DetachedProcesses:
         ignore SIGTERM. Once the runner is done (it ends the agent's leftovers itself), the wait
         ends as soon as nothing of the session is left. What runs below the session when the stop
         begins is listed first: under the shell wrapper, a grandchild in a session of its own
-        leaves the tree as soon as the agent dies of the SIGTERM.
+        leaves the tree as soon as the agent dies of the SIGTERM; with it, what carries the
+        session's mark outside the tree (see local_marks.py) gets the same signals.
         """
         pid = _read_pid(session_dir / "runner.pid")
         if pid is None or not _runs_session(pid, session_dir):
             return
-        below = runner.session_processes(pid)
+        # What the agent sent to init (a daemon's double fork) is below nobody: its mark finds it.
+        escaped = await asyncio.get_running_loop().run_in_executor(self._spawner, escaped_processes, session_dir)
+        below = sorted({*runner.session_processes(pid), *escaped})
         try:
             os.killpg(pid, signal.SIGTERM)
         except (ProcessLookupError, PermissionError):
             return
+        for other in escaped:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(other, signal.SIGTERM)
         deadline = time.monotonic() + grace_s
         while time.monotonic() < deadline and self.exit_status(session_dir) is None and _pid_alive(pid):
             await asyncio.sleep(0.1)

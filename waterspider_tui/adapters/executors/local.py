@@ -78,6 +78,7 @@ class LocalExecutor:
         hundred sessions finishing, their git calls held a shared pool for seconds while ready
         issues waited behind them for a worktree that was already there."""
         self._refilling: asyncio.Future[int] | None = None
+        self._closed = False
 
     @staticmethod
     def _session_dir(session: SessionInfo) -> Path:
@@ -156,6 +157,9 @@ class LocalExecutor:
 
     async def git(self, session: SessionInfo, *args: str, timeout_s: float = 60.0) -> CommandResult:
         cwd = session.worktree if os.path.isdir(session.worktree) else str(self.workspace.root)
+        if self._closed:
+            # The run is over but its control center is still open (`D` on a finished issue): its pool is gone.
+            return await asyncio.to_thread(run_git, cwd, args, timeout_s)
         return await self._off_loop(self._git_threads, run_git, cwd, args, timeout_s)
 
     async def run(
@@ -180,6 +184,7 @@ class LocalExecutor:
                 await self._refilling
             except Exception:  # a refill that failed leaves nothing to clean up
                 pass
+        self._closed = True
         self._git_threads.shutdown(wait=False)
         self._start_threads.shutdown(wait=False)
 

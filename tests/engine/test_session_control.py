@@ -72,7 +72,7 @@ async def test_wall_clock_limit_stops_a_session_that_keeps_talking(tmp_path: Pat
     assert finished.result.error_class is ErrorClass.TIMEOUT
 
 
-@pytest.mark.parametrize(("code", "expected_attempts", "error_class"), [(2, 1, None), (75, 2, ErrorClass.OVERLOADED)])
+@pytest.mark.parametrize(("code", "expected_attempts", "error_class"), [(2, 1, ErrorClass.AGENT_EXIT), (75, 2, ErrorClass.AGENT_RETRY_LATER)])
 async def test_exit_code_contract_decides_retries(tmp_path: Path, issues: Path, make_engine: EngineFactory, code: int, expected_attempts: int, error_class: ErrorClass | None) -> None:
     write_issue(issues, 1, title=f"exit with {code}")
     engine = make_engine(write_script(tmp_path, "exit.py", EXIT_CODE))

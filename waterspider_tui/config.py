@@ -304,7 +304,7 @@ class UISection(_Section):
     theme: str = "waterspider-dark"
     theme_dir: Path | None = None
     keymap: dict[str, str] = {}
-    """Binding id -> keys, e.g. `{"pause_all" = "P"}`."""
+    """Binding id (the help screen's last column) -> keys, e.g. `{ pause_dispatcher = "P" }`; checked before a run starts."""
 
 
 class ActionsSection(_Section):

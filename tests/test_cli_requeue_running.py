@@ -106,3 +106,26 @@ def test_an_unknown_failure_class_is_refused_with_the_nearest_names(tmp_path: Pa
     result = run_cli("requeue", "--failed", "--class", "crashd", "--store", str(tmp_path / "state.db"))
     assert result.returncode == 2
     assert result.stderr.startswith("waterspider: no failure class 'crashd': did you mean crashed? known classes: max_turns, ")
+
+
+def test_a_request_nobody_can_read_is_answered_and_a_withdrawn_one_is_never_carried_out(tmp_path: Path) -> None:
+    from waterspider_tui.core import commands as cmd
+    from waterspider_tui.store.command_requests import CommandRequests, Reply
+    from waterspider_tui.store.event_log import EventLog
+
+    EventLog(tmp_path / "state.db").close()
+    requests = CommandRequests(tmp_path / "state.db")
+    try:
+        requests._db.execute("INSERT INTO command_requests(requested_at, commands) VALUES (0, 'not json')")
+        kept = requests.submit([cmd.Requeue(issue="#1", by="command line"), cmd.Bump(issue="#2", delta=-1)])
+        withdrawn = requests.submit([cmd.Requeue(issue="#3")])
+        assert requests.withdraw(withdrawn)
+        [pending] = requests.pending()
+        assert (pending.id, pending.commands) == (kept, [cmd.Requeue(issue="#1", by="command line"), cmd.Bump(issue="#2", delta=-1)])
+        assert requests.replies(kept - 1) == [Reply(False, "the request could not be read")]
+        requests.answer(kept, [Reply(True, "#1 requeued"), Reply(False, "#2 is succeeded; requeue it first")])
+        assert not requests.withdraw(kept), "answered: too late to take back"
+        assert requests.replies(kept) == [Reply(True, "#1 requeued"), Reply(False, "#2 is succeeded; requeue it first")]
+        assert requests.pending() == []
+    finally:
+        requests.close()

@@ -74,7 +74,15 @@ class CommandRequests:
     def pending(self) -> list[Request]:
         """Requests not yet answered, oldest first; a command this version does not know is answered as such."""
         rows = self._db.execute("SELECT id, commands FROM command_requests WHERE replies IS NULL ORDER BY id").fetchall()
-        return [Request(int(row_id), [decode_command(item) for item in json.loads(payload)]) for row_id, payload in rows]
+        requests = []
+        for row_id, payload in rows:
+            try:
+                commands = [decode_command(item) for item in json.loads(payload)]
+            except (ValueError, TypeError, AttributeError):  # not written by a waterspider: answered, never carried out
+                self.answer(int(row_id), [Reply(False, "the request could not be read")])
+                continue
+            requests.append(Request(int(row_id), commands))
+        return requests
 
     def answer(self, request_id: int, replies: list[Reply]) -> None:
         self._db.execute(

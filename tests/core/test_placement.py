@@ -30,3 +30,10 @@ def test_pins_needs_agents_drains_and_dead_hosts() -> None:
     assert isinstance(choose_host(hosts, labels=("host:nowhere",), agent="claude"), NoPlace)
     only_bad = choose_host(hosts[2:], labels=(), agent="claude")
     assert isinstance(only_bad, NoPlace) and "mini-2 draining" in only_bad.reason and "mini-3 unreachable" in only_bad.reason
+
+
+def test_a_host_not_checked_yet_takes_no_session_and_says_so() -> None:
+    unchecked = choose_host([host("mini-1", reachable=False, checked=False)], labels=(), agent="claude")
+    assert isinstance(unchecked, NoPlace) and unchecked.reason == "no host fits: mini-1 not checked yet"
+    chosen = choose_host([host("mini-1", reachable=False, checked=False), host("mini-2")], labels=(), agent="claude")
+    assert isinstance(chosen, Placement) and chosen.host == "mini-2"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Collection
 
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import TaskState
@@ -91,12 +91,15 @@ def short_key(key: str) -> str:
     return "#" + key.rpartition("#")[2]
 
 
-def apply_command(snapshot: Snapshot, command: Command, now: float, *, display_key: Callable[[str], str] = short_key) -> tuple[list[ev.Event], str]:
+def apply_command(
+    snapshot: Snapshot, command: Command, now: float, *, display_key: Callable[[str], str] = short_key, hosts: Collection[str] = (),
+) -> tuple[list[ev.Event], str]:
     """The operator's rules: the events a valid command becomes, and its one-line confirmation.
 
     Raises ValueError with a one-line reason when the command does not apply (a requeue of a
     running issue, a cancel of a queued one, an unknown issue). The engine and every test
-    double use this one function, so a front end shows the real texts.
+    double use this one function, so a front end shows the real texts. `hosts`: the configured
+    hosts, which can be drained before their first probe puts them in the snapshot.
     """
     by = command.by
     match command:
@@ -111,7 +114,7 @@ def apply_command(snapshot: Snapshot, command: Command, now: float, *, display_k
         case Refresh():
             return [], "polling the sources now"
         case DrainHost(host=host):
-            if host not in snapshot.hosts:
+            if host not in snapshot.hosts and host not in hosts:
                 raise ValueError(f"no host {host or '(none selected)'}")
             if host in snapshot.draining:
                 raise ValueError(f"{host} is already drained")

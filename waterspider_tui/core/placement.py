@@ -20,6 +20,8 @@ class HostCandidate:
     agents: tuple[str, ...] = ()
     """Agent kinds installed; empty means any."""
     reachable: bool = True
+    checked: bool = True
+    """The host answered a probe in this run; until then it is not known to be reachable."""
     load: float | None = None
     cores: int | None = None
     draining: bool = False
@@ -49,6 +51,8 @@ def _describe(candidate: HostCandidate) -> str:
 
 
 def _why_not(candidate: HostCandidate, agent: str, needs: tuple[str, ...]) -> str | None:
+    if not candidate.checked:
+        return f"{candidate.host} not checked yet"
     if not candidate.reachable:
         return f"{candidate.host} unreachable"
     if candidate.draining:

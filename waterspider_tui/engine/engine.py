@@ -194,7 +194,7 @@ class Engine:
     # -- commands -------------------------------------------------------------------------
     async def submit(self, command: cmd.Command) -> str:
         """Carry out an operator command by the core's rules; ValueError when it does not apply."""
-        events, message = cmd.apply_command(self.snapshot, command, self.clock.now(), display_key=self.display_key)
+        events, message = cmd.apply_command(self.snapshot, command, self.clock.now(), display_key=self.display_key, hosts=self.pool.host_names)
         if isinstance(command, cmd.Refresh):
             self.refresh.set()
         if events:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from waterspider_tui.adapters.source_base import PollResult
 from waterspider_tui.core import events as ev
 from waterspider_tui.engine.collector import poll_events
-from waterspider_tui.engine.preflight import PAUSED_BY, host_problems
+from waterspider_tui.engine.preflight import PAUSED_BY, host_problems, reachability_events
 from waterspider_tui.engine.session_end import HOST_FAILURE
 from waterspider_tui.text.status_text import cycle_warning, unknown_ref_warning
 
@@ -108,6 +108,7 @@ def source_owns(source: IssueSource, repo: str) -> bool:
 
 async def probe(engine: Engine) -> None:
     """Every host's load on a schedule, never overlapping: the next probe waits for this one."""
+    said: dict[str, bool] = {}
     while True:
         statuses = await engine.pool.probe()
         now = engine.clock.now()
@@ -125,6 +126,9 @@ async def probe(engine: Engine) -> None:
         steady = [e for e in probed if e not in changed]
         if steady:
             engine.record_transient(*steady)
+        told = reachability_events(engine.snapshot, engine.pool, statuses, said, now)
+        if told:
+            engine.record(*told)
         # Jitter: the probes of several orchestrators (or of one restarted) do not stay in step.
         await asyncio.sleep(HOST_PROBE_INTERVAL_S * random.uniform(1 - HOST_PROBE_JITTER, 1 + HOST_PROBE_JITTER))
 

@@ -12,17 +12,22 @@ import logging
 from typing import TYPE_CHECKING
 
 from waterspider_tui.adapters.agents.base import LaunchError, SessionContext
+from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import ErrorClass
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.agents.base import Agent
     from waterspider_tui.adapters.executors.pool import ExecutorPool
+    from waterspider_tui.core.models import HostStatus
+    from waterspider_tui.core.state import Snapshot
 
 log = logging.getLogger(__name__)
 
 PLACEHOLDER_DIR = "/nonexistent/waterspider-preflight"
 PAUSED_BY = "host check"
 """The `by` of a dispatch pause that the checks lift by themselves once they pass."""
+HOSTS_DOWN = "hosts down"
+"""The `by` of a dispatch pause while no host answers; lifted by the first host that answers again."""
 
 
 def agent_program(agent: Agent) -> tuple[str, str]:
@@ -61,3 +66,32 @@ async def host_problems(agent: Agent, pool: ExecutorPool) -> list[str]:
         except Exception as error:  # a check that cannot run is not a verdict on the host
             log.warning("preflight of %s failed: %s", executor.name, error)
     return problems
+
+
+def reachability_events(snapshot: Snapshot, pool: ExecutorPool, probed: list[HostStatus], said: dict[str, bool], now: float) -> list[ev.Event]:
+    """What a probe round tells the run: a host that cannot be reached (once, until it answers
+    again), one that answers again, and dispatch waiting while no host at all can be reached.
+
+    `said`: host -> whether it was last told reachable in this run; updated here. The store's
+    statuses (`snapshot`) already hold this round's answers.
+    """
+    events: list[ev.Event] = []
+    for status in probed:
+        before = said.get(status.name)
+        if status.reachable == before or (status.reachable and before is None):
+            said[status.name] = status.reachable
+            continue
+        said[status.name] = status.reachable
+        if status.reachable:
+            events.append(ev.Warned(ts=now, message=f"{status.name} answers again: it takes new sessions"))
+        else:
+            why = (status.error or "no answer").removeprefix(f"{status.name}: ")
+            events.append(ev.Warned(ts=now, message=f"{status.name} cannot be reached: {why}; no new sessions go there until it answers"))
+    down = pool.down_reason(snapshot)
+    if down and not snapshot.dispatcher_paused:
+        events.append(ev.DispatcherPaused(ts=now, by=HOSTS_DOWN, reason=down[:500]))
+    elif not down and snapshot.dispatcher_paused and snapshot.paused_by == HOSTS_DOWN:
+        back = [status.name for status in probed if status.reachable]
+        if back:
+            events.append(ev.DispatcherResumed(ts=now, by=f"{back[0]} answers again"))
+    return events

@@ -29,6 +29,14 @@ class ExecutorPool:
             raise ValueError(f"executor names must differ: {', '.join(names)}")
         self.executors = list(executors)
         self._by_name = {executor.name: executor for executor in executors}
+        self._answered: set[str] = set()
+        """Hosts whose probe answered (up or down) in this run: a status left in the store by an
+        earlier run, or none yet, does not make a host placeable."""
+
+    @property
+    def host_names(self) -> list[str]:
+        """Every configured host, probed or not."""
+        return [host.name for executor in self.executors for host in executor.hosts]
 
     @property
     def slots(self) -> int:
@@ -51,9 +59,10 @@ class ExecutorPool:
         for executor in self.executors:
             for host in executor.hosts:
                 status = snapshot.hosts.get(host.name)
+                checked = status is not None and host.name in self._answered
                 candidates.append(HostCandidate(
                     executor=executor.name, host=host.name, slots=host.slots, used=used.get((executor.name, host.name), 0),
-                    labels=host.labels, agents=host.agents, reachable=status.reachable if status else True,
+                    labels=host.labels, agents=host.agents, reachable=checked and status is not None and status.reachable, checked=checked,
                     load=status.load if status else None, cores=getattr(status, "cores", None) if status else None,
                     draining=host.name in snapshot.draining,
                 ))
@@ -65,6 +74,20 @@ class ExecutorPool:
     def has_room(self, snapshot: Snapshot) -> bool:
         """Some host could take a session now (reachable, not drained, a slot free)."""
         return any(c.reachable and not c.draining and c.used < c.slots for c in self.candidates(snapshot))
+
+    def down_reason(self, snapshot: Snapshot) -> str:
+        """Why no host can take work at all: every host answered, and none is reachable ('' otherwise).
+
+        A host not heard from yet may still answer, so it keeps this empty; a drained host is the
+        operator's choice, not a reason to wait.
+        """
+        reasons = []
+        for name in self.host_names:
+            status = snapshot.hosts.get(name)
+            if name not in self._answered or status is None or status.reachable:
+                return ""
+            reasons.append(f"{name}: {(status.error or 'no answer').removeprefix(f'{name}: ')}")
+        return "no host can be reached: " + "; ".join(reasons) if reasons else ""
 
     def unfit(self, snapshot: Snapshot, task: TaskRecord, agent: str) -> str:
         """Why no host can take the task even once slots free up ('' when one could, when it has room)."""
@@ -82,6 +105,7 @@ class ExecutorPool:
                 statuses += [HostStatus(name=host.name, slots_total=host.slots, reachable=False, error=str(result)) for host in executor.hosts]
             else:
                 statuses += result
+        self._answered.update(status.name for status in statuses)
         return statuses
 
     async def close(self) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import sqlite3
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -14,10 +15,12 @@ from waterspider_tui.core import events as ev
 from waterspider_tui.engine.collector import poll_events
 from waterspider_tui.engine.preflight import PAUSED_BY, host_problems, reachability_events
 from waterspider_tui.engine.session_end import HOST_FAILURE
+from waterspider_tui.store.command_requests import CommandRequests, Reply, UnknownCommand
 from waterspider_tui.text.status_text import cycle_warning, unknown_ref_warning
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.source_base import IssueSource
+    from waterspider_tui.core.commands import Command
     from waterspider_tui.core.scheduler import Plan
     from waterspider_tui.engine.engine import Engine
 
@@ -233,9 +236,11 @@ COMMAND_REQUEST_INTERVAL_S = 0.5
 
 
 async def serve_command_requests(engine: Engine) -> None:
-    """Carry out the commands other processes left in the store, each by the operator's rules, and answer them."""
-    from waterspider_tui.store.command_requests import CommandRequests, Reply, UnknownCommand
+    """Carry out the commands other processes left in the store, each by the operator's rules, and answer them.
 
+    A request that fails in an unexpected way is answered with the error and the loop goes on: one bad
+    request must not leave every later `waterspider requeue` unanswered until the next start.
+    """
     try:
         requests = CommandRequests(engine.store.log.path)
     except Exception:  # a store this process cannot share: the run goes on, the command line says nobody answered
@@ -243,17 +248,23 @@ async def serve_command_requests(engine: Engine) -> None:
         return
     try:
         while True:
-            for request in requests.pending():
-                replies: list[Reply] = []
-                for command in request.commands:
-                    if isinstance(command, UnknownCommand):
-                        replies.append(Reply(False, f"this orchestrator does not know the command {command.kind}: upgrade it"))
-                        continue
-                    try:
-                        replies.append(Reply(True, await engine.submit(command)))
-                    except ValueError as error:
-                        replies.append(Reply(False, str(error)))
-                requests.answer(request.id, replies)
+            try:
+                for request in requests.pending():
+                    requests.answer(request.id, [await _carry_out(engine, command) for command in request.commands])
+            except sqlite3.Error:  # a busy or briefly locked store: asked again on the next round
+                log.warning("command requests could not be read this round", exc_info=True)
             await asyncio.sleep(COMMAND_REQUEST_INTERVAL_S)
     finally:
         requests.close()
+
+
+async def _carry_out(engine: Engine, command: Command | UnknownCommand) -> Reply:
+    if isinstance(command, UnknownCommand):
+        return Reply(False, f"this orchestrator does not know the command {command.kind}: upgrade it")
+    try:
+        return Reply(True, await engine.submit(command))
+    except ValueError as error:
+        return Reply(False, str(error))
+    except Exception as error:
+        log.exception("the command %r from another process failed", command)
+        return Reply(False, f"the orchestrator could not carry it out: {error}")

@@ -6,13 +6,16 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from waterspider_tui.adapters.agents.base import LaunchSpec
 from waterspider_tui.adapters.executors import runner
+from waterspider_tui.adapters.executors.local_marks import MARK_VARIABLE, SharedLooks
 from waterspider_tui.adapters.executors.local_processes import DetachedProcesses, _pid_alive
 
 REPORT = (
@@ -146,3 +149,30 @@ async def test_an_agent_that_leaves_nothing_behind_ends_at_once(tmp_path: Path) 
     assert status.returncode == 0
     printed_at = (session / "stdout.jsonl").stat().st_mtime
     assert status.ended - printed_at < runner.LEFTOVER_GRACE_S / 2, "no grace is waited out when nothing is left"
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/environ"), reason="marks are read through /proc")
+async def test_session_ends_at_the_same_time_share_one_look_and_each_finds_only_its_own_marked_processes(tmp_path: Path) -> None:
+    looks = SharedLooks()
+    since = time.time()
+
+    def marked(mark: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(["sleep", "60"], env={**os.environ, MARK_VARIABLE: mark}, start_new_session=True)
+
+    first, second, unmarked = marked(str(tmp_path / "a")), marked(str(tmp_path / "b")), subprocess.Popen(["sleep", "60"])
+    try:
+        found = await asyncio.gather(*(looks.find(str(tmp_path / name), since) for name in ("a", "b", "c")))
+        assert found == [[first.pid], [second.pid], []]
+        assert looks.looks == 1, "three ends asking together were served by one look"
+        later = marked(str(tmp_path / "c"))
+        try:
+            assert await looks.find(str(tmp_path / "c"), since) == [later.pid], "a look begun after the question sees what started before it"
+        finally:
+            later.kill()
+            later.wait()
+        assert looks.looks == 2
+        assert await looks.find(str(tmp_path / "a"), time.time() + 60) == [], "what started before the session is not read"
+    finally:
+        for process in (first, second, unmarked):
+            process.kill()
+            process.wait()

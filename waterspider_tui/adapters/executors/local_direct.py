@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from waterspider_tui.adapters.agents.base import LaunchSpec
-from waterspider_tui.adapters.executors.local_marks import MARK_VARIABLE, mark_of, marked_processes, session_start, signal_marked
+from waterspider_tui.adapters.executors.local_marks import MARK_VARIABLE, SharedLooks, mark_of, session_start, signal_marked
 from waterspider_tui.adapters.executors.local_pids import _pid_alive
 
 WRAPPER = r"""d=$1; input=$2; [ -n "$3" ] && { echo "$3" > /proc/self/autogroup; } 2>/dev/null; shift 4
@@ -107,14 +107,14 @@ ESCAPE_ROUNDS = 3
 """How many times the end looks again for marked processes: one being ended may start another."""
 
 
-def escaped_processes(session_dir: Path, signum: int | None = None) -> list[int]:
-    """The processes carrying the session's mark (see local_marks.py), sent `signum` if given. In a thread: it reads /proc."""
+async def escaped_processes(looks: SharedLooks, session_dir: Path, signum: int | None = None) -> list[int]:
+    """The processes carrying the session's mark (see local_marks.py), sent `signum` if given."""
     mark = mark_of(session_dir)
-    found = marked_processes(mark, since=session_start(session_dir))
-    return signal_marked(found, mark, signum) if signum is not None else found
+    found = await looks.find(mark, session_start(session_dir))
+    return signal_marked(found, mark, signum) if signum is not None and found else found
 
 
-async def end_leftovers(group: int, session_dir: Path, grace_s: float = LEFTOVER_GRACE_S) -> None:
+async def end_leftovers(group: int, session_dir: Path, looks: SharedLooks, grace_s: float = LEFTOVER_GRACE_S) -> None:
     """End what the agent left: its process group (the shell sent it SIGTERM) and the processes
     carrying the session's mark outside it, SIGKILLed grace_s after SIGTERM.
 
@@ -125,7 +125,7 @@ async def end_leftovers(group: int, session_dir: Path, grace_s: float = LEFTOVER
     """
     mark = mark_of(session_dir)
     for _ in range(ESCAPE_ROUNDS):
-        escaped = await asyncio.to_thread(escaped_processes, session_dir, signal.SIGTERM)
+        escaped = await escaped_processes(looks, session_dir, signal.SIGTERM)
         if not escaped and not group_alive(group):
             return
         kill_at = time.monotonic() + grace_s

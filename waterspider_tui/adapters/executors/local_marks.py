@@ -6,17 +6,21 @@ subreaper, still found such processes below itself; the shell launcher has no su
 they go to init. The environment is inherited across `setsid`, forks and execs, so the session's
 mark in it finds them wherever they went.
 
-Only processes of our own user started since the session began are read (by their start time
-in /proc), so a check costs one `stat` per process of the machine and one read of a few
-environments (benchmarks/README.md, dispatch). Its limit: a process that empties its own
-environment (`env -i`) carries no mark and is out of reach. Without /proc (macOS) nothing is
-found, and only the process group is ended.
+Only the environments of processes started since the session began are read (their start
+time is in /proc/PID/stat); other users' are not readable to us. So a look costs one small read
+per process of the machine and one per younger process of ours, in a thread, and session ends
+at about the same time share one look (`SharedLooks`; costs in benchmarks/README.md, dispatch).
+Its limit: a process that empties its own environment (`env -i`) carries no mark and is out of
+reach. Without /proc (macOS) nothing is found, and only the process group is ended.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import os
+import time
 from pathlib import Path
 
 MARK_VARIABLE = "WATERSPIDER_SESSION_MARK"
@@ -25,6 +29,13 @@ START_SLACK_S = 2.0
 """Processes started up to this long before the recorded start are read too: the wall clock and
 the kernel's boot-relative start times may disagree by a little (clock steps, rounding)."""
 PROC = Path("/proc")
+MIN_LOOK_INTERVAL_S = 0.05
+"""Looks start at most this often (see SharedLooks): at most 50 ms more before a slot is free, and
+then only while other sessions are ending too."""
+PF_KTHREAD = 0x00200000
+"""A kernel thread's flag in /proc/PID/stat: no environment to read (and a blank one is not a process mid-exec)."""
+BLANK_RETRY_S = 0.02
+"""How long a look waits to read again an environment it found empty (a process being exec'd)."""
 
 
 def mark_of(session_dir: Path) -> str:
@@ -41,51 +52,130 @@ def _boot_time() -> float | None:
     return None
 
 
-def _started_at(pid: str, boot: float, ticks: int) -> float | None:
-    """When process `pid` started (wall clock, from /proc/PID/stat), or None once it is gone."""
+def _read(path: str, limit: int = 1 << 20) -> bytes | None:
+    """The bytes of a small /proc file, or None once its process is gone or it is not ours to read.
+
+    Why `os.read`: `open()` builds two buffer objects per file, and a look reads hundreds of files.
+    """
     try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            fields = stat.read().rsplit(b")", 1)[1].split()
-        return boot + int(fields[19]) / ticks
-    except (OSError, IndexError, ValueError):
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
         return None
+    try:
+        chunks = []
+        size = 0
+        while size < limit and (chunk := os.read(fd, 1 << 16)):
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _mark_in(environ: bytes) -> str | None:
+    """The value of MARK_VARIABLE in a /proc environ (NUL-separated entries), or None."""
+    key = f"\0{MARK_VARIABLE}=".encode()
+    padded = b"\0" + environ
+    at = padded.find(key)
+    if at < 0:
+        return None
+    value_end = padded.find(b"\0", at + len(key))
+    return padded[at + len(key):value_end if value_end >= 0 else None].decode("utf-8", "replace")
 
 
 def carries_mark(pid: int, mark: str) -> bool:
     """True if process `pid` has `MARK_VARIABLE=mark` in its environment (False once it is gone or unreadable)."""
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as environ:
-            entries = environ.read().split(b"\0")
-    except OSError:
-        return False
-    return f"{MARK_VARIABLE}={mark}".encode() in entries
+    environ = _read(f"/proc/{pid}/environ")
+    return environ is not None and _mark_in(environ) == mark
 
 
-def marked_processes(mark: str, since: float = 0.0, skip: frozenset[int] = frozenset()) -> list[int]:
-    """Our user's live processes started at or after `since` (wall clock) that carry `mark`.
+def processes_by_mark(since: float = 0.0) -> dict[str, list[int]]:
+    """The live processes started at or after `since` (wall clock) that carry a mark, by mark.
 
-    Called from a thread: it reads /proc, which on a busy machine is thousands of small reads.
+    Other users' environments are not readable (unless we are root), so they are left out by
+    the kernel. Called from a thread: it reads /proc, hundreds of small reads on a busy machine.
     """
     boot = _boot_time()
     if boot is None:
-        return []
-    ticks = os.sysconf("SC_CLK_TCK")
-    uid, me = os.getuid(), os.getpid()
-    found = []
+        return {}
+    earliest = (since - START_SLACK_S - boot) * os.sysconf("SC_CLK_TCK")
+    me = os.getpid()
+    found: dict[str, list[int]] = {}
+    blank: list[int] = []
     for name in os.listdir(PROC):
-        if not name.isdigit() or int(name) in skip or int(name) == me:
+        if not name.isdigit() or int(name) == me:
             continue
+        stat = _read(f"/proc/{name}/stat", 4096)
         try:
-            if os.stat(PROC / name).st_uid != uid:
+            fields = stat.rsplit(b")", 1)[1].split() if stat else []
+            if not fields or int(fields[19]) < earliest or int(fields[6]) & PF_KTHREAD:
                 continue
-        except OSError:
+        except (IndexError, ValueError):
             continue
-        started = _started_at(name, boot, ticks)
-        if started is None or started < since - START_SLACK_S:
-            continue
-        if carries_mark(int(name), mark):
-            found.append(int(name))
-    return sorted(found)
+        environ = _read(f"/proc/{name}/environ")
+        if environ == b"":
+            blank.append(int(name))
+        elif environ is not None and (mark := _mark_in(environ)) is not None:
+            found.setdefault(mark, []).append(int(name))
+    if blank:
+        # A process in the middle of its exec shows an empty environment for a moment: read it again.
+        time.sleep(BLANK_RETRY_S)
+        for pid in blank:
+            environ = _read(f"/proc/{pid}/environ")
+            if environ and (mark := _mark_in(environ)) is not None:
+                found.setdefault(mark, []).append(pid)
+    return found
+
+
+def marked_processes(mark: str, since: float = 0.0) -> list[int]:
+    """The live processes started at or after `since` that carry `mark`. In a thread (see processes_by_mark)."""
+    return sorted(processes_by_mark(since).get(mark, []))
+
+
+class SharedLooks:
+    """Looks for marked processes, one look through /proc serving every session end that asked meanwhile.
+
+    Why: hundreds of agents can end within a second, and a look costs milliseconds of CPU per
+    few hundred processes; each asker still gets a look that began after it asked. Looks start
+    at most every MIN_LOOK_INTERVAL_S: under a stream of ends, those asking meanwhile share the
+    next one (measured in benchmarks/bench_session_end.py); a lone end waits for nothing.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[str, float, asyncio.Future[list[int]]]] = []
+        self._serving: asyncio.Task[None] | None = None
+        self._last_look = -MIN_LOOK_INTERVAL_S
+        self.looks = 0
+        """How many looks were made (the benchmark counts them)."""
+
+    async def find(self, mark: str, since: float) -> list[int]:
+        answer: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((mark, since, answer))
+        if self._serving is None or self._serving.done():
+            self._serving = asyncio.ensure_future(self._serve())
+        return await answer
+
+    async def _serve(self) -> None:
+        while self._waiting:
+            pause = self._last_look + MIN_LOOK_INTERVAL_S - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            self._last_look = time.monotonic()
+            batch, self._waiting = self._waiting, []
+            look = functools.partial(processes_by_mark, min(since for _, since, _ in batch))
+            self.looks += 1
+            try:
+                found = await asyncio.to_thread(look)
+            except Exception as error:  # an unreadable /proc: each asker hears it
+                for _, _, answer in batch:
+                    if not answer.done():
+                        answer.set_exception(error)
+                continue
+            for mark, _, answer in batch:
+                if not answer.done():
+                    answer.set_result(sorted(found.get(mark, [])))
 
 
 def signal_marked(pids: list[int], mark: str, signum: int) -> list[int]:

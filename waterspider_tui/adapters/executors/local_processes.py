@@ -19,7 +19,7 @@ from waterspider_tui.adapters.agents.base import LaunchSpec
 from waterspider_tui.adapters.executors import runner
 from waterspider_tui.adapters.executors.base import ExitStatus
 from waterspider_tui.adapters.executors.local_direct import check_launchable, end_leftovers, escaped_processes, wrapper_argv, wrapper_env
-from waterspider_tui.adapters.executors.local_marks import MARK_VARIABLE, mark_of
+from waterspider_tui.adapters.executors.local_marks import MARK_VARIABLE, SharedLooks, mark_of
 from waterspider_tui.adapters.executors.local_pids import _kill_session, _pid_alive, _read_pid, _runs_session, record_pid
 
 __all__ = ["LAUNCHERS", "SESSION_NICENESS", "DetachedProcesses", "_pid_alive"]
@@ -126,6 +126,8 @@ class DetachedProcesses:
         self.launcher = launcher
         self._children: dict[Path, subprocess.Popen[bytes]] = {}
         self._spawner = ThreadPoolExecutor(max_workers=SPAWN_THREADS, thread_name_prefix="waterspider-spawn")
+        self.marked = SharedLooks()
+        """Finds what sessions left outside their process group by their mark (see local_marks.py)."""
 
     async def start(self, session_dir: Path, spec: LaunchSpec, on_span: SpanSink | None = None) -> int | None:
         """Start the session detached; `on_span` hears how long each part of the start took."""
@@ -185,7 +187,7 @@ class DetachedProcesses:
                 if pid is not None:
                     with contextlib.suppress(ChildProcessError):
                         os.waitpid(pid, os.WNOHANG)  # a child of ours whose watcher went away stays a zombie in its group
-                    await end_leftovers(pid, session_dir)
+                    await end_leftovers(pid, session_dir, self.marked)
                 return status
             if child is not None or not self.is_alive(session_dir):
                 # The runner died without writing its exit (SIGKILL): the agent's fate is unknown.
@@ -208,7 +210,7 @@ class DetachedProcesses:
         if pid is None or not _runs_session(pid, session_dir):
             return
         # What the agent sent to init (a daemon's double fork) is below nobody: its mark finds it.
-        escaped = await asyncio.get_running_loop().run_in_executor(self._spawner, escaped_processes, session_dir)
+        escaped = await escaped_processes(self.marked, session_dir)
         below = sorted({*runner.session_processes(pid), *escaped})
         try:
             os.killpg(pid, signal.SIGTERM)

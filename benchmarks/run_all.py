@@ -15,6 +15,7 @@ BENCHMARKS = [
     (["bench_scheduling.py"], 240.0),
     (["bench_plan_speed.py"], 60.0),
     (["bench_dispatch.py", "--levels", "1,50,200", "--timeout", "170"], 420.0),
+    (["bench_session_end.py"], 60.0),
     (["bench_remote_dispatch.py"], 300.0),
     (["bench_github_cost.py"], 240.0),
     (["bench_tui_load.py"], 180.0),
@@ -22,6 +23,7 @@ BENCHMARKS = [
 QUICK_ARGS = {
     "bench_scheduling.py": ["--quick"],
     "bench_dispatch.py": ["--levels", "1,10", "--timeout", "60"],
+    "bench_session_end.py": ["--processes", "0,50", "--repeat", "10", "--burst", "50", "--burst-processes", "50"],
     "bench_remote_dispatch.py": ["--sequential", "6", "--levels", "20", "--hold", "3", "--timeout", "60"],
     "bench_github_cost.py": ["--quick"],
     "bench_tui_load.py": ["--presses", "20"],

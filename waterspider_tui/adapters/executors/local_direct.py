@@ -107,10 +107,23 @@ ESCAPE_ROUNDS = 3
 """How many times the end looks again for marked processes: one being ended may start another."""
 
 
-async def escaped_processes(looks: SharedLooks, session_dir: Path, signum: int | None = None) -> list[int]:
-    """The processes carrying the session's mark (see local_marks.py), sent `signum` if given."""
+def _outside(group: int, pids: list[int]) -> list[int]:
+    """Those of `pids` not in process group `group` (what the group's signal already reached is left out)."""
+    outside = []
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if os.getpgid(pid) != group:
+                outside.append(pid)
+    return outside
+
+
+async def escaped_processes(looks: SharedLooks, session_dir: Path, group: int, signum: int | None = None) -> list[int]:
+    """The processes carrying the session's mark (see local_marks.py) outside its process group, sent `signum` if given.
+
+    Why outside only: the group has had its signal; a second SIGTERM can read as "force quit".
+    """
     mark = mark_of(session_dir)
-    found = await looks.find(mark, session_start(session_dir))
+    found = _outside(group, await looks.find(mark, session_start(session_dir)))
     return signal_marked(found, mark, signum) if signum is not None and found else found
 
 
@@ -125,7 +138,7 @@ async def end_leftovers(group: int, session_dir: Path, looks: SharedLooks, grace
     """
     mark = mark_of(session_dir)
     for _ in range(ESCAPE_ROUNDS):
-        escaped = await escaped_processes(looks, session_dir, signal.SIGTERM)
+        escaped = await escaped_processes(looks, session_dir, group, signal.SIGTERM)
         if not escaped and not group_alive(group):
             return
         kill_at = time.monotonic() + grace_s

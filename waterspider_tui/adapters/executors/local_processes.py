@@ -210,7 +210,7 @@ class DetachedProcesses:
         if pid is None or not _runs_session(pid, session_dir):
             return
         # What the agent sent to init (a daemon's double fork) is below nobody: its mark finds it.
-        escaped = await escaped_processes(self.marked, session_dir)
+        escaped = await escaped_processes(self.marked, session_dir, pid)
         below = sorted({*runner.session_processes(pid), *escaped})
         try:
             os.killpg(pid, signal.SIGTERM)

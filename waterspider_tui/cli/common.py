@@ -181,7 +181,6 @@ def run_options(function: Any) -> Any:
 
 def stored_events(config: Path | None, store: Path | None, repo_path: Path | None) -> tuple[Settings, list[Any]]:
     """The settings and every event of an existing store, read-only; one line and exit 2 if it cannot be read."""
-    from waterspider_tui.store.event_log import EventLog
     from waterspider_tui.store.store_file import StoreError
 
     settings = settings_from(config, overrides(store=store, repo_path=repo_path))
@@ -189,13 +188,20 @@ def stored_events(config: Path | None, store: Path | None, repo_path: Path | Non
     if not path.exists():
         fail(f"no state at {path}: nothing has run here yet (use --store or --repo-path)")
     try:
-        log = EventLog(path, read_only=True)
-        try:
-            return settings, list(log.read())
-        finally:
-            log.close()
+        return settings, events_at(path)
     except StoreError as error:
         fail(str(error))
+
+
+def events_at(path: Path) -> list[Any]:
+    """Every event of the store at `path`, read without taking it from a run; StoreError when it cannot be read."""
+    from waterspider_tui.store.event_log import EventLog
+
+    log = EventLog(path, read_only=True)
+    try:
+        return list(log.read())
+    finally:
+        log.close()
 
 
 def read_store(config: Path | None, store: Path | None, repo_path: Path | None) -> tuple[Settings, Any]:

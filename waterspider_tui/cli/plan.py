@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from waterspider_tui.adapters.local_issues import LocalIssueSource
+from waterspider_tui.cli.common import events_at
 from waterspider_tui.config import ConfigError, Settings
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import split_issue_key
@@ -39,14 +40,10 @@ def _folder_events(settings: Settings, notes: list[str], warnings: list[str]) ->
 
 def _store_events(path: Path, *, only_repo: str | None = None) -> list[ev.Event]:
     """A store's events; with `only_repo`, those of other sources' issues are left out."""
-    from waterspider_tui.store.event_log import EventLog, StoreError
+    from waterspider_tui.store.event_log import StoreError
 
     try:
-        log = EventLog(path, read_only=True)
-        try:
-            events = list(log.read())
-        finally:
-            log.close()
+        events = events_at(path)
     except StoreError as error:
         raise ConfigError(str(error)) from error
     if only_repo is None:

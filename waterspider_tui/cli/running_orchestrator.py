@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from waterspider_tui.cli.common import fail
+from waterspider_tui.cli.common import events_at, fail
 
 ANSWER_WAIT_S = 10.0
 """How long the command line waits for a running orchestrator to answer (it looks twice a second)."""
@@ -78,15 +78,10 @@ def _ask_running_orchestrator(path: Path, commands_for: Callable[[Any], list[Any
     """The running orchestrator's replies, or None when it did not take the request in time (then withdrawn)."""
     from waterspider_tui.core.state import replay
     from waterspider_tui.store.command_requests import CommandRequests
-    from waterspider_tui.store.event_log import EventLog
     from waterspider_tui.store.store_file import StoreError
 
     try:
-        log = EventLog(path, read_only=True)
-        try:
-            snapshot = replay(log.read())
-        finally:
-            log.close()
+        snapshot = replay(events_at(path))
     except StoreError as error:
         fail(str(error))
     commands = commands_for(snapshot)

@@ -123,7 +123,7 @@ async def escaped_processes(looks: SharedLooks, session_dir: Path, group: int, s
     Why outside only: the group has had its signal; a second SIGTERM can read as "force quit".
     """
     mark = mark_of(session_dir)
-    found = _outside(group, await looks.find(mark, session_start(session_dir)))
+    found = _outside(group, await looks.find(mark, session_start(session_dir), group))
     return signal_marked(found, mark, signum) if signum is not None and found else found
 
 

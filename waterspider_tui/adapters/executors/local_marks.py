@@ -22,6 +22,7 @@ import functools
 import os
 import time
 from pathlib import Path
+from typing import Callable
 
 MARK_VARIABLE = "WATERSPIDER_SESSION_MARK"
 """Its value is the session folder: one per attempt, so one session's mark never matches another's."""
@@ -91,11 +92,14 @@ def carries_mark(pid: int, mark: str) -> bool:
     return environ is not None and _mark_in(environ) == mark
 
 
-def processes_by_mark(since: float = 0.0) -> dict[str, list[int]]:
-    """The live processes started at or after `since` (wall clock) that carry a mark, by mark.
+def processes_by_mark(since: float = 0.0, running_sessions: frozenset[int] = frozenset()) -> dict[str, list[int]]:
+    """The live processes started at or after `since` (wall clock) that carry a mark, by mark,
+    leaving out those still in one of `running_sessions` (the pids of running sessions' shells).
 
-    Other users' environments are not readable (unless we are root), so they are left out by
-    the kernel. Called from a thread: it reads /proc, hundreds of small reads on a busy machine.
+    Why those are left out unread: a process in a running session's own session (the shell is its
+    leader) descends from that shell and carries its mark, not another's; with hundreds of agents
+    running, reading their environments was most of a look's cost. Other users' environments are
+    not readable (unless we are root), so the kernel leaves them out. Called from a thread.
     """
     boot = _boot_time()
     if boot is None:
@@ -110,7 +114,7 @@ def processes_by_mark(since: float = 0.0) -> dict[str, list[int]]:
         stat = _read(f"/proc/{name}/stat", 4096)
         try:
             fields = stat.rsplit(b")", 1)[1].split() if stat else []
-            if not fields or int(fields[19]) < earliest or int(fields[6]) & PF_KTHREAD:
+            if not fields or int(fields[19]) < earliest or int(fields[6]) & PF_KTHREAD or int(fields[3]) in running_sessions:
                 continue
         except (IndexError, ValueError):
             continue
@@ -143,16 +147,19 @@ class SharedLooks:
     next one (measured in benchmarks/bench_session_end.py); a lone end waits for nothing.
     """
 
-    def __init__(self) -> None:
-        self._waiting: list[tuple[str, float, asyncio.Future[list[int]]]] = []
+    def __init__(self, running_sessions: Callable[[], set[int]] = set) -> None:
+        self._running_sessions = running_sessions
+        """The pids of the shells of sessions still running (see processes_by_mark)."""
+        self._waiting: list[tuple[str, float, int, asyncio.Future[list[int]]]] = []
         self._serving: asyncio.Task[None] | None = None
         self._last_look = -MIN_LOOK_INTERVAL_S
         self.looks = 0
         """How many looks were made (the benchmark counts them)."""
 
-    async def find(self, mark: str, since: float) -> list[int]:
+    async def find(self, mark: str, since: float, session: int = 0) -> list[int]:
+        """The processes carrying `mark` started since `since`; `session` is the pid of its shell (read even while it runs)."""
         answer: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
-        self._waiting.append((mark, since, answer))
+        self._waiting.append((mark, since, session, answer))
         if self._serving is None or self._serving.done():
             self._serving = asyncio.ensure_future(self._serve())
         return await answer
@@ -164,16 +171,17 @@ class SharedLooks:
                 await asyncio.sleep(pause)
             self._last_look = time.monotonic()
             batch, self._waiting = self._waiting, []
-            look = functools.partial(processes_by_mark, min(since for _, since, _ in batch))
+            skipped = frozenset(self._running_sessions() - {session for _, _, session, _ in batch})
+            look = functools.partial(processes_by_mark, min(since for _, since, _, _ in batch), skipped)
             self.looks += 1
             try:
                 found = await asyncio.to_thread(look)
             except Exception as error:  # an unreadable /proc: each asker hears it
-                for _, _, answer in batch:
+                for _, _, _, answer in batch:
                     if not answer.done():
                         answer.set_exception(error)
                 continue
-            for mark, _, answer in batch:
+            for mark, _, _, answer in batch:
                 if not answer.done():
                     answer.set_result(sorted(found.get(mark, [])))
 

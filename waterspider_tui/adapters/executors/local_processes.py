@@ -126,7 +126,7 @@ class DetachedProcesses:
         self.launcher = launcher
         self._children: dict[Path, subprocess.Popen[bytes]] = {}
         self._spawner = ThreadPoolExecutor(max_workers=SPAWN_THREADS, thread_name_prefix="waterspider-spawn")
-        self.marked = SharedLooks()
+        self.marked = SharedLooks(lambda: {child.pid for child in self._children.values() if child.returncode is None})
         """Finds what sessions left outside their process group by their mark (see local_marks.py)."""
 
     async def start(self, session_dir: Path, spec: LaunchSpec, on_span: SpanSink | None = None) -> int | None:

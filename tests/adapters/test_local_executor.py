@@ -176,3 +176,16 @@ async def test_session_ends_at_the_same_time_share_one_look_and_each_finds_only_
         for process in (first, second, unmarked):
             process.kill()
             process.wait()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/environ"), reason="marks are read through /proc")
+async def test_a_look_leaves_running_sessions_unread_but_not_the_one_asking(tmp_path: Path) -> None:
+    mark = str(tmp_path / "session")
+    leader = subprocess.Popen(["sleep", "60"], env={**os.environ, MARK_VARIABLE: mark}, start_new_session=True)
+    try:
+        looks = SharedLooks(lambda: {leader.pid})
+        assert await looks.find(mark, time.time() - 5) == [], "a process in a running session's own session is not read"
+        assert await looks.find(mark, time.time() - 5, leader.pid) == [leader.pid], "the session asking (a stop) is read"
+    finally:
+        leader.kill()
+        leader.wait()

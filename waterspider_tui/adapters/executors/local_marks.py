@@ -7,8 +7,9 @@ they go to init. The environment is inherited across `setsid`, forks and execs, 
 mark in it finds them wherever they went.
 
 Only the environments of processes started since the session began are read (their start
-time is in /proc/PID/stat); other users' are not readable to us. So a look costs one small read
-per process of the machine and one per younger process of ours, in a thread, and session ends
+time is in /proc/PID/stat), outside the sessions still running; other users' are not readable to
+us. So a look costs one small read per process of the machine and one per younger process of
+ours outside running sessions, in a thread, and session ends
 at about the same time share one look (`SharedLooks`; costs in benchmarks/README.md, dispatch).
 Its limit: a process that empties its own environment (`env -i`) carries no mark and is out of
 reach. Without /proc (macOS) nothing is found, and only the process group is ended.

@@ -35,7 +35,7 @@ from waterspider_tui.adapters.executors.local_marks import MARK_VARIABLE, Shared
 from waterspider_tui.adapters.executors.local_pids import _pid_alive
 
 WRAPPER = r"""d=$1; input=$2; [ -n "$3" ] && { echo "$3" > /proc/self/autogroup; } 2>/dev/null; shift 4
-echo $$ > "$d/runner.pid"
+set -C; { echo $$ > "$d/runner.pid"; } 2>/dev/null; set +C
 printf '%s\n' "$WS_STARTED" > "$d/heartbeat"
 unset WS_STARTED
 trap : TERM INT HUP
@@ -49,7 +49,8 @@ printf '{"returncode": %d}\n' "$rc" > "$d/exit.json"
 """Why each line: the session's autogroup (Linux) is lowered first, by the shell itself, so
 the orchestrator has nothing left to do after the start (why autogroups: `runner.lower_priority`);
 the pid is written by the shell too, so an orchestrator killed between the
-spawn and its own write still finds the session; the traps only defer a stop signal until the
+spawn and its own write still finds the session, but only where the file is not there yet
+(noclobber): truncating the orchestrator's file would show a reader an empty pid for a moment; the traps only defer a stop signal until the
 agent (in the foreground, with default signal handling) has ended of it; `kill -TERM 0` then
 asks whatever the agent left in the group to end (the orchestrator SIGKILLs what is still
 there after LEFTOVER_GRACE_S); signal deaths become negative like `os.waitstatus_to_exitcode`."""

@@ -56,6 +56,10 @@ def _runs_session(pid: int, session_dir: Path) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return True  # no /proc (macOS): trust the pid file and the liveness check
+    if cmdline == [b""]:
+        # While `nice` execs the session's shell the kernel shows no command line for a moment;
+        # a zombie shows none either, and the liveness check has already told those apart.
+        return True
     return str(session_dir).encode() in cmdline
 
 

@@ -7,24 +7,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Iterator
-
-import pytest
 
 from tests.e2e.helpers import WATERSPIDER, clean_env, git
 from tests.git_checkout import make_checkout
-from tests.github.fake_github import DEFAULT_TOKEN, FakeGitHub, start_fake_github
+from tests.github.fake_github import DEFAULT_TOKEN, FakeGitHub
 from tests.github.fake_github_pulls import open_pulls
 from tests.pipeline.worktree_session import with_bare_remote
-
-
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    _, fake = start_fake_github()
-    try:
-        yield fake
-    finally:
-        fake.stop()
 
 
 def _project(tmp_path: Path, api_url: str, pull_request_table: str) -> tuple[Path, Path, Path]:

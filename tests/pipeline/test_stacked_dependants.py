@@ -8,13 +8,12 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import AsyncIterator, Iterator
 
 import pytest
 
 from tests.engine.conftest import write_issue, write_script
 from tests.git_checkout import make_checkout
-from tests.github.fake_github import DEFAULT_TOKEN, FakeGitHub, start_fake_github
+from tests.github.fake_github import FakeGitHub
 from tests.github.fake_github_pulls import merge_pull, open_pulls
 from tests.pipeline.worktree_session import git, with_bare_remote
 from tests.waiting import until
@@ -47,22 +46,9 @@ OPTIONS = {"push": {"remote": "origin"}, "pull_request": {"repo": "octo/app"}}
 
 
 @pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    _, fake = start_fake_github()
-    fake.add_repo("octo/app")
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-@pytest.fixture
-async def client(github: FakeGitHub) -> AsyncIterator[GitHubClient]:
-    made = GitHubClient(github.base_url, DEFAULT_TOKEN, min_write_interval=0.0)
-    try:
-        yield made
-    finally:
-        await made.aclose()
+def github(github: FakeGitHub) -> FakeGitHub:
+    github.add_repo("octo/app")
+    return github
 
 
 def _engine(tmp_path: Path, client: GitHubClient, wait_for: DependantsWaitFor) -> tuple[Engine, Path, Path]:

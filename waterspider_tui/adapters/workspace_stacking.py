@@ -3,11 +3,14 @@
 Its branch starts from its first unmerged blocker's branch; each other unmerged blocker's branch is
 merged in after it, in dependency order, a merge commit each, so the agent starts from all the work
 it depends on. Where two blockers change the same lines nothing is left half merged: the merge is
-aborted and `BlockersConflict` names the issues and the files.
+aborted and `BlockersConflict` names the issues and the files. `check_blockers` finds the same
+verdict beforehand without a worktree (git merge-tree), so a dependant whose blockers conflict is
+held before any session of it is recorded.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -57,6 +60,49 @@ def merge_blockers(repo: git.Repo, path: Path, branch: str, base: str, stacked_o
         merged.append(issue)
         before.append((issue, blocker_branch))
     return merged
+
+
+@dataclass(frozen=True)
+class BlockersCheck:
+    """Whether a dependant's blockers' branches merge, and the commits that verdict was made on."""
+
+    heads: tuple[tuple[str, str], ...]
+    """(branch, commit) of the dependant's branch (when it exists) and of each blocker's branch."""
+    conflict: BlockersConflict | None = None
+
+
+_CHECKER = ("-c", "user.name=waterspider", "-c", "user.email=waterspider@localhost")
+"""An identity for the check's scratch merge commits, which no branch points to (a repository may have none)."""
+
+
+def check_blockers(repo: git.Repo, branch: str, base: str, stacked_on: Merge, merges: Sequence[Merge], dependant: str) -> BlockersCheck:
+    """What `merge_blockers` would meet for the worktree of `branch`, found with `git merge-tree`:
+    no worktree, branch or index is touched (the scratch merges are unreferenced objects).
+
+    The merges start from `branch` where it exists (a retry keeps its work), otherwise from
+    `stacked_on`'s branch, as `prepare` does."""
+    names = ([branch] if branch in repo.heads else []) + [name for _, name in (stacked_on, *merges) if name]
+    heads = tuple((name, repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{name}^{{commit}}")) for name in dict.fromkeys(names))
+    current = dict(heads).get(branch) or dict(heads).get(stacked_on[1], "")
+    before: list[Merge] = [stacked_on] if stacked_on[1] else []
+    for issue, blocker_branch in merges:
+        if not current:
+            break
+        if _contains(repo, current, blocker_branch):
+            before.append((issue, blocker_branch))
+            continue
+        status, out, err = repo.git.execute(
+            ["git", "merge-tree", "--write-tree", "--name-only", "--no-messages", current, blocker_branch],
+            with_extended_output=True, with_exceptions=False,
+        )
+        lines = [line for line in out.splitlines() if line]
+        if status == 1 and len(lines) > 1:
+            return BlockersCheck(heads, _conflict(repo, base, dependant, (issue, blocker_branch), before, tuple(lines[1:])))
+        if status != 0 or not lines:
+            raise WorkspaceError(f"checking {blocker_branch} ({issue}) against {branch} failed: {(err or out).strip()}")
+        current = repo.git.execute(["git", *_CHECKER, "commit-tree", lines[0], "-p", current, "-p", blocker_branch, "-m", f"check {blocker_branch}"])
+        before.append((issue, blocker_branch))
+    return BlockersCheck(heads)
 
 
 def _conflict(repo: git.Repo, base: str, dependant: str, merging: Merge, before: list[Merge], files: tuple[str, ...]) -> BlockersConflict:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Callable
 
+from rich.console import Console
 from textual.pilot import Pilot
 
 from waterspider_tui.ui.app import WaterspiderApp
@@ -46,6 +48,14 @@ async def settle(pilot: Pilot[Any]) -> None:
 
 def table(app: WaterspiderApp, panel: str) -> QueueTable:
     return app.screen.query_one(f"#{panel}-table", QueueTable)
+
+
+def screen_lines(app: WaterspiderApp) -> list[str]:
+    """The terminal's text as it is drawn now, one string per row (the screenshot's text)."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True, legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text().splitlines()
 
 
 def notifications(app: WaterspiderApp) -> list[str]:

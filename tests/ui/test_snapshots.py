@@ -24,6 +24,11 @@ def test_empty(snap_compare: Compare) -> None:
     assert snap_compare(app_for("empty"), terminal_size=(120, 36))
 
 
+def test_empty_narrow_ready(snap_compare: Compare) -> None:
+    """80x24 after 2 before the first poll: the note alone, no column headers under it."""
+    assert snap_compare(app_for("empty"), terminal_size=(80, 24), press=["2"])
+
+
 def test_mid_run_wide(snap_compare: Compare) -> None:
     """200x60: every panel; running with phases and an idle session, ready with marks, blocked with reasons."""
     assert snap_compare(app_for("mid_run"), terminal_size=(200, 60))

@@ -75,7 +75,7 @@ class ControlScreen(Screen[None]):
             yield Panel(QueueTable(row_builders.BLOCKED_COLUMNS, id="blocked-table", on_cursor=self._select, fixed_columns=1), id="blocked", title="3 Blocked", empty_note="Nothing blocked.")
             yield Panel(QueueTable(row_builders.FINISHED_COLUMNS, id="finished-table", on_cursor=self._select, fixed_columns=2), id="finished", title="4 Finished", empty_note="Nothing finished yet.")
             yield Panel(AgentLog(id="agent-log"), id="log", title="6 Log", empty_note=LOG_NOTE)
-            yield Panel(HostsPanel(id="hosts-list"), id="hosts", title="5 Hosts", empty_note="No hosts probed yet.")
+            yield Panel(HostsPanel(id="hosts-list"), id="hosts", title="5 Hosts", empty_note="No hosts yet.")
             yield Panel(EventLog(id="event-log"), id="events", title="7 Events", empty_note="No events yet.")
         yield PanelTabs(id="tabs")
         yield KeyBar()

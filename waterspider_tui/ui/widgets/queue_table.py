@@ -90,6 +90,9 @@ class QueueTable(DataTable[Text], inherit_bindings=False):
         builders cache them); widths only grow, so updating a cell never re-measures a column.
         """
         selected = self.selected_key
+        # An empty table shows no column headers: the panel's note says why it is empty, alone.
+        if self.show_header != bool(rows):
+            self.show_header = bool(rows)
         wanted = {key for key, _ in rows}
         column_keys = [key for _, key in self._column_spec]
         changed_order = False

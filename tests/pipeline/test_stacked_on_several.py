@@ -1,7 +1,7 @@
 """A dependant of several unmerged blockers, through the engine, against a real bare remote and the
 loopback GitHub (`dependants_wait_for = gate_passed`): a diamond (#5 on #2, #3 and #4, each on #1)
-starts #5 from all their work and its pull request says it is stacked on each; a conflict planted
-between two blockers is named and #5 waits, no agent started in a half-merged worktree."""
+starts #5 from all their work and its pull request says it is stacked on each (a conflict between
+blockers: tests/pipeline/test_blockers_conflict_hold.py)."""
 
 from __future__ import annotations
 
@@ -109,27 +109,6 @@ async def test_a_diamond_dependant_starts_from_all_its_blockers_and_says_so(tmp_
         f"Stacked on {shown[2]} and on {shown[3]} and {shown[4]}: it starts from `feature/issue-2`"
         " with `feature/issue-3`, `feature/issue-4` merged in (a merge commit each), so merge those first."
     ) in body
-
-
-async def test_a_conflict_between_blockers_is_named_and_the_dependant_waits(tmp_path: Path, github: FakeGitHub, client: GitHubClient) -> None:
-    engine, repo = _engine(tmp_path, client, shared_by="2,4")
-    running = asyncio.create_task(engine.run())
-    try:
-        await until(lambda: any(isinstance(e, ev.SessionFinished) and e.issue == "local#5" for e in engine.store.log.read()), timeout=90)
-    finally:
-        await engine.stop(leave_running=False)
-        await asyncio.wait_for(running, 60)
-    [finished] = [e for e in engine.store.log.read() if isinstance(e, ev.SessionFinished) and e.issue == "local#5"]
-    assert finished.result.error_class is ErrorClass.BLOCKERS_CONFLICT
-    assert finished.result.error == (
-        "#2 and #4 change the same lines (file shared.txt), so #5 cannot start from all of their work:"
-        " it waits until one of them is merged, or the conflict is resolved on one of their branches"
-    )
-    assert finished.will_retry is True
-    task = engine.snapshot.tasks["local#5"]
-    assert task.state is TaskState.QUEUED and task.not_before > finished.ts, "it waits, tried again later"
-    assert not any(isinstance(e, ev.SessionSpawned) and e.issue == "local#5" for e in engine.store.log.read()), "no agent ran"
-    assert git(repo, "branch", "--list", "feature/issue-5") == "", "nothing half merged is left"
 
 
 async def test_the_gate_counts_the_dependants_own_commits_not_the_merges(tmp_path: Path, github: FakeGitHub, client: GitHubClient) -> None:

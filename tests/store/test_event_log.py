@@ -90,6 +90,10 @@ def one_of_each() -> list[ev.Event]:
         ev.MilestoneBlocked(ts=T0, repo="o/r", milestone="v1.0", reason="branch not found", issues=("o/r#12",), summary="not integrated"),
         ev.MilestoneClosed(ts=T0, repo="o/r", milestone="v1.0", number=3, pull_request=30),
         ev.PullRequestMerged(ts=T0, issue="o/r#12", number=31, url="https://x/pull/31"),
+        ev.BlockersConflicted(
+            ts=T0, issue="o/r#12", reason="#2 and #4 change the same lines", issues=("o/r#2", "o/r#4"), files=("a.py",),
+            executor="local", host="local", heads=(("feature/issue-2", "ab12"), ("feature/issue-4", "cd34")),
+        ),
     ]
 
 

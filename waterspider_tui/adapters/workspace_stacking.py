@@ -69,20 +69,28 @@ class BlockersCheck:
     heads: tuple[tuple[str, str], ...]
     """(branch, commit) of the dependant's branch (when it exists) and of each blocker's branch."""
     conflict: BlockersConflict | None = None
+    judged: bool = True
+    """False when the heads were those the caller had judged already (`unless_heads`): nothing was merged."""
 
 
 _CHECKER = ("-c", "user.name=waterspider", "-c", "user.email=waterspider@localhost")
 """An identity for the check's scratch merge commits, which no branch points to (a repository may have none)."""
 
 
-def check_blockers(repo: git.Repo, branch: str, base: str, stacked_on: Merge, merges: Sequence[Merge], dependant: str) -> BlockersCheck:
+def check_blockers(
+    repo: git.Repo, branch: str, base: str, stacked_on: Merge, merges: Sequence[Merge], dependant: str,
+    unless_heads: tuple[tuple[str, str], ...] = (),
+) -> BlockersCheck:
     """What `merge_blockers` would meet for the worktree of `branch`, found with `git merge-tree`:
     no worktree, branch or index is touched (the scratch merges are unreferenced objects).
 
     The merges start from `branch` where it exists (a retry keeps its work), otherwise from
-    `stacked_on`'s branch, as `prepare` does."""
+    `stacked_on`'s branch, as `prepare` does. Where the branches still point where `unless_heads`
+    says, the verdict cannot have changed: only the heads are read (`judged` False)."""
     names = ([branch] if branch in repo.heads else []) + [name for _, name in (stacked_on, *merges) if name]
-    heads = tuple((name, repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{name}^{{commit}}")) for name in dict.fromkeys(names))
+    heads = tuple((name, _head(repo, name)) for name in dict.fromkeys(names))
+    if unless_heads and heads == unless_heads:
+        return BlockersCheck(heads, judged=False)
     current = dict(heads).get(branch) or dict(heads).get(stacked_on[1], "")
     before: list[Merge] = [stacked_on] if stacked_on[1] else []
     for issue, blocker_branch in merges:
@@ -119,6 +127,13 @@ def _conflict(repo: git.Repo, base: str, dependant: str, merging: Merge, before:
         f" it waits until one of them is merged, or the conflict is resolved on one of their branches"
     )
     return BlockersConflict(message, issues, files)
+
+
+def _head(repo: git.Repo, branch: str) -> str:
+    try:
+        return repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}^{{commit}}")  # type: ignore[no-any-return]
+    except git.GitCommandError:
+        return ""
 
 
 def _changed(repo: git.Repo, base: str, branch: str) -> list[str]:

@@ -62,6 +62,23 @@ class IssueHeld(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class BlockersConflicted(Event):
+    """A stacked dependant's blockers change the same lines: it is held, with no session, until their
+    branches merge cleanly; `reason` empty releases it."""
+
+    type: ClassVar[str] = "blockers_conflicted"
+    issue: str
+    reason: str
+    issues: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    executor: str = ""
+    host: str = ""
+    """Where the branches were checked (where the dependant would have run)."""
+    heads: tuple[tuple[str, str], ...] = ()
+    """(branch, commit) judged: a new commit on one of them, or a blocker merged, asks again."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Warned(Event):
     """Something the operator should read that stops nothing (unknown reference, cycle)."""
 
@@ -376,7 +393,7 @@ MILESTONE_EVENTS = (MilestoneIntegrated, MilestoneConflict, MilestoneBlocked, Mi
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
-        IssueSeen, IssueGone, IssueRejected, IssueHeld, Warned, SessionStarted, SessionSpawned,
+        IssueSeen, IssueGone, IssueRejected, IssueHeld, BlockersConflicted, Warned, SessionStarted, SessionSpawned,
         SessionProgressed, SessionFinished, AgentExited, StepStarted, StepFinished, SessionDetached, RetryScheduled, DispatcherPaused,
         DispatcherResumed, IssuePaused, IssueResumed, PriorityBumped, IssuePinned,
         IssueRequeued, CancelRequested, HostDrained, HostRestored, HostProbed, SourcePolled,

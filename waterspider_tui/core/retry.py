@@ -17,12 +17,13 @@ pauses, the issue goes back to the queue, and the attempt is not charged to it."
 HOST_TROUBLE = frozenset({ErrorClass.HOST_DOWN, ErrorClass.HOST_REFUSED})
 """One host's trouble: the issue is retried (elsewhere, as the balancer sees the host down), not charged."""
 WAITS_FOR_BLOCKERS = frozenset({ErrorClass.BLOCKERS_CONFLICT})
-"""The issue's blockers' work conflicts: it waits, tried again with backoff until one is merged, not charged."""
+"""The issue's blockers' work conflicts: it waits, not charged. The engine holds such an issue before
+its start; a session still meets it only when a blocker's branch moved between that check and its
+worktree, and is tried again after `BLOCKERS_RECHECK_S`, where the check before the start holds it."""
 NOT_CHARGED = HOST_WIDE | HOST_TROUBLE | WAITS_FOR_BLOCKERS
-BLOCKERS_RECHECK_S = 60.0
-"""At least this long between tries of an issue whose blockers conflict: only a merge or a push
-to their branches changes the answer, and each try makes and removes a worktree."""
 """Failures that do not use up an issue's attempts."""
+BLOCKERS_RECHECK_S = 60.0
+"""Between a session that met its blockers' conflict and the next look (the same each time)."""
 DEFAULT_LIMIT_WAIT_S = 15 * 60.0
 
 
@@ -44,8 +45,8 @@ def decide_retry(result: SessionResult, attempt: int, *, max_attempts: int, back
     if result.error_class in HOST_WIDE:
         return RetryDecision(True, not_before=now, host_wide=True, reason=advice_for(result.error_class, host_wide=True))
     if result.error_class in WAITS_FOR_BLOCKERS:
-        delay = max(backoff_s, BLOCKERS_RECHECK_S) * (2 ** min(max(attempt - 1, 0), 5))
-        return RetryDecision(True, not_before=now + delay, reason=f"its blockers' work conflicts: tried again in {delay:.0f}s, or once one of them is merged")
+        # Not a backoff: no attempt of the issue's own failed, and a merge or a push can settle it any time.
+        return RetryDecision(True, not_before=now + BLOCKERS_RECHECK_S, reason=f"its blockers' work conflicts: looked at again in {BLOCKERS_RECHECK_S:.0f}s")
     if result.error_class in HOST_TROUBLE:
         delay = backoff_s * (2 ** min(max(attempt - 1, 0), 5))
         return RetryDecision(True, not_before=now + delay, reason=f"{result.error_class.value}: placed again in {delay:.0f}s")

@@ -71,6 +71,8 @@ class TaskRecord:
     cancel_requested: bool = False
     held_reason: str = ""
     """Non-empty while the source holds the issue back (untrusted label or edit)."""
+    blockers_conflict: ev.BlockersConflicted | None = None
+    """Set while its blockers' work conflicts: held, no session started, until they merge cleanly."""
     rework_note: str = ""
     """Why a succeeded issue was sent back (a milestone conflict to resolve): follows its agent's next prompt."""
     reworks: int = 0
@@ -282,6 +284,8 @@ def _apply_specific(draft: _Draft, event: ev.Event) -> None:
             draft.rejected[path] = error
         case ev.IssueHeld(issue=key, reason=reason):
             draft.update(key, held_reason=reason)
+        case ev.BlockersConflicted(issue=key, reason=reason):
+            draft.update(key, blockers_conflict=event if reason else None)
         case ev.Warned(message=message):
             draft.warnings.append(message)
         case ev.SessionStarted(issue=key, session=session):

@@ -90,6 +90,8 @@ class Dispatcher:
                 self._say_unplaced(key, engine.pool.unfit(engine.snapshot, task, engine.agent.name))
                 unplaced += 1
                 continue
+            if await engine.blocker_conflicts.held_before_start(key, placement):
+                continue  # its blockers' work conflicts: held, no session recorded
             if engine.sessions.launch(key, placement):
                 session = engine.snapshot.tasks[key].session
                 if session is not None:

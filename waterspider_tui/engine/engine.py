@@ -19,6 +19,7 @@ from waterspider_tui.core.scheduler import Plan, Planner, SchedulerConfig
 from waterspider_tui.core.state import Snapshot
 from waterspider_tui.engine import loops, worktree_access
 from waterspider_tui.engine.api import ShellTarget
+from waterspider_tui.engine.blocker_conflicts import BlockerConflicts
 from waterspider_tui.engine.dispatch import Dispatcher
 from waterspider_tui.engine.locks import RunLocks
 from waterspider_tui.engine.policy import SessionPolicy
@@ -102,6 +103,8 @@ class Engine:
         self._preflighted = asyncio.Event()
         """Set once the hosts were checked: nothing is dispatched before."""
         self.dispatcher = Dispatcher(self)
+        self.blocker_conflicts = BlockerConflicts(self)
+        """Holds a stacked dependant whose blockers conflict before it starts, and lets it go again."""
         self.store.subscribe(self._on_stored)
 
     # -- the front ends' view -------------------------------------------------------------
@@ -220,6 +223,7 @@ class Engine:
             workers += [asyncio.create_task(loops.collect(self, source, interval)) for source, interval in self.sources]
             workers.append(asyncio.create_task(self._dispatch_loop()))
             workers.append(asyncio.create_task(loops.probe(self)))
+            workers.append(asyncio.create_task(self.blocker_conflicts.run(self._stopping)))
             workers.append(asyncio.create_task(loops.serve_command_requests(self)))
             while not self._stopping.is_set():
                 with contextlib.suppress(asyncio.TimeoutError):

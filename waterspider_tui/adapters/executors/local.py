@@ -27,7 +27,7 @@ from waterspider_tui.adapters.executors.host_probe import probe_local
 from waterspider_tui.adapters.executors.local_commands import run_command
 from waterspider_tui.adapters.executors.local_processes import SESSION_NICENESS, DetachedProcesses
 from waterspider_tui.adapters.workspace import WorkspaceError, WorkspaceManager, branch_name
-from waterspider_tui.adapters.workspace_stacking import BlockersConflict
+from waterspider_tui.adapters.workspace_stacking import BlockersCheck, BlockersConflict, Merge, check_blockers
 from waterspider_tui.core.models import split_issue_key
 
 if TYPE_CHECKING:
@@ -120,6 +120,16 @@ class LocalExecutor:
             raise ExecutorError(str(error), error_class="blockers_conflict" if isinstance(error, BlockersConflict) else "workspace") from error
         self.refill_pool()
         return PreparedWorkspace(path=str(workspace.path), branch=workspace.branch, base=workspace.base, reused=workspace.reused)
+
+    async def check_blockers(
+        self, branch: str, dependant: str, stacked_on: Merge, merges: Sequence[Merge], unless_heads: tuple[tuple[str, str], ...] = (),
+    ) -> BlockersCheck:
+        """Whether a dependant's blockers' branches here merge, before its session exists (see `check_blockers`)."""
+        base = self.workspace.base_branch
+        try:
+            return await self._off_loop(self._git_threads, check_blockers, self.workspace.repo, branch, base, stacked_on, merges, dependant, unless_heads)
+        except WorkspaceError as error:
+            raise ExecutorError(str(error), error_class="workspace") from error
 
     def refill_pool(self) -> None:
         """Top up the warm worktree pool in the background, one refill at a time."""

@@ -35,6 +35,7 @@ class FakeEngine:
         attempt_logs: dict[tuple[str, int], list[LogEntry]] | None = None,
         diffs: dict[str, str] | None = None,
         hosts: dict[str, HostConfig] | None = None,
+        configured_hosts: dict[str, int] | None = None,
     ) -> None:
         self.title = title
         self.capacity = capacity
@@ -61,6 +62,8 @@ class FakeEngine:
         """Stands for `git diff` on the session's host: the diff text by issue."""
         self.hosts = dict(hosts or {})
         """The `[[hosts]]` an `ssh` session's host is looked up in."""
+        self.configured_hosts: dict[str, int] = dict(configured_hosts or {})
+        """Every configured host and its slots, as the engine's executors have them."""
         self.fail_with: Exception | None = None
         """When set, the next submit raises it (to test unexpected engine errors)."""
 

@@ -176,15 +176,25 @@ class Scenario:
     capacity: int = 5
     diffs: dict[str, str] = field(default_factory=dict)
     hosts: dict[str, HostConfig] = field(default_factory=dict)
+    configured_hosts: dict[str, int] = field(default_factory=dict)
+    """Every configured host and its slots, probed or not."""
 
     def engine(self) -> FakeEngine:
         ordered = sorted(self.events, key=lambda event: event.ts)
         return FakeEngine(ordered, now=NOW, title=self.title, capacity=self.capacity, logs=self.logs, attempt_logs=self.attempt_logs,
-                          diffs=self.diffs, hosts=self.hosts)
+                          diffs=self.diffs, hosts=self.hosts, configured_hosts=self.configured_hosts)
 
 
 def empty() -> Scenario:
     return Scenario("empty", [])
+
+
+def just_started() -> Scenario:
+    """Seconds after a start: the issues are in, only mini-1 of three configured hosts has answered its probe."""
+    events: list[ev.Event] = [*seen(*backlog()[:6], at=NOW - 5)]
+    events += probe("mini-1", 3, 0, [0.4], 31)
+    events.append(polled())
+    return Scenario("just_started", events, configured_hosts={"local": 2, "mini-1": 3, "mini-2": 3})
 
 
 def failed_log(attempt: int) -> list[LogEntry]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import pytest
+
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core.models import HostStatus
 from waterspider_tui.ui.palette import Palette
@@ -97,3 +99,40 @@ def test_a_row_says_up_drained_or_down_with_the_sessions_on_the_host() -> None:
     assert down_parts.tail.plain == "nothing listens on mini-2:22  15s ago", "down wins over drained, and says why"
     idle = host_parts(HostStatus(name="mini-3", slots_total=2, probed_at=100.0), 115.0, palette)
     assert idle.tail.plain == "no sessions  15s ago"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 35)], ids=["one-panel", "beside-the-queues"])
+async def test_every_configured_host_is_listed_from_the_first_frame_checking_until_its_probe_answers(size: tuple[int, int]) -> None:
+    from waterspider_tui.core import events as ev
+
+    from .pilots import screen_lines
+    from .scenarios import NOW, just_started
+
+    async with started(just_started(), size=size) as (app, engine, pilot):
+        await pilot.press("5")
+        rows = _rows(app)
+        assert sorted(rows) == ["local", "mini-1", "mini-2"]
+        assert [name for name, row in rows.items() if row.has_class("-checking")] == ["local", "mini-2"]
+        assert not rows["mini-2"].has_class("-down"), "not probed yet is not down"
+        shown = "\n".join(screen_lines(app))
+        assert "5 Hosts 1/3 up" in shown
+        checking_lines = [line for line in shown.splitlines() if "checking…" in line]
+        assert any("local" in line for line in checking_lines) and any("mini-2" in line for line in checking_lines), shown
+
+        engine.push(ev.HostProbed(ts=NOW, host=HostStatus(name="mini-2", slots_total=3, load=0.2, mem_percent=20.0, probed_at=NOW)))
+        await settle(pilot)
+        assert not _rows(app)["mini-2"].has_class("-checking")
+        assert "5 Hosts 2/3 up" in "\n".join(screen_lines(app))
+
+
+def test_a_host_not_probed_yet_says_checking() -> None:
+    parts = host_parts(HostStatus(name="mini-2", slots_total=3), 115.0, Palette.from_variables({}), checking=True)
+    assert (parts.head.plain, parts.state.plain, parts.load.plain, parts.memory.plain, parts.tail.plain) == ("◌ mini-2     –/3", "checking…", "", "", "")
+
+
+def test_just_started_beside_the_queues(snap_compare: Compare) -> None:
+    """120x35 seconds after a start: three configured hosts, two still checking."""
+    from .scenarios import just_started
+
+    app, _ = make_app(just_started())
+    assert snap_compare(app, terminal_size=(120, 35))

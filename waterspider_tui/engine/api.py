@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 
 if TYPE_CHECKING:
     from waterspider_tui.core.models import LogEntry
@@ -36,6 +36,11 @@ class EngineHandle(Protocol):
 
     @property
     def snapshot(self) -> Snapshot: ...
+
+    @property
+    def configured_hosts(self) -> Mapping[str, int]:
+        """Every configured host and its slots, probed or not: the Hosts panel lists them from the start."""
+        ...
 
     def plan(self) -> Plan:
         """The scheduler's view of the current snapshot (cached per snapshot)."""

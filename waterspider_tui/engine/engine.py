@@ -112,6 +112,10 @@ class Engine:
     def snapshot(self) -> Snapshot:
         return self.store.snapshot
 
+    @property
+    def configured_hosts(self) -> dict[str, int]:
+        return {host.name: host.slots for executor in self.pool.executors for host in executor.hosts}
+
     def plan(self) -> Plan:
         now = self.clock.now()
         seq = self.store.snapshot.seq

@@ -248,7 +248,7 @@ class WaterspiderApp(WorktreeKeys, App[int]):
         self._built_at = time.monotonic()
         snapshot = self.engine.snapshot
         plan = self.engine.plan()
-        self.view = View.build(snapshot, plan, self.clock(), self.engine.capacity, self.engine.title)
+        self.view = View.build(snapshot, plan, self.clock(), self.engine.capacity, self.engine.title, self.engine.configured_hosts)
 
     def watch_view(self, view: View | None) -> None:
         if view is None:

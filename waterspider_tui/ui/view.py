@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from waterspider_tui.core.models import TaskState
+from waterspider_tui.core.models import HostStatus, TaskState
 from waterspider_tui.core.scheduler import BlockedTask, Plan, ReadyTask
 from waterspider_tui.core.state import Snapshot, TaskRecord, utc_day
 from waterspider_tui.text.status_text import state_word
@@ -27,18 +27,29 @@ class View:
     title: str
     single_repo: bool = True
     """All issues come from one repository, so `#N` is enough to name one."""
+    configured_hosts: Mapping[str, int] = field(default_factory=dict)
+    """Every configured host and its slots, probed or not."""
     ready_by_key: Mapping[str, tuple[int, ReadyTask]] = field(default_factory=dict)
     blocked_by_key: Mapping[str, BlockedTask] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, snapshot: Snapshot, plan: Plan, now: float, capacity: int, title: str) -> View:
+    def build(cls, snapshot: Snapshot, plan: Plan, now: float, capacity: int, title: str, configured_hosts: Mapping[str, int] | None = None) -> View:
         repos = {task.issue.repo for task in snapshot.tasks.values()}
         return cls(
             snapshot=snapshot, plan=plan, now=now, capacity=capacity, title=title,
-            single_repo=len(repos) <= 1,
+            single_repo=len(repos) <= 1, configured_hosts=configured_hosts or {},
             ready_by_key={item.issue: (rank, item) for rank, item in enumerate(plan.ready, 1)},
             blocked_by_key={item.issue: item for item in plan.blocked},
         )
+
+    def hosts(self) -> tuple[dict[str, HostStatus], frozenset[str]]:
+        """Every host to list: the probed ones as last probed, and the configured ones not probed yet
+        (their names second), so a host shows from the first frame, not from its first answer."""
+        hosts = dict(self.snapshot.hosts)
+        checking = frozenset(name for name in self.configured_hosts if name not in hosts)
+        for name in checking:
+            hosts[name] = HostStatus(name=name, slots_total=self.configured_hosts[name])
+        return hosts, checking
 
     def task(self, key: str | None) -> TaskRecord | None:
         return self.snapshot.tasks.get(key) if key else None

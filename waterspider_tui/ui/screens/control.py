@@ -126,10 +126,10 @@ class ControlScreen(Screen[None]):
             done = counts["succeeded"] + counts["failed"] + counts["cancelled"]
             self._panel("finished").set_title(f"4 Finished {done} · ✔ {counts['succeeded']} ✘ {counts['failed']}", len(finished))
             self._render_notes(view)
-            hosts = view.snapshot.hosts
-            up = sum(1 for host in hosts.values() if host.reachable)
+            hosts, checking = view.hosts()
+            up = sum(1 for name, host in hosts.items() if host.reachable and name not in checking)
             self.query_one(HostsPanel).update_hosts(
-                dict(hosts), view.now, palette, draining=view.snapshot.draining, sessions=sessions_by_host(view.snapshot, view.label),
+                hosts, view.now, palette, draining=view.snapshot.draining, sessions=sessions_by_host(view.snapshot, view.label), checking=checking,
             )
             self._panel("hosts").set_title(f"5 Hosts {up}/{len(hosts)} up", len(hosts))
             self.query_one(EventLog).update_events(view.snapshot.recent, view.label)

@@ -29,6 +29,8 @@ SESSIONS_SHOWN = 4
 """Issue numbers listed on a host's row; more are counted (`+3`)."""
 COMPACT_BELOW = 100
 """Narrower than this, each host takes two lines (load on the first, memory and sessions on the second)."""
+CHECKING = "checking…"
+"""The state of a configured host whose first probe has not answered yet."""
 NARROW_BELOW = 60
 """Narrower than this (a panel beside the queues), one line again: state, slots, load and memory only."""
 
@@ -63,8 +65,18 @@ def sessions_by_host(snapshot: Snapshot, label: Callable[[str], str]) -> dict[st
     return {host: tuple(labels) for host, labels in by_host.items()}
 
 
-def host_parts(host: HostStatus, now: float, palette: Palette, *, drained: bool = False, sessions: tuple[str, ...] = ()) -> HostParts:
-    """What one host's row shows: a down host says why, a drained one says so, in their own colours."""
+def host_parts(
+    host: HostStatus, now: float, palette: Palette, *, drained: bool = False, sessions: tuple[str, ...] = (), checking: bool = False,
+) -> HostParts:
+    """What one host's row shows: a down host says why, a drained one says so, in their own colours;
+    one not probed yet (`checking`) says it is being checked."""
+    if checking:
+        head = Text(no_wrap=True, end="")
+        head.append("◌ ", palette.muted)
+        head.append(f"{fmt.truncate(host.name, 10):<10} ", palette.bold)
+        head.append(f"–/{host.slots_total}", palette.muted)
+        state = Text(CHECKING, palette.muted, no_wrap=True, end="")
+        return HostParts(head, state, Text(), Text(), Text(), (), ())
     if not host.reachable:
         symbol, word, style = "✘", "down", palette.error
     elif drained:
@@ -98,14 +110,15 @@ def host_parts(host: HostStatus, now: float, palette: Palette, *, drained: bool 
 class HostRow(Horizontal):
     """A host's line; updated in place when a new probe arrives."""
 
-    def __init__(self, host_name: str, parts: HostParts, *, down: bool, drained: bool) -> None:
+    def __init__(self, host_name: str, parts: HostParts, *, down: bool, drained: bool, checking: bool = False) -> None:
         super().__init__(classes="host-row")
         self.host_name = host_name
         self.set_class(down, "-down")
         self.set_class(drained, "-drained")
+        self.set_class(checking, "-checking")
         self._parts = parts
         self._shown = parts.signature()
-        self._pending: tuple[HostParts, bool, bool] | None = None
+        self._pending: tuple[HostParts, bool, bool, bool] | None = None
         """The latest parts when they arrived before this row was mounted."""
 
     def compose(self) -> ComposeResult:
@@ -128,13 +141,14 @@ class HostRow(Horizontal):
         if self._pending is not None:
             self.show(*self._pending)
 
-    def show(self, parts: HostParts, down: bool, drained: bool) -> None:
+    def show(self, parts: HostParts, down: bool, drained: bool, checking: bool = False) -> None:
         """Update in place; nothing is touched when no text or history changed (no relayout)."""
         if not self.is_mounted:
-            self._pending = (parts, down, drained)
+            self._pending = (parts, down, drained, checking)
             return
         self.set_class(down, "-down")
         self.set_class(drained, "-drained")
+        self.set_class(checking, "-checking")
         shown = parts.signature()
         if shown == self._shown:
             return
@@ -178,8 +192,10 @@ class HostsPanel(VerticalScroll):
     def update_hosts(
         self, hosts: dict[str, HostStatus], now: float, palette: Palette, *,
         draining: frozenset[str] = frozenset(), sessions: dict[str, tuple[str, ...]] | None = None,
+        checking: frozenset[str] = frozenset(),
     ) -> None:
-        """Show exactly these hosts, adding and removing rows only when the set changes."""
+        """Show exactly these hosts, adding and removing rows only when the set changes; those in
+        `checking` are configured but not probed yet."""
         sessions = sessions or {}
         if draining != self._draining:
             self._draining = frozenset(draining)
@@ -190,14 +206,16 @@ class HostsPanel(VerticalScroll):
         for index, name in enumerate(names):
             host = hosts[name]
             drained = name in draining
-            parts = host_parts(host, now, palette, drained=drained, sessions=sessions.get(name, ()))
+            unprobed = name in checking
+            parts = host_parts(host, now, palette, drained=drained, sessions=sessions.get(name, ()), checking=unprobed)
+            down = not host.reachable and not unprobed
             row = self._rows.get(name)
             if row is None:
-                row = self._rows[name] = HostRow(name, parts, down=not host.reachable, drained=drained)
+                row = self._rows[name] = HostRow(name, parts, down=down, drained=drained, checking=unprobed)
                 later = [self._rows[other] for other in names[index + 1 :] if other in self._rows and self._rows[other].parent]
                 self.mount(row, before=later[0] if later else None)
             else:
-                row.show(parts, not host.reachable, drained)
+                row.show(parts, down, drained, unprobed)
         if self.highlighted not in hosts:
             self.highlighted = names[0] if names else None
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -178,6 +179,17 @@ def run_level(concurrency: int, repo: Path, work: Path, agent_s: float, launcher
         lines_read += len(entries)
 
     engine.subscribe_logs(count_lines)
+    plans: list[tuple[float, int]] = []
+    """Every plan() of the run: its CPU seconds and how many starts it dispatched."""
+    planner_plan = engine.planner.plan
+
+    def counted_plan(snapshot, now):  # type: ignore[no-untyped-def]
+        cpu_started = time.thread_time()
+        decided = planner_plan(snapshot, now)
+        plans.append((time.thread_time() - cpu_started, len(decided.dispatch)))
+        return decided
+
+    engine.planner.plan = counted_plan  # type: ignore[method-assign]
     warm_up_plan()
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     wall_started = time.perf_counter()
@@ -228,7 +240,7 @@ def run_level(concurrency: int, repo: Path, work: Path, agent_s: float, launcher
         "decide_s": decide, "spawn_s": spawn, "wave": wave, "slot_idle_s": sum(spawn), "finish_lag_s": finish_lag,
         "wall_s": wall, "cpu_s": cpu, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "events_in": CountingStore.recorded, "events_stored": store.log.count(),
-        "stream_lines_written": written, "stream_lines_read": lines_read,
+        "stream_lines_written": written, "stream_lines_read": lines_read, "plans": plans,
     }
 
 
@@ -283,6 +295,18 @@ def print_cost(result: dict) -> None:
           f" | {ms4(process)} | {', '.join(f'{name} {parts[name] * 1000:.1f}' for name in largest)} ms |")
 
 
+def print_plans(result: dict) -> None:
+    """How often the run planned, how many starts each plan that dispatched decided, and what plans cost."""
+    plans = result.get("plans", [])
+    dispatching = [(cpu, count) for cpu, count in plans if count]
+    others = [cpu for cpu, count in plans if not count]
+    counts = [count for _, count in dispatching]
+    print(f"| {result['launcher']} | {result['concurrency']} | {len(plans)} | {len(dispatching)}"
+          f" | {percentile(counts, 0.5):.0f} / {max(counts, default=0)}"
+          f" | {percentile([cpu for cpu, _ in dispatching], 0.5) * 1000:.2f} / {percentile([cpu for cpu, _ in dispatching], 0.99) * 1000:.2f} ms"
+          f" | {percentile(others, 0.5) * 1000:.2f} / {percentile(others, 0.99) * 1000:.2f} ms | {sum(cpu for cpu, _ in plans):.2f} s |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="1,50,200")
@@ -311,12 +335,15 @@ def main() -> None:
     notes: list[str] = []
     for level in (int(value) for value in args.levels.split(",")):
         for launcher in args.launchers.split(","):
+            load_before = os.getloadavg()[0]
             result = run_child(level, launcher, repo, args)
             if isinstance(result, str):
                 notes.append(f"{level} at once, {launcher}: {result}")
                 continue
+            result["load"] = (load_before, os.getloadavg()[0])
             results.append(result)
-            print(f"({launcher}, {level} at once: done in {result['wall_s']:.0f} s)", file=sys.stderr, flush=True)
+            print(f"({launcher}, {level} at once: done in {result['wall_s']:.0f} s, load average {load_before:.1f} → {result['load'][1]:.1f})",
+                  file=sys.stderr, flush=True)
     print("| launcher | sessions at once | when ready | ready → decided p50 / p99 | ready → process spawned p50 / p95 / p99 / worst"
           " | ready → its first output read p50 / p99 | × goal 0.5 s (p99 spawned) |")
     print("|---|---|---|---|---|---|---|")
@@ -331,6 +358,7 @@ def main() -> None:
         print_cost(result)
     for result in results:
         level, lag = result["concurrency"], result["finish_lag_s"]
+        notes.append(f"{result['launcher']}, {level} at once: load average (1 min) {result['load'][0]:.1f} at its start, {result['load'][1]:.1f} at its end")
         projected = percentile(result["spawn_s"], 0.99) + 0.99 * level * statistics.median(add)
         notes.append(f"{result['launcher']}, {level} at once: agent process ended → its end recorded (slot free) p50 / p99"
                      f" {percentile(lag, 0.5) * 1000:.0f} / {percentile(lag, 0.99) * 1000:.0f} ms;"
@@ -341,6 +369,12 @@ def main() -> None:
             notes.append(f"{result['launcher']}, {level} at once: {result['sessions'] - result['succeeded']} sessions did not succeed; why: "
                          + "; ".join(result["failures"][:5]))
     print("\n" + "\n".join(f"- {note}" for note in notes))
+    print("\n### Plans made (every `plan()` of the run, CPU)\n")
+    print("| launcher | sessions at once | plans | of them dispatching | starts per dispatching plan p50 / max | plan CPU p50 / p99 (dispatching)"
+          " | plan CPU p50 / p99 (the others) | plan CPU in all |")
+    print("|---|---|---|---|---|---|---|---|")
+    for result in results:
+        print_plans(result)
     print("\n## Orchestrator overhead (same runs)\n")
     print("| launcher | sessions at once | sessions | wall | orchestrator CPU share of one core | × goal (1/4 core) | peak RSS | × goal (300 MB) | events in = stored | stream lines read / written |")
     print("|---|---|---|---|---|---|---|---|---|---|")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from waterspider_tui.core.estimates import sample_of
+from waterspider_tui.core.models import Issue
 from waterspider_tui.core.priority import PriorityConfig, estimate_minutes
 from waterspider_tui.core.state import TaskRecord
 
@@ -49,6 +50,8 @@ class SpreadTracker:
         """Folded finished tasks by key: the record and its squared log ratio (None: no sample)."""
         self._sum = 0.0
         self._count = 0
+        self._estimates: dict[int, tuple[Issue, float | None]] = {}
+        """The running tasks' issues' estimates, by issue identity (the issue kept, so the identity stays its own)."""
 
     def observe(self, succeeded: Mapping[str, TaskRecord], running: Iterable[TaskRecord], now: float) -> Spread | None:
         """The spread of the succeeded tasks (all of them, by key) and of the running ones past
@@ -65,11 +68,33 @@ class SpreadTracker:
                 del folded[key]
             squares = [square for _, square in folded.values() if square is not None]
             self._sum, self._count = math.fsum(squares), len(squares)
-        overruns = [square for task in running if (square := _squared_overrun(task, now)) is not None]
+        overruns = self._overruns(running, now)
         count = self._count + len(overruns)
         if count < self._min_samples:
             return None
         return Spread(math.sqrt((self._sum + math.fsum(overruns)) / count), count)
+
+    def _overruns(self, running: Iterable[TaskRecord], now: float) -> list[float]:
+        """The squared log overrun of each running session already past its estimate (it will take
+        at least what it has run so far), each issue's estimate read once: that may parse its
+        labels and body, and this runs for every running session on every plan."""
+        known = self._estimates
+        estimates: dict[int, tuple[Issue, float | None]] = {}
+        squares: list[float] = []
+        for task in running:
+            issue = task.issue
+            found = known.get(id(issue))
+            if found is None or found[0] is not issue:
+                found = (issue, estimate_minutes(issue))
+            estimates[id(issue)] = found
+            estimate = found[1]
+            if task.session is None or not estimate or estimate <= 0:
+                continue
+            ratio = (now - task.session.started_at) / 60 / estimate
+            if ratio > 1:
+                squares.append(_clipped_log(ratio) ** 2)
+        self._estimates = estimates
+        return squares
 
 
 def _squared_miss(task: TaskRecord, priority: PriorityConfig) -> float | None:
@@ -77,15 +102,6 @@ def _squared_miss(task: TaskRecord, priority: PriorityConfig) -> float | None:
     if sample is None or sample.estimate is None or sample.estimate <= 0 or sample.actual <= 0:
         return None
     return _clipped_log(sample.actual / sample.estimate) ** 2
-
-
-def _squared_overrun(task: TaskRecord, now: float) -> float | None:
-    """A running session already past its estimate counts what it has run so far (it will take at least that)."""
-    estimate = estimate_minutes(task.issue)
-    if task.session is None or not estimate or estimate <= 0:
-        return None
-    ratio = (now - task.session.started_at) / 60 / estimate
-    return _clipped_log(ratio) ** 2 if ratio > 1 else None
 
 
 def _clipped_log(ratio: float) -> float:

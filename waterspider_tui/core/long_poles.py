@@ -58,7 +58,8 @@ def long_poles(
     if share <= 0 or left <= 0:
         return {}
     durations, tail = structure.durations, structure.tail
-    waits = sorted(max(durations.get(key, 0.0) - done.get(key, 0.0), 0.0) for key in running)
+    waits = [durations.get(key, 0.0) - done.get(key, 0.0) for key in running]
+    waits = sorted(0.0 if 0.0 > wait else wait for wait in waits)  # not `max` per session: this runs on every plan
     horizon = waits[-1] if waits else 0.0
     candidates: list[tuple[float, str, float, float, float]] = []
     ready_minutes: list[float] = []

@@ -16,6 +16,7 @@ finishes, over those tasks only (P0s and what they wait on). What is carried liv
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from operator import attrgetter, is_
 from typing import Callable, Mapping
 
 import networkx as nx
@@ -29,6 +30,7 @@ from waterspider_tui.core.state import TaskRecord
 Basics = tuple[float, str, float | None]
 """An issue's label weight, priority level ('' without one) and estimate (None without one)."""
 BasicsOf = Callable[[Issue], Basics]
+_ISSUE_OF = attrgetter("issue")
 
 
 def issue_basics(issue: Issue, config: PriorityConfig) -> tuple[float, str, float | None]:
@@ -100,11 +102,15 @@ class Structure:
         """
         done = done or {}
         longest = 0.0
+        open_keys, durations, tail = self.open_keys, self.durations, self.tail
+        # comparisons, not `max`: this walks every running session's chain on every plan
         for key in self.by_chain[self.chain_at:]:
-            if key not in self.open_keys:
+            if key not in open_keys:
                 continue
             spent = done.get(key)
-            longest = max(longest, self.chain(key) - (spent or 0.0))
+            left = durations.get(key, 0.0) + tail.get(key, 0.0) - (spent or 0.0)
+            if left > longest:
+                longest = left
             if spent is None:
                 # chains come longest first: nothing further on is longer than this one
                 break
@@ -230,7 +236,8 @@ def _reusable(previous: Structure, open_tasks: Mapping[str, TaskRecord], open_ke
     if not open_keys <= previous.open_keys:
         return False
     issues = previous.issues
-    if any(issues.get(key) is not task.issue for key, task in open_tasks.items()):
+    # map, not a generator: this runs over every open task on every plan
+    if not all(map(is_, map(issues.get, open_tasks), map(_ISSUE_OF, open_tasks.values()))):
         return False
     # A removed task that something still open waited on would change that task's tail.
     return not any(dep in open_keys for key in previous.open_keys - open_keys for dep in previous.deps[key])

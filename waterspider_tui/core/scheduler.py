@@ -73,11 +73,15 @@ off (`learned_long_poles`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from itertools import compress, repeat
+from operator import attrgetter, is_, or_
+from typing import Mapping
 
 from waterspider_tui.core.estimate_spread import SpreadTracker
 from waterspider_tui.core.estimates import EstimateConfig, Estimates, Learner
 from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.long_poles import long_poles
+from waterspider_tui.core.queue_verdicts import QueueVerdicts
 from waterspider_tui.core.ordering import KeyMemo, Lanes, order_ours, order_plain
 from waterspider_tui.core.priority import PartsMemo, PriorityConfig, Score, blend_score
 from waterspider_tui.core.readiness import BlockedTask, DependantsWaitFor, Readiness, short_key
@@ -168,12 +172,11 @@ class Plan:
         return [item.issue for item in self.ready]
 
 
-_OPEN_STATES = (TaskState.QUEUED, TaskState.RUNNING)
-
 ScoreMemo = dict[str, tuple[TaskRecord, int, float, int, "Estimates | None", Score]]
 FirstMemo = dict[str, tuple[Score, Urgent, Score]]
 MEMO_KEPT = 200_000
 """Entries a planner's memo keeps; past this it starts again."""
+_STATE_OF = attrgetter("state")
 
 
 class Planner:
@@ -195,7 +198,10 @@ class Planner:
         """Folds the finished tasks of successive snapshots."""
         self._spread = SpreadTracker(priority, self._config.pole_margin_samples) if self._config.learn_pole_margin else None
         """Folds how far the estimates of successive snapshots' finished tasks missed."""
-        self._readiness = Readiness(self._config.dependants_wait_for)
+        self._verdicts = QueueVerdicts(Readiness(self._config.dependants_wait_for))
+        """Each queued task's readiness verdict, kept while nothing it was judged on changed."""
+        self._naturals: dict[str, tuple[str, int]] = {}
+        """Each blocked task's place in the blocked list (repository, then number), by issue key."""
         self._scores: ScoreMemo = {}
         """The last score of each task with what it was computed from, by issue key."""
         self._firsts: FirstMemo = {}
@@ -216,43 +222,34 @@ class Planner:
         tasks = snapshot.tasks
         estimates: Estimates | None = None
         margin, margin_note = config.pole_margin, ""
-        if self._learner is not None or self._spread is not None:
-            open_tasks: dict[str, TaskRecord] = {}
-            succeeded: dict[str, TaskRecord] = {}
-            for key, task in tasks.items():
-                if task.state in _OPEN_STATES:
-                    open_tasks[key] = task
-                elif task.state is TaskState.SUCCEEDED:
-                    succeeded[key] = task
-            if self._learner is not None:
-                estimates = self._learner.observe(succeeded)
-            if self._spread is not None:
-                running_tasks = (task for task in open_tasks.values() if task.state is TaskState.RUNNING)
-                spread = self._spread.observe(succeeded, running_tasks, now)
-                if spread is not None:
-                    margin = spread.margin(config.pole_margin, config.pole_margin_max)
-                    if margin > config.pole_margin:
-                        margin_note = f"its estimate ×{margin:.2f}: estimates miss ×{spread.typical_miss:.1f}"
-        else:
-            open_tasks = {key: task for key, task in tasks.items() if task.state in _OPEN_STATES}
+        queued_tasks, running_tasks, open_tasks, succeeded = _by_state(tasks)
+        if self._learner is not None:
+            estimates = self._learner.observe(succeeded)
+        if self._spread is not None:
+            spread = self._spread.observe(succeeded, (task for _, task in running_tasks), now)
+            if spread is not None:
+                margin = spread.margin(config.pole_margin, config.pole_margin_max)
+                if margin > config.pole_margin:
+                    margin_note = f"its estimate ×{margin:.2f}: estimates miss ×{spread.typical_miss:.1f}"
         structure = self._analyser.analyse(open_tasks, estimates if config.learned_long_poles else None)
         ours = config.ordering == "ours"
         urgent = structure.urgent if ours else {}
-        done = _work_done(open_tasks, structure, now)
+        done = _work_done(running_tasks, structure, now)
         lower_bound = structure.remaining_lower_bound(config.capacity, done)
 
         ready_tasks: list[tuple[str, TaskRecord]] = []
         blocked: list[BlockedTask] = []
         unknown: list[tuple[str, str]] = []
-        running = tuple(sorted(key for key, task in open_tasks.items() if task.state is TaskState.RUNNING))
+        running = tuple(sorted(key for key, _ in running_tasks))
         free = max(config.capacity - len(running), 0)
         in_cycle = structure.in_cycle
-        for key, task in open_tasks.items():
-            if task.state is TaskState.RUNNING:
-                continue
-            # most tasks are plainly ready or plainly waiting: the full check only when it can say more
-            plain = not (task.held_reason or task.overrides.paused or key in in_cycle or (task.not_before and task.not_before > now))
-            blocker = None if plain and not task.deps else self._readiness.blocker(key, task, snapshot, in_cycle, now, unknown)
+        verdicts = self._verdicts
+        kept = verdicts.begin(tasks, in_cycle)
+        for key, task in queued_tasks:
+            verdict = None if task.not_before else kept.get(key)
+            blocker, unknown_here = verdict if verdict is not None else verdicts.judge(key, task, snapshot, in_cycle, now)
+            if unknown_here:
+                unknown.extend(unknown_here)
             if blocker:
                 blocked.append(blocker)
             else:
@@ -289,7 +286,13 @@ class Planner:
             ready = order_ours(ready, tasks, lanes, self._keys)
         else:
             ready = order_plain(config.ordering, ready, tasks, structure)
-        blocked.sort(key=lambda item: _natural(item.issue))
+        naturals = self._naturals
+        if len(naturals) >= MEMO_KEPT:
+            naturals.clear()
+        for item in blocked:
+            if item.issue not in naturals:
+                naturals[item.issue] = _natural(item.issue)
+        blocked.sort(key=lambda item: naturals[item.issue])
         paused = snapshot.dispatcher_paused and not (snapshot.paused_until and snapshot.paused_until <= now)
         dispatch = () if paused else tuple(item.issue for item in ready[:free])
         return Plan(tuple(ready), tuple(blocked), running, dispatch, tuple(sorted(unknown)), structure.cycles, free)
@@ -344,12 +347,38 @@ def plan(snapshot: Snapshot, now: float, config: SchedulerConfig | None = None) 
     return Planner(config).plan(snapshot, now)
 
 
-def _work_done(open_tasks: dict[str, TaskRecord], structure: Structure, now: float) -> dict[str, float]:
-    """Minutes of their estimates that running sessions have already spent (at most 90% each), by key."""
+def _by_state(
+    tasks: Mapping[str, TaskRecord],
+) -> tuple[list[tuple[str, TaskRecord]], list[tuple[str, TaskRecord]], dict[str, TaskRecord], dict[str, TaskRecord]]:
+    """The queued and the running tasks, both of them (open) and the succeeded ones, each in the snapshot's order.
+
+    With maps and `compress` rather than a loop: this sorts every task on every plan."""
+    states = list(map(_STATE_OF, tasks.values()))
+    queued = list(map(is_, states, repeat(TaskState.QUEUED)))
+    running = list(map(is_, states, repeat(TaskState.RUNNING)))
+    succeeded = map(is_, states, repeat(TaskState.SUCCEEDED))
+    items = tasks.items()
+    return (
+        list(compress(items, queued)), list(compress(items, running)),
+        dict(compress(items, map(or_, queued, running))), dict(compress(items, succeeded)),
+    )
+
+
+def _work_done(running_tasks: list[tuple[str, TaskRecord]], structure: Structure, now: float) -> dict[str, float]:
+    """Minutes of their estimates that running sessions have already spent (at most 90% each), by key.
+
+    Comparisons instead of `min` and `max`: this runs for every running session on every plan,
+    where the two calls were most of its cost."""
+    durations = structure.durations
     done: dict[str, float] = {}
-    for key, task in open_tasks.items():
-        if task.state is TaskState.RUNNING and task.session is not None:
-            done[key] = min(max(now - task.session.started_at, 0.0) / 60, 0.9 * structure.durations.get(key, 0.0))
+    for key, task in running_tasks:
+        session = task.session
+        if session is None:
+            continue
+        elapsed = now - session.started_at
+        spent = (0.0 if 0.0 > elapsed else elapsed) / 60
+        most = 0.9 * durations.get(key, 0.0)
+        done[key] = most if most < spent else spent
     return done
 
 

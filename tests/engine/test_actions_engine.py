@@ -38,6 +38,7 @@ from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import ErrorClass, Outcome, TaskState
 from waterspider_tui.core.scheduler import SchedulerConfig
 from waterspider_tui.engine import Engine, SessionPolicy, open_store
+from waterspider_tui.text.event_text import describe
 
 REPO = "octo/app"
 QUICK = {"duration_s": 0.5}
@@ -211,6 +212,31 @@ async def test_the_operator_cancels_a_run_while_its_output_is_followed_live(worl
     assert task.result is not None and task.result.outcome is Outcome.CANCELLED and task.result.error == "cancelled by operator"
     assert run.conclusion == "cancelled" and run.id in actions_of(world.github, REPO).cancels
     assert world.runner.exit_codes[run.id] == 130  # exec-issue stopped its agent and said so
+
+
+async def test_a_run_cancelled_by_hand_on_github_ends_cancelled_as_the_operators_cancel_does(world: World) -> None:
+    key = world.add_issue("Cancelled on the web")
+    world.runner.options[1] = {"duration_s": 60.0}  # type: ignore[attr-defined]
+    engine = make_engine(world, max_attempts=3)
+    running = asyncio.create_task(engine.run())
+    try:
+        await until(lambda: any(entry.kind == "tool" for entry in engine.session_log(key)))
+        (run,) = world.runs_of(key)
+        set_run(world.github, REPO, run.id, "completed", "cancelled")  # someone pressed "Cancel workflow" on GitHub
+        await until(finished(engine, key))
+        await until(lambda: run.id in world.runner.exit_codes)
+    finally:
+        await engine.stop(leave_running=False)
+        await running
+    task = engine.snapshot.tasks[key]
+    assert task.state is TaskState.CANCELLED, task.result
+    assert task.result is not None and task.result.outcome is Outcome.CANCELLED and task.result.error_class is None
+    assert task.result.error == f"cancelled on GitHub (run {run.id})"
+    assert run.id not in actions_of(world.github, REPO).cancels, "not ours"
+    assert len(world.runs_of(key)) == 1 and len(task.history) == 1, "not retried as a failure"
+    (ended,) = session_finished_events(world, key)
+    assert describe(ended).startswith(f"#1 cancelled (cancelled on GitHub (run {run.id})) after ")
+    assert not ended.will_retry
 
 
 async def test_a_run_that_ended_while_the_orchestrator_was_down_is_collected_once(world: World) -> None:

@@ -497,13 +497,16 @@ async def test_a_run_cancelled_on_github_by_someone_is_said_so_and_ours_is_not_a
     run = only_run(repo)
     set_run(repo, REPO, run.id, "completed", "cancelled")  # someone pressed Cancel on GitHub
     exit = await executor.wait(session)
-    assert exit.returncode is None and exit.error == f"run {run.id} was cancelled on GitHub, not by waterspider"
+    assert exit.returncode is None and exit.cancelled == f"cancelled on GitHub (run {run.id})", "ends as a cancel, not a failure"
+    state = await executor.state(session)
+    assert state.exit is not None and state.exit.cancelled == exit.cancelled
+    assert state.exit.error == f"run {run.id} was cancelled on GitHub, not by waterspider"
     other = session_for(executor, number=8, token="0th3r")
     await executor.start(other, SPEC)
     await executor.stop(other, grace_s=5.0)  # the operator's cancel: known as ours, no question asked
     listings = repo.count("GET", r"/workflows/.*/runs")
     exit = await executor.wait(other)
-    assert exit.returncode is None and exit.error == ""
+    assert exit.returncode is None and exit.error == "" and exit.cancelled == "", "ours: the engine knows why it stopped it"
     assert repo.count("GET", r"/workflows/.*/runs") == listings
     state = await executor.state(other)
     assert state.exit is not None and state.exit.error == "run %d cancelled by waterspider: the session was stopped" % max(actions_of(repo, REPO).runs)

@@ -238,6 +238,8 @@ class SessionSupervisor:
         streamed_id = getattr(reader.parser, "session_id", "") or ""
         if streamed_id and not session.agent_session_id:
             session = replace(session, agent_session_id=streamed_id)
+        if status.cancelled and not stop_reason:
+            stop_reason = status.cancelled  # stopped where it ran (a run cancelled on GitHub): ends as a cancel from here does
         if stop_reason and not stalled and not timed_out:
             if stop_reason.startswith("budget"):
                 result = replace(result, outcome=Outcome.FAILED, error_class=ErrorClass.BUDGET, error=stop_reason)

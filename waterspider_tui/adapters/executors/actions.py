@@ -29,7 +29,9 @@ another of its group is in progress waits `pending`, and the group's run pending
 cancelled by GitHub. So a run can end `cancelled` without anyone here asking: this executor tells
 the cancels it asked for (the operator's `x`, a queued deadline) from those, and reports a run
 GitHub cancelled for a newer run of the same issue as superseded (host_down: placed again, not
-charged), never as the operator's cancel or the agent's failure.
+charged), never as the operator's cancel or the agent's failure. A run cancelled on GitHub by
+someone (the web page's "Cancel workflow", the API) ends the session cancelled, as the
+operator's cancel here does, `cancelled on GitHub (run N)`: not a failure, not retried.
 
 All sessions share one logical host (`actions` by default): the runners are GitHub's to choose.
 """
@@ -364,8 +366,9 @@ class ActionsExecutor:
             status = exit_of(run, self._clock())
             if run.get("conclusion") == "cancelled":
                 try:
-                    _, why = await self._who_cancelled(session, run)
-                    status = replace(status, error=why)
+                    superseded, why = await self._who_cancelled(session, run)
+                    by_hand = not superseded and not self._tracked[session.session_id].cancel_reason
+                    status = replace(status, error=why, cancelled=f"cancelled on GitHub (run {run.get('id')})" if by_hand else "")
                 except GitHubError as error:
                     log.debug("%s: who cancelled run %s not found out: %s", self.repo, run.get("id"), error)
             return SessionState(alive=False, exit=status)
@@ -412,11 +415,12 @@ class ActionsExecutor:
                 raise ExecutorError(f"{self.repo}: no run found for session {session.session_id}", error_class="crashed")
             tracked = self._tracked[session.session_id]
             if run.get("status") == "completed":
-                why = ""
-                if run.get("conclusion") == "cancelled" and not tracked.cancel_reason:
-                    why = await self._cancelled_elsewhere(session, run)
                 status = await self._exit_with_steps(session, run)
-                return replace(status, error=status.error or why)
+                if run.get("conclusion") == "cancelled" and not tracked.cancel_reason:
+                    # Superseded raises (placed again); otherwise someone cancelled it on GitHub.
+                    await self._cancelled_elsewhere(session, run)
+                    return replace(status, error_class="", cancelled=f"cancelled on GitHub (run {run.get('id')})")
+                return status
             queued_for = self._clock() - tracked.dispatched_at
             if run.get("status") in ("queued", "waiting", "pending", "requested") and queued_for >= self.queued_deadline_s:
                 await self._cancel(session, tracked.run_id, f"still {run.get('status')} after {queued_for:.0f}s: no runner took it")

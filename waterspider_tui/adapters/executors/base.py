@@ -26,6 +26,9 @@ class ExitStatus:
     error_class: str = ""
     """Set when the session failed after its agent where it ran (a step on a CI runner): its
     failure class, which stands even when the agent's own stream says it succeeded."""
+    cancelled: str = ""
+    """Set when someone stopped the session where it ran (a run cancelled on GitHub): it ends
+    cancelled, as an operator's cancel does, with this as its reason."""
     earlier_cost_usd: float = 0.0
     earlier_turns: int = 0
     """What the agent spent in earlier rounds of the session where it ran (a failed gate sent the

@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+pytest_plugins = ["tests.xdist_snapshots"]
+
 
 @pytest.fixture(autouse=True)
 def _git_identity(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,17 +1,30 @@
-"""Sessions on the test hosts: a work order's session, launch specs with files, output read to the end."""
+"""Sessions on the test hosts: a work order's session, launch specs with files, output read to the end,
+and a real engine whose sessions run on them."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import subprocess
+import sys
 import time
 from pathlib import Path
+from typing import Callable
 
-from waterspider_tui.adapters.agents.base import LaunchSpec
+from waterspider_tui.adapters.agents.base import EnvPolicy, LaunchSpec
+from waterspider_tui.adapters.agents.registry import make_agent
 from waterspider_tui.adapters.executors.base import WorkOrder
+from waterspider_tui.adapters.executors.pool import ExecutorPool
 from waterspider_tui.adapters.executors.ssh import SshExecutor
+from waterspider_tui.adapters.local_issues import LocalIssueSource
+from waterspider_tui.adapters.pipeline.registry import make_steps
 from waterspider_tui.core.models import SessionInfo
+from waterspider_tui.core.scheduler import SchedulerConfig
+from waterspider_tui.engine import Engine, SessionPolicy, open_store
 
 from sshd_server import SshServer
+
+from tests.waiting import WAIT_S
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,3 +80,41 @@ async def read_all(executor: SshExecutor, session: SessionInfo, offset: int = 0)
     while chunk := await executor.read_output(session, offset + len(output), limit=7):
         output += chunk
     return output
+
+
+def engine_on_hosts(
+    tmp_path: Path, executor: SshExecutor, agent_script: str, issues: Path, *,
+    agent_env: dict[str, str] | None = None, capacity: int = 4, max_attempts: int = 2, retry_backoff_s: float = 0.0,
+) -> Engine:
+    """A real engine: local issues from `issues`, `agent_script` run by Python as the agent on the
+    executor's hosts, the commits step after it, and its store in tmp_path/state."""
+    script = tmp_path / "agent.py"
+    script.write_text(agent_script)
+    agent = make_agent("command", {"argv": [sys.executable, str(script)], **({"env": agent_env} if agent_env else {})}, EnvPolicy())
+    return Engine(
+        store=open_store(tmp_path / "state" / "state.db"), sources=[(LocalIssueSource(issues), 0.2)], agent=agent,
+        pool=ExecutorPool([executor]), scheduler=SchedulerConfig(capacity=capacity),
+        policy=SessionPolicy(stall_timeout_s=60.0, timeout_s=120.0, grace_s=1.0, max_attempts=max_attempts, retry_backoff_s=retry_backoff_s),
+        steps=make_steps(["commits"]),
+    )
+
+
+def write_issues(folder: Path, count: int) -> Path:
+    folder.mkdir(exist_ok=True)
+    for number in range(1, count + 1):
+        (folder / f"{number:03d}.md").write_text(f"---\ntitle: Issue {number}\n---\nbody of {number}\n")
+    return folder
+
+
+def branch_log(clone: Path, branch: str) -> list[str]:
+    """The subjects of the branch's commits past main in a host's clone ([] without the branch)."""
+    done = subprocess.run(["git", "log", "--format=%s", f"main..{branch}"], cwd=clone, capture_output=True, text=True)
+    return done.stdout.split() if done.returncode == 0 else []
+
+
+async def until(condition: Callable[[], object], what: str, limit_s: float = 60.0) -> None:
+    """Poll `condition` until it holds; fail after `limit_s`, or WAIT_S if longer (room for a busy machine)."""
+    deadline = asyncio.get_running_loop().time() + max(limit_s, WAIT_S)
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)

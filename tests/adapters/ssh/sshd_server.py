@@ -2,7 +2,9 @@
 
 `SshServer` runs Debian's `/usr/sbin/sshd -D` on a free port with a host key, an authorized
 client key and a home folder (`SetEnv HOME`) made in tmp. The host logs in as the user running
-the tests, so sshd needs root.
+the tests, so sshd needs root. Its port is outside the kernel's ephemeral range (`tests.ports`),
+so nothing else takes it while a test has the host down, and it counts as started only once this
+sshd itself listens there.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from waterspider_tui.adapters.executors.ssh_config import HostConfig
+
+from tests.ports import reserve_port
 
 SSHD = "/usr/sbin/sshd"
 GIT_IDENTITY = "[user]\n\tname = waterspider host\n\temail = host@waterspider.invalid\n"
@@ -33,10 +36,35 @@ def unavailable() -> str:
     return ""
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+class PortTaken(RuntimeError):
+    """sshd could not bind its port: someone else listens there."""
+
+
+def listening_socket_inodes(port: int) -> set[int]:
+    """The inodes of the sockets listening on 127.0.0.1:`port` (from /proc/net/tcp)."""
+    wanted = f"0100007F:{port:04X}"
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == wanted and fields[3] == "0A":  # 0A: LISTEN
+            inodes.add(int(fields[9]))
+    return inodes
+
+
+def socket_inodes_of(pid: int) -> set[int]:
+    inodes = set()
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:  # gone already
+        return inodes
+    for fd in fds:
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(int(target[8:-1]))
+    return inodes
 
 
 def keygen(path: Path) -> Path:
@@ -54,10 +82,12 @@ class SshServer:
 
     root: Path
     client_key: Path
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=reserve_port)
     process: subprocess.Popen[bytes] | None = None
     max_sessions: int | None = None
     """sshd's MaxSessions (channels per connection); None keeps its default, 10."""
+    started_once: bool = False
+    """Once started, the port is the host's for good: the test's host configs name it."""
 
     def __post_init__(self) -> None:
         self.home = self.root / "home"
@@ -85,18 +115,36 @@ class SshServer:
         return config
 
     def start(self) -> None:
+        for _ in range(5):
+            try:
+                self._start_listening()
+            except PortTaken:
+                if self.started_once:
+                    raise
+                self.port = reserve_port()  # nobody knows this port yet: take another
+                self.trust_host_key()
+                continue
+            self.started_once = True
+            return
+        raise RuntimeError("sshd found its port taken five times")
+
+    def _start_listening(self) -> None:
         Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # sshd's privilege separation folder
+        logged_before = self.log.stat().st_size if self.log.exists() else 0
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(self.write_config())], stdout=log, stderr=log, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"sshd exited: {self.log.read_text()[-2000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                said = self.log.read_bytes()[logged_before:].decode(errors="replace")
+                self.process = None
+                if "Address already in use" in said:
+                    raise PortTaken(f"port {self.port} is taken: {said[-500:]}")
+                raise RuntimeError(f"sshd exited: {said[-2000:]}")
+            # A connection that succeeds may reach someone else's listener; this sshd's own socket is proof.
+            if listening_socket_inodes(self.port) & socket_inodes_of(self.process.pid):
                 return
-            except OSError:
-                time.sleep(0.02)
+            time.sleep(0.02)
         raise RuntimeError(f"sshd did not listen on {self.port}: {self.log.read_text()[-2000:]}")
 
     def connection_processes(self) -> list[int]:

@@ -4,7 +4,6 @@ clone, drained host skipped, and a restart that reattaches to a session still ru
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from waterspider_tui.core.models import Outcome, TaskState
 from waterspider_tui.core.scheduler import SchedulerConfig
 from waterspider_tui.engine import Engine, SessionPolicy, open_store
 
+from remote_sessions import branch_log, engine_on_hosts, write_issues
 from sshd_server import SshServer
 
 AGENT = """
@@ -35,33 +35,14 @@ print("committed", flush=True)
 
 
 def _engine(tmp_path: Path, servers: list[SshServer], issues: Path, nap: float = 0.3) -> Engine:
-    script = tmp_path / "agent.py"
-    script.write_text(AGENT)
-    agent = make_agent("command", {"argv": [sys.executable, str(script)], "env": {"NAP": str(nap)}}, EnvPolicy())
     executor = SshExecutor([server.host(f"mini-{index}", slots=1) for index, server in enumerate(servers, start=1)])
-    return Engine(
-        store=open_store(tmp_path / "state" / "state.db"), sources=[(LocalIssueSource(issues), 0.2)], agent=agent,
-        pool=ExecutorPool([executor]), scheduler=SchedulerConfig(capacity=4),
-        policy=SessionPolicy(stall_timeout_s=60.0, timeout_s=120.0, grace_s=1.0, max_attempts=2, retry_backoff_s=0.0),
-        steps=make_steps(["commits"]),
-    )
-
-
-def _write_issues(folder: Path, count: int) -> None:
-    folder.mkdir()
-    for number in range(1, count + 1):
-        (folder / f"{number:03d}.md").write_text(f"---\ntitle: Issue {number}\n---\nbody of {number}\n")
-
-
-def _branch_log(clone: Path, branch: str) -> list[str]:
-    done = subprocess.run(["git", "log", "--format=%s", f"main..{branch}"], cwd=clone, capture_output=True, text=True)
-    return done.stdout.split() if done.returncode == 0 else []
+    return engine_on_hosts(tmp_path, executor, AGENT, issues, agent_env={"NAP": str(nap)})
 
 
 async def test_the_engine_spreads_sessions_over_two_hosts_and_each_commit_lands_on_its_host(tmp_path: Path, make_server) -> None:
     servers = [make_server("mini-1"), make_server("mini-2")]
     issues = tmp_path / "issues"
-    _write_issues(issues, 4)
+    write_issues(issues, 4)
     engine = _engine(tmp_path, servers, issues)
     await asyncio.wait_for(engine.run(until_idle=True), 120)
     tasks = engine.snapshot.tasks
@@ -70,7 +51,7 @@ async def test_the_engine_spreads_sessions_over_two_hosts_and_each_commit_lands_
     assert set(hosts.values()) == {"mini-1", "mini-2"}, f"both hosts took work: {hosts}"
     for task in tasks.values():
         server = servers[int(hosts[task.key][-1]) - 1]
-        assert _branch_log(server.home / "src" / "repo", f"feature/issue-{task.issue.number}") == ["work"]
+        assert branch_log(server.home / "src" / "repo", f"feature/issue-{task.issue.number}") == ["work"]
         assert task.result is not None and task.result.commits == 1
         assert task.session is not None and task.session.placement.startswith("on mini-")
     entries = await engine.load_session_log("local#1")
@@ -80,7 +61,7 @@ async def test_the_engine_spreads_sessions_over_two_hosts_and_each_commit_lands_
 async def test_a_drained_host_gets_no_new_session(tmp_path: Path, make_server) -> None:
     servers = [make_server("mini-1"), make_server("mini-2")]
     issues = tmp_path / "issues"
-    _write_issues(issues, 3)
+    write_issues(issues, 3)
     engine = _engine(tmp_path, servers, issues)
     await engine.submit(cmd.PauseDispatcher())
     runner = asyncio.create_task(engine.run(until_idle=False))
@@ -100,7 +81,7 @@ async def test_a_drained_host_gets_no_new_session(tmp_path: Path, make_server) -
 async def test_a_session_left_running_on_a_host_is_reattached_after_a_restart(tmp_path: Path, make_server) -> None:
     servers = [make_server("mini-1")]
     issues = tmp_path / "issues"
-    _write_issues(issues, 1)
+    write_issues(issues, 1)
     first = _engine(tmp_path, servers, issues, nap=3.0)
     runner = asyncio.create_task(first.run())
     while not ((task := first.snapshot.tasks.get("local#1")) is not None and task.session is not None and task.session.pid):
@@ -114,7 +95,7 @@ async def test_a_session_left_running_on_a_host_is_reattached_after_a_restart(tm
     finished = [e for e in second.store.log.read() if isinstance(e, ev.SessionFinished)]
     assert [e.result.outcome for e in finished] == [Outcome.SUCCEEDED] and finished[0].result.commits == 1
     assert any(isinstance(e, ev.SessionSpawned) and e.reattached for e in second.store.log.read())
-    assert _branch_log(servers[0].home / "src" / "repo", "feature/issue-1") == ["work"], "one agent, one commit"
+    assert branch_log(servers[0].home / "src" / "repo", "feature/issue-1") == ["work"], "one agent, one commit"
 
 
 async def test_a_gate_command_runs_in_the_worktree_on_the_host_with_a_timeout(server: SshServer) -> None:

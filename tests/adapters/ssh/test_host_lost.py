@@ -7,25 +7,15 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
-from typing import Callable
 
-from waterspider_tui.adapters.agents.base import EnvPolicy
-from waterspider_tui.adapters.agents.registry import make_agent
-from waterspider_tui.adapters.executors.pool import ExecutorPool
 from waterspider_tui.adapters.executors.ssh import SshExecutor
-from waterspider_tui.adapters.local_issues import LocalIssueSource
-from waterspider_tui.adapters.pipeline.registry import make_steps
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import ErrorClass, Outcome, TaskState
-from waterspider_tui.core.scheduler import SchedulerConfig
-from waterspider_tui.engine import Engine, SessionPolicy, open_store
+from waterspider_tui.engine import Engine
 
-from remote_sessions import living_members
+from remote_sessions import branch_log, engine_on_hosts, living_members, until, write_issues
 from sshd_server import SshServer
 
 AGENT = """
@@ -48,31 +38,13 @@ ORPHAN_STOP_AFTER_S = 2.0
 
 
 def _engine(tmp_path: Path, lost: SshServer, spare: SshServer) -> Engine:
-    script = tmp_path / "agent.py"
-    script.write_text(AGENT)
-    agent = make_agent("command", {"argv": [sys.executable, str(script)]}, EnvPolicy())
     hosts = [
         # The session on mini-1 would run a minute; on mini-2 it ends at once, so the work that counts is plain to see.
         lost.host("mini-1", slots=1, env={"NAP": "60"}, lost_after_s=LOST_AFTER_S, orphan_stop_after_s=ORPHAN_STOP_AFTER_S),
         spare.host("mini-2", slots=1, env={"NAP": "0.3"}, lost_after_s=LOST_AFTER_S, orphan_stop_after_s=ORPHAN_STOP_AFTER_S),
     ]
-    issues = tmp_path / "issues"
-    issues.mkdir(exist_ok=True)
-    (issues / "001.md").write_text("---\ntitle: Issue 1\n---\nbody of 1\n")
-    return Engine(
-        store=open_store(tmp_path / "state" / "state.db"), sources=[(LocalIssueSource(issues), 0.2)], agent=agent,
-        pool=ExecutorPool([SshExecutor(hosts, poll_s=0.3)]), scheduler=SchedulerConfig(capacity=2),
-        policy=SessionPolicy(stall_timeout_s=60.0, timeout_s=120.0, grace_s=1.0, max_attempts=2, retry_backoff_s=0.5),
-        steps=make_steps(["commits"]),
-    )
-
-
-async def _until(condition: Callable[[], object], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
+    issues = write_issues(tmp_path / "issues", 1)
+    return engine_on_hosts(tmp_path, SshExecutor(hosts, poll_s=0.3), AGENT, issues, capacity=2, retry_backoff_s=0.5)
 
 
 async def _first_session_on_mini_1(engine: Engine) -> ev.SessionStarted:
@@ -82,7 +54,7 @@ async def _first_session_on_mini_1(engine: Engine) -> ev.SessionStarted:
         await asyncio.sleep(0.05)
     await engine.submit(cmd.DrainHost(host="mini-2"))
     await engine.submit(cmd.ResumeDispatcher())
-    await _until(lambda: (task := engine.snapshot.tasks.get("local#1")) is not None and task.session is not None and task.session.pid, 30, "the session on mini-1")
+    await until(lambda: (task := engine.snapshot.tasks.get("local#1")) is not None and task.session is not None and task.session.pid, "the session on mini-1", 30)
     await engine.submit(cmd.RestoreHost(host="mini-2"))
     started = [e for e in engine.store.log.read() if isinstance(e, ev.SessionStarted)]
     assert [e.session.host for e in started] == ["mini-1"]
@@ -91,11 +63,6 @@ async def _first_session_on_mini_1(engine: Engine) -> ev.SessionStarted:
 
 def _orphan_warnings(engine: Engine) -> list[ev.Warned]:
     return [e for e in engine.store.log.read() if isinstance(e, ev.Warned) and e.issue == "local#1" and "is the one that counts" in e.message]
-
-
-def _branch_log(clone: Path) -> list[str]:
-    done = subprocess.run(["git", "log", "--format=%s", "main..feature/issue-1"], cwd=clone, capture_output=True, text=True)
-    return done.stdout.split() if done.returncode == 0 else []
 
 
 def _check_one_session_counted(engine: Engine, orphan_id: str, lost: SshServer, spare: SshServer) -> ev.SessionStarted:
@@ -108,8 +75,8 @@ def _check_one_session_counted(engine: Engine, orphan_id: str, lost: SshServer, 
     assert finished[survivor.session.session_id].outcome is Outcome.SUCCEEDED and finished[survivor.session.session_id].commits == 1
     assert [e.session_id for e in events if isinstance(e, ev.AgentExited)] == [survivor.session.session_id], "only one agent's work counted"
     assert engine.snapshot.tasks["local#1"].state is TaskState.SUCCEEDED
-    assert _branch_log(lost.home / "src" / "repo") == [], "the orphan never got to commit"
-    assert _branch_log(spare.home / "src" / "repo") == ["work"]
+    assert branch_log(lost.home / "src" / "repo", "feature/issue-1") == [], "the orphan never got to commit"
+    assert branch_log(spare.home / "src" / "repo", "feature/issue-1") == ["work"]
     return survivor
 
 
@@ -121,13 +88,13 @@ async def test_a_host_gone_for_good_has_its_session_placed_again_and_the_orphan_
         first = await _first_session_on_mini_1(engine)
         orphan_folder = lost.home / first.session.folder[2:]
         lost.stop()  # the host is gone: no connection, no probe, no lease touched
-        await _until(lambda: engine.snapshot.tasks["local#1"].state is TaskState.SUCCEEDED, 90, "the issue to succeed on mini-2")
+        await until(lambda: engine.snapshot.tasks["local#1"].state is TaskState.SUCCEEDED, "the issue to succeed on mini-2", 90)
         assert (orphan_folder / "orphaned").exists(), "the orphan's watchdog stopped it"
         survivor = _check_one_session_counted(engine, first.session.session_id, lost, spare)
         assert (orphan_folder / "orphaned").stat().st_mtime < survivor.ts, "stopped before its issue started elsewhere: never two at once"
         assert not living_members(int((orphan_folder / "runner.pid").read_text())), "nothing of the orphan runs"
         lost.start()  # the host is back
-        await _until(lambda: _orphan_warnings(engine), 60, "the event saying which session counts")
+        await until(lambda: _orphan_warnings(engine), "the event saying which session counts", 60)
     finally:
         await engine.stop(leave_running=False)
         await asyncio.wait_for(runner, 60)
@@ -147,10 +114,10 @@ async def test_a_frozen_host_returning_with_the_orphan_still_running_has_it_stop
         group = int((orphan_folder / "runner.pid").read_text())
         lost.stop()
         os.killpg(group, signal.SIGSTOP)
-        await _until(lambda: engine.snapshot.tasks["local#1"].state is TaskState.SUCCEEDED, 90, "the issue to succeed on mini-2")
+        await until(lambda: engine.snapshot.tasks["local#1"].state is TaskState.SUCCEEDED, "the issue to succeed on mini-2", 90)
         assert living_members(group), "the frozen orphan is still there"
         lost.start()  # sshd answers again; the session stays frozen, as a Mac waking would not be quicker than its sshd
-        await _until(lambda: _orphan_warnings(engine), 60, "the engine to settle the orphan")
+        await until(lambda: _orphan_warnings(engine), "the engine to settle the orphan", 60)
         assert not living_members(group), "the engine stopped the orphan"
     finally:
         try:
@@ -174,7 +141,7 @@ async def test_an_orchestrator_restarted_before_the_host_returns_still_says_whic
     try:
         orphan = await _first_session_on_mini_1(first)
         lost.stop()
-        await _until(lambda: first.snapshot.tasks["local#1"].state is TaskState.SUCCEEDED, 90, "the issue to succeed on mini-2")
+        await until(lambda: first.snapshot.tasks["local#1"].state is TaskState.SUCCEEDED, "the issue to succeed on mini-2", 90)
     finally:
         await first.stop(leave_running=False)
         await asyncio.wait_for(runner, 60)
@@ -184,7 +151,7 @@ async def test_an_orchestrator_restarted_before_the_host_returns_still_says_whic
     second = _engine(tmp_path, lost, spare)
     runner = asyncio.create_task(second.run(until_idle=False))
     try:
-        await _until(lambda: _orphan_warnings(second), 60, "the restarted engine to settle the orphan")
+        await until(lambda: _orphan_warnings(second), "the restarted engine to settle the orphan", 60)
     finally:
         await second.stop(leave_running=False)
         await asyncio.wait_for(runner, 60)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import time
 from pathlib import Path
 from typing import Callable
@@ -17,6 +16,8 @@ from waterspider_tui.adapters.executors.ssh import SshExecutor
 
 from remote_sessions import new_session
 from sshd_server import SshServer, keygen
+
+from tests.ports import reserve_port
 
 
 async def test_a_changed_host_key_refuses_the_host_and_says_what_to_do(server: SshServer) -> None:
@@ -52,9 +53,7 @@ async def test_a_host_missing_from_known_hosts_is_refused_too(server: SshServer)
 
 
 async def test_a_dead_host_fails_fast_and_then_at_once(server: SshServer) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead_port = probe.getsockname()[1]
+    dead_port = reserve_port()  # nothing listens, and no connection is given it as its own port
     executor = SshExecutor([server.host("mini-dead", port=dead_port)])
     session = new_session(executor, host="mini-dead")
     try:
@@ -101,9 +100,7 @@ async def test_the_probe_reports_load_cores_memory_disk_and_running_sessions(ser
 
 async def test_hosts_check_says_per_host_what_is_wrong_and_how_to_fix_it(make_server: Callable[[str], SshServer]) -> None:
     good, bare = make_server("mini-1"), make_server("mini-2")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead_port = probe.getsockname()[1]
+    dead_port = reserve_port()  # nothing listens, and no connection is given it as its own port
     hosts = [
         good.host("mini-1", agents=["command"]),
         bare.host("mini-2", agents=["claude"], repo_path=str(bare.home / "nowhere")),

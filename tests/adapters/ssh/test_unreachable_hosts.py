@@ -9,20 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from waterspider_tui.adapters.agents.base import EnvPolicy
-from waterspider_tui.adapters.agents.registry import make_agent
 from waterspider_tui.adapters.executors.pool import ExecutorPool
 from waterspider_tui.adapters.executors.ssh import SshExecutor
-from waterspider_tui.adapters.local_issues import LocalIssueSource
-from waterspider_tui.adapters.pipeline.registry import make_steps
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import HostStatus, TaskState
-from waterspider_tui.core.scheduler import SchedulerConfig
 from waterspider_tui.core.state import Snapshot
-from waterspider_tui.engine import Engine, SessionPolicy, open_store
+from waterspider_tui.engine import Engine
 from waterspider_tui.engine.preflight import HOSTS_DOWN
 
+from remote_sessions import engine_on_hosts, until, write_issues
 from sshd_server import SshServer
 
 UNRESOLVABLE = "bogus-host-xyz.invalid"
@@ -37,28 +33,7 @@ subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-
 
 
 def _engine(tmp_path: Path, executor: SshExecutor, issues: Path) -> Engine:
-    script = tmp_path / "agent.py"
-    script.write_text(AGENT)
-    agent = make_agent("command", {"argv": [sys.executable, str(script)]}, EnvPolicy())
-    return Engine(
-        store=open_store(tmp_path / "state" / "state.db"), sources=[(LocalIssueSource(issues), 0.2)], agent=agent,
-        pool=ExecutorPool([executor]), scheduler=SchedulerConfig(capacity=4),
-        policy=SessionPolicy(stall_timeout_s=60.0, timeout_s=120.0, grace_s=1.0, max_attempts=2, retry_backoff_s=0.0),
-        steps=make_steps(["commits"]),
-    )
-
-
-def _write_issues(folder: Path, count: int) -> None:
-    folder.mkdir()
-    for number in range(1, count + 1):
-        (folder / f"{number:03d}.md").write_text(f"---\ntitle: Issue {number}\n---\nbody of {number}\n")
-
-
-async def _until(condition, what: str, limit_s: float = 60.0) -> None:
-    deadline = asyncio.get_running_loop().time() + limit_s
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, f"never: {what}"
-        await asyncio.sleep(0.1)
+    return engine_on_hosts(tmp_path, executor, AGENT, issues)
 
 
 async def test_hosts_that_cannot_be_reached_get_no_session_and_dispatch_waits_until_one_answers(tmp_path: Path, make_server) -> None:
@@ -66,11 +41,11 @@ async def test_hosts_that_cannot_be_reached_get_no_session_and_dispatch_waits_un
     server.stop()  # its port is closed until the server starts again below
     executor = SshExecutor([server.host("mini-1", slots=2), server.host("bogus", address=UNRESOLVABLE, port=22)])
     issues = tmp_path / "issues"
-    _write_issues(issues, 2)
+    write_issues(issues, 2)
     engine = _engine(tmp_path, executor, issues)
     runner = asyncio.create_task(engine.run())
     try:
-        await _until(lambda: engine.snapshot.dispatcher_paused and engine.snapshot.paused_by == HOSTS_DOWN, "paused for the hosts")
+        await until(lambda: engine.snapshot.dispatcher_paused and engine.snapshot.paused_by == HOSTS_DOWN, "paused for the hosts")
         reason = engine.snapshot.pause_reason
         assert "mini-1" in reason and "nothing listens" in reason and "bogus" in reason and "cannot resolve" in reason, reason
         await asyncio.sleep(2 * 5.0)  # two more probe rounds: still down, nothing said twice, nothing started
@@ -83,7 +58,7 @@ async def test_hosts_that_cannot_be_reached_get_no_session_and_dispatch_waits_un
         assert len([e for e in events if isinstance(e, ev.DispatcherPaused)]) == 1
 
         server.start()
-        await _until(lambda: all(task.state is TaskState.SUCCEEDED for task in engine.snapshot.tasks.values()), "the issues ran once mini-1 answered")
+        await until(lambda: all(task.state is TaskState.SUCCEEDED for task in engine.snapshot.tasks.values()), "the issues ran once mini-1 answered")
     finally:
         await engine.stop(leave_running=False)
         await asyncio.wait_for(runner, 60)
@@ -114,7 +89,7 @@ async def test_a_host_the_store_saw_up_in_an_earlier_run_is_not_placeable_until_
 async def test_a_configured_host_not_probed_yet_can_be_drained(tmp_path: Path, make_server) -> None:
     server = make_server("mini-1")
     issues = tmp_path / "issues"
-    _write_issues(issues, 1)
+    write_issues(issues, 1)
     engine = _engine(tmp_path, SshExecutor([server.host("mini-1")]), issues)
     assert "mini-1" not in engine.snapshot.hosts
     assert await engine.submit(cmd.DrainHost(host="mini-1")) == "mini-1 drained: no new sessions there"

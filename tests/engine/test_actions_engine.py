@@ -10,9 +10,11 @@ the fake as the workflow would put them there.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -38,6 +40,7 @@ from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import ErrorClass, Outcome, TaskState
 from waterspider_tui.core.scheduler import SchedulerConfig
 from waterspider_tui.engine import Engine, SessionPolicy, open_store
+from waterspider_tui.reporting.results import collect
 from waterspider_tui.text.event_text import describe
 
 REPO = "octo/app"
@@ -399,6 +402,12 @@ async def test_the_orchestrators_gate_runs_on_the_runner_and_sends_the_work_back
     assert passed.ok and passed.summary.startswith("gate passed: commits ok") and "fixed ok" in passed.summary
     assert passed.facts["gate"] == "passed" and passed.facts["gate_rounds_on_runner"] == 2
     assert task.result is not None and task.result.commits == 2 and task.result.error_class is None
+    # Each round is an attempt of its own, as a local gate round is: the first sent back, the second the end.
+    assert [(a.attempt, a.outcome, a.error_class, a.will_retry) for a in task.history] == [
+        (1, Outcome.FAILED, ErrorClass.GATE_FAILED, True), (2, Outcome.SUCCEEDED, None, False)]
+    assert task.history[0].error.startswith("gate: gate failed: fixed (exit 1")
+    assert task.attempts == 2 and task.session is not None
+    assert [a.session_id for a in task.history] == [task.session.session_id, f"{task.session.session_id}.2"]
 
 
 async def test_a_gate_still_failing_after_its_rounds_on_the_runner_fails_the_issue_with_its_output(world: World, tmp_path: Path) -> None:
@@ -420,9 +429,36 @@ async def test_a_gate_still_failing_after_its_rounds_on_the_runner_fails_the_iss
     assert "1 failed: test_login" in str(failed.facts["gate_output"]) and failed.facts["gate_round"] == 2
     assert "retry_prompt" not in failed.facts  # the runner spent the rounds: nothing is sent back from here
     (run,) = world.runs_of(key)
-    assert run.conclusion == "failure" and len(task.history) == 1
+    assert run.conclusion == "failure"
+    assert [(a.attempt, a.error_class, a.will_retry) for a in task.history] == [(1, ErrorClass.GATE_FAILED, True), (2, ErrorClass.GATE_FAILED, False)]
     assert "1 failed: test_login" in runner_git(world, "show", "feature/issue-1:fixed.txt")  # its second round had the output
 
+
+
+async def test_the_rounds_on_the_runner_each_cost_their_own_part_in_the_history_the_report_and_the_days_spend(world: World) -> None:
+    """The simulated agent reports as Claude does: each result's own part beside a running total of
+    the resumed conversation. Two rounds: the run's spend is theirs added up, not counted twice."""
+    key = world.add_issue("Red twice")
+    gate = {"commands": [{"name": "tests", "run": "echo '1 failed'; exit 1"}], "max_rounds": 1}
+    engine = make_engine(world, pipeline={"steps": ["commits", "gate", "push"], "gate": gate})
+    running = asyncio.create_task(engine.run())
+    try:
+        await until(finished(engine, key), timeout=120)
+    finally:
+        await engine.stop(leave_running=False)
+        await running
+    task = engine.snapshot.tasks[key]
+    (run,) = world.runs_of(key)
+    stream = zipfile.ZipFile(io.BytesIO(next(iter(run.artifacts.values()))[1])).read("stream.jsonl").decode()
+    results = [json.loads(line) for line in stream.splitlines() if '"type": "result"' in line or '"type":"result"' in line]
+    own = [sum(usage["costUSD"] for usage in result["model_usage_since_last_result"].values()) for result in results]
+    assert len(own) == 2 and all(own)
+    assert [a.cost_usd for a in task.history] == pytest.approx(own)
+    assert sum(engine.snapshot.spend_by_day.values()) == pytest.approx(sum(own))
+    figures = collect(open_store(world.store).log.read())
+    assert [(row.attempt, row.outcome, row.cost_usd) for row in figures.rows] == [(1, "failed", pytest.approx(own[0])), (2, "failed", pytest.approx(own[1]))]
+    (issue,) = figures.issues
+    assert (issue.sessions, issue.cost_usd) == (2, pytest.approx(sum(own)))
 
 
 def warnings_of(world: World, key: str) -> list[str]:

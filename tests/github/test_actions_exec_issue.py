@@ -203,7 +203,13 @@ def test_the_pipeline_given_stands_over_the_checkouts_and_a_failed_gate_goes_bac
     assert [(step["step"], step["round"], step["ok"]) for step in record["steps"]] == [
         ("commits", 1, True), ("gate", 1, False), ("commits", 2, True), ("gate", 2, True)]
     assert all("retry_prompt" not in step["facts"] for step in record["steps"])
-    assert [set(spent) for spent in record["agent_rounds"]] == [{"cost_usd", "turns"}] * 2
+    # Each round an attempt of its own, numbered on from the orchestrator's, as local gate rounds are.
+    rounds = record["agent_rounds"]
+    assert [(r["session_id"], r["attempt"], r["outcome"], r["error_class"]) for r in rounds] == [
+        ("s-7-abc", 1, "failed", "gate_failed"), ("s-7-abc.2", 2, "succeeded", "")]
+    assert rounds[0]["error"].startswith("gate: gate failed: fixed (exit 1")
+    stream = stream_file.read_bytes()
+    assert (rounds[0]["stream_from"], rounds[1]["stream_to"]) == (0, len(stream)) and rounds[0]["stream_to"] == rounds[1]["stream_from"] > 0
 
 
 def test_a_pipeline_that_is_not_an_object_of_steps_runs_nothing(checkout: Path, issues: Path) -> None:
@@ -222,3 +228,7 @@ def test_a_round_the_gate_sends_back_resumes_the_agents_conversation(checkout: P
     assert len(started) == 2 and started[0]["session_id"] and started[1]["session_id"] == started[0]["session_id"]
     record = json.loads(stream_file.with_name("session.json").read_text())
     assert record["rounds"] == 2 and [step["round"] for step in record["steps"] if step["step"] == "gate"][0] == 1
+    # The second round resumed the first's conversation: each round is charged its own part.
+    results = [json.loads(line) for line in stream_file.read_text().splitlines() if '"type": "result"' in line]
+    own = [sum(usage["costUSD"] for usage in result["model_usage_since_last_result"].values()) for result in results]
+    assert [r["cost_usd"] for r in record["agent_rounds"]] == pytest.approx(own) and all(own)

@@ -83,6 +83,7 @@ def test_the_tee_writes_rounds_one_after_another_each_from_its_first_byte() -> N
     asyncio.run(read())
     tee.finish()
     assert sink.getvalue() == b'{"round": 1}\n{"cut"\n{"round": 2}\n'
+    assert tee.spans == {"s-1": (0, 20), "s-1.2": (20, 33)}, "each round's part of the stream, its closing newline with it"
     assert echoed == [f'{STREAM_PREFIX}{{"round": 1}}', f'{STREAM_PREFIX}{{"cut"', f'{STREAM_PREFIX}{{"round": 2}}']
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from waterspider_tui.adapters.executors.actions_stream import RECORD_FILE, write_record
+from waterspider_tui.adapters.executors.actions_stream import RECORD_FILE, own_costs, write_record
 from waterspider_tui.cli.common import AGENT_KINDS, fail, overrides, settings_from
 from waterspider_tui.config import ConfigError
 from waterspider_tui.exit_codes import EXIT_DONE, EXIT_INTERRUPTED, EXIT_NOT_DONE
@@ -150,6 +150,23 @@ def _plain(facts: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in facts.items() if name != RETRY_PROMPT_FACT}
 
 
+def round_entries(end: SessionEnd) -> list[dict[str, Any]]:
+    """Each round for the record: an attempt of its own with its own cost (a round resuming the
+    conversation of the one before is charged only what it added), its turns and its part of the stream."""
+    costs = own_costs([(agent.cost_usd, agent.cost_counts_resumed) for agent in end.agent_rounds])
+    entries = []
+    for index, attempt in enumerate(end.round_attempts):
+        agent = end.agent_rounds[index] if index < len(end.agent_rounds) else None
+        start, stop = end.round_spans[index] if index < len(end.round_spans) else (0, 0)
+        entries.append({
+            "session_id": attempt.session_id, "attempt": attempt.attempt, "outcome": attempt.outcome.value,
+            "error_class": attempt.error_class.value if attempt.error_class else "", "error": attempt.error,
+            "cost_usd": costs[index] if index < len(costs) else attempt.cost_usd, "turns": agent.turns if agent else 0,
+            "duration_s": attempt.duration_s, "stream_from": start, "stream_to": stop,
+        })
+    return entries
+
+
 def end_line(end: SessionEnd) -> str:
     result = end.result
     said = f"{result.outcome.value}"
@@ -211,6 +228,6 @@ def exec_issue(
         [{"step": step.step, "ok": step.ok, "summary": step.summary, "error_class": step.error_class, "facts": _plain(step.facts),
           "round": round_number} for step, round_number in zip(end.steps, rounds)],
         agent_exit_code=end.agent_exit_code, rounds=end.rounds,
-        agent_rounds=[{"cost_usd": agent.cost_usd, "turns": agent.turns} for agent in end.agent_rounds],
+        agent_rounds=round_entries(end),
     )
     raise SystemExit(exit_code_of(end))

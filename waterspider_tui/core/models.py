@@ -206,6 +206,31 @@ class SessionResult:
     files_changed: int = 0
     retry_at: float | None = None
     """For rate and usage limits: when the agent said the limit resets."""
+    cost_counts_resumed: bool = False
+    """The agent gave only a running total: where the session resumed a conversation, `cost_usd`
+    counts that conversation's earlier sessions too."""
+    earlier_rounds: tuple[EarlierRound, ...] = ()
+    """Rounds the session ran where it ran (a CI runner) before its last, each an attempt of its own
+    as a local gate round is; this result is the last round's."""
+
+
+def round_session_id(session_id: str, round_number: int) -> str:
+    """The session id of a round where the session ran: the session's own for the first, `ID.N` for the N-th."""
+    return session_id if round_number == 1 else f"{session_id}.{round_number}"
+
+
+@dataclass(frozen=True)
+class EarlierRound:
+    """A round of a session that a step after the agent (the gate) sent back to it where the session
+    ran, with what that round cost and why it went round again."""
+
+    session_id: str
+    attempt: int
+    error_class: ErrorClass | None
+    error: str
+    cost_usd: float = 0.0
+    turns: int = 0
+    duration_s: float = 0.0
 
 
 @dataclass(frozen=True)

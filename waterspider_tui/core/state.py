@@ -11,7 +11,7 @@ from waterspider_tui.core import events as ev
 from waterspider_tui.core.advice import advice_for
 from waterspider_tui.core.dag import parse_references
 from waterspider_tui.core.models import (
-    ErrorClass, HostStatus, Issue, Outcome, Overrides, SessionInfo, SessionResult, TaskState,
+    ErrorClass, HostStatus, Issue, Outcome, Overrides, SessionInfo, SessionResult, TaskState, round_session_id,
 )
 
 RECENT_EVENTS_KEPT = 200
@@ -214,22 +214,31 @@ def _finished(draft: _Draft, event: ev.SessionFinished) -> None:
         return
     result = event.result
     session = task.session
+    where = {
+        "log_path": session.log_path, "host": session.host, "executor": session.executor, "session_dir": session.folder,
+        "worktree": session.worktree, "branch": session.branch, "agent": session.agent,
+    }
+    # Rounds a gate sent back to the agent where the session ran: attempts of their own, as local rounds are.
+    rounds = tuple(
+        Attempt(session_id=round_.session_id, attempt=round_.attempt, outcome=Outcome.FAILED, error_class=round_.error_class,
+                error=round_.error, cost_usd=round_.cost_usd, duration_s=round_.duration_s, will_retry=True, **where)
+        for round_ in result.earlier_rounds
+    )
+    last_round = len(rounds) + 1
     attempt = Attempt(
-        session_id=session.session_id, attempt=session.attempt, outcome=result.outcome,
+        session_id=round_session_id(session.session_id, last_round), attempt=session.attempt + last_round - 1, outcome=result.outcome,
         error_class=result.error_class, error=result.error, cost_usd=result.cost_usd,
-        duration_s=result.duration_s, log_path=session.log_path, host=session.host,
-        agent_ran=session.spawned or session.pid is not None, executor=session.executor,
-        session_dir=session.folder, worktree=session.worktree, branch=session.branch, agent=session.agent,
-        will_retry=event.will_retry, host_wide=event.host_wide,
+        duration_s=result.duration_s, agent_ran=session.spawned or session.pid is not None,
+        will_retry=event.will_retry, host_wide=event.host_wide, **where,
     )
     day = utc_day(event.ts)
-    draft.spend[day] = draft.spend.get(day, 0.0) + result.cost_usd
+    draft.spend[day] = draft.spend.get(day, 0.0) + result.cost_usd + sum(round_.cost_usd for round_ in rounds)
     state = _OUTCOME_STATE[result.outcome]
     if task.issue.closed and state is not TaskState.SUCCEEDED:
         state = TaskState.GONE  # closed while it ran: nothing is left to do, nothing to requeue
     draft.tasks[event.issue] = replace(
-        task, state=state, result=result,
-        history=task.history + (attempt,), finished_at=event.ts, cancel_requested=False,
+        task, state=state, result=result, attempts=max(task.attempts, attempt.attempt),
+        history=task.history + rounds + (attempt,), finished_at=event.ts, cancel_requested=False,
         rework_note="" if state is TaskState.SUCCEEDED else task.rework_note,
     )
 

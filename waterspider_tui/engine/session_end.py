@@ -26,7 +26,7 @@ def end_events(snapshot: Snapshot, key: str, session: SessionInfo, result: Sessi
     task = snapshot.tasks.get(key)
     ran = sum(1 for attempt in task.history if attempt.agent_ran and attempt.error_class not in NOT_CHARGED) if task is not None else 0
     this_ran = result.error_class not in NOT_CHARGED and (session.spawned or session.pid is not None or (task is not None and task.session is not None and task.session.spawned))
-    attempts_used = ran + (1 if this_ran else 0)
+    attempts_used = ran + (1 + len(result.earlier_rounds) if this_ran else 0)  # a runner's gate rounds are attempts too
     decision = decide_retry(result, attempts_used, max_attempts=policy.max_attempts, backoff_s=policy.retry_backoff_s, now=now)
     issue_closed = task is not None and task.issue.closed
     if result.outcome is Outcome.FAILED and follow_up_of(task, session.session_id):

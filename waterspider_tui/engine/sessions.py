@@ -230,8 +230,9 @@ class SessionSupervisor:
         result = reader.parser.finish(status.returncode, stalled=stalled, timed_out=timed_out)
         if status.error and not result.error:
             result = replace(result, error=status.error)
-        if status.earlier_cost_usd or status.earlier_turns:
-            result = replace(result, cost_usd=result.cost_usd + status.earlier_cost_usd, turns=result.turns + status.earlier_turns)
+        if status.earlier_rounds:
+            # Rounds a gate sent back to the agent where it ran: attempts of their own; this result is the last round's.
+            result = replace(result, earlier_rounds=status.earlier_rounds, cost_usd=status.last_round_cost_usd or 0.0, turns=status.last_round_turns or 0)
         if status.error_class and result.outcome is Outcome.SUCCEEDED:
             # The work after the agent failed where the session ran (a step on a CI runner).
             result = replace(result, outcome=Outcome.FAILED, error_class=_error_class(status.error_class), error=status.error)

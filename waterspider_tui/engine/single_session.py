@@ -31,7 +31,7 @@ from waterspider_tui.adapters.workspace import WorkspaceError, WorkspaceManager
 from waterspider_tui.config import ConfigError
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.clock import SystemClock
-from waterspider_tui.core.models import Outcome, SessionResult, TaskState
+from waterspider_tui.core.models import Outcome, SessionResult, TaskState, round_session_id
 from waterspider_tui.core.placement import Placement
 from waterspider_tui.engine.after_agent import follow_up_of
 from waterspider_tui.engine.sessions import SessionSupervisor
@@ -41,6 +41,7 @@ from waterspider_tui.store.state_store import StateStore
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.agents.base import LogEntry
+    from waterspider_tui.core.state import Attempt
     from waterspider_tui.adapters.github.client import GitHubClient
     from waterspider_tui.config import Settings
     from waterspider_tui.core.models import Issue
@@ -63,11 +64,10 @@ class SessionEnd:
     """The agent's own exit in the last round (the session's outcome may be a step's failure)."""
     agent_rounds: tuple[SessionResult, ...] = ()
     """The agent's own result in each round, in order."""
-
-
-def round_session_id(session_id: str, round_number: int) -> str:
-    """The session id of a round: the orchestrator's for the first, `ID.N` for the N-th."""
-    return session_id if round_number == 1 else f"{session_id}.{round_number}"
+    round_attempts: tuple[Attempt, ...] = ()
+    """Each round as it ended, an attempt of its own (numbered on from the orchestrator's), in order."""
+    round_spans: tuple[tuple[int, int], ...] = ()
+    """Where each round's output is in the stream file, [from, to)."""
 
 
 async def fetch_github_issue(client: GitHubClient, repo: str, number: int) -> Issue:
@@ -168,7 +168,9 @@ async def run_single_session(
             placement = Placement(executor=local.name, host=local.name, reason="exec-issue")
             round_number = 1
             while True:
-                if not supervisor.launch(issue.key, placement, attempt=attempt, session_id=round_session_id(session_id, round_number)):
+                # Each round is an attempt of its own, as a gate round of the orchestrator's is.
+                round_attempt = attempt + round_number - 1
+                if not supervisor.launch(issue.key, placement, attempt=round_attempt, session_id=round_session_id(session_id, round_number)):
                     raise ConfigError(f"{issue.key}: the session could not be recorded")
                 await supervisor.tasks[issue.key]
                 task = store.snapshot.tasks[issue.key]
@@ -186,10 +188,12 @@ async def run_single_session(
         task = store.snapshot.tasks[issue.key]
         result = task.result or SessionResult(outcome=Outcome.FAILED, error="the session ended without a result")
         step_rounds = tuple(_round_of(event.session_id, session_id) for event in steps_done)
+        round_ids = [round_session_id(session_id, number) for number in range(1, round_number + 1)]
         return SessionEnd(
             result=result, interrupted=interrupted.is_set(), steps=tuple(steps_done), step_rounds=step_rounds,
             rounds=round_number, agent_exit_code=agent_exits[-1].result.exit_code if agent_exits else None,
-            agent_rounds=tuple(event.result for event in agent_exits),
+            agent_rounds=tuple(event.result for event in agent_exits), round_attempts=task.history,
+            round_spans=tuple(tee.spans.get(round_id, (0, 0)) for round_id in round_ids),
         )
 
 

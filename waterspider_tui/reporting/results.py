@@ -9,12 +9,12 @@ the events they come from.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Iterable
 
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.advice import advice_for
-from waterspider_tui.core.models import ErrorClass, Issue, SessionInfo
+from waterspider_tui.core.models import ErrorClass, Issue, SessionInfo, round_session_id
 
 TOP_N = 5
 DAY_S = 86_400.0
@@ -118,8 +118,24 @@ def collect(events: Iterable[ev.Event], *, since: float | None = None, until: fl
             case ev.StepFinished(session_id=session_id, facts=step_facts):
                 facts.setdefault(session_id, {}).update(step_facts)
             case ev.SessionFinished() if (since is None or event.ts >= since) and (until is None or event.ts < until):
-                rows.append(_row(event, issues.get(event.issue), sessions.get(event.session_id), facts.get(event.session_id, {})))
+                rows += _rows(event, issues.get(event.issue), sessions.get(event.session_id), facts.get(event.session_id, {}))
     return Results(rows=tuple(rows), since=since, until=until, issues=tuple(_issues(rows)))
+
+
+def _rows(event: ev.SessionFinished, issue: Issue | None, session: SessionInfo | None, facts: dict[str, int | float | str]) -> list[SessionRow]:
+    """The session's row; one per round where a gate sent the work back to the agent where it ran,
+    each an attempt of its own (as local gate rounds are sessions of their own)."""
+    last = _row(event, issue, session, facts)
+    rounds = event.result.earlier_rounds
+    if not rounds:
+        return [last]
+    earlier = [
+        replace(last, session_id=round_.session_id, attempt=round_.attempt, outcome="failed",
+                error_class=round_.error_class.value if round_.error_class else "", error=round_.error, will_retry=True,
+                duration_s=round_.duration_s, turns=round_.turns, cost_usd=round_.cost_usd, commits=0, files_changed=0, gate="failed", pr_url="")
+        for round_ in rounds
+    ]
+    return [*earlier, replace(last, session_id=round_session_id(event.session_id, len(rounds) + 1), attempt=last.attempt + len(rounds))]
 
 
 def _row(event: ev.SessionFinished, issue: Issue | None, session: SessionInfo | None, facts: dict[str, int | float | str]) -> SessionRow:

@@ -22,7 +22,7 @@ TRANSCRIPTS = {
     "cli2.1.332-output-json-verbose.json": (0, Outcome.SUCCEEDED, None, 1, 0.0051, "5813c149-e47c-4db8-8d04-e30ade590c37"),
     "cli2.1.332-partial-messages.jsonl": (0, Outcome.SUCCEEDED, None, 3, 0.0243, "86d90987-7e47-4286-82c1-d62635ef7f70"),
     "cli2.1.332-resume-not-found.jsonl": (1, Outcome.FAILED, ErrorClass.CRASHED, 0, 0.0, "11111111-2222-3333-4444-555555555555"),
-    "cli2.1.332-resume.jsonl": (0, Outcome.SUCCEEDED, None, 1, 0.0342, SESSION),
+    "cli2.1.332-resume.jsonl": (0, Outcome.SUCCEEDED, None, 1, 0.0099, SESSION),  # its own part: total_cost_usd counts the first session too
     "cli2.1.332-sigterm.jsonl": (143, Outcome.FAILED, ErrorClass.CRASHED, 0, 0.0, "d2a16066-ca67-4400-aa6a-69de1305d48b"),
     "cli2.1.332-success-tools.jsonl": (0, Outcome.SUCCEEDED, None, 3, 0.0243, SESSION),
     "gleam-cli2.1.7-basic-query.jsonl": (0, Outcome.SUCCEEDED, None, 1, 0.1354875, "1d1e46f9-35c7-4834-b529-846d5bb82288"),
@@ -50,6 +50,34 @@ def test_transcript_outcome(name: str) -> None:
     assert result.exit_code == exit_code
     assert not [entry for entry in entries if entry.kind == "raw"]
     assert (result.error == "") == (outcome is Outcome.SUCCEEDED)
+
+
+def _without_deltas(data: bytes) -> bytes:
+    """The stream as a CLI that gives only `total_cost_usd` prints it."""
+    lines = [json.loads(line) for line in data.splitlines() if line.strip()]
+    return b"".join(json.dumps({k: v for k, v in line.items() if k != "model_usage_since_last_result"}).encode() + b"\n" for line in lines)
+
+
+@pytest.mark.parametrize("deltas", [True, False], ids=["per-result parts", "running totals only"])
+def test_a_resumed_conversations_rounds_in_one_stream_cost_what_they_cost_together(deltas: bool) -> None:
+    """A session of two rounds (the second resuming the first, as a gate sends the work back on a CI
+    runner) read as one stream: $0.0243 + $0.0099, however the CLI reports it; turns 3 + 1."""
+    both = (FIXTURES / "claude" / "cli2.1.332-success-tools.jsonl").read_bytes() + (FIXTURES / "claude" / "cli2.1.332-resume.jsonl").read_bytes()
+    parser = ClaudeStreamParser(clock=lambda: 1000.0)
+    feed_all(parser, both if deltas else _without_deltas(both))
+    result = parser.finish(0)
+    assert result.cost_usd == pytest.approx(0.0342) and result.turns == 4
+    assert result.cost_counts_resumed is (not deltas)
+
+
+def test_a_resumed_round_alone_costs_its_own_part_or_says_its_total_counts_the_earlier_one() -> None:
+    resumed = (FIXTURES / "claude" / "cli2.1.332-resume.jsonl").read_bytes()
+    parser = ClaudeStreamParser()
+    feed_all(parser, resumed)
+    assert (parser.finish(0).cost_usd, parser.cost_counts_resumed) == (pytest.approx(0.0099), False)
+    parser = ClaudeStreamParser()
+    feed_all(parser, _without_deltas(resumed))
+    assert (parser.finish(0).cost_usd, parser.cost_counts_resumed) == (pytest.approx(0.0342), True)
 
 
 def test_success_transcript_reads_like_a_log() -> None:

@@ -82,6 +82,14 @@ class ClaudeStreamParser:
         self._first_output_at = 0.0
         self._last_output_at = 0.0
         self._saw_events = False
+        self._spent_usd = 0.0
+        """What the results of this stream cost by themselves (see `cost_usd`)."""
+        self._last_total: tuple[str, float] | None = None
+        """(session id, total_cost_usd) of the last result: a later total of the same conversation counts it too."""
+        self._saw_delta = False
+        self._turns_before = 0
+        """Turns of the processes before the current one in this stream (rounds one after another)."""
+        self._process_turns: int | None = None
         self.interrupted = False
         """The CLI was stopped by SIGINT: its last message is the user turn `[Request interrupted by user]`."""
 
@@ -144,6 +152,7 @@ class ClaudeStreamParser:
             summary=clean(self.final_text, 4000),
             turns=self.turns,
             cost_usd=self.cost_usd,
+            cost_counts_resumed=self.cost_counts_resumed,
             duration_s=self.duration_s,
             exit_code=exit_code,
             retry_at=self._signals.resets_at if limited else None,
@@ -158,15 +167,39 @@ class ClaudeStreamParser:
 
     @property
     def turns(self) -> int:
-        """`num_turns` from the result; before it, distinct top-level assistant message ids."""
-        if self.result is not None and "num_turns" in self.result:
-            return integer(self.result.get("num_turns"))
+        """`num_turns` from each process's last result, added up; before any, distinct top-level assistant message ids."""
+        if self.result is not None and (self._process_turns is not None or self._turns_before):
+            return self._turns_before + (self._process_turns or 0)
         return len(self._message_ids)
 
     @property
     def cost_usd(self) -> float:
-        """`total_cost_usd` from the last result (cumulative for the process); 0 before it."""
-        return number(self.result.get("total_cost_usd")) if self.result else 0.0
+        """What this stream's sessions cost by themselves; 0 before a result.
+
+        `total_cost_usd` is a running total of the conversation: a second result of a process, or
+        the first of a process resuming the conversation (`--resume`), counts what came before too.
+        Each result's `model_usage_since_last_result` is its own part, added up where the CLI gives
+        it; otherwise a total is counted less the one before it in the same conversation.
+        """
+        return self._spent_usd
+
+    @property
+    def cost_counts_resumed(self) -> bool:
+        """Whether `cost_usd` rests on running totals alone (no per-result part was given): the
+        first total of a resumed conversation then counts its earlier sessions too."""
+        return self.result is not None and not self._saw_delta
+
+    def _count_cost(self, event: dict[str, Any]) -> None:
+        total = number(event.get("total_cost_usd"))
+        since_last = event.get("model_usage_since_last_result")
+        if isinstance(since_last, dict):
+            self._saw_delta = True
+            self._spent_usd += sum(number(dict_of(usage).get("costUSD")) for usage in since_last.values())
+        elif self._last_total is not None and self._last_total[0] == self.session_id and total >= self._last_total[1]:
+            self._spent_usd += total - self._last_total[1]
+        else:
+            self._spent_usd += total
+        self._last_total = (self.session_id, total)
 
     @property
     def duration_s(self) -> float:
@@ -217,6 +250,9 @@ class ClaudeStreamParser:
     def _on_system(self, event: dict[str, Any]) -> list[LogEntry] | None:
         subtype = text_of(event.get("subtype"))
         if subtype == "init":
+            # A new process: the rounds of a session that ran elsewhere follow each other in one stream.
+            self._turns_before += self._process_turns or 0
+            self._process_turns = None
             self.model = text_of(event.get("model")) or self.model
             self.cwd = text_of(event.get("cwd")) or self.cwd
             self._last_activity = "started"
@@ -319,6 +355,9 @@ class ClaudeStreamParser:
 
     def _on_result(self, event: dict[str, Any]) -> list[LogEntry]:
         self.result = event
+        self._count_cost(event)
+        if "num_turns" in event:
+            self._process_turns = integer(event.get("num_turns"))
         text = text_of(event.get("result"))
         self.final_text = text[:MAX_ENTRY_CHARS] if text else self.final_text
         error_class = classify_result(event, self._signals)

@@ -95,6 +95,8 @@ class SimulatedRun:
             "type": "result", "subtype": subtype, "is_error": is_error,
             "duration_ms": int((time.monotonic() - self.started) * 1000), "num_turns": self.turns,
             "total_cost_usd": round(0.0123 * self.turns, 4), "stop_reason": "end_turn",
+            # As the CLI gives it: this result's own part, whatever the total counts.
+            "model_usage_since_last_result": {"simulated": {"costUSD": round(0.0123 * self.turns, 4)}},
             "usage": {"input_tokens": 1700 * self.turns, "output_tokens": 90 * self.turns,
                       "cache_read_input_tokens": 12000 * max(self.turns - 1, 0), "cache_creation_input_tokens": 0},
             **fields,

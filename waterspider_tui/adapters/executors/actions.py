@@ -49,7 +49,7 @@ from urllib.parse import quote
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence
 
-from waterspider_tui.adapters.executors.actions_stream import RECORD_FILE, StreamLog, earlier_rounds, final_steps, merge, step_failure
+from waterspider_tui.adapters.executors.actions_stream import RECORD_FILE, StreamLog, final_steps, merge, round_results, step_failure
 from waterspider_tui.adapters.executors.base import (
     CommandResult, ExecutorError, ExitStatus, HostSlots, PreparedWorkspace, SessionPaths, SessionState, WorkOrder,
 )
@@ -455,9 +455,10 @@ class ActionsExecutor:
         except GitHubError as error:
             log.warning("%s: the record of run %s not read: %s", self.repo, run.get("id"), error)
             return status
-        cost, turns = earlier_rounds(record)
-        if cost or turns:  # the stream's last result counts its own round only
-            status = replace(status, earlier_cost_usd=cost, earlier_turns=turns)
+        earlier, last = round_results(record, session.session_id, session.attempt)
+        if earlier and last is not None:  # the gate's rounds on the runner: the stream holds them all
+            status = replace(status, earlier_rounds=earlier, last_round_cost_usd=float(last.get("cost_usd") or 0.0),
+                             last_round_turns=int(last.get("turns") or 0))
         error_class, error = step_failure(record, except_steps=self.replayed_steps)
         if error_class:
             return replace(status, error=error, error_class=error_class)

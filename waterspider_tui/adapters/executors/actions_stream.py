@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Collection, Mapping
+from typing import IO, TYPE_CHECKING, Any, Callable, Collection, Mapping, Sequence
+
+from waterspider_tui.core.models import EarlierRound, ErrorClass, round_session_id
 
 if TYPE_CHECKING:
     from waterspider_tui.core.models import SessionInfo
@@ -88,7 +90,8 @@ def write_record(
     round (`round`, from 1; a failed gate sends the work back to the agent for another), and
     `failed_step` names the step of the last round that failed. `agent_exit_code` is the agent's
     own exit in the last round, which the run's conclusion (exec-issue's exit) does not tell;
-    `agent_rounds` what the agent spent in each round (cost_usd, turns)."""
+    `agent_rounds` each round as an attempt of its own (session_id, attempt, error_class, error,
+    cost_usd its own part, turns, duration_s, and stream_from/stream_to: its bytes in the stream)."""
     failed = next((step for step in final_steps({"steps": steps}).values() if not step.get("ok")), None)
     record = {"outcome": outcome, "error_class": error_class, "error": error, "steps": list(steps),
               "failed_step": str(failed["step"]) if failed else "", "agent_exit_code": agent_exit_code, "rounds": rounds,
@@ -105,10 +108,37 @@ def final_steps(record: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]
     return {str(step["step"]): step for step in steps if int(step.get("round") or 1) == last_round}
 
 
-def earlier_rounds(record: Mapping[str, Any] | None) -> tuple[float, int]:
-    """(cost, turns) the agent spent before the record's last round; (0.0, 0) with one round."""
-    spent = [round_ for round_ in (record or {}).get("agent_rounds") or [] if isinstance(round_, Mapping)][:-1]
-    return sum(float(round_.get("cost_usd") or 0.0) for round_ in spent), sum(int(round_.get("turns") or 0) for round_ in spent)
+def own_costs(reported: Sequence[tuple[float, bool]]) -> list[float]:
+    """Each round's own cost from (cost its stream gave, whether that is a running total), rounds in
+    order, each resuming the conversation of the one before: an agent that gives only a running
+    total (Claude's `total_cost_usd` counts a resumed conversation's earlier sessions) has the
+    round before taken off; one that gives each round's own part is taken as it is."""
+    own: list[float] = []
+    before: float | None = None
+    for cost, running_total in reported:
+        own.append(cost - before if running_total and before is not None and cost >= before else cost)
+        before = cost
+    return own
+
+
+def round_results(record: Mapping[str, Any] | None, session_id: str, attempt: int) -> tuple[tuple[EarlierRound, ...], Mapping[str, Any] | None]:
+    """The rounds before the record's last, each an attempt of its own (numbered on from `attempt`),
+    and the last round's entry; ((), None) for a record without rounds. A record written before
+    rounds had numbers gets them from their order."""
+    rounds = [round_ for round_ in (record or {}).get("agent_rounds") or [] if isinstance(round_, Mapping)]
+    if not rounds:
+        return (), None
+    earlier = tuple(
+        EarlierRound(
+            session_id=str(round_.get("session_id") or round_session_id(session_id, number)),
+            attempt=int(round_.get("attempt") or attempt + number - 1),
+            error_class=ErrorClass(round_["error_class"]) if round_.get("error_class") in ErrorClass._value2member_map_ else None,
+            error=str(round_.get("error") or ""), cost_usd=float(round_.get("cost_usd") or 0.0),
+            turns=int(round_.get("turns") or 0), duration_s=float(round_.get("duration_s") or 0.0),
+        )
+        for number, round_ in enumerate(rounds[:-1], 1)
+    )
+    return earlier, rounds[-1]
 
 
 def step_failure(record: Mapping[str, Any] | None, *, except_steps: Collection[str] = ()) -> tuple[str, str]:
@@ -134,6 +164,9 @@ class StreamTee:
         self._current = ""
         self._partial = b""
         self._ends_line = True
+        self._position = 0
+        self.spans: dict[str, tuple[int, int]] = {}
+        """Session id -> where its output is in the sink, [from, to): a round's part of the stream."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._executor, name)
@@ -153,6 +186,7 @@ class StreamTee:
     def _take(self, new: bytes) -> None:
         self._sink.write(new)
         self._sink.flush()
+        self._advance(len(new))
         self._ends_line = new.endswith(b"\n")
         if self._echo is None:
             return
@@ -162,11 +196,17 @@ class StreamTee:
             for line in complete.split(b"\n"):
                 self._echo(STREAM_PREFIX + line.decode("utf-8", errors="replace").rstrip("\r"))
 
+    def _advance(self, written: int) -> None:
+        start = self.spans.get(self._current, (self._position, self._position))[0]
+        self._position += written
+        self.spans[self._current] = (start, self._position)
+
     def finish(self) -> None:
         """The last line, when the output did not end with a newline."""
         if not self._ends_line:
             self._sink.write(b"\n")
             self._sink.flush()
+            self._advance(1)
             self._ends_line = True
         if self._echo is not None and self._partial:
             self._echo(STREAM_PREFIX + self._partial.decode("utf-8", errors="replace"))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Mapping, Protocol, Sequence
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.agents.base import LaunchSpec
-    from waterspider_tui.core.models import HostStatus, SessionInfo
+    from waterspider_tui.core.models import EarlierRound, HostStatus, SessionInfo
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,13 @@ class ExitStatus:
     cancelled: str = ""
     """Set when someone stopped the session where it ran (a run cancelled on GitHub): it ends
     cancelled, as an operator's cancel does, with this as its reason."""
-    earlier_cost_usd: float = 0.0
-    earlier_turns: int = 0
-    """What the agent spent in earlier rounds of the session where it ran (a failed gate sent the
-    work back to it on a CI runner), which the last round's stream does not count."""
+    earlier_rounds: tuple[EarlierRound, ...] = ()
+    """Rounds of the session before its last where it ran (a failed gate sent the work back to the
+    agent on a CI runner), each an attempt of its own."""
+    last_round_cost_usd: float | None = None
+    last_round_turns: int | None = None
+    """The last round's own cost and turns, where the session had earlier rounds: the stream holds
+    every round, and its figures count them all."""
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from waterspider_tui.adapters.agents.base import LogEntry
+from waterspider_tui.adapters.sinks.terminal_hold import TerminalHold
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.scheduler import Plan, Planner, SchedulerConfig
@@ -64,6 +66,8 @@ class FakeEngine:
         """The `[[hosts]]` an `ssh` session's host is looked up in."""
         self.configured_hosts: dict[str, int] = dict(configured_hosts or {})
         """Every configured host and its slots, as the engine's executors have them."""
+        self.terminal_hold = TerminalHold()
+        """The engine's own: held while the control center lends the terminal to a shell."""
         self.fail_with: Exception | None = None
         """When set, the next submit raises it (to test unexpected engine errors)."""
 
@@ -103,6 +107,9 @@ class FakeEngine:
         if attempt is not None and (issue_key, attempt) in self.attempt_logs:
             return list(self.attempt_logs[(issue_key, attempt)])
         return list(self.logs.get(issue_key, ()))
+
+    def hold_terminal_output(self) -> AbstractContextManager[None]:
+        return self.terminal_hold.holding()
 
     def shell_target(self, issue_key: str) -> ShellTarget:
         """The engine's own rules; the executor kind is the session's (`local` runs here)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 
@@ -72,6 +73,11 @@ class EngineHandle(Protocol):
 
     async def stop(self, *, leave_running: bool) -> None:
         """Stop dispatching and end the run; sessions are left to reattach or stopped."""
+        ...
+
+    def hold_terminal_output(self) -> AbstractContextManager[None]:
+        """While another program has the terminal (the operator's shell): the notifiers' bells and
+        escape sequences wait, and come once, together, when the block ends."""
         ...
 
     def shell_target(self, issue_key: str) -> ShellTarget:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from contextlib import AbstractContextManager
 import logging
 from typing import TYPE_CHECKING, Awaitable, Callable, Sequence
 
 from waterspider_tui.adapters.executors.local import LocalExecutor
+from waterspider_tui.adapters.sinks.terminal_hold import TerminalHold
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.clock import Clock, SystemClock
@@ -63,6 +65,7 @@ class Engine:
         clock: Clock | None = None,
         title: str = "waterspider",
         on_close: Sequence[Callable[[], Awaitable[None]]] = (),
+        terminal_hold: TerminalHold | None = None,
     ) -> None:
         self.store = store
         self.sources = list(sources)
@@ -77,6 +80,8 @@ class Engine:
         self.clock = clock or SystemClock()
         self.title = title
         self.locks = locks or RunLocks([(store.log.path.with_suffix(".lock"), str(store.log.path))])
+        self.terminal_hold = terminal_hold or TerminalHold()
+        """Held while the front end lends the terminal; the terminal notifier writes only outside it."""
         self._on_close = list(on_close)
         """Closed after the sinks, e.g. the HTTP client they share with a source."""
         self.multi_repo = len({repo for source, _ in self.sources for repo in getattr(source, "repos", ())}) > 1
@@ -115,6 +120,9 @@ class Engine:
     @property
     def configured_hosts(self) -> dict[str, int]:
         return {host.name: host.slots for executor in self.pool.executors for host in executor.hosts}
+
+    def hold_terminal_output(self) -> AbstractContextManager[None]:
+        return self.terminal_hold.holding()
 
     def plan(self) -> Plan:
         now = self.clock.now()

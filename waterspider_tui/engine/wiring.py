@@ -13,6 +13,7 @@ from waterspider_tui.adapters.executors.registry import make_executor
 from waterspider_tui.adapters.executors.pool import ExecutorPool
 from waterspider_tui.adapters.local_issues import LocalIssueSource
 from waterspider_tui.adapters.pipeline.registry import make_steps
+from waterspider_tui.adapters.sinks.terminal_hold import TerminalHold
 from waterspider_tui.adapters.workspace import WorkspaceManager
 from waterspider_tui.config import ConfigError, Settings
 from waterspider_tui.engine.engine import Engine
@@ -114,7 +115,7 @@ def _executors(settings: Settings, workspace: WorkspaceManager, sessions_dir: Pa
 
 def _after_work_sinks(
     settings: Settings, store: StateStore, store_path: Path, workspace: WorkspaceManager,
-    client: GitHubClient | None, title: str, closers: list[Callable[[], Awaitable[None]]],
+    client: GitHubClient | None, title: str, closers: list[Callable[[], Awaitable[None]]], terminal_hold: TerminalHold,
 ) -> list[Sink]:
     """Notifications (Slack, Discord, the terminal) and the milestone integrator, as sinks."""
     from waterspider_tui.adapters.sinks.milestones import build_milestone_sink
@@ -129,7 +130,7 @@ def _after_work_sinks(
 
     closers.append(close_marks)  # after the sinks' close(), which may still send what it held back
     try:
-        sinks = list(build_notify_sinks(settings.notify, log=store.log, cursors=marks, done_when=settings.milestones.done_when, source=title))
+        sinks = list(build_notify_sinks(settings.notify, log=store.log, cursors=marks, done_when=settings.milestones.done_when, source=title, terminal_hold=terminal_hold))
     except ValueError as error:  # a bad secret: one line, never the URL
         raise ConfigError(f"notify: {error}") from error
     try:
@@ -191,12 +192,13 @@ def build_engine(settings: Settings) -> Engine:
         steps = make_steps(settings.pipeline.steps, settings.pipeline.step_options(), github=pull_request_client)
     except ValueError as error:
         raise ConfigError(str(error)) from error
-    sinks += _after_work_sinks(settings, store, store_path, workspace, client, title, closers)
+    terminal_hold = TerminalHold()
+    sinks += _after_work_sinks(settings, store, store_path, workspace, client, title, closers, terminal_hold)
     if pull_request_client is not None and settings.pipeline.waits_for() == "merged":
         from waterspider_tui.adapters.pipeline.merge_watch import PullRequestMerges
 
         sinks.append(PullRequestMerges(pull_request_client, interval_s=settings.github.poll_interval_s))
     return Engine(
         store=store, sources=sources, agent=agent, pool=ExecutorPool(executors), scheduler=replace(settings.scheduler.to_core(), dependants_wait_for=settings.pipeline.waits_for()),
-        policy=policy, steps=steps, sinks=sinks, locks=locks, title=title, on_close=closers,
+        policy=policy, steps=steps, sinks=sinks, locks=locks, title=title, on_close=closers, terminal_hold=terminal_hold,
     )

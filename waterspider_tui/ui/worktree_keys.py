@@ -50,10 +50,12 @@ class WorktreeKeys:
 
     @contextmanager
     def terminal_handed_over(self: WaterspiderApp) -> Iterator[None]:
-        """While the shell has the terminal, the bell and the clipboard keep out of the stopped driver."""
+        """While the shell has the terminal, the bell and the clipboard keep out of the stopped driver,
+        and the notifiers' terminal output waits; it comes once, together, when the terminal is back."""
         self._terminal_lent = True
         try:
-            yield
+            with self.engine.hold_terminal_output():
+                yield
         finally:
             self._terminal_lent = False
 

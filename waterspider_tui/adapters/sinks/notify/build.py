@@ -19,6 +19,7 @@ from waterspider_tui.adapters.sinks.notify.webhook import find_webhook_url
 if TYPE_CHECKING:
     from waterspider_tui.adapters.sinks.base import CursorStore, StoredEvents
     from waterspider_tui.adapters.sinks.notify.sink import Channel
+    from waterspider_tui.adapters.sinks.terminal_hold import TerminalHold
     from waterspider_tui.core.milestones import DoneWhen
 
 
@@ -62,8 +63,11 @@ def build_notify_sinks(
     section: NotifySettings, *, log: StoredEvents, cursors: CursorStore, done_when: DoneWhen = "succeeded",
     source: str = "waterspider", environ: Mapping[str, str] | None = None,
     terminal_write: Callable[[str], None] | None = None, clock: Callable[[], float] = time.time,
+    terminal_hold: TerminalHold | None = None,
 ) -> list[NotifySink]:
-    """Raises `SecretError` (one line, no URL in it) for a webhook URL that is set but unusable."""
+    """Raises `SecretError` (one line, no URL in it) for a webhook URL that is set but unusable.
+
+    The terminal channel holds its output while `terminal_hold` says the terminal is lent."""
     channels: list[tuple[Channel, list[str], list[str]]] = []
     slack, discord, terminal = section.slack, section.discord, section.terminal
     if slack.enabled and (url := find_webhook_url(slack.webhook_url_env, slack.webhook_url_file, environ)) is not None:
@@ -71,7 +75,7 @@ def build_notify_sinks(
     if discord.enabled and (url := find_webhook_url(discord.webhook_url_env, discord.webhook_url_file, environ)) is not None:
         channels.append((DiscordChannel(url, clock=clock, username=discord.username), list(discord.events), list(discord.mention)))
     if terminal.enabled:
-        channels.append((TerminalChannel(bell=terminal.bell, desktop=terminal.desktop, write=terminal_write, environ=environ), list(terminal.events), []))
+        channels.append((TerminalChannel(bell=terminal.bell, desktop=terminal.desktop, write=terminal_write, environ=environ, hold=terminal_hold), list(terminal.events), []))
     return [
         NotifySink(
             channel, kinds=kinds, mentions=mentions, gather_s=section.gather_s, min_interval_s=section.min_interval_s,

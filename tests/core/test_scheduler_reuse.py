@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -159,3 +160,21 @@ def test_a_new_cycle_judges_every_task_again() -> None:
     verdicts.begin(snap.tasks, {})  # the same cycles, as a new object: nothing is assumed to hold
     verdicts.judge(key(3), snap.tasks[key(3)], snap, {}, T0)
     assert readiness.judged == [key(3)]
+
+
+@pytest.mark.parametrize("seconds", [0.0, 899.0, 899.9995, 900.0, 900.0001, 901.0, 5400.0])
+def test_a_running_session_counts_as_past_its_estimate_exactly_when_it_is(seconds: float) -> None:
+    """The spread looks closer at a running session only near the end of its estimate; what it counts
+    is what the formula says, on both sides of that end, for a kept tracker and a fresh one."""
+    from waterspider_tui.core.estimate_spread import MAX_RATIO, SpreadTracker
+    from waterspider_tui.core.priority import PriorityConfig
+
+    snap = snapshot(issue(1, estimate=15), issue(2), events=[ev.SessionStarted(ts=T0, issue=key(number), session=session(number)) for number in (1, 2)])
+    running = [snap.tasks[key(1)], snap.tasks[key(2)]]  # #2 has no estimate: it never counts
+    kept = SpreadTracker(PriorityConfig(), min_samples=1)
+    kept.observe({}, running, T0)
+    ratio = (T0 + seconds - T0) / 60 / 15  # the formula: what it ran over its estimate, log-clipped
+    expected = math.sqrt(min(max(math.log(ratio), -math.log(MAX_RATIO)), math.log(MAX_RATIO)) ** 2) if ratio > 1 else None
+    for tracker in (kept, SpreadTracker(PriorityConfig(), min_samples=1)):
+        spread = tracker.observe({}, running, T0 + seconds)
+        assert (spread.log_spread if spread is not None else None) == expected

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import compress
+from operator import is_not
 from typing import Iterable, Mapping
 
 from waterspider_tui.core.estimates import sample_of
-from waterspider_tui.core.models import Issue
 from waterspider_tui.core.priority import PriorityConfig, estimate_minutes
 from waterspider_tui.core.state import TaskRecord
 
@@ -48,24 +49,27 @@ class SpreadTracker:
         self._min_samples = min_samples
         self._finished: dict[str, tuple[TaskRecord, float | None]] = {}
         """Folded finished tasks by key: the record and its squared log ratio (None: no sample)."""
+        self._records: dict[str, TaskRecord] = {}
+        """The records of `_finished` alone, by key."""
         self._sum = 0.0
         self._count = 0
-        self._estimates: dict[int, tuple[Issue, float | None]] = {}
-        """The running tasks' issues' estimates, by issue identity (the issue kept, so the identity stays its own)."""
+        self._due: dict[int, tuple[TaskRecord, float]] = {}
+        """Running records by identity (each kept, so the identity stays its own): when they may be past their estimate."""
 
     def observe(self, succeeded: Mapping[str, TaskRecord], running: Iterable[TaskRecord], now: float) -> Spread | None:
         """The spread of the succeeded tasks (all of them, by key) and of the running ones past
         their estimate at `now`; None with fewer than `min_samples` samples."""
-        folded = self._finished
+        folded, records = self._finished, self._records
         changed = len(succeeded) != len(folded)
-        for key, task in succeeded.items():
-            known = folded.get(key)
-            if known is None or known[0] is not task:
-                folded[key] = (task, _squared_miss(task, self._priority))
-                changed = True
+        # map and compress, not a loop: this compares every succeeded task on every plan
+        for key in list(compress(succeeded, map(is_not, map(records.get, succeeded), succeeded.values()))):
+            task = records[key] = succeeded[key]
+            folded[key] = (task, _squared_miss(task, self._priority))
+            changed = True
         if changed:
             for key in [key for key, (record, _) in folded.items() if succeeded.get(key) is not record]:
                 del folded[key]
+                del records[key]
             squares = [square for _, square in folded.values() if square is not None]
             self._sum, self._count = math.fsum(squares), len(squares)
         overruns = self._overruns(running, now)
@@ -76,25 +80,37 @@ class SpreadTracker:
 
     def _overruns(self, running: Iterable[TaskRecord], now: float) -> list[float]:
         """The squared log overrun of each running session already past its estimate (it will take
-        at least what it has run so far), each issue's estimate read once: that may parse its
-        labels and body, and this runs for every running session on every plan."""
-        known = self._estimates
-        estimates: dict[int, tuple[Issue, float | None]] = {}
+        at least what it has run so far).
+
+        This runs for every running session on every plan: each record's start and estimate are
+        read once (an estimate may take parsing labels and body), and a session is looked at
+        closer only once the clock is near the end of its estimate."""
+        known = self._due
         squares: list[float] = []
+        running = list(running)
         for task in running:
-            issue = task.issue
-            found = known.get(id(issue))
-            if found is None or found[0] is not issue:
-                found = (issue, estimate_minutes(issue))
-            estimates[id(issue)] = found
-            estimate = found[1]
-            if task.session is None or not estimate or estimate <= 0:
-                continue
-            ratio = (now - task.session.started_at) / 60 / estimate
-            if ratio > 1:
-                squares.append(_clipped_log(ratio) ** 2)
-        self._estimates = estimates
+            entry = known.get(id(task))
+            if entry is None or entry[0] is not task:
+                entry = known[id(task)] = (task, _nearly_due(task))
+            if now > entry[1]:
+                session, estimate = task.session, estimate_minutes(task.issue)
+                if session is not None and estimate:
+                    ratio = (now - session.started_at) / 60 / estimate
+                    if ratio > 1:
+                        squares.append(_clipped_log(ratio) ** 2)
+        if len(known) > 2 * len(running) + 64:  # records of sessions that ended, or changed since
+            self._due = {id(task): known[id(task)] for task in running}
         return squares
+
+
+def _nearly_due(task: TaskRecord) -> float:
+    """A time up to which the running task cannot be past its estimate (infinite without a
+    session or an estimate): its start plus its estimate less a millisecond, a margin far above
+    the rounding of these figures, so a session left out up to then would not have counted."""
+    estimate = estimate_minutes(task.issue)
+    if task.session is None or not estimate or estimate <= 0:
+        return math.inf
+    return task.session.started_at + estimate * 60 - 0.001
 
 
 def _squared_miss(task: TaskRecord, priority: PriorityConfig) -> float | None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import is_not
 from typing import Callable, Iterable, Mapping
 
 from waterspider_tui.core.models import Outcome, TaskState
@@ -212,9 +214,6 @@ def sample_of(task: TaskRecord, priority: PriorityConfig) -> Sample | None:
     return Sample(label_weight(task.issue.labels, priority)[1], estimate_minutes(task.issue), attempt.duration_s / 60)
 
 
-_UNSEEN = (None, None)
-
-
 class Learner:
     """The current `Estimates` of a sequence of snapshots, folding only finished tasks it has not seen."""
 
@@ -224,6 +223,8 @@ class Learner:
         self.config = config
         self._records: dict[str, tuple[TaskRecord, tuple[float, str]]] = {}
         """Folded tasks by key: the record and its place in `_order`."""
+        self._folded: dict[str, TaskRecord] = {}
+        """The records of `_records` alone, by key."""
         self._order: list[tuple[float, str]] = []
         """(finished at, key) of every sample, in finishing order."""
         self._samples: dict[str, Sample] = {}
@@ -239,7 +240,8 @@ class Learner:
         """
         first_change = len(self._order)
         records = self._records
-        fresh = [(key, task) for key, task in succeeded.items() if records.get(key, _UNSEEN)[0] is not task]
+        # map and compress, not a comprehension: this compares every succeeded task on every plan
+        fresh = [(key, succeeded[key]) for key in compress(succeeded, map(is_not, map(self._folded.get, succeeded), succeeded.values()))]
         changed = bool(fresh)
         for key, task in fresh:
             first_change = min(first_change, self._forget(key), self._fold(key, task))
@@ -262,6 +264,7 @@ class Learner:
         sample = sample_of(task, self.priority)
         place = (task.finished_at or 0.0, key)
         self._records[key] = (task, place)
+        self._folded[key] = task
         if sample is None:
             return len(self._order)
         self._samples[key] = sample
@@ -271,6 +274,7 @@ class Learner:
 
     def _forget(self, key: str) -> int:
         known = self._records.pop(key, None)
+        self._folded.pop(key, None)
         if known is None or self._samples.pop(key, None) is None:
             return len(self._order)
         position = bisect.bisect_left(self._order, known[1])

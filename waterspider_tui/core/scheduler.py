@@ -226,7 +226,7 @@ class Planner:
         if self._learner is not None:
             estimates = self._learner.observe(succeeded)
         if self._spread is not None:
-            spread = self._spread.observe(succeeded, (task for _, task in running_tasks), now)
+            spread = self._spread.observe(succeeded, [task for _, task in running_tasks], now)
             if spread is not None:
                 margin = spread.margin(config.pole_margin, config.pole_margin_max)
                 if margin > config.pole_margin:

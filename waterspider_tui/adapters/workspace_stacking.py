@@ -46,8 +46,7 @@ def merge_blockers(repo: git.Repo, path: Path, branch: str, base: str, stacked_o
         if _contains(repo, branch, blocker_branch):
             before.append((issue, blocker_branch))
             continue
-        repo_name = dependant.rpartition("#")[0]
-        message = f"Merge {blocker_branch} ({short_key(issue, repo_name)}) into {branch}: {short_key(dependant, repo_name)} depends on it"
+        message = merge_message(blocker_branch, issue, branch, dependant)
         try:
             worktree.merge("--no-ff", "--no-edit", "-m", message, blocker_branch)
         except git.GitCommandError as error:
@@ -113,11 +112,22 @@ def check_blockers(
     return BlockersCheck(heads)
 
 
+def merge_message(blocker_branch: str, issue: str, branch: str, dependant: str) -> str:
+    """The merge commit's subject: `Merge feature/issue-3 (#3) into feature/issue-5: #5 depends on it`."""
+    repo_name = dependant.rpartition("#")[0]
+    return f"Merge {blocker_branch} ({short_key(issue, repo_name)}) into {branch}: {short_key(dependant, repo_name)} depends on it"
+
+
 def _conflict(repo: git.Repo, base: str, dependant: str, merging: Merge, before: list[Merge], files: tuple[str, ...]) -> BlockersConflict:
     """The conflict told precisely: which earlier blockers changed the files `merging` conflicts on."""
-    repo_name = dependant.rpartition("#")[0]
     touching = [issue for issue, branch in before if set(files) & set(_changed(repo, base, branch))] or [issue for issue, _ in before]
-    issues = (*touching, merging[0])
+    return conflict_of(dependant, touching, merging[0], files)
+
+
+def conflict_of(dependant: str, touching: Sequence[str], merging: str, files: tuple[str, ...]) -> BlockersConflict:
+    """`merging`'s work conflicting with that of the blockers in `touching` (merged before it) on `files`."""
+    repo_name = dependant.rpartition("#")[0]
+    issues = (*touching, merging)
     names = [short_key(issue, repo_name) for issue in issues]
     who = " and ".join(names) if len(names) == 2 else ", ".join(names[:-1]) + " and " + names[-1]
     shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")

@@ -179,6 +179,9 @@ class SessionInfo:
     merged_in: tuple[tuple[str, str], ...] = ()
     """When stacked on several unmerged blockers: the others, as (issue, branch), whose branches
     are merged into its branch at prepare (a merge commit each, in dependency order)."""
+    shipped_branches: tuple[str, ...] = ()
+    """Stacked branches (of `base_branch` and `merged_in`) that are in the orchestrator's repository,
+    not on the session's host (their blockers ran here): its executor brings them there first."""
     external_id: str = ""
     """Where the session runs as someone else's job (a GitHub Actions run): that job's id, recorded
     once its dispatch answered, so a restart asks for it directly; empty otherwise."""

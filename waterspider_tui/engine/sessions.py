@@ -96,11 +96,12 @@ class SessionSupervisor:
         )
         # A blocker's branch is where its session ran: only those here are stacked on.
         bases = stack_bases(task, self.snapshot, self.policy.dependants_wait_for)
-        stacked = [base for base in bases if (base.executor, base.host) == (executor.name, placement.host)]
+        stacked = [base for base in bases if _stacks_from(executor, base, placement.host)]
         self._say_left_out(task, [base for base in bases if base not in stacked], placement.host)
         if stacked:
             merged_in = tuple((base.issue, base.branch) for base in stacked[1:])
-            session = replace(session, base_branch=stacked[0].branch, stacked_on=stacked[0].issue, merged_in=merged_in)
+            shipped = tuple(base.branch for base in stacked if (base.executor, base.host) != (executor.name, placement.host))
+            session = replace(session, base_branch=stacked[0].branch, stacked_on=stacked[0].issue, merged_in=merged_in, shipped_branches=shipped)
         try:
             self.spans.timed(session.session_id, "session_started", self.record, ev.SessionStarted(ts=self.clock.now(), issue=key, session=session))
         except DuplicateSession as error:
@@ -350,6 +351,14 @@ class SessionSupervisor:
         for key, _ in running:
             self.cancel_reasons[key] = SHUTDOWN_REASON
         await asyncio.gather(*(task for _, task in running), return_exceptions=True)
+
+
+def _stacks_from(executor: Executor, base: StackBase, host: str) -> bool:
+    """Whether a session of `executor` on `host` can start from a blocker's branch: where the blocker
+    ran, or where the executor brings the branch from (`stacks_from`: an SSH host fetches the
+    orchestrator's own)."""
+    can = getattr(executor, "stacks_from", None)
+    return bool(can(base, host)) if can is not None else (base.executor, base.host) == (executor.name, host)
 
 
 def _external_reference(executor: Executor, session: SessionInfo) -> tuple[str, str]:

@@ -96,7 +96,7 @@ def _executors(settings: Settings, workspace: WorkspaceManager, sessions_dir: Pa
         executors.append(make_executor("local", workspace=workspace, sessions_dir=sessions_dir, slots=local_slots, niceness=settings.sessions.niceness,
                                        launcher=settings.sessions.launcher))
     if settings.hosts:
-        executors.append(make_executor("ssh", hosts=list(settings.hosts)))
+        executors.append(make_executor("ssh", hosts=list(settings.hosts), local_repo=workspace.root))  # stacking on local blockers' branches
     if settings.actions.enabled:
         if client is None:
             raise ConfigError("[actions] needs [github] repos and a token: its runs are dispatched through the GitHub API")

@@ -22,10 +22,10 @@ def _local(*, workspace: WorkspaceManager, sessions_dir: Path, slots: int, nicen
     return LocalExecutor(workspace, sessions_dir, slots=slots, niceness=niceness, launcher=launcher)
 
 
-def _ssh(*, hosts: list[Any], **_: Any) -> Executor:
+def _ssh(*, hosts: list[Any], local_repo: Any = None, **_: Any) -> Executor:
     from waterspider_tui.adapters.executors.ssh import SshExecutor
 
-    return SshExecutor(hosts)
+    return SshExecutor(hosts, local_repo=local_repo)
 
 
 def _actions(*, client: Any, actions: Any, default_repo: str = "", pipeline: Any = None, **_: Any) -> Executor:

@@ -37,7 +37,8 @@ from waterspider_tui.adapters.executors.ssh_connection import CommandTimedOut, H
 from waterspider_tui.adapters.executors.ssh_errors import HOST_DOWN
 from waterspider_tui.adapters.executors.ssh_polling import ExitWatch, HostPump, OutputReads
 from waterspider_tui.adapters.executors.ssh_prepare import PrepareBatches, split_items
-from waterspider_tui.adapters.executors.ssh_scripts import git_script, install_script, prepare_script, run_command_script, stop_script
+from waterspider_tui.adapters.executors.ssh_scripts import GIT_ENV, git_script, install_script, prepare_script, run_command_script, stop_script
+from waterspider_tui.adapters.executors.ssh_stacking import bundle_of, conflict_in, ship_script, stack_arguments, stack_of
 from waterspider_tui.adapters.workspace import branch_name
 from waterspider_tui.core.models import HostStatus
 
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from waterspider_tui.adapters.agents.base import LaunchSpec
     from waterspider_tui.adapters.executors.ssh_config import HostConfig
     from waterspider_tui.core.models import SessionInfo
+    from waterspider_tui.core.readiness import StackBase
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,10 @@ def host_status(**values: object) -> HostStatus:
 class SshExecutor:
     """Runs sessions on the configured SSH hosts; one instance serves all of them."""
 
-    def __init__(self, hosts: Sequence[HostConfig], *, name: str = "ssh", poll_s: float = 0.5, read_window_s: float = 0.01) -> None:
+    def __init__(
+        self, hosts: Sequence[HostConfig], *, name: str = "ssh", poll_s: float = 0.5, read_window_s: float = 0.01,
+        local_repo: Path | str | None = None, local_executor: str = "local",
+    ) -> None:
         names = [host.name for host in hosts]
         if len(set(names)) != len(names):
             raise ValueError(f"host names must differ: {', '.join(names)}")
@@ -94,6 +99,11 @@ class SshExecutor:
         self._installed: dict[str, str] = {}
         self._bases: dict[str, str] = {}
         """Session id -> the ref its branch was made from, as prepare found it on the host."""
+        self.local_repo = Path(local_repo) if local_repo is not None else None
+        """The orchestrator's repository, where blockers that ran on its machine left their branches."""
+        self.local_executor = local_executor
+        self._stacks: dict[tuple[str, str], str] = {}
+        """(host, worktree) -> the prepare script's stacking arguments of the session being prepared there."""
         self._bundle = runner_bundle()
         self._probes: dict[str, asyncio.Task[HostStatus]] = {}
         """Host -> its probe, the latest one (done or still out)."""
@@ -130,7 +140,18 @@ class SshExecutor:
         Sessions placed on a host at the same time share one command (`ssh_prepare`).
         """
         self.config(session.host)
-        lines = await self._prepares[session.host].prepare(session.worktree, session.branch)
+        stack = stack_of(session)
+        if session.shipped_branches:
+            await self._ship(session.host, session.shipped_branches)
+        key = (session.host, session.worktree)
+        self._stacks[key] = stack_arguments(stack) if stack.start else ""
+        try:
+            lines = await self._prepares[session.host].prepare(session.worktree, session.branch)
+        finally:
+            self._stacks.pop(key, None)
+        conflict = conflict_in(lines, session, stack)
+        if conflict is not None:
+            raise ExecutorError(f"{session.host}: {conflict}", error_class="blockers_conflict")
         for line in lines:
             if line.startswith("REFUSE "):
                 raise ExecutorError(f"{session.host}: {line[7:]}", error_class="workspace")
@@ -147,7 +168,8 @@ class SshExecutor:
         config = self.config(host)
         relative = not config.worktrees_dir.startswith(("/", "~/"))
         exclude = f"/{config.worktrees_dir.strip('/')}/" if relative else ""
-        script = prepare_script(config.repo_path, items, config.base_branch, exclude)
+        stacks = {worktree: self._stacks.get((host, worktree), "") for worktree, _ in items}
+        script = prepare_script(config.repo_path, items, config.base_branch, exclude, stacks)
         result = await self._connection(host).run(script, timeout_s=GIT_TIMEOUT_S + PREPARE_EACH_S * len(items))
         for line in result.text.splitlines():
             if line.startswith("WARN "):  # about the clone (a failed fetch): once per batch, not per session
@@ -157,6 +179,27 @@ class SshExecutor:
             # The script itself failed (a shell error): say so for every item without an answer.
             answers = [lines if any(line.startswith(("OK ", "REFUSE ")) for line in lines) else lines + [result.error_text.strip()] for lines in answers]
         return answers
+
+    def stacks_from(self, base: StackBase, host: str) -> bool:
+        """Whether a session on `host` can start from a blocker's branch: one made on that host, or
+        one in the orchestrator's repository (brought to the host at prepare)."""
+        return (base.executor, base.host) == (self.name, host) or (self.local_repo is not None and base.executor == self.local_executor)
+
+    async def _ship(self, host: str, branches: Sequence[str]) -> None:
+        """The orchestrator's branches into the host's clone, over its SSH connection (`ssh_stacking`)."""
+        if self.local_repo is None:
+            raise ExecutorError(f"{host}: {', '.join(branches)} are on the orchestrator's machine, whose repository is not known here", error_class="workspace")
+        config = self.config(host)
+        said = ""
+        for whole in (False, True):
+            bundle = await asyncio.to_thread(bundle_of, self.local_repo, branches, whole=whole)
+            result = await self._connection(host).run(ship_script(config.repo_path, branches, GIT_ENV), stdin=bundle, timeout_s=GIT_TIMEOUT_S)
+            said = result.text.strip() or result.error_text.strip()
+            if said == "OK":
+                return
+            if said.startswith("REFUSE "):
+                break
+        raise ExecutorError(f"{host}: bringing {', '.join(branches)} from the orchestrator's repository failed: {said.removeprefix('REFUSE ').removeprefix('FAILED ')}", error_class="workspace")
 
     def base_branch(self, session: SessionInfo) -> str:
         """The ref the issue branch started from: what prepare used, else (a session reattached

@@ -8,6 +8,7 @@ is the pump's (`ssh_pump.py`), which answers without starting a process per ques
 from __future__ import annotations
 
 import shlex
+from typing import Mapping
 
 from waterspider_tui.adapters.executors.ssh_connection import remote_path
 
@@ -34,9 +35,14 @@ if [ -n "$exclude" ]; then
   mkdir -p "$(dirname "$ignore")"
   grep -qxF "$exclude" "$ignore" 2>/dev/null || printf '%%s\n' "$exclude" >> "$ignore"
 fi
-# One worktree; a subshell, so that its refusal (exit) ends only this one.
+# One worktree; a subshell, so that its refusal (exit) ends only this one. A stacked one's branch
+# starts from $3 (a blocker's branch) and each (ref, message) pair after it is merged in, as the
+# local executor stacks; a conflict is undone and told (CONFLICT, FILE, TOUCH lines), exit 4.
 prepare_one() (
-  wt=$1; branch=$2
+  wt=$1; branch=$2; start=${3:-}
+  if [ $# -ge 3 ]; then shift 3; else shift $#; fi
+  from=$baseref; [ -z "$start" ] || from=$start
+  git rev-parse -q --verify "$from^{commit}" >/dev/null || refuse "blocker branch $from not found in $repo"
   printf 'PATH %%s\n' "$wt"
   [ -L "$wt" ] && refuse "$wt is a symbolic link: remove it (its target is left alone)"
   if [ -e "$wt" ]; then
@@ -51,13 +57,45 @@ prepare_one() (
     fi
     head=$(cd "$wt" && git symbolic-ref -q HEAD) || head="a detached HEAD"
     [ "$head" = "refs/heads/$branch" ] || refuse "$wt is on $head, not $branch: switch it back or remove it"
-    printf 'OK reused %%s\n' "$baseref"; exit 0
+    how=reused; made=no
+  else
+    mkdir -p "$(dirname "$wt")"
+    how=created; made=no
+    if git show-ref --verify -q "refs/heads/$branch"; then
+      out=$(git worktree add -q "$wt" "$branch" 2>&1) || refuse "git worktree add $wt failed: $(one_line "$out")"
+    else
+      out=$(git worktree add -q --no-track -b "$branch" "$wt" "$from" 2>&1) || refuse "git worktree add $wt failed: $(one_line "$out")"
+      made=yes
+    fi
   fi
-  mkdir -p "$(dirname "$wt")"
-  if git show-ref --verify -q "refs/heads/$branch"; then set -- -q "$wt" "$branch"
-  else set -- -q --no-track -b "$branch" "$wt" "$baseref"; fi
-  out=$(git worktree add "$@" 2>&1) || refuse "git worktree add $wt failed: $(one_line "$out")"
-  printf 'OK created %%s\n' "$baseref"
+  git config user.name >/dev/null 2>&1 || export GIT_AUTHOR_NAME=waterspider GIT_COMMITTER_NAME=waterspider
+  git config user.email >/dev/null 2>&1 || export GIT_AUTHOR_EMAIL=waterspider@localhost GIT_COMMITTER_EMAIL=waterspider@localhost
+  before=$start
+  while [ $# -ge 2 ]; do
+    ref=$1; message=$2; shift 2
+    git rev-parse -q --verify "$ref^{commit}" >/dev/null || refuse "blocker branch $ref not found in $repo"
+    if ! git merge-base --is-ancestor "$ref" "refs/heads/$branch" 2>/dev/null; then
+      if ! out=$(cd "$wt" && git merge -q --no-ff --no-edit -m "$message" "$ref" 2>&1); then
+        files=$(cd "$wt" && git diff --name-only --diff-filter=U)
+        (cd "$wt" && git merge --abort) >/dev/null 2>&1
+        [ -n "$files" ] || refuse "merging $ref into $branch failed: $(one_line "$out")"
+        printf 'CONFLICT %%s\n' "$ref"
+        printf '%%s\n' "$files" | while IFS= read -r file; do
+          printf 'FILE %%s\n' "$file"
+          for earlier in $before; do
+            git diff --quiet "$baseref...$earlier" -- "$file" 2>/dev/null || printf 'TOUCH %%s %%s\n' "$earlier" "$file"
+          done
+        done
+        if [ "$made" = yes ]; then
+          # Nothing but its blockers' work is on it: the next try starts clean.
+          git worktree remove --force "$wt" >/dev/null 2>&1; git worktree prune; git branch -D "$branch" >/dev/null 2>&1
+        fi
+        exit 4
+      fi
+    fi
+    before="$before $ref"
+  done
+  printf 'OK %%s %%s\n' "$how" "$from"
 )
 """
 """Prepares the worktrees of one batch of sessions of a host: the clone checked and fetched once,
@@ -98,13 +136,18 @@ GIT_ENV = 'export GIT_TERMINAL_PROMPT=0; [ -n "${GIT_SSH_COMMAND:-}" ] || export
 """Git on a host never waits for a password or a host-key question nobody can answer."""
 
 
-def prepare_script(repo: str, items: list[tuple[str, str]], base: str, exclude: str) -> str:
-    """The batch script for `items` (worktree, branch); each item's lines follow its `ITEM i` line."""
+def prepare_script(repo: str, items: list[tuple[str, str]], base: str, exclude: str, stacks: Mapping[str, str] | None = None) -> str:
+    """The batch script for `items` (worktree, branch); each item's lines follow its `ITEM i` line.
+    `stacks`: by worktree, the arguments of a stacked one (`ssh_stacking.stack_arguments`)."""
     script = PREPARE % {
         "repo": remote_path(repo), "base": remote_path(base) if base else "''", "exclude": remote_path(exclude) if exclude else "''",
         "git_env": GIT_ENV,
     }
-    calls = "".join(f"printf 'ITEM {index}\\n'; prepare_one {remote_path(worktree)} {shlex.quote(branch)}\n" for index, (worktree, branch) in enumerate(items))
+    stacks = stacks or {}
+    calls = "".join(
+        f"printf 'ITEM {index}\\n'; prepare_one {remote_path(worktree)} {shlex.quote(branch)} {stacks.get(worktree, '')}".rstrip() + "\n"
+        for index, (worktree, branch) in enumerate(items)
+    )
     return script + calls + "exit 0\n"
 
 

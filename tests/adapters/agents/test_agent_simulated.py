@@ -122,3 +122,17 @@ def test_durations_jitter_per_issue_and_attempt_within_bounds(tmp_path) -> None:
     assert SimulatedAgent(SimulatedOptions(duration_s=10.0)).duration_for(make_context(tmp_path, tmp_path / "s", number=1)) == 10.0
     with pytest.raises(ValueError, match="duration_jitter"):
         SimulatedOptions(duration_jitter=1.5)
+
+
+def test_sent_back_to_the_same_worktree_it_adds_a_commit(worktree: Worktree) -> None:
+    """A gate round resumes the conversation in the worktree the first round committed in, maybe as
+    the same attempt (an orchestrator's round numbering is not the agent's business): it does more
+    work and commits it, never ending on git's `nothing to commit`."""
+    session = "11111111-2222-3333-4444-555555555555"
+    options = SimulatedOptions(duration_s=0.05, steps=1)
+    for _ in range(2):
+        _, _, result, done, _ = run_simulated(worktree, options, resume_agent_session=session, attempt=1)
+        assert done.returncode == 0, done.stdout[-1000:] + done.stderr
+        assert result.outcome is Outcome.SUCCEEDED
+    assert git(worktree.repo, "rev-list", "--count", "main..feature/issue-7") == "2"
+    assert git(worktree.path, "status", "--porcelain") == ""

@@ -167,8 +167,18 @@ class SimulatedRun:
 
     def write_notes(self) -> str:
         relative_path = os.path.join("waterspider-work", f"issue-{self.plan.number}.md")
-        text = (f"# Issue #{self.plan.number}: {self.plan.title}\n\n"
-                f"Worked on by the simulated agent (session {self.plan.session_id}, attempt {self.plan.attempt}).\n")  # fmt: skip
+        try:
+            with open(relative_path, encoding="utf-8") as earlier:
+                before = earlier.read()
+        except OSError:
+            before = ""
+        # Sent back to a worktree it already worked in (a gate round), it adds to its notes: each run
+        # leaves a change of its own to commit, as a real agent answering the gate does.
+        runs = before.count("\nWorked on ")
+        if not before:
+            before = f"# Issue #{self.plan.number}: {self.plan.title}\n"
+        text = before + (f"\nWorked on by the simulated agent (session {self.plan.session_id}, attempt {self.plan.attempt}"
+                         f"{f', run {runs + 1} here' if runs else ''}).\n")  # fmt: skip
         tool_id = self.tool("Write", {"file_path": os.path.join(self.cwd, relative_path), "content": text},
                             "Writing the change.")  # fmt: skip
         os.makedirs("waterspider-work", exist_ok=True)

@@ -207,3 +207,33 @@ def test_toml_syntax_error_is_one_line_naming_the_file(tmp_path: Path) -> None:
     message = str(caught.value)
     assert message.startswith(f"cannot read {config}: ")
     assert "line 1" in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "problem"),
+    [
+        ("[pipeline]\nsteps = [\"gate\"]\n[pipeline.gate]\ncommands = [3]\n", "pipeline.gate.commands.0", "3 is not a table"),
+        ("[pipeline.gate]\nmax_rounds = -1\n", "pipeline.gate.max_rounds", "-1 is too small: it must be at least 0"),
+        ("[pipeline.gate]\ncomands = []\n", "pipeline.gate.comands", "unknown key (did you mean commands?)"),
+        ("[pipeline.push]\nforce = \"yes please\"\n", "pipeline.push.force", "'yes please' is not true or false"),
+        ("[pipeline.pull_request]\ndraft = \"maybe\"\n", "pipeline.pull_request.draft", "'maybe' is not true or false"),
+    ],
+)
+def test_a_bad_step_option_is_refused_when_the_file_is_read(tmp_path: Path, text: str, field: str, problem: str) -> None:
+    """Every command reading the file (`hosts check` too) refuses it in the same words as any other setting."""
+    config = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    message = str(caught.value)
+    assert message.startswith(f"bad setting {field} in {config}: "), message
+    assert problem in message
+    assert "\n" not in message
+
+
+def test_a_gate_command_may_be_a_plain_shell_line(tmp_path: Path) -> None:
+    from waterspider_tui.adapters.pipeline.gate import GateOptions
+
+    config = write(tmp_path, '[pipeline]\nsteps = ["gate"]\n[pipeline.gate]\ncommands = ["test -f README.md", { name = "lint", run = ["ruff", "check"] }]\n')
+    settings = load_settings(config)
+    commands = GateOptions.model_validate(settings.pipeline.gate).commands
+    assert [(command.name, command.run) for command in commands] == [("test -f README.md", "test -f README.md"), ("lint", ["ruff", "check"])]

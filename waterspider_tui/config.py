@@ -388,7 +388,11 @@ def load_settings(config_file: Path | None, overrides: dict[str, Any] | None = N
         raise ConfigError(f"config file {config_file} does not exist")
     _CONFIG_FILE[0] = config_file
     try:
-        return Settings(**(overrides or {}))
+        settings = Settings(**(overrides or {}))
+        _check_step_options(settings.pipeline, config_file)
+        return settings
+    except ConfigError:
+        raise
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
@@ -399,6 +403,27 @@ def load_settings(config_file: Path | None, overrides: dict[str, Any] | None = N
         raise ConfigError(f"cannot read {config_file}: {error}") from error
     finally:
         _CONFIG_FILE[0] = None
+
+
+def _check_step_options(pipeline: PipelineSection, config_file: Path | None) -> None:
+    """The steps' own tables (`[pipeline.gate]`, ...), checked when the file is read, so every
+    command refuses a bad one the same way, naming the setting, the value and where it came from."""
+    from waterspider_tui.adapters.pipeline.gate import GateOptions
+    from waterspider_tui.adapters.pipeline.push import PushOptions
+
+    models: dict[str, type[BaseModel]] = {"gate": GateOptions, "push": PushOptions}
+    if pipeline.pull_request:  # the pull-request step brings the GitHub client: only when it is set
+        from waterspider_tui.adapters.pipeline.pull_request import PullRequestOptions
+
+        models["pull_request"] = PullRequestOptions
+    for step, model in models.items():
+        try:
+            model.model_validate(dict(getattr(pipeline, step)))
+        except ValidationError as error:
+            first = error.errors()[0]
+            loc = ("pipeline", step, *first["loc"])
+            where = ".".join(str(part) for part in loc)
+            raise ConfigError(f"bad setting {where}{_origin(loc, config_file)}: {explain(first, model, ('pipeline', step))}") from error
 
 
 def _origin(loc: tuple[int | str, ...], config_file: Path | None) -> str:

@@ -39,8 +39,9 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-def explain(error: dict[str, Any], settings: type[BaseModel]) -> str:
-    """One pydantic error as a short sentence about the value and what it must be."""
+def explain(error: dict[str, Any], settings: type[BaseModel], within: tuple[str, ...] = ()) -> str:
+    """One pydantic error as a short sentence about the value and what it must be; `within` is the
+    table `settings` is read from when it is not the whole file (a step's `[pipeline.gate]`)."""
     kind = error.get("type", "")
     loc = tuple(error.get("loc", ()))
     ctx = error.get("ctx") or {}
@@ -48,10 +49,10 @@ def explain(error: dict[str, Any], settings: type[BaseModel]) -> str:
     if kind == "extra_forbidden":
         name = str(loc[-1]) if loc else ""
         choices = _fields_at(settings, loc[:-1])
-        what = "section" if len(loc) == 1 else "key"
+        what = "section" if len(loc) == 1 and not within else "key"
         hint = _did_you_mean(name, choices)
         if not hint and choices:
-            where = "the sections are" if what == "section" else f"the keys of [{'.'.join(str(part) for part in loc[:-1])}] are"
+            where = "the sections are" if what == "section" else f"the keys of [{'.'.join(str(part) for part in (*within, *loc[:-1]))}] are"
             hint = f"; {where} {', '.join(choices)}"
         return f"unknown {what}{hint}"
     bounds = {
@@ -68,6 +69,7 @@ def explain(error: dict[str, Any], settings: type[BaseModel]) -> str:
         "int_parsing": "a whole number", "int_type": "a whole number", "int_from_float": "a whole number",
         "float_parsing": "a number", "float_type": "a number", "bool_parsing": "true or false", "bool_type": "true or false",
         "string_type": "text in quotes", "list_type": 'a list, like ["a", "b"]', "dict_type": "a table, like { key = value }",
+        "model_type": "a table, like { key = value }", "model_attributes_type": "a table, like { key = value }",
         "path_type": "a path in quotes",
     }
     if kind in wanted:

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from waterspider_tui.adapters.pipeline.base import StepContext, StepOutcome
 from waterspider_tui.core.models import ErrorClass, Outcome
@@ -24,7 +24,19 @@ if TYPE_CHECKING:
 
 
 class GateCommand(BaseModel):
+    """A command of the gate: a table, or just the shell line (or argv list), which then names itself."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_plain(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"name": value if len(value) <= 40 else value[:39] + "…", "run": value}
+        if isinstance(value, list) and value and all(isinstance(word, str) for word in value):
+            line = " ".join(value)
+            return {"name": line if len(line) <= 40 else line[:39] + "…", "run": value}
+        return value
 
     name: str
     """Shown in the results (`tests`, `lint`)."""

@@ -16,7 +16,7 @@ from waterspider_tui.core.models import ErrorClass, Outcome, SessionInfo, Sessio
 from waterspider_tui.core.readiness import StackBase, short_key, stack_bases
 from waterspider_tui.engine.after_agent import follow_up_of, run_steps
 from waterspider_tui.engine.session_end import SHUTDOWN_REASON, budget_pause, end_events
-from waterspider_tui.engine.orphans import OrphanSettler
+from waterspider_tui.engine.orphans import OrphanSettler, waiting_for_host
 from waterspider_tui.engine.output_reader import OutputReader
 from waterspider_tui.engine.spawn_spans import SpawnSpans
 from waterspider_tui.store.event_log import DuplicateSession
@@ -312,6 +312,12 @@ class SessionSupervisor:
             try:
                 state = await executor.state(session)
             except ExecutorError as error:
+                if error.error_class == ErrorClass.HOST_DOWN.value:
+                    # Unknown, not gone: the session may run on. Its host is waited for as a running
+                    # orchestrator waits (up to its lost_after_s), so the issue never runs twice at once.
+                    self.record(ev.Warned(ts=self.clock.now(), issue=task.key, message=waiting_for_host(session, error)))
+                    self.tasks[task.key] = asyncio.create_task(self._guarded(task.key, session, self._watch(task.key, session, executor)))
+                    continue
                 log.warning("cannot reach %s for %s: %s", session.host, task.key, error)
                 state = None
             if state is not None and (state.alive or state.exit is not None):

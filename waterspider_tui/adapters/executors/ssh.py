@@ -256,6 +256,11 @@ class SshExecutor:
             log.debug("%s: output of %s not read: %s", session.host, session.session_id, error)
             return b""
 
+    def output_live(self, session: SessionInfo) -> bool:
+        """Silence is judged a stall only while the host answers: out of reach, its output cannot arrive."""
+        connection = self.connections.get(session.host)
+        return connection is None or connection.down_since is None
+
     async def state(self, session: SessionInfo) -> SessionState:
         """Alive, ended with its exit, or gone; raises `host_down` when the host cannot be asked."""
         self.config(session.host)

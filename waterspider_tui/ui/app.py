@@ -568,7 +568,7 @@ class WaterspiderApp(WorktreeKeys, App[int]):
         sections[0][1].extend([
             ("ctrl+p", "palette", "Every action by name: \"requeue #12\", \"jump to #7\", \"pause dispatcher\"", ""),
             ("arrows", "move", "Move the cursor; in the DAG, between issues and layers", ""),
-            ("tab", "next panel", "Move focus to the next panel", ""),
+            ("tab, shift+tab", "next panel", "Show and focus the next panel in number order (shift+tab: the previous one)", ""),
         ])
         return sections
 

@@ -43,6 +43,8 @@ class ControlScreen(Screen[None]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL_FROM, "-tall")]
     BINDINGS = [
         Binding("escape", "clear_filter", "clear filter", id="clear_filter", tooltip="Clear the filter and show every issue"),
+        Binding("tab", "step_panel(1)", "next panel", show=False),
+        Binding("shift+tab", "step_panel(-1)", "previous panel", show=False),
     ]
 
     current_panel: reactive[str] = reactive("running")
@@ -236,6 +238,16 @@ class ControlScreen(Screen[None]):
         if action == "clear_filter":
             return bool(self.filter_text) or self.has_class("-filtering")
         return True
+
+    def action_step_panel(self, step: int) -> None:
+        """Show and focus the next (or previous) panel in the order of their number keys.
+
+        Why not Textual's focus chain: in the narrow layout the other panels are hidden, so it
+        has nowhere to go; and in the wide one it follows the grid, not the numbers.
+        """
+        order = [panel_id for panel_id, _, _ in PANELS]
+        index = order.index(self.current_panel) if self.current_panel in order else 0
+        self.show_panel(order[(index + step) % len(order)])
 
     def action_clear_filter(self) -> None:
         filter_input = self.query_one("#filter", Input)

@@ -85,6 +85,8 @@ class Warned(Event):
     type: ClassVar[str] = "warned"
     message: str
     issue: str | None = None
+    notice: bool = False
+    """Good news or a plain fact (a host answers again): said without `warning:` and not listed as a problem."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,7 +11,7 @@ from waterspider_tui.core import events as ev
 from waterspider_tui.core.advice import advice_for
 from waterspider_tui.core.dag import parse_references
 from waterspider_tui.core.models import (
-    ErrorClass, HostStatus, Issue, Outcome, Overrides, SessionInfo, SessionResult, TaskState, round_session_id,
+    ErrorClass, HostStatus, Issue, Outcome, Overrides, SessionInfo, SessionResult, TaskState,
 )
 
 RECENT_EVENTS_KEPT = 200
@@ -224,9 +224,8 @@ def _finished(draft: _Draft, event: ev.SessionFinished) -> None:
                 error=round_.error, cost_usd=round_.cost_usd, duration_s=round_.duration_s, will_retry=True, **where)
         for round_ in result.earlier_rounds
     )
-    last_round = len(rounds) + 1
     attempt = Attempt(
-        session_id=round_session_id(session.session_id, last_round), attempt=session.attempt + last_round - 1, outcome=result.outcome,
+        session_id=session.session_id, attempt=session.attempt + len(rounds), outcome=result.outcome,
         error_class=result.error_class, error=result.error, cost_usd=result.cost_usd,
         duration_s=result.duration_s, agent_ran=session.spawned or session.pid is not None,
         will_retry=event.will_retry, host_wide=event.host_wide, **where,
@@ -236,8 +235,10 @@ def _finished(draft: _Draft, event: ev.SessionFinished) -> None:
     state = _OUTCOME_STATE[result.outcome]
     if task.issue.closed and state is not TaskState.SUCCEEDED:
         state = TaskState.GONE  # closed while it ran: nothing is left to do, nothing to requeue
+    if rounds:  # the session stands for its last round now: its log, its attempt
+        session = replace(session, attempt=attempt.attempt)
     draft.tasks[event.issue] = replace(
-        task, state=state, result=result, attempts=max(task.attempts, attempt.attempt),
+        task, state=state, result=result, attempts=max(task.attempts, attempt.attempt), session=session,
         history=task.history + rounds + (attempt,), finished_at=event.ts, cancel_requested=False,
         rework_note="" if state is TaskState.SUCCEEDED else task.rework_note,
     )
@@ -295,7 +296,7 @@ def _apply_specific(draft: _Draft, event: ev.Event) -> None:
             draft.update(key, held_reason=reason)
         case ev.BlockersConflicted(issue=key, reason=reason):
             draft.update(key, blockers_conflict=event if reason else None)
-        case ev.Warned(message=message):
+        case ev.Warned(message=message, notice=False):
             draft.warnings.append(message)
         case ev.SessionStarted(issue=key, session=session):
             task = draft.tasks.get(key)

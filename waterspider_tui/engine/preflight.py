@@ -83,7 +83,7 @@ def reachability_events(snapshot: Snapshot, pool: ExecutorPool, probed: list[Hos
             continue
         said[status.name] = status.reachable
         if status.reachable:
-            events.append(ev.Warned(ts=now, message=f"{status.name} answers again: it takes new sessions"))
+            events.append(ev.Warned(ts=now, message=f"{status.name} answers again: it takes new sessions", notice=True))
         else:
             why = (status.error or "no answer").removeprefix(f"{status.name}: ")
             events.append(ev.Warned(ts=now, message=f"{status.name} cannot be reached: {why}; no new sessions go there until it answers"))

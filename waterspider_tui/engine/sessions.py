@@ -218,7 +218,13 @@ class SessionSupervisor:
                 status = waiter.result()
             except ExecutorError as error:
                 # The host went away for good (`host_down`): the issue is placed again, not charged.
-                self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=_error_class(error.error_class), error=str(error)))
+                # What was seen of it still counts: how long it ran until given up on, its cost and turns so far.
+                seen = reader.parser.progress()
+                ran_s = max(0.0, self.clock.now() - (session.started_at or started))
+                self.finish(key, session, SessionResult(
+                    outcome=Outcome.FAILED, error_class=_error_class(error.error_class), error=str(error),
+                    duration_s=ran_s, cost_usd=seen.cost_usd, turns=seen.turns,
+                ))
                 if error.error_class == ErrorClass.HOST_DOWN.value:
                     self.orphans.watch(key, session, executor)
                 return

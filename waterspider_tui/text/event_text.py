@@ -54,6 +54,8 @@ def describe(event: ev.Event, key: KeyFormat = _short) -> str | None:
             return f"{key(issue)} held: {reason}" if reason else f"{key(issue)} no longer held"
         case ev.BlockersConflicted(issue=issue, reason=reason):
             return f"{key(issue)} held: {reason}" if reason else f"{key(issue)} no longer held: its blockers' work merges now"
+        case ev.Warned(message=message, notice=True):
+            return message
         case ev.Warned(message=message):
             return f"warning: {message}"
         case ev.SessionStarted(issue=issue, session=session):

@@ -71,6 +71,9 @@ def _check_one_session_counted(engine: Engine, orphan_id: str, lost: SshServer, 
     assert [e.session.host for e in started] == ["mini-1", "mini-2"], "placed again once, on the other host"
     finished = {e.session_id: e.result for e in events if isinstance(e, ev.SessionFinished)}
     assert finished[orphan_id].error_class is ErrorClass.HOST_DOWN
+    given_up_at = next(e.ts for e in events if isinstance(e, ev.SessionFinished) and e.session_id == orphan_id)
+    orphan_started = next(e.session.started_at for e in events if isinstance(e, ev.SessionStarted) and e.session.session_id == orphan_id)
+    assert finished[orphan_id].duration_s >= LOST_AFTER_S and abs(finished[orphan_id].duration_s - (given_up_at - orphan_started)) < 1.0, "ran until given up on"
     survivor = started[1]
     assert finished[survivor.session.session_id].outcome is Outcome.SUCCEEDED and finished[survivor.session.session_id].commits == 1
     assert [e.session_id for e in events if isinstance(e, ev.AgentExited)] == [survivor.session.session_id], "only one agent's work counted"

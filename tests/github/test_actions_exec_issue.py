@@ -232,3 +232,32 @@ def test_a_round_the_gate_sends_back_resumes_the_agents_conversation(checkout: P
     results = [json.loads(line) for line in stream_file.read_text().splitlines() if '"type": "result"' in line]
     own = [sum(usage["costUSD"] for usage in result["model_usage_since_last_result"].values()) for result in results]
     assert [r["cost_usd"] for r in record["agent_rounds"]] == pytest.approx(own) and all(own)
+
+
+def _pull_request_checkout(checkout: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A checkout whose waterspider.toml lists the pull-request step, and an environment with no token nor `gh`."""
+    config = tmp_path / "waterspider.toml"
+    config.write_text('[pipeline]\nsteps = ["commits", "pull_request"]\n[pipeline.pull_request]\nrepo = "octo/app"\n')
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("git", "nice", "sh"):  # what a session needs, and no `gh` to ask for a token
+        (tools / tool).symlink_to(shutil.which(tool) or f"/usr/bin/{tool}")
+    return config, {"PATH": str(tools)}
+
+
+def test_a_folder_issue_runs_without_a_token_and_says_why_no_pull_request_is_opened(checkout: Path, issues: Path, tmp_path: Path) -> None:
+    config, env = _pull_request_checkout(checkout, tmp_path)
+    done = exec_issue(checkout, "--config", str(config), "--issues", str(issues), "--issue", "7", "--session", "try-1",
+                      "--agent", "simulated", "--stream-file", str(tmp_path / "stream.jsonl"), env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    said = [line for line in done.stdout.splitlines() if "pull request" in line]
+    assert said and said[0].startswith("waterspider: no pull request in octo/app: no GitHub token"), done.stdout
+    assert "Work on #7" in git(checkout, "log", "--format=%s", "feature/issue-7")
+
+
+def test_a_missing_folder_issue_is_named_before_any_token_is_looked_for(checkout: Path, issues: Path, tmp_path: Path) -> None:
+    config, env = _pull_request_checkout(checkout, tmp_path)
+    done = exec_issue(checkout, "--config", str(config), "--issues", str(issues), "--issue", "99", "--session", "try-1",
+                      "--agent", "simulated", "--stream-file", str(tmp_path / "stream.jsonl"), env=env)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"waterspider: no issue #99 in {issues}"

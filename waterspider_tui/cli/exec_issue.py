@@ -35,6 +35,7 @@ from waterspider_tui.exit_codes import EXIT_DONE, EXIT_INTERRUPTED, EXIT_NOT_DON
 from waterspider_tui.text.plural import counted
 
 if TYPE_CHECKING:
+    from waterspider_tui.adapters.github.client import GitHubClient
     from waterspider_tui.config import Settings
     from waterspider_tui.engine.single_session import SessionEnd
 
@@ -85,28 +86,21 @@ def ignore_if_inside(repo_path: Path, stream_file: Path) -> None:
 
 
 async def _run(settings: Settings, repo: str, number: int, session_id: str, attempt: int, stream_file: Path, echo_stream: bool, multi_repo: bool) -> SessionEnd:
+    from waterspider_tui.adapters.github.errors import GitHubError
     from waterspider_tui.engine.single_session import fetch_github_issue, folder_issue, run_single_session
 
     client = None
-    if settings.issues.dir is None or "pull_request" in settings.pipeline.steps:
-        from waterspider_tui.adapters.github import GitHubClient, TokenNotFound, discover_token
-
-        try:
-            token = discover_token()
-        except TokenNotFound as error:
-            raise ConfigError(str(error)) from error
-        client = GitHubClient(settings.github.api_url, token, min_write_interval=settings.github.min_write_interval_s)
     try:
         if settings.issues.dir is not None:
             issue = await folder_issue(settings.issues.dir, repo or settings.issues.repo_name, number)
         else:
-            from waterspider_tui.adapters.github.errors import GitHubError
-
-            assert client is not None
+            client = _client(settings)
             try:
                 issue = await fetch_github_issue(client, repo, number)
             except GitHubError as error:
                 raise ConfigError(f"{repo}#{number}: the issue cannot be read: {error}") from error
+        if client is None and "pull_request" in settings.pipeline.steps:
+            client, settings = _pull_request_client(settings)
         _write(f"waterspider: issue #{issue.number} {issue.title} (session {session_id}, attempt {attempt}, agent {settings.agent.kind})")
         return await run_single_session(
             settings, issue, session_id=session_id, attempt=attempt, stream_file=stream_file,
@@ -115,6 +109,29 @@ async def _run(settings: Settings, repo: str, number: int, session_id: str, atte
     finally:
         if client is not None:
             await client.aclose()
+
+
+def _client(settings: Settings) -> GitHubClient:
+    """A GitHub client with the token of the environment or `gh`; ConfigError (one line) without one."""
+    from waterspider_tui.adapters.github import GitHubClient, TokenNotFound, discover_token
+
+    try:
+        token = discover_token()
+    except TokenNotFound as error:
+        raise ConfigError(str(error)) from error
+    return GitHubClient(settings.github.api_url, token, min_write_interval=settings.github.min_write_interval_s)
+
+
+def _pull_request_client(settings: Settings) -> tuple[GitHubClient | None, Settings]:
+    """For an issue of a folder, the pull-request step's client; without a token the session still
+    runs (its branch is the work), the step left out with a line saying why."""
+    where = str(settings.pipeline.pull_request.get("repo", "")).strip() or "GitHub"
+    try:
+        return _client(settings), settings
+    except ConfigError as error:
+        _write(f"waterspider: no pull request in {where}: {str(error)[:1].lower()}{str(error)[1:]}")
+    steps = [step for step in settings.pipeline.steps if step != "pull_request"]
+    return None, settings.model_copy(update={"pipeline": settings.pipeline.model_copy(update={"steps": steps})})
 
 
 def pipeline_overrides(text: str) -> dict[str, Any]:

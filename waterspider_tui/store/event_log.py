@@ -6,7 +6,7 @@ import os
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Collection, Iterable, Iterator
 
 from waterspider_tui.core import events as ev
 from waterspider_tui.store.codec import decode, encode
@@ -147,15 +147,25 @@ class EventLog:
     def live_sessions(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT issue, session_id FROM live_sessions").fetchall())
 
-    def read(self, after_seq: int = 0) -> Iterator[ev.Event]:
-        """Events after a sequence number, oldest first; types this version does not know are skipped."""
+    def read(self, after_seq: int = 0, *, types: Collection[str] = ()) -> Iterator[ev.Event]:
+        """Events after a sequence number, oldest first (only of `types` when given); types this
+        version does not know are skipped."""
         try:
-            cursor = self._db.execute("SELECT seq, type, data FROM events WHERE seq > ? ORDER BY seq", (after_seq,))
+            if types:
+                marks = ",".join("?" * len(types))
+                query, values = f"SELECT seq, type, data FROM events WHERE seq > ? AND type IN ({marks}) ORDER BY seq", (after_seq, *types)
+            else:
+                query, values = "SELECT seq, type, data FROM events WHERE seq > ? ORDER BY seq", (after_seq,)
+            cursor = self._db.execute(query, values)
             for seq, type_name, payload in cursor:
                 if type_name in ev.EVENT_TYPES:
                     yield decode(type_name, payload, seq)
         except sqlite3.DatabaseError as error:  # a page damaged past what opening the store reads
             raise sqlite_error(self.path, error, read_only=self.read_only) from error
+
+    def last_seq(self) -> int:
+        """The seq of the newest stored event; 0 for an empty log."""
+        return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0])

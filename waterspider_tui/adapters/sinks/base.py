@@ -8,7 +8,7 @@ state of a comment, not each of its past states), and a restart resumes where it
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Collection, Iterator, Protocol, Sequence
 
 if TYPE_CHECKING:
     from waterspider_tui.core.events import Event
@@ -59,7 +59,8 @@ class Sink(Protocol):
 class StoredEvents(Protocol):
     """What the outbox reads: `store.event_log.EventLog` (the store layer is not imported here)."""
 
-    def read(self, after_seq: int = 0) -> Iterator[Event]: ...
+    def read(self, after_seq: int = 0, *, types: Collection[str] = ()) -> Iterator[Event]: ...
+    def last_seq(self) -> int: ...
 
 
 class CursorStore(Protocol):

@@ -4,17 +4,19 @@ The outbox moves a sink's cursor once `deliver` returns, even when the notices i
 held back to gather a burst. So that a restart in between loses nothing, the notifier keeps a
 second mark in the store's sink cursors (`<name>:sent`): the last event whose notices are all
 out. On the first delivery after a start, events between that mark and the outbox's cursor are
-read again from the log, and events at or below it are never told twice.
+read again from the log, and events at or below it are never told twice. A channel turned on
+for the first time puts both marks at the log's end: it starts from now.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
+from waterspider_tui.core import events as ev
+
 if TYPE_CHECKING:
     from waterspider_tui.adapters.sinks.base import CursorStore, StoredEvents
     from waterspider_tui.adapters.sinks.notify.notices import Notice
-    from waterspider_tui.core.events import Event
 
 DAY_S = 86_400.0
 
@@ -84,7 +86,31 @@ class Ledger:
     def durable(self) -> bool:
         return self._log is not None and self._cursors is not None
 
-    def unsent(self) -> list[Event]:
+    def start_from_now(self) -> int:
+        """A channel turned on for the first time (no cursor, nothing sent) owes nothing of the
+        history already stored: both marks move to the log's end. Returns how many events that skipped."""
+        if self._log is None or self._cursors is None or self.sent_seq > 0 or self._cursors.get(self.name) > 0:
+            return 0
+        last = self._log.last_seq()
+        if last > 0:
+            self._cursors.set(self.name, last)
+            self.mark_sent(last)
+        return last
+
+    def hosts_told(self) -> dict[str, bool]:
+        """Each host's reachability as the log stood at the sent mark: what this channel last said
+        about it (or, for a channel that started late, what it took as the state it started from)."""
+        if self._log is None or self.sent_seq <= 0:
+            return {}
+        told: dict[str, bool] = {}
+        for event in self._log.read(0, types=(ev.HostProbed.type,)):
+            if event.seq > self.sent_seq:
+                break
+            if isinstance(event, ev.HostProbed):
+                told[event.host.name] = event.host.reachable
+        return told
+
+    def unsent(self) -> list[ev.Event]:
         """Events the outbox already moved past whose notices may not have gone out (a restart in between).
 
         A notifier with no mark yet (a new one) starts from the outbox's cursor: it does not tell history.

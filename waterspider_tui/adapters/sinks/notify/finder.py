@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from waterspider_tui.adapters.sinks.notify.notices import ALL_KINDS, Notice, NoticeKind
 from waterspider_tui.core import events as ev
@@ -16,9 +16,9 @@ if TYPE_CHECKING:
     from waterspider_tui.core.milestones import MilestoneProgress
     from waterspider_tui.core.state import Snapshot
 
-AUTOMATIC_PAUSES = frozenset({"limit", "budget", "host failure", "host check"})
-"""`DispatcherPaused.by` of the pauses the engine makes by itself (an operator's own pause is not news to them)."""
-AUTOMATIC_RESUMES = frozenset({"reset time reached", "host check passed"})
+OPERATOR_BY = frozenset({"operator", "command line"})
+"""`DispatcherPaused.by` / `DispatcherResumed.by` of the operator's own pause and resume: not news to them.
+Every other pause (limit, budget, host failure, host check, hosts down) and its end is told."""
 CYCLE_WARNING = "dependency cycle"
 
 
@@ -26,7 +26,8 @@ class NoticeFinder:
     """Turns a batch of stored events into notices, with the snapshot for context.
 
     Holds only what the events cannot say: which hosts it last saw unreachable (host probes are
-    mostly not stored), and which milestone completions it already told in this process.
+    mostly not stored; the sink recalls what the log says it told before), and which milestone
+    completions it already told in this process.
     """
 
     def __init__(self, kinds: Iterable[NoticeKind | str] = ALL_KINDS, *, done_when: DoneWhen = "succeeded") -> None:
@@ -87,16 +88,22 @@ class NoticeFinder:
             case ev.MilestoneClosed(milestone=milestone, pull_request=pull):
                 return [Notice(f"{event.seq}:milestone-closed", NoticeKind.MILESTONE, event.ts, event.seq, milestone,
                                f"closed: integration pull request #{pull} merged", severity="info")]
-            case ev.DispatcherPaused(by=by, reason=reason, until=until) if by in AUTOMATIC_PAUSES:
+            case ev.DispatcherPaused(by=by, reason=reason, until=until) if by not in OPERATOR_BY:
                 text = f"dispatch paused ({by}): {reason or 'no reason given'}"
                 if until:
                     text += f"; resumes at {_clock_time(until)}"
                 return [Notice(f"{event.seq}:paused", NoticeKind.PAUSED, event.ts, event.seq, "dispatch", text, severity="warning", needs_operator=until is None)]
-            case ev.DispatcherResumed(by=by) if by in AUTOMATIC_RESUMES:
+            case ev.DispatcherResumed(by=by) if by not in OPERATOR_BY:
                 return [Notice(f"{event.seq}:resumed", NoticeKind.PAUSED, event.ts, event.seq, "dispatch", f"dispatch resumed ({by})", severity="info")]
             case ev.HostProbed(host=host):
                 return self._host_change(host.name, host.reachable, host.error, event.ts, event.seq)
         return []
+
+    def recall_hosts(self, last_told: Mapping[str, bool]) -> None:
+        """What the channel last said about each host (reachable or not) before this process: a
+        host told unreachable then is told reachable again once it answers, and not told down twice."""
+        for name, reachable in last_told.items():
+            self._reachable.setdefault(name, reachable)
 
     def _host_change(self, name: str, reachable: bool, error: str, ts: float, seq: int) -> list[Notice]:
         before = self._reachable.get(name)

@@ -97,9 +97,13 @@ HINTS_SHOWN = 5
 
 
 def _section(kind: NoticeKind, notices: list[Notice], max_lines: int) -> Section:
-    """The notices' lines (cut at `max_lines`), then each distinct hint once."""
+    """The notices' lines (cut at `max_lines`, each said once), then each distinct hint once."""
     lines: list[Line] = []
+    said: set[tuple[str, str]] = set()
     for notice in notices:
+        if (notice.label, notice.text) in said:
+            continue
+        said.add((notice.label, notice.text))
         lines.append(Line(notice.label, notice.text, notice.url))
         lines.extend(Line("", detail) for detail in notice.details)
     shown = lines[:max_lines]
@@ -109,22 +113,27 @@ def _section(kind: NoticeKind, notices: list[Notice], max_lines: int) -> Section
     return Section(kind, _heading(kind, notices), tuple(shown), more, severity, hints)
 
 
+def _things(notices: list[Notice]) -> int:
+    """How many things the notices are about (hosts, milestones): a host down and back is one host."""
+    return len({notice.label for notice in notices})
+
+
 def _heading(kind: NoticeKind, notices: list[Notice]) -> str:
     one, many = HEADINGS[kind]
     if kind is NoticeKind.FAILED:
         return f"{len(notices)} {one if len(notices) == 1 else many}"
-    return one if len(notices) == 1 else many
+    return one if _things(notices) == 1 else many
 
 
 def _summary(section: Section, notices: list[Notice]) -> str:
-    """The title's part for one kind: the count, or the latest news when it is one thing."""
+    """The title's part for one kind: how many things, or the latest news when it is about one thing."""
     if section.kind in (NoticeKind.FAILED, NoticeKind.IDLE, NoticeKind.DIGEST):
         return section.heading
-    if len(notices) == 1:
-        notice = notices[0]
-        text = notice.text if section.kind is NoticeKind.PAUSED else f"{notice.label} {notice.text}"
+    if _things(notices) == 1:
+        latest = notices[-1]
+        text = latest.text if section.kind is NoticeKind.PAUSED else f"{latest.label} {latest.text}"
         return clip(text.split(": ")[0] if section.kind is NoticeKind.PAUSED else text, 80)
-    return f"{len(notices)} {section.heading}"
+    return f"{_things(notices)} {section.heading}"
 
 
 def clip(text: str, limit: int) -> str:

@@ -16,7 +16,7 @@ class NoticeKind(str, enum.Enum):
     MILESTONE = "milestone"
     """A milestone completed, or a failure blocks it."""
     PAUSED = "paused"
-    """Dispatch paused by itself (rate or usage limit, budget, host-wide failure) or resumed."""
+    """Dispatch paused by itself (rate or usage limit, budget, host-wide failure, no host answering) or resumed."""
     HOST_DOWN = "host_down"
     """An executor host became unreachable, or came back."""
     IDLE = "idle"

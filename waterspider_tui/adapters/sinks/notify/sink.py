@@ -60,6 +60,8 @@ class NotifySink:
         self.mentions = tuple(mentions) if NoticeKind.OPERATOR in self.kinds else ()
         self.batcher = Batcher(gather_s=gather_s, min_interval_s=min_interval_s)
         self.ledger = Ledger(self.name, log, cursors)
+        if skipped := self.ledger.start_from_now():
+            logger.info("%s: a new channel, starting from now (%d stored events before it are not told)", self.name, skipped)
         self.stale_after_s = stale_after_s
         self.source = source
         self.max_lines = max_lines
@@ -83,6 +85,8 @@ class NotifySink:
         now = self._clock()
         if not self._recovered:
             self._recovered = True
+            if NoticeKind.HOST_DOWN in self.kinds:
+                self.finder.recall_hosts(self.ledger.hosts_told())
             offered = {event.seq for event in events}
             events = [event for event in self.ledger.unsent() if event.seq not in offered and self.wants(event)] + list(events)
         fresh = [event for event in events if event.seq > self.ledger.sent_seq]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from waterspider_tui.adapters.executors.ssh_library import asyncssh
 
 from waterspider_tui.adapters.executors.base import ExecutorError
-from waterspider_tui.adapters.executors.ssh_errors import HOST_DOWN, HOST_REFUSED, explain_connect_error
+from waterspider_tui.adapters.executors.ssh_errors import HOST_DOWN, HOST_REFUSED, explain_connect_error, resolved_address
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.executors.ssh_config import HostConfig
@@ -93,9 +93,10 @@ class HostConnection:
         host = self.host
         known_hosts = host.known_hosts_path()
         if not known_hosts.is_file():
+            address, port = resolved_address(host)  # ssh-keyscan reads no ~/.ssh/config: the real address and port
             raise ExecutorError(
                 f"{host.name}: known_hosts file {known_hosts} is missing: add the host's key after checking its "
-                f"fingerprint (ssh-keyscan -p {host.port or 22} {host.ssh_address} >> {known_hosts})", error_class=HOST_REFUSED,
+                f"fingerprint (ssh-keyscan -p {port} {address} >> {known_hosts})", error_class=HOST_REFUSED,
             )
         options: dict[str, object] = {
             "known_hosts": str(known_hosts),

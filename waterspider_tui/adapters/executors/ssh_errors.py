@@ -19,9 +19,10 @@ HOST_REFUSED = "host_refused"
 """Host key not trusted or changed, login refused, key file missing: the operator must act."""
 
 
-def _resolved(host: HostConfig) -> tuple[str, int]:
-    """The host name and port ssh would connect to, `~/.ssh/config` aliases applied."""
-    kwargs: dict[str, object] = {"host": host.ssh_address, "port": host.port if host.port is not None else ()}
+def resolved_address(host: HostConfig) -> tuple[str, int]:
+    """The host name and port ssh would connect to, `~/.ssh/config` aliases applied (HostName, Port)."""
+    # config=() reads ~/.ssh/config as asyncssh.connect does by default; None would read nothing.
+    kwargs: dict[str, object] = {"host": host.ssh_address, "port": host.port if host.port is not None else (), "config": ()}
     if host.ssh_config:
         kwargs["config"] = [host.local_path(path) for path in host.ssh_config]
     try:
@@ -45,7 +46,7 @@ async def _fingerprint(address: str, port: int) -> str:
 
 
 async def _host_key_error(host: HostConfig) -> ExecutorError:
-    address, port = await asyncio.to_thread(_resolved, host)
+    address, port = await asyncio.to_thread(resolved_address, host)
     known_hosts = host.known_hosts_path()
     name = _known_name(address, port)
     try:
@@ -70,14 +71,17 @@ async def _host_key_error(host: HostConfig) -> ExecutorError:
 
 async def explain_connect_error(host: HostConfig, error: BaseException) -> ExecutorError:
     """One ExecutorError for a failed connection: what went wrong and what to do about it."""
-    where = f"{host.ssh_address}:{host.port or 22}"
+    address, port = await asyncio.to_thread(resolved_address, host)
+    where = f"{address}:{port}" if address == host.ssh_address else f"{host.ssh_address} ({address}:{port})"
     if isinstance(error, asyncssh.HostKeyNotVerifiable):
         return await _host_key_error(host)
     if isinstance(error, asyncssh.PermissionDenied):
         who = f"{host.user}@{host.ssh_address}" if host.user else host.ssh_address
+        # ssh-copy-id reads ~/.ssh/config itself: an alias needs no -p, a plain address needs its port.
+        copy_to = who if address != host.ssh_address or port == 22 else f"-p {port} {who}"
         return ExecutorError(
-            f"{host.name}: login to {who} refused: none of the keys offered is in its ~/.ssh/authorized_keys "
-            f"(ssh-copy-id -p {host.port or 22} {who}, or set identity_file)", error_class=HOST_REFUSED,
+            f"{host.name}: login to {where} refused: none of the keys offered is in its ~/.ssh/authorized_keys "
+            f"(ssh-copy-id {copy_to}, or set identity_file)", error_class=HOST_REFUSED,
         )
     if isinstance(error, (asyncssh.KeyImportError, FileNotFoundError, PermissionError)):
         return ExecutorError(f"{host.name}: cannot read the identity file {host.identity_file}: {error}", error_class=HOST_REFUSED)

@@ -407,7 +407,7 @@ async def test_the_orchestrators_gate_runs_on_the_runner_and_sends_the_work_back
         (1, Outcome.FAILED, ErrorClass.GATE_FAILED, True), (2, Outcome.SUCCEEDED, None, False)]
     assert task.history[0].error.startswith("gate: gate failed: fixed (exit 1")
     assert task.attempts == 2 and task.session is not None
-    assert [a.session_id for a in task.history] == [task.session.session_id, f"{task.session.session_id}.2"]
+    assert [a.session_id for a in task.history] == [f"{task.session.session_id}.1", task.session.session_id]
 
 
 async def test_a_gate_still_failing_after_its_rounds_on_the_runner_fails_the_issue_with_its_output(world: World, tmp_path: Path) -> None:
@@ -444,9 +444,14 @@ async def test_the_rounds_on_the_runner_each_cost_their_own_part_in_the_history_
     running = asyncio.create_task(engine.run())
     try:
         await until(finished(engine, key), timeout=120)
+        # Each attempt's log is its round's: the first round's part of the run's stream, then the run.
+        first_round = await engine.load_session_log(key, 1)
+        whole_run = await engine.load_session_log(key, 2)
     finally:
         await engine.stop(leave_running=False)
         await running
+    assert [entry.kind for entry in first_round].count("result") == 1 and first_round[-1].kind == "result"
+    assert [entry.kind for entry in whole_run].count("result") == 2
     task = engine.snapshot.tasks[key]
     (run,) = world.runs_of(key)
     stream = zipfile.ZipFile(io.BytesIO(next(iter(run.artifacts.values()))[1])).read("stream.jsonl").decode()

@@ -448,9 +448,9 @@ async def test_a_gate_the_orchestrator_has_fails_there_and_the_rounds_before_the
     exit = await executor.wait(session)
     # The agent's own exit, and nothing failed at the exit: the orchestrator's gate step fails the session.
     assert (exit.returncode, exit.error_class, exit.error) == (0, "", "")
-    # Round 1 is an attempt of its own (a record from before rounds were numbered: by their order), round 2 the session's end.
+    # Round 1 is an attempt of its own (`ID.1`; a record from before rounds were numbered: by their order), round 2 the session's end.
     (first,) = exit.earlier_rounds
-    assert (first.session_id, first.attempt, first.cost_usd, first.turns) == (session.session_id, session.attempt, 0.5, 4)
+    assert (first.session_id, first.attempt, first.cost_usd, first.turns) == (f"{session.session_id}.1", session.attempt, 0.5, 4)
     assert (exit.last_round_cost_usd, exit.last_round_turns) == (0.12, 3)
     gate = await executor.step_outcome(session, "gate")
     assert gate is not None and (gate.ok, gate.error_class, gate.facts["gate_output"], gate.facts["gate_round"]) == (False, "gate_failed", "1 failed", 2)

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.advice import advice_for
-from waterspider_tui.core.models import ErrorClass, Issue, SessionInfo, round_session_id
+from waterspider_tui.core.models import ErrorClass, Issue, SessionInfo
 
 TOP_N = 5
 DAY_S = 86_400.0
@@ -117,6 +117,8 @@ def collect(events: Iterable[ev.Event], *, since: float | None = None, until: fl
                 sessions[session.session_id] = session
             case ev.StepFinished(session_id=session_id, facts=step_facts):
                 facts.setdefault(session_id, {}).update(step_facts)
+            case ev.SessionFinished(result=result) if result.error_class is ErrorClass.LOST:
+                pass  # its agent never started: no session to count, started again
             case ev.SessionFinished() if (since is None or event.ts >= since) and (until is None or event.ts < until):
                 rows += _rows(event, issues.get(event.issue), sessions.get(event.session_id), facts.get(event.session_id, {}))
     return Results(rows=tuple(rows), since=since, until=until, issues=tuple(_issues(rows)))
@@ -135,7 +137,7 @@ def _rows(event: ev.SessionFinished, issue: Issue | None, session: SessionInfo |
                 duration_s=round_.duration_s, turns=round_.turns, cost_usd=round_.cost_usd, commits=0, files_changed=0, gate="failed", pr_url="")
         for round_ in rounds
     ]
-    return [*earlier, replace(last, session_id=round_session_id(event.session_id, len(rounds) + 1), attempt=last.attempt + len(rounds))]
+    return [*earlier, replace(last, attempt=last.attempt + len(rounds))]
 
 
 def _row(event: ev.SessionFinished, issue: Issue | None, session: SessionInfo | None, facts: dict[str, int | float | str]) -> SessionRow:

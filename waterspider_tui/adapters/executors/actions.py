@@ -49,7 +49,9 @@ from urllib.parse import quote
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence
 
-from waterspider_tui.adapters.executors.actions_stream import RECORD_FILE, StreamLog, final_steps, merge, round_results, step_failure
+from waterspider_tui.adapters.executors.actions_stream import (
+    RECORD_FILE, StreamLog, final_steps, merge, round_of, round_output, round_results, step_failure,
+)
 from waterspider_tui.adapters.executors.base import (
     CommandResult, ExecutorError, ExitStatus, HostSlots, PreparedWorkspace, SessionPaths, SessionState, WorkOrder,
 )
@@ -495,7 +497,11 @@ class ActionsExecutor:
 
     async def read_output(self, session: SessionInfo, offset: int, limit: int = 1 << 20) -> bytes:
         """The agent's stream-json: from the job's log while the run is in progress, then from the
-        run's `stream` artifact once it completed."""
+        run's `stream` artifact once it completed. An earlier round of a session (`ID.k`, an attempt
+        of its own in the issue's history) reads its own part of the completed run's stream."""
+        base_id, round_number = round_of(session.session_id)
+        if round_number:
+            return (await self._round_output(replace(session, session_id=base_id), round_number))[offset: offset + limit]
         tracked = self._tracked.setdefault(session.session_id, _Tracked())
         if tracked.output is None:
             try:
@@ -509,6 +515,17 @@ class ActionsExecutor:
                 log.debug("%s: output of %s not read: %s", self.repo, session.session_id, error)
         source = tracked.output if tracked.output is not None else tracked.shown
         return bytes(source[offset: offset + limit])
+
+    async def _round_output(self, session: SessionInfo, round_number: int) -> bytes:
+        try:
+            run = await self._run(session)
+            if run is None or run.get("status") != "completed":
+                return b""
+            stream, record = await self._artifact(self._tracked[session.session_id], int(run["id"]))
+        except (GitHubError, ExecutorError) as error:
+            log.debug("%s: output of round %d of %s not read: %s", self.repo, round_number, session.session_id, error)
+            return b""
+        return round_output(record, stream, round_number)
 
     async def _follow_log(self, tracked: _Tracked, run_id: int) -> None:
         """Read the job's log on from where the last read ended, no more often than runs are polled."""

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Collection, Mapping, Sequence
 
-from waterspider_tui.core.models import EarlierRound, ErrorClass, round_session_id
+from waterspider_tui.core.models import EarlierRound, ErrorClass
 
 if TYPE_CHECKING:
     from waterspider_tui.core.models import SessionInfo
@@ -108,6 +108,21 @@ def final_steps(record: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]
     return {str(step["step"]): step for step in steps if int(step.get("round") or 1) == last_round}
 
 
+def round_of(session_id: str) -> tuple[str, int]:
+    """(the session's id, k) for the k-th round `ID.k` of a session with rounds; (session_id, 0) otherwise."""
+    base, dot, number = session_id.rpartition(".")
+    return (base, int(number)) if dot and base and number.isdigit() else (session_id, 0)
+
+
+def round_output(record: Mapping[str, Any] | None, stream: bytes, round_number: int) -> bytes:
+    """The k-th round's part of a session's stream, as the record places it; b"" where it does not."""
+    rounds = [round_ for round_ in (record or {}).get("agent_rounds") or [] if isinstance(round_, Mapping)]
+    if not 0 < round_number <= len(rounds):
+        return b""
+    start, stop = int(rounds[round_number - 1].get("stream_from") or 0), int(rounds[round_number - 1].get("stream_to") or 0)
+    return stream[start:stop] if stop > start else b""
+
+
 def own_costs(reported: Sequence[tuple[float, bool]]) -> list[float]:
     """Each round's own cost from (cost its stream gave, whether that is a running total), rounds in
     order, each resuming the conversation of the one before: an agent that gives only a running
@@ -122,15 +137,15 @@ def own_costs(reported: Sequence[tuple[float, bool]]) -> list[float]:
 
 
 def round_results(record: Mapping[str, Any] | None, session_id: str, attempt: int) -> tuple[tuple[EarlierRound, ...], Mapping[str, Any] | None]:
-    """The rounds before the record's last, each an attempt of its own (numbered on from `attempt`),
-    and the last round's entry; ((), None) for a record without rounds. A record written before
-    rounds had numbers gets them from their order."""
+    """The rounds before the record's last, each an attempt of its own (numbered on from `attempt`,
+    session `ID.k` for the k-th: the session's own id stays its last round's), and the last round's
+    entry; ((), None) for a record without rounds."""
     rounds = [round_ for round_ in (record or {}).get("agent_rounds") or [] if isinstance(round_, Mapping)]
     if not rounds:
         return (), None
     earlier = tuple(
         EarlierRound(
-            session_id=str(round_.get("session_id") or round_session_id(session_id, number)),
+            session_id=f"{session_id}.{number}",
             attempt=int(round_.get("attempt") or attempt + number - 1),
             error_class=ErrorClass(round_["error_class"]) if round_.get("error_class") in ErrorClass._value2member_map_ else None,
             error=str(round_.get("error") or ""), cost_usd=float(round_.get("cost_usd") or 0.0),

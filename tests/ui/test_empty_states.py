@@ -53,3 +53,14 @@ async def test_a_table_gets_its_headers_back_with_its_first_row() -> None:
         assert table.show_header and table.keys == ["acme/widgets#501"]
         assert not app.screen.query_one("#ready", Panel).has_class("-empty")
         assert any("Issue" in line and "Title" in line for line in screen_lines(app))
+
+
+async def test_the_results_before_any_session_say_none_under_every_heading_the_same_way() -> None:
+    async with started("empty", size=(80, 24)) as (app, engine, pilot):
+        await pilot.press("R")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        lines = screen_lines(app)
+        for heading, empty in (("Failures", "  none"), ("Slowest", "  none yet"), ("Most expensive", "  none yet"), ("By host", "  none yet")):
+            index = next(number for number, line in enumerate(lines) if line.strip() == heading)
+            assert lines[index + 1].rstrip() == empty, f"under {heading}: {lines[index + 1]!r}"

@@ -136,3 +136,11 @@ def test_just_started_beside_the_queues(snap_compare: Compare) -> None:
 
     app, _ = make_app(just_started())
     assert snap_compare(app, terminal_size=(120, 35))
+
+
+def test_a_high_load_fits_its_column() -> None:
+    from waterspider_tui.ui.widgets.hosts import load_text
+
+    assert [load_text(value) for value in (0.0, 3.94, 46.25, 99.94, 99.96, 462.99)] == ["0.0", "3.9", "46.2", "99.9", "100", "463"]
+    busy = host_parts(HostStatus(name="local", slots_total=5, load=462.99, probed_at=1.0), 2.0, Palette.from_variables({}))
+    assert busy.load.plain == "load 463" and len(busy.load.plain) <= 9, "the load column is 9 wide"

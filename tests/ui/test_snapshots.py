@@ -146,3 +146,18 @@ def test_results_summary(snap_compare: Compare) -> None:
 def test_results_summary_narrow(snap_compare: Compare) -> None:
     """The results screen at 80x24."""
     assert snap_compare(app_for("mid_run"), terminal_size=(80, 24), press=["R"])
+
+
+def test_problems(snap_compare: Compare) -> None:
+    """w on a bad night: the rejected issue file and the warnings, newest first."""
+    assert snap_compare(app_for("failure"), terminal_size=(120, 36), press=["w"])
+
+
+def test_cancel_question(snap_compare: Compare) -> None:
+    """x on a running issue asks first, at 80x24."""
+    assert snap_compare(app_for("mid_run"), terminal_size=(80, 24), run_before=run_before_selecting(key(443)), press=["x"])
+
+
+def test_results_before_any_session(snap_compare: Compare) -> None:
+    """R before anything finished: every heading with the same empty line under it."""
+    assert snap_compare(app_for("empty"), terminal_size=(80, 24), press=["R"])

@@ -54,7 +54,7 @@ def _issue_table(title: str, issues: list[dict[str, Any]], view: View, palette: 
         style = palette.succeeded if item["outcome"] == "succeeded" else palette.failed if item["outcome"] == "failed" else palette.muted
         table.add_row(view.label(item["issue"]), item["title"], Text(outcome, style), duration(item["duration_s"]), fmt.money(item["cost_usd"]))
     if not issues:
-        table.add_row("", Text("none yet", palette.muted), "", "", "")
+        table.add_row(Text("none yet", palette.muted), "", "", "", "")
     return table
 
 
@@ -81,6 +81,8 @@ def hosts_table(figures: dict[str, Any], palette: Palette) -> Table:
     for name, group in figures["by_host"].items():
         outcomes = Text(f"✔ {group['succeeded']} ", palette.succeeded) + Text(f"✘ {group['failed']}", palette.failed if group["failed"] else palette.muted)
         table.add_row(name, f"{group['count']} session{'s' if group['count'] != 1 else ''}", outcomes, fmt.money(group["cost_usd"]), duration(group["duration_s"]))
+    if not figures["by_host"]:
+        table.add_row(Text("none yet", palette.muted), "", "", "", "")
     return table
 
 

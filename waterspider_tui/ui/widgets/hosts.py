@@ -52,6 +52,11 @@ class HostParts:
         return (*(text_signature(text) for text in texts), self.load_history, self.mem_history)
 
 
+def load_text(load: float) -> str:
+    """A load average in at most four characters (`3.9`, `46.3`, `463`), so its column never cuts it."""
+    return f"{load:.1f}" if load < 99.95 else f"{load:.0f}"
+
+
 def sessions_by_host(snapshot: Snapshot, label: Callable[[str], str]) -> dict[str, tuple[str, ...]]:
     """The running sessions' issue labels per host, oldest session first."""
     running = sorted(
@@ -90,7 +95,7 @@ def host_parts(
     full = host.slots_used >= host.slots_total > 0
     head.append(f"{host.slots_used}/{host.slots_total}", palette.warning if full and host.reachable else "")
     state = Text(word, style, no_wrap=True, end="")
-    load = Text(f"load {host.load:.1f}" if host.load is not None and host.reachable else "load –", no_wrap=True, end="")
+    load = Text(f"load {load_text(host.load)}" if host.load is not None and host.reachable else "load –", no_wrap=True, end="")
     memory = Text(f"mem {host.mem_percent:.0f}%" if host.mem_percent is not None and host.reachable else "mem –", no_wrap=True, end="")
     if host.reachable and host.mem_pressure in ("warning", "critical"):
         memory.stylize(palette.warning if host.mem_pressure == "warning" else palette.error)

@@ -97,7 +97,7 @@ def test_status_of_one_milestone_lists_its_issues_and_json_has_the_counts(tmp_pa
     root = project(tmp_path, done=(1,))
     lines = waterspider(root, "status", "v1.0").stdout.splitlines()
     assert lines[:2] == ["milestones (1):", "     v1.0: 1/3 done · 1 queued · 1 blocked"]
-    assert lines[2:] == ["     v1.0 local#1: done  Task 1", "     v1.0 local#2: queued  Task 2", "     v1.0 local#3: blocked  Task 3"]
+    assert lines[2:] == ["     v1.0 #1: done  Task 1", "     v1.0 #2: queued  Task 2", "     v1.0 #3: blocked  Task 3"]
     [row] = json.loads(waterspider(root, "status", "v1.0", "--json").stdout)
     assert (row["total"], row["done"], row["blocked"]) == (3, ["local#1"], ["local#3"])
 
@@ -116,7 +116,7 @@ def test_milestone_status_calls_blocked_what_status_calls_blocked(tmp_path: Path
     assert blocked_in_status == {2, 3, 5}
     lines = waterspider(root, "status", "v1.0").stdout.splitlines()
     assert lines[1] == "     v1.0: 1/4 done · 3 blocked", lines
-    assert "     v1.0 local#2: blocked  Task 2" in lines and "     v1.0 local#5: blocked  Task 5" in lines
+    assert "     v1.0 #2: blocked  Task 2" in lines and "     v1.0 #5: blocked  Task 5" in lines
     [row] = json.loads(waterspider(root, "status", "v1.0", "--json").stdout)
     assert (row["queued"], row["blocked"]) == ([], ["local#2", "local#3", "local#5"])
 

@@ -96,7 +96,7 @@ async def test_a_pull_request_opened_before_a_restart_is_found_again_not_duplica
     [finished] = [e for e in second.store.log.read() if isinstance(e, ev.SessionFinished)]
     assert finished.result.outcome is Outcome.SUCCEEDED and finished.result.commits == 1
     [(issue, pull)] = open_pulls(github, "octo/app")
-    assert github.count("POST", r"/pulls$") == 1 and issue.body.startswith("Closes local#1") and issue.labels == ["agent"]
+    assert github.count("POST", r"/pulls$") == 1 and issue.body.startswith("Local issue 1: ") and issue.labels == ["agent"]
     assert git(remote, "rev-parse", pull.head) == git(repo, "rev-parse", pull.head)
     done = [e for e in second.store.log.read() if isinstance(e, ev.StepFinished) and e.step == "pull_request"]
     assert [e.facts["pr"] for e in done] == ["updated"] and done[0].facts["pr_number"] == issue.number

@@ -57,7 +57,9 @@ def test_a_local_folder_opens_its_pull_request_in_the_configured_repo(tmp_path: 
     assert len(pulls) == 1
     issue, pull = pulls[0]
     assert pull.head == "feature/issue-1" and issue.title == "Greet the user"
-    assert "Closes local#1" in issue.body
+    # GitHub's #1 is another issue: the body names the folder's issue without a closing keyword or a link.
+    assert issue.body.startswith("Local issue 1: Greet the user\n") and "Closes" not in issue.body
+    assert "local#" not in issue.body.split("<!--")[0] and "Opened by waterspider for local issue 1 from `feature/issue-1`" in issue.body
     assert git(tmp_path / "origin.git", "branch", "--list", "feature/*").split() == ["feature/issue-1"]
     assert "1 pull requests" in done.stdout
 

@@ -86,3 +86,17 @@ def test_the_html_report_is_one_offline_file_a_browser_draws(store: Path, tmp_pa
     header = png.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", header[16:24]) == (1200, 1600)
     assert png.stat().st_size > 30_000, "a page with charts, not a blank one"
+
+
+def test_issues_of_one_repository_are_named_by_number_in_the_tables(tmp_path: Path) -> None:
+    """`#7` reads right when every issue is of one source (a local folder's `local#7` is an internal key);
+    the JSON figures keep the keys."""
+    path = tmp_path / "state.db"
+    log = EventLog(path)
+    log.append(night_events(repo="local"))
+    log.close()
+    text = _report("--store", str(path))
+    assert "local#" not in text
+    assert re.search(r"^\| #\d+ \| ", text, re.MULTILINE)
+    figures = json.loads(_report("--store", str(path), "--format", "json"))
+    assert all(issue["issue"].startswith("local#") for issue in figures["issues"])

@@ -13,7 +13,7 @@ import json
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
@@ -57,9 +57,10 @@ def status(name: str | None, config: Path | None, store: Path | None, repo_path:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    lines = milestone_lines(snapshot, done_when=done_when, name=name, plan=current) or ["no issue has a milestone"]
+    show = _key_format(snapshot)
+    lines = milestone_lines(snapshot, done_when=done_when, show=show, name=name, plan=current) or ["no issue has a milestone"]
     if name is not None:
-        lines += [f"     {row['milestone']} {key}: {_word_of(row, key)}  {snapshot.tasks[key].issue.title}" for row in rows for key in row["issues"]]
+        lines += [f"     {row['milestone']} {show(key)}: {_word_of(row, key)}  {snapshot.tasks[key].issue.title}" for row in rows for key in row["issues"]]
     click.echo("\n".join(lines))
 
 
@@ -182,6 +183,13 @@ def _base_branch(settings: Settings) -> str:
         return WorkspaceManager(settings.workspace.repo_path, base_branch=settings.workspace.base_branch).base_branch
     except Exception as error:  # not a git repository, a detached head
         fail(f"cannot tell the base branch of {settings.workspace.repo_path}: {error} (set [milestones] base_branch)")
+
+
+def _key_format(snapshot: Snapshot) -> Callable[[str], str]:
+    """`#7` while every issue is of one repository (a local folder's too), `owner/name#7` with several."""
+    from waterspider_tui.core.commands import short_key
+
+    return short_key if len({task.issue.repo for task in snapshot.tasks.values()}) <= 1 else str
 
 
 def _word_of(row: dict[str, Any], key: str) -> str:

@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from waterspider_tui.reporting.report_charts import OUTCOME_COLORS, bars, columns, stacked_bar
-from waterspider_tui.reporting.report_text import money, utc, window
+from waterspider_tui.reporting.report_text import issues_named, money, utc, window
 from waterspider_tui.reporting.results import Results
 from waterspider_tui.text.event_text import duration
 
@@ -76,7 +76,7 @@ def _milestone_progress(rows: list[dict[str, Any]]) -> str:
 
 
 def to_html(results: Results, *, title: str = "Waterspider results", generated_at: float | None = None) -> str:
-    figures = results.figures()
+    figures = issues_named(results.figures())
     totals = figures["totals"]
     cards = [
         ("Issues", str(totals["issues"])), ("Succeeded", str(totals["succeeded"])), ("Failed", str(totals["failed"])),

@@ -48,6 +48,16 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ").strip() or "–"
 
 
+def issues_named(figures: dict[str, Any]) -> dict[str, Any]:
+    """The figures with each issue named as the tables show it: a local folder's issues by number
+    (`#7`, not the internal `local#7`) while they are all there is; GitHub issues by `owner/name#7`."""
+    lists = ("issues", "slowest", "most_expensive")
+    repos = {str(entry["issue"]).rpartition("#")[0] for name in lists for entry in figures.get(name, [])}
+    if len(repos) > 1 or any("/" in repo for repo in repos):
+        return figures
+    return {**figures, **{name: [{**entry, "issue": "#" + str(entry["issue"]).rpartition("#")[2]} for entry in figures.get(name, [])] for name in lists}}
+
+
 def _table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
@@ -65,7 +75,7 @@ def _issue_rows(issues: list[dict[str, Any]]) -> list[list[Any]]:
 
 
 def to_markdown(results: Results) -> str:
-    figures = results.figures()
+    figures = issues_named(results.figures())
     totals = figures["totals"]
     parts = ["# Waterspider results", window(results)]
     parts.append(_table(

@@ -19,7 +19,7 @@ from waterspider_tui.text.event_text import duration
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.github.client import GitHubClient
-    from waterspider_tui.core.models import SessionResult
+    from waterspider_tui.core.models import Issue, SessionResult
 
 SUMMARY_CHARS = 6000
 """Of the agent's final text, at most this much goes into the body (GitHub allows 65,536 in all)."""
@@ -71,10 +71,24 @@ def _listed(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def render_body(context: StepContext, closes: str, stacked: str = "") -> str:
+def on_github(issue: Issue) -> bool:
+    """Whether the issue is a GitHub issue (its number is GitHub's), not one of a local folder."""
+    from_file = bool(issue.source_path) and not issue.source_path.startswith(("https://", "http://"))
+    return issue.repo.count("/") == 1 and not from_file
+
+
+def issue_line(issue: Issue, repo: str) -> str:
+    """The body's first line: `Closes #N` for a GitHub issue (GitHub links it and closes it on merge);
+    an issue of a local folder is named as what it is, with no `#` GitHub would link to its own issue."""
+    if not on_github(issue):
+        return f"Local issue {issue.number}: {issue.title}"
+    return f"Closes #{issue.number}" if repo.lower() == issue.repo.lower() else f"Closes {issue.repo}#{issue.number}"
+
+
+def render_body(context: StepContext, first_line: str, stacked: str = "") -> str:
     """Closes #N, what it is stacked on, what the agent did, its checklist, its figures and the gate's results."""
     result, session, facts = context.result, context.session, context.session.facts
-    parts = [f"Closes {closes}"] + ([stacked] if stacked else [])
+    parts = [first_line] + ([stacked] if stacked else [])
     if result.summary.strip():
         summary = result.summary.strip()
         parts.append("### What the agent did\n\n" + (summary[:SUMMARY_CHARS] + " …" if len(summary) > SUMMARY_CHARS else summary))
@@ -89,7 +103,8 @@ def render_body(context: StepContext, closes: str, stacked: str = "") -> str:
     gate = facts.get("gate")
     if gate:
         parts.append(f"### Completion gate: {gate}\n\n{facts.get('gate_checks', '')}".rstrip())
-    parts.append(f"<sub>Opened by waterspider for {session.issue} from `{session.branch}`.</sub>\n<!-- waterspider:issue={session.issue} -->")
+    named = session.issue if on_github(context.task.issue) else f"local issue {context.task.issue.number}"
+    parts.append(f"<sub>Opened by waterspider for {named} from `{session.branch}`.</sub>\n<!-- waterspider:issue={session.issue} -->")
     return "\n\n".join(parts)
 
 
@@ -117,13 +132,12 @@ class OpenPullRequest:
         counted = await context.executor.git(session, "rev-list", "--count", *context.own_commits)
         if counted.returncode == 0 and int(counted.stdout.strip() or 0) == 0:
             return StepOutcome(ok=True, summary=f"no pull request: {session.branch} has no commit beyond {context.base}")
-        closes = f"#{issue.number}" if repo.lower() == issue.repo.lower() else f"{issue.repo}#{issue.number}"
         title = options.title.format(title=issue.title, number=issue.number, repo=issue.repo)
         notes: list[str] = []
         try:
             blocker_pull = await self.pulls.find_open(repo, context.base) if session.stacked_on else None
             merged_pulls = [await self.pulls.find_open(repo, branch) for _, branch in session.merged_in] if session.stacked_on else []
-            body = render_body(context, closes, stacked_line(context, blocker_pull, merged_pulls))
+            body = render_body(context, issue_line(issue, repo), stacked_line(context, blocker_pull, merged_pulls))
             pull, opened = await self.pulls.open_or_update(repo, session.branch, context.base, title, body, draft=options.draft)
             await self.pulls.add_labels(repo, pull.number, options.labels)
             try:

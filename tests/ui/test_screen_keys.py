@@ -113,3 +113,12 @@ async def test_the_results_reload_reads_the_figures_again() -> None:
         await pilot.press("r")
         await settle(pilot)
         assert calls == [reads] and isinstance(app.screen, SummaryScreen)
+
+
+def test_the_help_lists_the_diff_pagers_scrolling_keys() -> None:
+    """The diff pager scrolls with the log pager's keys; the help says so under both."""
+    from waterspider_tui.ui.key_map import key_scopes
+
+    scopes = {scope.title: {binding.key for binding in scope.bindings} for scope in key_scopes()}
+    assert {"home,g", "end,G", "pagedown,space"} <= scopes["Diff (D)"]
+    assert scopes["Diff (D)"] >= scopes["Log pager (l)"] - {binding.key for binding in LogScreen.BINDINGS}

@@ -45,7 +45,7 @@ def key_scopes() -> list[KeyScope]:
         KeyScope("Hosts panel", bound(HostsPanel)),
         KeyScope("Dependency graph (d)", bound(DagScreen)),
         KeyScope("Log pager (l)", bound(LogScreen, PagerLog)),
-        KeyScope("Diff (D)", bound(DiffScreen)),
+        KeyScope("Diff (D)", bound(DiffScreen, PagerLog)),
         KeyScope("Results (R)", bound(SummaryScreen)),
         KeyScope("Issue detail (enter)", bound(TaskDetailScreen)),
         KeyScope("Quit question (q)", bound(QuitScreen)),

@@ -81,11 +81,6 @@ def stack_bases(task: TaskRecord, snapshot: Snapshot, wait_for: DependantsWaitFo
     return tuple(bases[key] for key in _dependency_order(list(bases), snapshot))
 
 
-def stacked_here(task: TaskRecord, snapshot: Snapshot, wait_for: DependantsWaitFor, executor: str, host: str) -> tuple[StackBase, ...]:
-    """The `stack_bases` a session on `host` of `executor` starts from: a blocker's branch is where its session ran."""
-    return tuple(base for base in stack_bases(task, snapshot, wait_for) if (base.executor, base.host) == (executor, host))
-
-
 def stack_base(task: TaskRecord, snapshot: Snapshot, wait_for: DependantsWaitFor) -> StackBase | None:
     """The blocker branch the task's worktree starts from (the first of `stack_bases`), or None."""
     bases = stack_bases(task, snapshot, wait_for)

@@ -18,9 +18,10 @@ from waterspider_tui.adapters.executors.base import ExecutorError
 from waterspider_tui.adapters.workspace import branch_name
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import TaskState
-from waterspider_tui.core.readiness import StackBase, stacked_here
+from waterspider_tui.core.readiness import StackBase, stack_bases
 
 if TYPE_CHECKING:
+    from waterspider_tui.adapters.executors.base import Executor
     from waterspider_tui.adapters.workspace_stacking import BlockersCheck
     from waterspider_tui.core.placement import Placement
     from waterspider_tui.core.state import TaskRecord
@@ -52,7 +53,7 @@ class BlockerConflicts:
         if not task.deps:
             return False
         executor = engine.pool.executor_named(placement.executor)
-        check = await self._check(task, executor, placement.host, self._stack(task, executor.name, placement.host))
+        check = await self._check(task, executor, placement.host, self._stack(task, executor, placement.host))
         if check is None or check.conflict is None:
             return False
         engine.record(_held(task.key, check, executor.name, placement.host, engine.clock.now()))
@@ -79,7 +80,7 @@ class BlockerConflicts:
         if task is None or held is None or task.state is not TaskState.QUEUED:
             return
         executor = next((executor for executor in engine.pool.executors if executor.name == held.executor), None)
-        stack = self._stack(task, held.executor, held.host)
+        stack = self._stack(task, executor, held.host) if executor is not None else ()
         now = engine.clock.now()
         if executor is None or len(stack) < 2:
             engine.record(ev.BlockersConflicted(ts=now, issue=key, reason=""))  # a blocker merged (or went): nothing to merge now
@@ -97,8 +98,9 @@ class BlockerConflicts:
         if (verdict.reason, verdict.issues, verdict.files, verdict.heads) != (held.reason, held.issues, held.files, held.heads):
             engine.record(verdict)
 
-    def _stack(self, task: TaskRecord, executor: str, host: str) -> tuple[StackBase, ...]:
-        return stacked_here(task, self.engine.snapshot, self.engine.policy.dependants_wait_for, executor, host)
+    def _stack(self, task: TaskRecord, executor: Executor, host: str) -> tuple[StackBase, ...]:
+        bases = stack_bases(task, self.engine.snapshot, self.engine.policy.dependants_wait_for)
+        return tuple(base for base in bases if stacks_from(executor, base, host))
 
     async def _check(
         self, task: TaskRecord, executor: object, host: str, stack: tuple[StackBase, ...], unless_heads: tuple[tuple[str, str], ...] = (),
@@ -108,12 +110,22 @@ class BlockerConflicts:
             return None
         branch = branch_name(task.issue.number, task.issue.repo, self.engine.multi_repo)
         merges = [(base.issue, base.branch) for base in stack[1:]]
+        name = getattr(executor, "name", "")
+        shipped = tuple(base.branch for base in stack if (base.executor, base.host) != (name, host))
         try:
-            result: BlockersCheck = await check(branch, task.key, (stack[0].issue, stack[0].branch), merges, unless_heads)
+            result: BlockersCheck = await check(branch, task.key, (stack[0].issue, stack[0].branch), merges, unless_heads, host=host, shipped=shipped)
         except ExecutorError as error:
             log.warning("could not check %s's blockers on %s: %s", task.key, host, error)
             return None
         return result
+
+
+def stacks_from(executor: Executor, base: StackBase, host: str) -> bool:
+    """Whether a session of `executor` on `host` can start from a blocker's branch: where the blocker
+    ran, or where the executor brings the branch from (`stacks_from`: an SSH host fetches the
+    orchestrator's own)."""
+    can = getattr(executor, "stacks_from", None)
+    return bool(can(base, host)) if can is not None else (base.executor, base.host) == (getattr(executor, "name", ""), host)
 
 
 def _branches(stack: tuple[StackBase, ...]) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import ErrorClass, Outcome, SessionInfo, SessionResult, TaskState
 from waterspider_tui.core.readiness import StackBase, short_key, stack_bases
 from waterspider_tui.engine.after_agent import follow_up_of, run_steps
+from waterspider_tui.engine.blocker_conflicts import stacks_from
 from waterspider_tui.engine.session_end import SHUTDOWN_REASON, budget_pause, end_events
 from waterspider_tui.engine.orphans import OrphanSettler, waiting_for_host
 from waterspider_tui.engine.output_reader import OutputReader
@@ -96,7 +97,7 @@ class SessionSupervisor:
         )
         # A blocker's branch is where its session ran: only those here are stacked on.
         bases = stack_bases(task, self.snapshot, self.policy.dependants_wait_for)
-        stacked = [base for base in bases if _stacks_from(executor, base, placement.host)]
+        stacked = [base for base in bases if stacks_from(executor, base, placement.host)]
         self._say_left_out(task, [base for base in bases if base not in stacked], placement.host)
         if stacked:
             merged_in = tuple((base.issue, base.branch) for base in stacked[1:])
@@ -363,14 +364,6 @@ class SessionSupervisor:
         for key, _ in running:
             self.cancel_reasons[key] = SHUTDOWN_REASON
         await asyncio.gather(*(task for _, task in running), return_exceptions=True)
-
-
-def _stacks_from(executor: Executor, base: StackBase, host: str) -> bool:
-    """Whether a session of `executor` on `host` can start from a blocker's branch: where the blocker
-    ran, or where the executor brings the branch from (`stacks_from`: an SSH host fetches the
-    orchestrator's own)."""
-    can = getattr(executor, "stacks_from", None)
-    return bool(can(base, host)) if can is not None else (base.executor, base.host) == (executor.name, host)
 
 
 def _external_reference(executor: Executor, session: SessionInfo) -> tuple[str, str]:

@@ -26,16 +26,18 @@ from waterspider_tui.core.models import SessionInfo, TaskState
 from waterspider_tui.core.scheduler import SchedulerConfig
 from waterspider_tui.engine import Engine, SessionPolicy, open_store
 
+from remote_sessions import until
 from sshd_server import SshServer
 
 AGENT = """
 import os, subprocess, sys
 number = os.environ["WATERSPIDER_ISSUE_NUMBER"]
-if number == "3":
+shared_by = os.environ.get("SHARED_BY", "").split(",")
+if number == "3" and not shared_by[0]:
     missing = [name for name in ("part-1.txt", "part-2.txt") if not os.path.exists(name)]
     if missing:
         sys.exit(f"started without {missing}")
-name = f"part-{number}.txt"
+name = "shared.txt" if number in shared_by else f"part-{number}.txt"
 with open(name, "w") as out:
     out.write(f"written by {number}\\n")
 subprocess.run(["git", "add", name], check=True)
@@ -47,7 +49,7 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
 
 
-def _engine(tmp_path: Path, origin: Path, server: SshServer) -> tuple[Engine, Path]:
+def _engine(tmp_path: Path, origin: Path, server: SshServer, shared_by: str = "") -> tuple[Engine, Path]:
     here = tmp_path / "orchestrator"
     git(tmp_path, "clone", "-q", str(origin), str(here))
     for key, value in (("user.name", "orchestrator"), ("user.email", "orchestrator@waterspider.invalid")):
@@ -58,7 +60,7 @@ def _engine(tmp_path: Path, origin: Path, server: SshServer) -> tuple[Engine, Pa
         (issues / f"{number:03d}.md").write_text(f"---\ntitle: Issue {number}\n{front}\n---\nbody of {number}\n")
     script = tmp_path / "agent.py"
     script.write_text(AGENT)
-    agent = make_agent("command", {"argv": [sys.executable, str(script)]}, EnvPolicy())
+    agent = make_agent("command", {"argv": [sys.executable, str(script)], "env": {"SHARED_BY": shared_by}}, EnvPolicy())
     local = LocalExecutor(WorkspaceManager(here), tmp_path / "state" / "sessions", slots=1)
     remote = SshExecutor([server.host("mini-1", slots=2)], local_repo=here)
     engine = Engine(
@@ -67,6 +69,7 @@ def _engine(tmp_path: Path, origin: Path, server: SshServer) -> tuple[Engine, Pa
         policy=SessionPolicy(stall_timeout_s=60.0, timeout_s=120.0, grace_s=1.0, max_attempts=1, retry_backoff_s=600.0, dependants_wait_for="gate_passed"),
         steps=make_steps(["commits"]),
     )
+    engine.blocker_conflicts.look_every_s = 0.1
     return engine, here
 
 
@@ -128,3 +131,27 @@ async def test_blockers_whose_work_conflicts_on_a_host_are_named_and_nothing_hal
     assert git(clone, "rev-parse", "feature/issue-1") == git(here, "rev-parse", "feature/issue-1"), "#1's branch was brought over"
     assert git(clone, "branch", "--list", "feature/issue-3") == "", "the fresh branch is removed with its worktree"
     assert not Path(paths.worktree).exists() and git(clone, "status", "--porcelain") == ""
+
+
+async def test_a_dependant_whose_blockers_conflict_on_a_host_is_held_before_any_session_until_one_settles_it(
+    tmp_path: Path, origin: Path, server: SshServer,
+) -> None:
+    """#1 (here) and #2 (on mini-1) both write shared.txt: #3, for mini-1, is held with no session;
+    once #2's branch on the host gives the file up, it starts there."""
+    engine, _ = _engine(tmp_path, origin, server, shared_by="1,2")
+    running = asyncio.create_task(engine.run())
+    try:
+        await until(lambda: (task := engine.snapshot.tasks.get("local#3")) is not None and task.blockers_conflict is not None, "#3 held")
+        task = engine.snapshot.tasks["local#3"]
+        assert task.blockers_conflict is not None and (task.blockers_conflict.executor, task.blockers_conflict.host) == ("ssh", "mini-1")
+        assert task.blockers_conflict.reason.startswith("#1 and #2 change the same lines (file shared.txt), so #3 cannot start")
+        assert task.session is None and task.attempts == 0, "no session, nothing charged"
+        worktree = server.home / "src" / "repo" / ".worktrees" / "issue-2"
+        git(worktree, "rm", "-q", "shared.txt")
+        git(worktree, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "issue 2: shared.txt is #1's")
+        await until(lambda: engine.snapshot.tasks["local#3"].state is TaskState.SUCCEEDED, "#3 started once settled")
+    finally:
+        await engine.stop(leave_running=False)
+        await asyncio.wait_for(running, 60)
+    history = engine.snapshot.tasks["local#3"].history
+    assert [(attempt.attempt, attempt.host) for attempt in history] == [(1, "mini-1")]

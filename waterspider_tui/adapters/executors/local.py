@@ -123,8 +123,10 @@ class LocalExecutor:
 
     async def check_blockers(
         self, branch: str, dependant: str, stacked_on: Merge, merges: Sequence[Merge], unless_heads: tuple[tuple[str, str], ...] = (),
+        *, host: str = "", shipped: Sequence[str] = (),
     ) -> BlockersCheck:
-        """Whether a dependant's blockers' branches here merge, before its session exists (see `check_blockers`)."""
+        """Whether a dependant's blockers' branches here merge, before its session exists (see `check_blockers`);
+        this machine has every branch it stacks on, so `host` and `shipped` say nothing new."""
         base = self.workspace.base_branch
         try:
             return await self._off_loop(self._git_threads, check_blockers, self.workspace.repo, branch, base, stacked_on, merges, dependant, unless_heads)

@@ -38,7 +38,10 @@ from waterspider_tui.adapters.executors.ssh_errors import HOST_DOWN
 from waterspider_tui.adapters.executors.ssh_polling import ExitWatch, HostPump, OutputReads
 from waterspider_tui.adapters.executors.ssh_prepare import PrepareBatches, split_items
 from waterspider_tui.adapters.executors.ssh_scripts import GIT_ENV, git_script, install_script, prepare_script, run_command_script, stop_script
-from waterspider_tui.adapters.executors.ssh_stacking import bundle_of, conflict_in, ship_script, stack_arguments, stack_of
+from waterspider_tui.adapters.executors.ssh_stacking import (
+    bundle_of, check_script, conflict_in, heads_in, local_heads, ship_script, stack_arguments, stack_of, stacked_of,
+)
+from waterspider_tui.adapters.workspace_stacking import BlockersCheck
 from waterspider_tui.adapters.workspace import branch_name
 from waterspider_tui.core.models import HostStatus
 
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
     from waterspider_tui.adapters.agents.base import LaunchSpec
     from waterspider_tui.adapters.executors.ssh_config import HostConfig
     from waterspider_tui.core.models import SessionInfo
+    from waterspider_tui.adapters.workspace_stacking import Merge
     from waterspider_tui.core.readiness import StackBase
 
 log = logging.getLogger(__name__)
@@ -149,7 +153,7 @@ class SshExecutor:
             lines = await self._prepares[session.host].prepare(session.worktree, session.branch)
         finally:
             self._stacks.pop(key, None)
-        conflict = conflict_in(lines, session, stack)
+        conflict = conflict_in(lines, session.issue, stacked_of(session))
         if conflict is not None:
             raise ExecutorError(f"{session.host}: {conflict}", error_class="blockers_conflict")
         for line in lines:
@@ -184,6 +188,30 @@ class SshExecutor:
         """Whether a session on `host` can start from a blocker's branch: one made on that host, or
         one in the orchestrator's repository (brought to the host at prepare)."""
         return (base.executor, base.host) == (self.name, host) or (self.local_repo is not None and base.executor == self.local_executor)
+
+    async def check_blockers(
+        self, branch: str, dependant: str, stacked_on: Merge, merges: Sequence[Merge], unless_heads: tuple[tuple[str, str], ...] = (),
+        *, host: str = "", shipped: Sequence[str] = (),
+    ) -> BlockersCheck:
+        """Whether a dependant's blockers' branches merge in `host`'s clone, before its session exists:
+        the orchestrator's own (`shipped`) brought there first when they changed. A host whose git
+        cannot tell (before 2.38) answers as if they merge, and prepare tells."""
+        stacked = [stacked_on, *merges]
+        local = await asyncio.to_thread(local_heads, self.local_repo, shipped) if shipped and self.local_repo is not None else {}
+        judged = dict(unless_heads)
+        if shipped and any(judged.get(name) != head for name, head in local.items()):
+            await self._ship(host, shipped)
+            unless_heads = ()
+        config = self.config(host)
+        script = check_script(config.repo_path, branch, stacked, unless_heads, config.base_branch)
+        result = await self._connection(host).run(script, timeout_s=GIT_TIMEOUT_S)
+        lines = result.text.splitlines()
+        if any(line.startswith("REFUSE ") for line in lines):
+            raise ExecutorError(f"{host}: {next(line[7:] for line in lines if line.startswith('REFUSE '))}", error_class="workspace")
+        heads = heads_in(lines)
+        if "UNCHANGED" in lines:
+            return BlockersCheck(heads, judged=False)
+        return BlockersCheck(heads, conflict_in(lines, dependant, stacked))
 
     async def _ship(self, host: str, branches: Sequence[str]) -> None:
         """The orchestrator's branches into the host's clone, over its SSH connection (`ssh_stacking`)."""
@@ -255,6 +283,10 @@ class SshExecutor:
         except ExecutorError as error:
             log.debug("%s: output of %s not read: %s", session.host, session.session_id, error)
             return b""
+
+    def lost_after_s(self, host: str) -> float:
+        """How long the host may stay out of reach before its sessions are taken as lost."""
+        return self.config(host).lost_after_s
 
     def output_live(self, session: SessionInfo) -> bool:
         """Silence is judged a stall only while the host answers: out of reach, its output cannot arrive."""

@@ -19,7 +19,7 @@ from typing import Sequence
 
 from waterspider_tui.adapters.executors.base import ExecutorError
 from waterspider_tui.adapters.executors.ssh_connection import remote_path
-from waterspider_tui.adapters.workspace_stacking import BlockersConflict, conflict_of, merge_message
+from waterspider_tui.adapters.workspace_stacking import BlockersConflict, Merge, conflict_of, merge_message
 from waterspider_tui.core.models import SessionInfo
 
 SHIP = r"""
@@ -34,6 +34,52 @@ rm -f "$tmp"
 if [ "$code" = 0 ]; then echo OK; else printf 'FAILED %%s\n' "$(printf '%%s' "$out" | tr '\n' ' ')"; fi
 """
 """Fetches the bundle on stdin into the host's clone: each branch under its own name, moved forward only."""
+
+
+CHECK = r"""
+set -u
+repo=%(repo)s; branch=%(branch)s; start=%(start)s; judged=%(judged)s; base=%(base)s
+cd "$repo" 2>/dev/null || { printf 'REFUSE no clone at %%s\n' "$repo"; exit 3; }
+shift $#
+set -- %(names)s
+heads=""
+for name in "$@"; do
+  head=$(git rev-parse -q --verify "refs/heads/$name^{commit}") || head=""
+  printf 'HEAD %%s %%s\n' "$name" "$head"; heads="$heads $name=$head"
+done
+[ "$heads" != " $judged" ] || { echo UNCHANGED; exit 0; }
+git merge-tree -h 2>&1 | grep -q -- --write-tree || { echo UNSUPPORTED; exit 0; }
+[ -n "$base" ] || base=$(git symbolic-ref --short -q HEAD) || base=$(git rev-parse HEAD)
+if git rev-parse -q --verify "refs/remotes/origin/$base^{commit}" >/dev/null; then base=origin/$base; fi
+current=$(git rev-parse -q --verify "refs/heads/$branch^{commit}") || current=$(git rev-parse -q --verify "refs/heads/$start^{commit}") || { echo UNSUPPORTED; exit 0; }
+before=$start
+shift $#
+set -- %(merges)s
+for ref in "$@"; do
+  if ! git merge-base --is-ancestor "refs/heads/$ref" "$current" 2>/dev/null; then
+    out=$(git merge-tree --write-tree --name-only --no-messages "$current" "refs/heads/$ref"); code=$?
+    tree=$(printf '%%s\n' "$out" | head -n 1)
+    if [ "$code" = 1 ]; then
+      printf 'CONFLICT %%s\n' "$ref"
+      printf '%%s\n' "$out" | tail -n +2 | while IFS= read -r file; do
+        [ -n "$file" ] || continue
+        printf 'FILE %%s\n' "$file"
+        for earlier in $before; do
+          git diff --quiet "$base...refs/heads/$earlier" -- "$file" 2>/dev/null || printf 'TOUCH %%s %%s\n' "$earlier" "$file"
+        done
+      done
+      exit 0
+    fi
+    [ "$code" = 0 ] || { echo UNSUPPORTED; exit 0; }
+    current=$(git -c user.name=waterspider -c user.email=waterspider@localhost commit-tree "$tree" -p "$current" -p "refs/heads/$ref" -m check)
+  fi
+  before="$before $ref"
+done
+echo CLEAN
+"""
+"""What the host's prepare would meet, found with `git merge-tree` (git 2.38 and later; `UNSUPPORTED`
+before, and prepare tells): the heads judged (`HEAD name commit`), then `UNCHANGED`, `CLEAN`, or the
+conflict as prepare tells it. Nothing is written but unreferenced objects."""
 
 
 @dataclass(frozen=True)
@@ -76,15 +122,47 @@ def bundle_of(repo: Path, branches: Sequence[str], *, whole: bool = False) -> by
         raise ExecutorError(f"cannot bundle {', '.join(branches)} in {repo}: {done.stderr.strip()}", error_class="workspace")
 
 
-def conflict_in(lines: Sequence[str], session: SessionInfo, stack: Stack) -> BlockersConflict | None:
-    """The blockers' conflict the prepare script reported (`CONFLICT ref`, `FILE f`, `TOUCH ref f`), or None."""
+def check_script(repo: str, branch: str, stacked: Sequence[Merge], judged: Sequence[tuple[str, str]], base: str = "") -> str:
+    """The CHECK script for a dependant's branch and its stacked blockers (issue, branch), the first
+    the start; `base` is the host's configured base branch (its default branch when empty)."""
+    names = [branch, *(name for _, name in stacked)]
+    return CHECK % {
+        "repo": remote_path(repo), "branch": shlex.quote(branch), "start": shlex.quote(stacked[0][1]), "base": shlex.quote(base),
+        "judged": shlex.quote(" ".join(f"{name}={head}" for name, head in judged)),
+        "names": " ".join(shlex.quote(name) for name in names), "merges": " ".join(shlex.quote(name) for _, name in stacked[1:]),
+    }
+
+
+def heads_in(lines: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """The `HEAD name commit` lines of the CHECK script ('' for a branch the host lacks)."""
+    found = [line[5:].partition(" ") for line in lines if line.startswith("HEAD ")]
+    return tuple((name, head.strip()) for name, _, head in found)
+
+
+def local_heads(repo: Path, branches: Sequence[str]) -> dict[str, str]:
+    """Each branch's commit in the repository at `repo` ('' where it is missing). Blocking."""
+    heads = {}
+    for branch in branches:
+        done = subprocess.run(["git", "rev-parse", "-q", "--verify", f"refs/heads/{branch}^{{commit}}"], cwd=repo, capture_output=True, text=True)
+        heads[branch] = done.stdout.strip() if done.returncode == 0 else ""
+    return heads
+
+
+def conflict_in(lines: Sequence[str], dependant: str, stacked: Sequence[Merge]) -> BlockersConflict | None:
+    """The blockers' conflict a script reported (`CONFLICT ref`, `FILE f`, `TOUCH ref f`), or None;
+    `stacked` is the dependant's blockers as (issue, branch), the first the one it starts from."""
     merging = next((line[9:] for line in lines if line.startswith("CONFLICT ")), None)
     if merging is None:
         return None
-    issue_of = {session.base_branch: session.stacked_on, **{branch: issue for issue, branch in session.merged_in}}
+    issue_of = {branch: issue for issue, branch in stacked}
     files = tuple(line[5:] for line in lines if line.startswith("FILE "))
     touched = {line[6:].partition(" ")[0] for line in lines if line.startswith("TOUCH ")}
-    before = [stack.start, *(ref for ref, _ in stack.merges)]
+    before = [branch for _, branch in stacked]
     before = before[: before.index(merging)] if merging in before else before
     touching = [issue_of[ref] for ref in before if ref in touched] or [issue_of[ref] for ref in before]
-    return conflict_of(session.issue, touching, issue_of.get(merging, merging), files)
+    return conflict_of(dependant, touching, issue_of.get(merging, merging), files)
+
+
+def stacked_of(session: SessionInfo) -> list[Merge]:
+    """The session's blockers as (issue, branch), the one its branch starts from first."""
+    return [(session.stacked_on, session.base_branch), *session.merged_in] if session.stacked_on else []

@@ -108,6 +108,24 @@ def render_body(context: StepContext, first_line: str, stacked: str = "") -> str
     return "\n\n".join(parts)
 
 
+async def github_branch(context: StepContext) -> str:
+    """The branch the pull request targets, by its name on GitHub: the session's base as its host's
+    git names it may be a remote-tracking ref (`origin/main` on an SSH host's clone), or `origin/HEAD`."""
+    base = context.base
+    if "/" not in base:
+        return base  # a branch's own name: nothing to ask
+    named = await context.executor.git(context.session, "rev-parse", "--symbolic-full-name", base)
+    full = named.stdout.strip() if named.returncode == 0 else ""
+    if full.endswith("/HEAD"):
+        target = await context.executor.git(context.session, "symbolic-ref", "-q", full)
+        full = target.stdout.strip() if target.returncode == 0 else full
+    if full.startswith("refs/heads/"):
+        return full.removeprefix("refs/heads/")
+    if full.startswith("refs/remotes/") and full.count("/") >= 3:
+        return full.removeprefix("refs/remotes/").partition("/")[2]
+    return base
+
+
 class OpenPullRequest:
     """Opens the branch's pull request, or updates the one already open; labels and reviewers by config."""
 
@@ -133,12 +151,13 @@ class OpenPullRequest:
         if counted.returncode == 0 and int(counted.stdout.strip() or 0) == 0:
             return StepOutcome(ok=True, summary=f"no pull request: {session.branch} has no commit beyond {context.base}")
         title = options.title.format(title=issue.title, number=issue.number, repo=issue.repo)
+        base = await github_branch(context)
         notes: list[str] = []
         try:
-            blocker_pull = await self.pulls.find_open(repo, context.base) if session.stacked_on else None
+            blocker_pull = await self.pulls.find_open(repo, base) if session.stacked_on else None
             merged_pulls = [await self.pulls.find_open(repo, branch) for _, branch in session.merged_in] if session.stacked_on else []
             body = render_body(context, issue_line(issue, repo), stacked_line(context, blocker_pull, merged_pulls))
-            pull, opened = await self.pulls.open_or_update(repo, session.branch, context.base, title, body, draft=options.draft)
+            pull, opened = await self.pulls.open_or_update(repo, session.branch, base, title, body, draft=options.draft)
             await self.pulls.add_labels(repo, pull.number, options.labels)
             try:
                 await self.pulls.request_reviewers(repo, pull, options.reviewers, options.team_reviewers)

@@ -20,7 +20,7 @@ def decide(result: SessionResult, attempt: int, max_attempts: int = 3, backoff_s
     return decide_retry(result, attempt, max_attempts=max_attempts, backoff_s=backoff_s, now=NOW)
 
 
-@pytest.mark.parametrize("error_class", sorted(RETRYABLE, key=lambda c: c.value))
+@pytest.mark.parametrize("error_class", sorted(RETRYABLE - {ErrorClass.LOST}, key=lambda c: c.value))
 def test_retryable_classes_back_off_exponentially_until_max_attempts(error_class: ErrorClass) -> None:
     delays = []
     for attempt in (1, 2, 3):
@@ -34,6 +34,12 @@ def test_retryable_classes_back_off_exponentially_until_max_attempts(error_class
     assert (last.retry, last.not_before) == (False, None)
     assert last.reason == advice_for(error_class), "once attempts are used up, the advice is the fix"
     assert ADVICE[error_class].fix in last.reason
+
+
+@pytest.mark.parametrize("attempts_used", [0, 3, 9])
+def test_an_attempt_whose_agent_never_started_starts_again_at_once(attempts_used: int) -> None:
+    decision = decide(failed(ErrorClass.LOST), attempts_used, max_attempts=3, backoff_s=30.0)
+    assert (decision.retry, decision.not_before, decision.pause_until) == (True, NOW, None)
 
 
 def test_retry_reason_names_the_next_attempt() -> None:

@@ -37,7 +37,7 @@ ADVICE: dict[ErrorClass, Advice] = {
     ErrorClass.HOST_DOWN: Advice("The session's host could not be reached.", "Check the host is up and reachable (`waterspider hosts check`); the issue is placed on another host meanwhile."),
     ErrorClass.HOST_REFUSED: Advice("The host refused the connection (its key, or the login).", "Run `waterspider hosts check` and fix what it names (known_hosts, the key, the user), then requeue."),
     ErrorClass.BLOCKERS_CONFLICT: Advice("The work of two issues it depends on conflicts, so it cannot start from both.", "Merge one of their pull requests (or resolve the conflict on one of their branches); it is tried again meanwhile, not charged an attempt."),
-    ErrorClass.LOST: Advice("The session vanished while the orchestrator was down.", "Requeue it; its branch keeps any committed work."),
+    ErrorClass.LOST: Advice("The orchestrator stopped before the session's agent started.", "Nothing to do: it is started again, not counted as an attempt."),
     ErrorClass.GATE_FAILED: Advice("The completion gate still failed after the agent's last try.", "Read the gate output in the comment or the session's step, fix the check or the issue, then requeue."),
     ErrorClass.PUSH_FAILED: Advice("The branch could not be pushed.", "Check the remote and the host's git credentials (the branch is kept in its worktree), then requeue."),
     ErrorClass.PR_FAILED: Advice("The pull request could not be opened or updated.", "Check the token's pull-request permission and the base branch (the branch is pushed), then requeue."),

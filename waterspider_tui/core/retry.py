@@ -53,6 +53,9 @@ def decide_retry(result: SessionResult, attempt: int, *, max_attempts: int, back
     if result.error_class in LIMITS:
         until = result.retry_at if result.retry_at and result.retry_at > now else now + DEFAULT_LIMIT_WAIT_S
         return RetryDecision(True, not_before=until, pause_until=until, reason=f"{result.error_class.value} until reset")
+    if result.error_class is ErrorClass.LOST:
+        # Its agent never started: nothing was tried, so nothing waits and nothing is charged.
+        return RetryDecision(True, not_before=now, reason="its agent never started: started again")
     if result.error_class in RETRYABLE and attempt < max_attempts:
         delay = backoff_s * (2 ** (attempt - 1))
         return RetryDecision(True, not_before=now + delay, reason=f"{result.error_class.value}, attempt {attempt + 1} of {max_attempts} in {delay:.0f}s")

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 TAIL_INTERVAL_S = 0.2
 PROGRESS_INTERVAL_S = 1.0
+SPAWN_SETTLE_S = 10.0
+"""How long a stop waits for agents being started to be up (a spawn takes milliseconds)."""
 EXIT_SETTLE_S = 5.0
 """Longer than the runner takes to end an exited agent's leftovers (runner.LEFTOVER_GRACE_S and its kill wait)."""
 
@@ -67,6 +69,8 @@ class SessionSupervisor:
                 executor.span_sink = self.spans.add
         self.orphans = OrphanSettler(store=store, clock=clock, grace_s=policy.grace_s)
         """Sessions given up on with their host, settled when it answers again."""
+        self.spawning: set[str] = set()
+        """Issue keys whose agent is being started now: a stop waits for that to settle."""
 
     @property
     def snapshot(self) -> Snapshot:
@@ -85,7 +89,7 @@ class SessionSupervisor:
         task = self.snapshot.tasks[key]
         executor = self.pool.executor_named(placement.executor)
         order = WorkOrder(
-            issue_key=key, number=task.issue.number, repo=task.issue.repo, attempt=attempt or task.attempts + 1,
+            issue_key=key, number=task.issue.number, repo=task.issue.repo, attempt=attempt or _next_attempt(task),
             token=uuid.uuid4().hex[:8], multi_repo=self.multi_repo,
         )
         paths = executor.locate(order, placement.host)
@@ -154,6 +158,7 @@ class SessionSupervisor:
         except (FileNotFoundError, LookupError) as error:
             self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.AGENT_NOT_FOUND, error=str(error)))
             return
+        self.spawning.add(key)
         try:
             pid = await executor.start(session, spec)
         except ExecutorError as error:
@@ -164,6 +169,8 @@ class SessionSupervisor:
             error_class = ErrorClass.AGENT_NOT_FOUND if isinstance(error, FileNotFoundError) else ErrorClass.CRASHED
             self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=error_class, error=f"the session could not be started: {error}"))
             return
+        finally:
+            self.spawning.discard(key)
         if spec.agent_session_id and spec.agent_session_id != session.agent_session_id:
             session = replace(session, agent_session_id=spec.agent_session_id)
         external_id, external_url = _external_reference(executor, session)
@@ -341,7 +348,7 @@ class SessionSupervisor:
             if spawned:
                 result = SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.CRASHED, error="the session's process was gone after a restart")
             else:
-                result = SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.LOST, error="the orchestrator stopped before the session's agent started")
+                result = never_started()
             self.finish(task.key, replace(session, spawned=spawned), result)
 
     def stop_closed(self, key: str, reason: str) -> None:
@@ -354,16 +361,39 @@ class SessionSupervisor:
         running = list(self.tasks.items())
         now = self.clock.now()
         if leave_running:
-            for key, task in running:
-                record = self.snapshot.tasks.get(key)
+            # An agent being started is let start (a process half begun cannot be told apart from a
+            # lost one); one not started yet is not started at all, and starts again next time.
+            settle_by = asyncio.get_running_loop().time() + SPAWN_SETTLE_S
+            while self.spawning and asyncio.get_running_loop().time() < settle_by:
+                await asyncio.sleep(0.01)
+            for _, task in running:
                 task.cancel()
-                if record and record.session and record.state is TaskState.RUNNING:
-                    self.record(ev.SessionDetached(ts=now, issue=key, session_id=record.session.session_id))
             await asyncio.gather(*(task for _, task in running), return_exceptions=True)
+            for key, _ in running:
+                record = self.snapshot.tasks.get(key)
+                if record is None or record.session is None or record.state is not TaskState.RUNNING:
+                    continue
+                if record.session.spawned or key in self.spawning:
+                    self.record(ev.SessionDetached(ts=now, issue=key, session_id=record.session.session_id))
+                else:
+                    self.finish(key, record.session, never_started())
             return
         for key, _ in running:
             self.cancel_reasons[key] = SHUTDOWN_REASON
         await asyncio.gather(*(task for _, task in running), return_exceptions=True)
+
+
+def never_started() -> SessionResult:
+    """The end of a session the orchestrator stopped before its agent started: started again at once, not charged."""
+    return SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.LOST, error="the orchestrator stopped before the session's agent started")
+
+
+def _next_attempt(task: TaskRecord) -> int:
+    """The attempt a new session of the task is: one lost before its agent started is this one again."""
+    last = task.history[-1] if task.history else None
+    if last is not None and last.error_class is ErrorClass.LOST and not last.agent_ran:
+        return last.attempt
+    return task.attempts + 1
 
 
 def _external_reference(executor: Executor, session: SessionInfo) -> tuple[str, str]:

@@ -47,8 +47,8 @@ async def test_each_way_out_of_each_screen_leads_back_to_the_queues() -> None:
         assert engine.stopped == [] and not any(command.__class__.__name__ == "Cancel" for command in engine.submitted)
 
 
-async def test_tab_shows_the_next_panel_by_number_and_shift_tab_the_one_before() -> None:
-    """At 80x24 the other panels are hidden, so the focus chain alone would stay put."""
+async def test_tab_shows_the_next_panel_by_number_and_panel_keys_work_from_any_screen() -> None:
+    """At 80x24 the other panels are hidden, so the focus chain alone would stay put; shift+tab goes back."""
     async with started("mid_run", size=(80, 24)) as (app, engine, pilot):
         control = app.screen
         assert isinstance(control, ControlScreen)
@@ -60,6 +60,22 @@ async def test_tab_shows_the_next_panel_by_number_and_shift_tab_the_one_before()
         assert shown == ["ready", "blocked", "finished", "hosts", "log", "events", "running"]
         await pilot.press("shift+tab")
         assert control.current_panel == "events"
+
+        # From a screen over the queues, a panel key or the filter brings them back and acts there.
+        await pilot.press("R")
+        await settle(pilot)
+        assert isinstance(app.screen, SummaryScreen)
+        await pilot.press("slash")
+        await pilot.pause()
+        assert isinstance(app.screen, ControlScreen) and app.screen.has_class("-filtering"), "the filter opens where it is seen"
+        await pilot.press("escape")
+        await select(pilot, key(440))
+        await pilot.press("D")
+        await settle(pilot)
+        assert isinstance(app.screen, DiffScreen)
+        await pilot.press("3")
+        await pilot.pause()
+        assert isinstance(app.screen, ControlScreen) and app.screen.current_panel == "blocked"
 
 
 async def test_the_log_pager_steps_back_to_errors_and_forward_through_attempts() -> None:
@@ -85,8 +101,23 @@ async def test_the_log_pager_steps_back_to_errors_and_forward_through_attempts()
         assert pager.attempt == 2 and "No newer attempt." in notifications(app)
 
 
-async def test_the_diff_pager_reloads() -> None:
-    async with started("mid_run", size=(100, 30)) as (app, engine, pilot):
+async def test_r_reloads_the_results_and_the_diff() -> None:
+    async with started("mid_run", size=(120, 35)) as (app, engine, pilot):
+        await pilot.press("R")
+        await settle(pilot)
+        calls: list[str] = []
+        original = engine.load_results
+
+        async def counted() -> dict[str, object]:
+            calls.append("read")
+            return await original()
+
+        engine.load_results = counted  # type: ignore[method-assign]
+        await pilot.press("r")
+        await settle(pilot)
+        assert calls == ["read"] and isinstance(app.screen, SummaryScreen)
+        await pilot.press("escape")
+
         await select(pilot, key(440))
         await pilot.press("D")
         await settle(pilot)
@@ -95,24 +126,6 @@ async def test_the_diff_pager_reloads() -> None:
         await pilot.press("r")
         await settle(pilot)
         assert "only.txt" in "\n".join(str(line) for line in log.lines)
-
-
-async def test_the_results_reload_reads_the_figures_again() -> None:
-    async with started("mid_run", size=(120, 35)) as (app, engine, pilot):
-        await pilot.press("R")
-        await settle(pilot)
-        reads = len(engine.events)
-        calls: list[int] = []
-        original = engine.load_results
-
-        async def counted() -> dict[str, object]:
-            calls.append(reads)
-            return await original()
-
-        engine.load_results = counted  # type: ignore[method-assign]
-        await pilot.press("r")
-        await settle(pilot)
-        assert calls == [reads] and isinstance(app.screen, SummaryScreen)
 
 
 def test_the_help_lists_the_diff_pagers_scrolling_keys() -> None:

@@ -516,8 +516,12 @@ class WaterspiderApp(WorktreeKeys, App[int]):
         self.push_screen(LogScreen(key, attempt))
 
     def _to_control(self) -> ControlScreen | None:
+        """Bring the queues to the front: from the DAG, and from any screen opened over them
+        (results, a pager, a modal), so a panel key or the filter acts where it can be seen."""
         if self.current_mode != "control":
             self.switch_mode("control")
+        while self._control is not None and self.screen is not self._control and len(self.screen_stack) > 1:
+            self.pop_screen()
         return self._control
 
     def action_show_panel(self, panel_id: str) -> None:

@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Callable
 
 import click
 
@@ -50,23 +51,61 @@ def log_show(issue: str, attempt: int | None, follow: bool, raw: bool, config: P
     session = sessions.get(chosen)
     if session is None:
         fail(f"{label} has no attempt {chosen} (attempts: {', '.join(str(number) for number in sorted(sessions))})")
+    attempt_label = f"{label} attempt {chosen}"
+    state = task.state.value
+    if task.result is not None and task.result.error_class is not None and chosen == max(sessions):
+        state += f" ({task.result.error_class.value})"
+    width = max(shutil.get_terminal_size((200, 24)).columns - 1, 80)
+    printer = _Printer(parser_for(session.agent) if not raw else None, width)
+    heading = f"{label} {task.issue.title} · attempt {chosen} of {max(sessions)} · {session.agent} on {session.host or session.executor} · {state}"
+    if session.executor == "ssh":
+        _show_from_host(settings, session, attempt_label, heading, printer, follow, snapshot, task.key)
+        return
     path = Path(session.log_path)
     if not path.is_absolute():
         path = settings.workspace.repo_path / path
     if not path.is_file():
         where = f"on {session.host} ({session.executor})" if session.executor != "local" else "here"
-        fail(f"the log of {label} attempt {chosen} is not {where} at {path}: removed, or on another machine")
-    state = task.state.value
-    if task.result is not None and task.result.error_class is not None and chosen == max(sessions):
-        state += f" ({task.result.error_class.value})"
-    click.echo(f"{label} {task.issue.title} · attempt {chosen} of {max(sessions)} · {session.agent} on {session.host or session.executor} · {state} · {path}", err=True)
-    width = max(shutil.get_terminal_size((200, 24)).columns - 1, 80)
-    printer = _Printer(parser_for(session.agent) if not raw else None, width)
-    offset = printer.read(path, 0)
+        fail(f"the log of {attempt_label} is not {where} at {path}: removed, or on another machine")
+    click.echo(f"{heading} · {path}", err=True)
+    offset = printer.feed(_read_file(path, 0))
     if not follow:
         printer.finish()
         return
-    _follow(printer, path, offset, settings, snapshot, task.key, session.session_id)
+    _follow(printer, lambda at: _read_file(path, at), offset, settings, snapshot, task.key, session.session_id)
+
+
+def _read_file(path: Path, offset: int) -> bytes:
+    if os.path.getsize(path) <= offset:
+        return b""
+    with open(path, "rb") as stream:
+        stream.seek(offset)
+        return stream.read()
+
+
+def _show_from_host(
+    settings: object, session: object, attempt_label: str, heading: str, printer: _Printer, follow: bool, snapshot: object, key: str,
+) -> None:
+    """The log of a session on an SSH host, read there (as the control center reads it)."""
+    from waterspider_tui.cli.log_hosts import HostLog, LogNotReadable
+
+    try:
+        host_log = HostLog(settings, session, attempt_label)  # type: ignore[arg-type]
+    except LogNotReadable as error:
+        fail(str(error))
+    try:
+        try:
+            host_log.check()
+        except LogNotReadable as error:
+            fail(str(error))
+        click.echo(f"{heading} · {session.host}:{session.log_path}", err=True)  # type: ignore[attr-defined]
+        offset = printer.feed(host_log.read(0))
+        if not follow:
+            printer.finish()
+            return
+        _follow(printer, host_log.read, offset, settings, snapshot, key, session.session_id)  # type: ignore[attr-defined]
+    finally:
+        host_log.close()
 
 
 class _Printer:
@@ -77,17 +116,14 @@ class _Printer:
         self.width = width
         self.partial = b""
 
-    def read(self, path: Path, offset: int) -> int:
-        """Print what the file holds past `offset`; the new offset."""
-        with open(path, "rb") as stream:
-            stream.seek(offset)
-            chunk = stream.read()
+    def feed(self, chunk: bytes) -> int:
+        """Print the whole lines `chunk` completes; how many bytes it had."""
         data = self.partial + chunk
         complete, _, self.partial = data.rpartition(b"\n")
         if complete or data.endswith(b"\n"):
             for line in complete.split(b"\n"):
                 self._line(line.decode("utf-8", "replace"))
-        return offset + len(chunk)
+        return len(chunk)
 
     def _line(self, line: str) -> None:
         from waterspider_tui.text.log_text import log_lines
@@ -104,7 +140,9 @@ class _Printer:
             self.partial = b""
 
 
-def _follow(printer: _Printer, path: Path, offset: int, settings: object, snapshot: object, key: str, session_id: str) -> None:
+def _follow(
+    printer: _Printer, read_from: Callable[[int], bytes], offset: int, settings: object, snapshot: object, key: str, session_id: str,
+) -> None:
     """Print new output until the session has ended (as the store says) or Ctrl-C."""
     from waterspider_tui.core.state import apply_all
     from waterspider_tui.store.event_log import EventLog
@@ -114,14 +152,13 @@ def _follow(printer: _Printer, path: Path, offset: int, settings: object, snapsh
     try:
         while True:
             time.sleep(FOLLOW_POLL_S)
-            if os.path.getsize(path) > offset:
-                offset = printer.read(path, offset)
+            offset += printer.feed(read_from(offset))
             if time.monotonic() - checked >= STORE_POLL_S:
                 checked = time.monotonic()
                 snapshot = apply_all(snapshot, log_file.read(after_seq=snapshot.seq))  # type: ignore[attr-defined]
                 task = snapshot.tasks.get(key)  # type: ignore[attr-defined]
                 if task is None or task.session is None or task.session.session_id != session_id or task.state.value != "running":
-                    printer.read(path, offset)
+                    printer.feed(read_from(offset))
                     printer.finish()
                     click.echo(f"(the session ended: {task.state.value if task else 'gone'})", err=True)
                     return

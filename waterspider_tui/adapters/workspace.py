@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Sequence
 import git
 
 from waterspider_tui.adapters.workspace_checks import Found, WorkspaceError, inspect_worktree
-from waterspider_tui.adapters.workspace_locks import clear_abandoned, describe, users_once_settled
+from waterspider_tui.adapters.workspace_locks import clear_once_settled, describe, users_once_settled
 from waterspider_tui.adapters.workspace_losses import checkout_leftovers, loose_commits
 from waterspider_tui.adapters.workspace_pool import WarmPool
 from waterspider_tui.adapters.workspace_stacking import BlockersConflict, Merge, merge_blockers
@@ -123,7 +123,7 @@ class WorkspaceManager:
                 raise WorkspaceError(found.reason)
             if found.found is Found.READY:
                 if found.admin is not None:
-                    clear_abandoned(path, [found.admin / name for name in found.lock_files])
+                    clear_once_settled(path, [found.admin / name for name in found.lock_files])
                 self._switch_to(found, branch)
                 self._stack(path, branch, stacked_on, base, merge, number, repo, made_now=False)
                 return Workspace(path, branch, start, reused=True)

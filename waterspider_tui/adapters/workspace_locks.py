@@ -52,6 +52,19 @@ def clear_abandoned(path: Path, lock_files: Iterable[Path]) -> bool:
     return True
 
 
+def clear_once_settled(path: Path, lock_files: Iterable[Path]) -> bool:
+    """Like `clear_abandoned`, but a young lock file is given the rest of its age first (see
+    `users_once_settled`): a git killed just before a restart leaves one, and a failed commit would charge an attempt."""
+    files = [file for file in lock_files if file.exists()]
+    if not files:
+        return True
+    if users_once_settled(path, files):
+        return False
+    for file in files:
+        file.unlink(missing_ok=True)
+    return True
+
+
 def describe(pids: list[int]) -> str:
     return f"process{'es' if len(pids) > 1 else ''} {', '.join(str(pid) for pid in pids)}"
 

@@ -13,7 +13,12 @@ class EngineLocked(RuntimeError):
 
 
 class RunLocks:
-    """Takes every lock or none; the locks vanish with the process, so kill -9 leaves none behind."""
+    """Takes every lock or none; the locks vanish with the process, so kill -9 leaves none behind.
+
+    While the run ends, the files say what it still waits for (`say`), so that a start refused
+    meanwhile can tell the operator; a file taken again is emptied first, as words a killed run
+    left there are stale.
+    """
 
     def __init__(self, paths: Sequence[tuple[Path, str]]) -> None:
         self.paths = list(paths)
@@ -27,10 +32,22 @@ class RunLocks:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as error:
+                ending = _read_words(handle)
                 os.close(handle)
                 self.release()
-                raise EngineLocked(f"another waterspider is running on {what}") from error
+                raise EngineLocked(f"another waterspider is running on {what}" + (f"; it is ending {ending}" if ending else "")) from error
+            os.ftruncate(handle, 0)
             self._held.append(handle)
+
+    def say(self, words: str) -> None:
+        """Leave in the lock files what the ending run waits for (one line, replacing the last)."""
+        line = f"(pid {os.getpid()}): {words}".replace("\n", " ").encode("utf-8", "replace")
+        for handle in self._held:
+            try:
+                os.ftruncate(handle, 0)
+                os.pwrite(handle, line, 0)
+            except OSError:  # only the refusal message is poorer for it
+                pass
 
     @property
     def held(self) -> bool:
@@ -38,8 +55,20 @@ class RunLocks:
 
     def release(self) -> None:
         for handle in self._held:
+            try:
+                os.ftruncate(handle, 0)
+            except OSError:
+                pass
             os.close(handle)
         self._held.clear()
+
+
+def _read_words(handle: int) -> str:
+    """What the run holding the lock said it waits for; empty while it simply runs."""
+    try:
+        return os.pread(handle, 1000, 0).decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
 
 
 def run_locks(store_path: Path, git_common_dir: Path | None = None, repo_root: Path | None = None) -> RunLocks:

@@ -187,21 +187,32 @@ async def drain_outboxes(engine: Engine, workers: list[asyncio.Task[None]], dead
     if engine.stop_waking_outboxes is not None:
         engine.stop_waking_outboxes()
         engine.stop_waking_outboxes = None
+    # These lines are news of this exit only: published, not stored, so they do not pile up as
+    # problems with every restart. The lock files say the same, for a start refused meanwhile.
     for outbox in engine.outboxes:
-        pending = outbox.pending()
-        if not pending and outbox.due_at_exit() is None:
+        owed = outbox.owed_at_exit()
+        due = outbox.due_at_exit()
+        if not owed and (due is None or due >= engine.clock.now() + deadline_s):
             continue
         name = outbox.sink.name
-        engine.record(ev.Warned(ts=engine.clock.now(), message=f"{name}: writing {pending} pending updates before exit (up to {deadline_s:.0f}s)"))
+        waits_for = f"{name}: writing {_updates(owed) if owed else 'updates put off'} before exit (up to {deadline_s:.0f}s)"
+        engine.locks.say(waits_for)
+        engine.record_transient(ev.Warned(ts=engine.clock.now(), message=waits_for))
 
         def progress(done: int, total: int, name: str = name) -> None:
             log.info("%s: %d of %d written", name, done, total)
 
-        remaining = await outbox.drain(deadline_s=deadline_s, progress=progress)
+        remaining = await outbox.drain(deadline_s=deadline_s, progress=progress, at_exit=True)
         if remaining:
-            engine.record(ev.Warned(ts=engine.clock.now(), message=f"{name}: {remaining} updates not yet written; the next start writes them"))
+            engine.record_transient(ev.Warned(ts=engine.clock.now(), message=f"{name}: {_updates(remaining, pending=False)} not yet written; the next start writes them"))
+    if any(getattr(sink, "sends_held_at_close", False) and getattr(sink, "held_back", lambda: 0)() for sink in engine.sinks):
+        engine.locks.say("sending held notifications before exit")
     if engine.sink_cursors is not None:
         engine.sink_cursors.close()
+
+
+def _updates(count: int, *, pending: bool = True) -> str:
+    return f"{count} {'pending ' if pending else ''}update{'s' if count != 1 else ''}"
 
 
 PREFLIGHT_INTERVAL_S = 30.0

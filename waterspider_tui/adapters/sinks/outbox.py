@@ -90,24 +90,38 @@ class Outbox:
                 self._back_off(f"{type(error).__name__}: {error}", None)
                 await self._wait(wake)
 
-    async def drain(self, deadline_s: float = 30.0, progress: Callable[[int, int], None] | None = None) -> int:
+    async def drain(self, deadline_s: float = 30.0, progress: Callable[[int, int], None] | None = None, *, at_exit: bool = False) -> int:
         """Deliver what is pending within `deadline_s`; return how many wanted events are left undelivered.
 
         `progress(done, total)` is called after each batch. Writes the sink put off are waited
-        for only when they fall due within the deadline.
+        for only when they fall due within the deadline (`at_exit`: as `due_at_exit` says).
         """
         try:
-            return await self._drain(self._clock() + deadline_s, progress)
+            return await self._drain(self._clock() + deadline_s, progress, at_exit)
         except Exception:  # the log could not be read: say what was last known
             logger.exception("%s outbox failed while draining", self.sink.name)
             return self._last_pending
 
+    def owed_at_exit(self) -> int:
+        """What the exit still writes for this sink: the wanted events not yet offered, and what the
+        sink took but holds back (`held_back()`, a notifier gathering a burst)."""
+        held_back = getattr(self.sink, "held_back", None)
+        return self.pending() + (int(held_back()) if held_back is not None else 0)
+
     def due_at_exit(self) -> float | None:
         """When writes put off fall due, as far as the exit waits for them: a sink whose due time is
-        only its next look outside (`due_is_a_poll`, the merge watcher) owes nothing at exit."""
+        only its next look outside (`due_is_a_poll`, the merge watcher) owes nothing at exit, and one
+        that sends what it holds back when closed (`sends_held_at_close`, a notifier) is not waited for."""
+        if getattr(self.sink, "due_is_a_poll", False) or getattr(self.sink, "sends_held_at_close", False):
+            return None
+        return self.sink.due_at()
+
+    def _due_while_draining(self, at_exit: bool) -> float | None:
+        if at_exit:
+            return self.due_at_exit()
         return None if getattr(self.sink, "due_is_a_poll", False) else self.sink.due_at()
 
-    async def _drain(self, deadline: float, progress: Callable[[int, int], None] | None) -> int:
+    async def _drain(self, deadline: float, progress: Callable[[int, int], None] | None, at_exit: bool) -> int:
         done, total = 0, self.pending()
         self._progress(progress, done, total)
         while (left := deadline - self._clock()) > 0:
@@ -117,7 +131,7 @@ class Outbox:
                     break
                 await self._sleep(self.retry_at - now)
                 continue
-            due = self.due_at_exit()
+            due = self._due_while_draining(at_exit)
             if not self._stored_after_cursor():
                 if due is None or due >= deadline:
                     break

@@ -73,6 +73,13 @@ class NotifySink:
         """The highest seq whose notices are queued or sent."""
         self.messages_sent = 0
 
+    sends_held_at_close = True
+    """At exit the outbox does not wait for a gathered burst's time: `close` sends it at once."""
+
+    def held_back(self) -> int:
+        """Notices taken from the store and not sent yet (a burst being gathered)."""
+        return len(self.batcher.pending)
+
     def wants(self, event: Event) -> bool:
         return self.finder.wants(event)
 

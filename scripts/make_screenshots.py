@@ -46,6 +46,7 @@ SHOTS = (
     Shot("dag-milestones", milestones(), (160, 40), ("d", "m")),
     Shot("hosts-one-down", "host_down", (120, 36), ("5",)),
     Shot("hosts-three", three_hosts(), (120, 24), ("5", "down", "down")),
+    Shot("hosts-checking", scenarios.just_started(), (120, 35)),
     Shot("detail", "mid_run", (120, 36), ("enter",), select=448),
     Shot("detail-failed", "mid_run", (120, 36), ("enter",), select=441),
     Shot("failure", "failure", (160, 40)),

@@ -133,6 +133,15 @@ def summary_lines(engine: Engine) -> list[str]:
     for item in current.blocked:
         if ours(item.issue):
             lines.append(f"  {engine.display_key(item.issue)} not run: {item.detail}")
+    for item in current.ready:
+        task = snapshot.tasks.get(item.issue)
+        if task is None or not ours(item.issue):
+            continue
+        never = engine.pool.never_fits(snapshot, task, engine.agent.name)
+        if never:
+            lines.append(f"  {engine.display_key(item.issue)} not run: {never} (a configuration error of this issue)")
+        elif snapshot.dispatcher_paused and snapshot.pause_reason:
+            lines.append(f"  {engine.display_key(item.issue)} not run: {snapshot.pause_reason}")
     for task in snapshot.tasks_in(TaskState.FAILED):
         if not ours(task.key):
             continue

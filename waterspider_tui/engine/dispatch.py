@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import TaskState
-from waterspider_tui.core.placement import NoPlace
+from waterspider_tui.core.placement import NEED_PREFIX, PIN_PREFIX, NoPlace
 from waterspider_tui.engine import loops
 
 if TYPE_CHECKING:
@@ -85,6 +85,8 @@ class Dispatcher:
             place_s = (time.perf_counter() - placing, time.thread_time() - placing_cpu)
             if isinstance(placement, NoPlace):
                 if not engine.pool.has_room(engine.snapshot):
+                    if _restricted(task.issue.labels):  # its pin or needs are why it waits, even while no host has room
+                        self._say_unplaced(key, engine.pool.unfit(engine.snapshot, task, engine.agent.name))
                     return 0  # every host is full, down or drained: nothing else can start either
                 # Only this issue cannot go anywhere (its labels, a pinned host down): the rest goes on.
                 self._say_unplaced(key, engine.pool.unfit(engine.snapshot, task, engine.agent.name))
@@ -101,7 +103,19 @@ class Dispatcher:
 
     def _say_unplaced(self, key: str, reason: str) -> None:
         """Once per reason: an issue no host can take even with a free slot (labels, a pinned host down or drained)."""
+        engine = self.engine
+        task = engine.snapshot.tasks.get(key)
+        never = engine.pool.never_fits(engine.snapshot, task, engine.agent.name) if task is not None else ""
+        reason = never or reason
         if reason and self.unplaced.get(key) != reason:
             self.unplaced[key] = reason
-            engine = self.engine
-            engine.record(ev.Warned(ts=engine.clock.now(), issue=key, message=f"{engine.display_key(key)} waits for a host: {reason}"))
+            message = (
+                f"{engine.display_key(key)} cannot run on any configured host: {never}; a configuration error of this issue "
+                f"(change its host:/needs: labels or the configured hosts)"
+            ) if never else f"{engine.display_key(key)} waits for a host: {reason}"
+            engine.record(ev.Warned(ts=engine.clock.now(), issue=key, message=message))
+
+
+def _restricted(labels: Sequence[str]) -> bool:
+    """Whether only some hosts may take the issue (`host:` pin, `needs:` labels)."""
+    return any(label.startswith((PIN_PREFIX, NEED_PREFIX)) for label in labels)

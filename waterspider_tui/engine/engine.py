@@ -23,8 +23,10 @@ from waterspider_tui.engine import loops, worktree_access
 from waterspider_tui.engine.api import ShellTarget
 from waterspider_tui.engine.blocker_conflicts import BlockerConflicts
 from waterspider_tui.engine.dispatch import Dispatcher
+from waterspider_tui.engine.idle_end import IdleEnd
 from waterspider_tui.engine.locks import RunLocks
 from waterspider_tui.engine.policy import SessionPolicy
+from waterspider_tui.engine.preflight import HOSTS_DOWN
 from waterspider_tui.engine.session_logs import read_log, sessions_of
 from waterspider_tui.engine.sessions import SessionSupervisor
 
@@ -108,6 +110,7 @@ class Engine:
         self._preflighted = asyncio.Event()
         """Set once the hosts were checked: nothing is dispatched before."""
         self.dispatcher = Dispatcher(self)
+        self.idle_end = IdleEnd(self)
         self.blocker_conflicts = BlockerConflicts(self)
         """Holds a stacked dependant whose blockers conflict before it starts, and lets it go again."""
         self.store.subscribe(self._on_stored)
@@ -283,11 +286,14 @@ class Engine:
         if snapshot.running():
             return False
         current = self.plan()
+        # A ready issue no configured host could ever take (pinned to an unknown host, labels no host
+        # has) was said once as a configuration error; it does not keep the run going.
+        waiting = self.idle_end.runnable(snapshot, current) or any(item.reason == "retry_wait" for item in current.blocked)
         if snapshot.dispatcher_paused:
+            if snapshot.paused_by == HOSTS_DOWN and waiting:
+                return self.idle_end.hosts_given_up()
             return not snapshot.paused_until
-        if current.ready:
-            return False
-        return not any(item.reason == "retry_wait" for item in current.blocked)
+        return not waiting
 
     async def _dispatch_loop(self) -> None:
         await self._preflighted.wait()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
 
@@ -32,6 +33,8 @@ class ExecutorPool:
         self._answered: set[str] = set()
         """Hosts whose probe answered (up or down) in this run: a status left in the store by an
         earlier run, or none yet, does not make a host placeable."""
+        self._down_since: dict[str, float] = {}
+        """Host -> monotonic time of the first probe in this run that found it unreachable, while it stays so."""
 
     @property
     def host_names(self) -> list[str]:
@@ -89,6 +92,26 @@ class ExecutorPool:
             reasons.append(f"{name}: {(status.error or 'no answer').removeprefix(f'{name}: ')}")
         return "no host can be reached: " + "; ".join(reasons) if reasons else ""
 
+    def never_fits(self, snapshot: Snapshot, task: TaskRecord, agent: str) -> str:
+        """Why no configured host could take the task even all up, undrained and idle: its pin names
+        no configured host, or no host has its agent or the labels it needs ('' when one could)."""
+        ideal = [replace(candidate, used=0, reachable=True, checked=True, draining=False) for candidate in self.candidates(snapshot)]
+        placement = choose_host(ideal, labels=task.issue.labels, agent=agent)
+        return placement.reason if isinstance(placement, NoPlace) else ""
+
+    def down_wait_left(self) -> tuple[float, float]:
+        """While every host is down: (seconds until the last of them is taken as lost, the longest
+        lost window), by each host's own down→lost window (`lost_after_s`); a host with none counts as lost at once."""
+        now = time.monotonic()
+        left = window = 0.0
+        for executor in self.executors:
+            lost_after = getattr(executor, "lost_after_s", None)
+            for host in executor.hosts:
+                host_window = float(lost_after(host.name)) if lost_after is not None else 0.0
+                since = self._down_since.get(host.name, now)
+                left, window = max(left, since + host_window - now), max(window, host_window)
+        return left, window
+
     def unfit(self, snapshot: Snapshot, task: TaskRecord, agent: str) -> str:
         """Why no host can take the task even once slots free up ('' when one could, when it has room)."""
         idle = [replace(candidate, used=0) for candidate in self.candidates(snapshot)]
@@ -106,6 +129,12 @@ class ExecutorPool:
             else:
                 statuses += result
         self._answered.update(status.name for status in statuses)
+        now = time.monotonic()
+        for status in statuses:
+            if status.reachable:
+                self._down_since.pop(status.name, None)
+            else:
+                self._down_since.setdefault(status.name, now)
         return statuses
 
     async def close(self) -> None:

@@ -1,8 +1,10 @@
 """A stacked dependant on an SSH host (`dependants_wait_for = gate_passed`), with the real engine, a
-real sshd on loopback and a local executor beside it: it starts from its first blocker's branch, the
-orchestrator's own (the blocker ran here), fetched to the host over the SSH connection, with the
-other blocker's branch, made on the same host, merged in, as the local executor stacks them; where
-their work conflicts the issues and files are named and nothing half merged is left on the host."""
+real sshd on loopback and a local executor beside it. Its blockers' work conflicting, it is held
+before any session (the merges tried on the host) until a commit on a blocker's branch settles it;
+then it starts from its first blocker's branch, the orchestrator's own (that blocker ran here),
+brought to the host over the SSH connection, with the other blocker's branch, made on the host,
+merged in, as the local executor stacks them. A conflict met at prepare names the issues and
+files and leaves nothing half merged on the host."""
 
 from __future__ import annotations
 
@@ -33,10 +35,8 @@ AGENT = """
 import os, subprocess, sys
 number = os.environ["WATERSPIDER_ISSUE_NUMBER"]
 shared_by = os.environ.get("SHARED_BY", "").split(",")
-if number == "3" and not shared_by[0]:
-    missing = [name for name in ("part-1.txt", "part-2.txt") if not os.path.exists(name)]
-    if missing:
-        sys.exit(f"started without {missing}")
+if number == "3" and not os.path.exists("shared.txt"):
+    sys.exit("started without #1's work")
 name = "shared.txt" if number in shared_by else f"part-{number}.txt"
 with open(name, "w") as out:
     out.write(f"written by {number}\\n")
@@ -71,25 +71,6 @@ def _engine(tmp_path: Path, origin: Path, server: SshServer, shared_by: str = ""
     )
     engine.blocker_conflicts.look_every_s = 0.1
     return engine, here
-
-
-async def test_a_dependant_on_a_host_starts_from_the_orchestrators_blocker_branch_with_the_hosts_merged_in(
-    tmp_path: Path, origin: Path, server: SshServer,
-) -> None:
-    engine, here = _engine(tmp_path, origin, server)
-    await asyncio.wait_for(engine.run(until_idle=True), 120)
-    tasks = engine.snapshot.tasks
-    assert {key: task.state for key, task in tasks.items()} == {f"local#{n}": TaskState.SUCCEEDED for n in (1, 2, 3)}, tasks["local#3"].result
-    session = tasks["local#3"].session
-    assert session is not None and session.host == "mini-1"
-    assert (session.stacked_on, session.base_branch, session.merged_in) == ("local#1", "feature/issue-1", (("local#2", "feature/issue-2"),))
-    clone = server.home / "src" / "repo"
-    assert git(clone, "rev-parse", "feature/issue-1") == git(here, "rev-parse", "feature/issue-1"), "#1's commits reached the host"
-    subjects = git(clone, "log", "--format=%s", "main..feature/issue-3").splitlines()
-    assert subjects[:2] == ["issue 3", "Merge feature/issue-2 (#2) into feature/issue-3: #3 depends on it"]
-    assert sorted(subjects[2:]) == ["issue 1", "issue 2"]
-    assert session.facts["commits"] == 1, "its own commit, not its blockers' nor the merge"
-    assert not [warning for warning in engine.snapshot.warnings if "without the work of" in warning]
 
 
 def _branch_with(repo: Path, branch: str, name: str, text: str) -> None:
@@ -137,8 +118,8 @@ async def test_a_dependant_whose_blockers_conflict_on_a_host_is_held_before_any_
     tmp_path: Path, origin: Path, server: SshServer,
 ) -> None:
     """#1 (here) and #2 (on mini-1) both write shared.txt: #3, for mini-1, is held with no session;
-    once #2's branch on the host gives the file up, it starts there."""
-    engine, _ = _engine(tmp_path, origin, server, shared_by="1,2")
+    once #2's branch on the host gives the file up, it starts there, stacked on both."""
+    engine, here = _engine(tmp_path, origin, server, shared_by="1,2")
     running = asyncio.create_task(engine.run())
     try:
         await until(lambda: (task := engine.snapshot.tasks.get("local#3")) is not None and task.blockers_conflict is not None, "#3 held")
@@ -153,5 +134,15 @@ async def test_a_dependant_whose_blockers_conflict_on_a_host_is_held_before_any_
     finally:
         await engine.stop(leave_running=False)
         await asyncio.wait_for(running, 60)
-    history = engine.snapshot.tasks["local#3"].history
-    assert [(attempt.attempt, attempt.host) for attempt in history] == [(1, "mini-1")]
+    task = engine.snapshot.tasks["local#3"]
+    assert [(attempt.attempt, attempt.host) for attempt in task.history] == [(1, "mini-1")]
+    # It started from #1's branch, the orchestrator's, brought to the host, with #2's (the host's) merged in.
+    session = task.session
+    assert session is not None and (session.stacked_on, session.base_branch, session.merged_in) == ("local#1", "feature/issue-1", (("local#2", "feature/issue-2"),))
+    clone = server.home / "src" / "repo"
+    assert git(clone, "rev-parse", "feature/issue-1") == git(here, "rev-parse", "feature/issue-1"), "#1's commits reached the host"
+    assert git(clone, "show", "feature/issue-3:shared.txt") == "written by 1"
+    subjects = git(clone, "log", "--format=%s", "main..feature/issue-3").splitlines()
+    assert subjects[:2] == ["issue 3", "Merge feature/issue-2 (#2) into feature/issue-3: #3 depends on it"]
+    assert session.facts["commits"] == 1, "its own commit, not its blockers' nor the merge"
+    assert not [warning for warning in engine.snapshot.warnings if "without the work of" in warning]

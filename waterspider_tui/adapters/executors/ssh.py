@@ -288,10 +288,6 @@ class SshExecutor:
         """How long the host may stay out of reach before its sessions are taken as lost."""
         return self.config(host).lost_after_s
 
-    def lost_after_s(self, host: str) -> float:
-        """How long the host may stay out of reach before its sessions are taken as lost."""
-        return self.config(host).lost_after_s
-
     def output_live(self, session: SessionInfo) -> bool:
         """Silence is judged a stall only while the host answers: out of reach, its output cannot arrive."""
         connection = self.connections.get(session.host)

@@ -46,9 +46,9 @@ def test_automatic_pauses_and_resumes_are_told_an_operators_own_pause_is_not() -
         ev.DispatcherResumed(ts=T0, by="operator"),
     ]
     assert told(finder, [], batch) == [
-        ("paused", "dispatch", "dispatch paused (limit): usage_limit: waiting for the reset; resumes at 09:00 UTC"),
-        ("paused", "dispatch", "dispatch resumed (reset time reached)"),
-        ("paused", "dispatch", "dispatch paused (budget): daily budget reached: $50.10 of $50.00"),
+        ("paused", "dispatch", "paused (limit): usage_limit: waiting for the reset; resumes at 09:00 UTC"),
+        ("paused", "dispatch", "resumed (reset time reached)"),
+        ("paused", "dispatch", "paused (budget): daily budget reached: $50.10 of $50.00"),
     ]
 
 

@@ -28,7 +28,7 @@ def failure(number: int, title: str = "", text_size: int = 0) -> Notice:
 def every_kind() -> list[Notice]:
     return [
         failure(1), failure(2),
-        Notice("3:paused", NoticeKind.PAUSED, T0, 3, "dispatch", "dispatch paused (limit): usage_limit: waiting for the reset; resumes at 14:05 UTC", severity="warning"),
+        Notice("3:paused", NoticeKind.PAUSED, T0, 3, "dispatch", "paused (limit): usage_limit: waiting for the reset; resumes at 14:05 UTC", severity="warning"),
         Notice("4:host", NoticeKind.HOST_DOWN, T0, 4, "mini-2", "unreachable: connection refused", severity="error", needs_operator=True),
         Notice("5:held", NoticeKind.OPERATOR, T0, 5, "#7", "Fix login: held, labeled by a stranger", severity="warning", needs_operator=True),
         Notice("6:milestone", NoticeKind.MILESTONE, T0, 6, "v1.0", "complete: 5 issues done", severity="info"),

@@ -20,14 +20,14 @@ from .webhook_receiver import WebhookReceiver
 
 
 def probe(name: str, ts: float, *, reachable: bool) -> ev.HostProbed:
-    error = "" if reachable else f"nothing listens on {name}:22"
+    error = "" if reachable else f"{name}: nothing listens on {name}:22"  # as the SSH executor says it
     return ev.HostProbed(ts=ts, host=HostStatus(name=name, slots_total=2, reachable=reachable, error=error, probed_at=ts))
 
 
-def integrated(milestone: str, ts: float) -> ev.MilestoneIntegrated:
+def integrated(milestone: str, ts: float, *, again: bool = False) -> ev.MilestoneIntegrated:
     return ev.MilestoneIntegrated(
-        ts=ts, repo="local", milestone=milestone, branch=f"integration/{milestone}", issues=("local#1",),
-        summary=f"milestone {milestone}: 1 issue integrated into integration/{milestone}",
+        ts=ts, repo="local", milestone=milestone, branch=f"integration/{milestone}", issues=("local#1",), head="ba84fe4995",
+        summary=f"milestone {milestone}: 1 issue integrated into integration/{milestone} at ba84fe4995" + (" (already up to date)" if again else ""),
     )
 
 
@@ -77,7 +77,7 @@ async def test_after_a_restart_a_host_healthy_again_is_told_reachable_again(star
     first.record(probe("mini-2", test_time.now, reachable=False))
     assert await first.outbox.drain(deadline_s=60) == 0
     [down] = receiver.accepted()
-    assert "mini-2" in told_text(down) and "unreachable" in told_text(down)
+    assert down["blocks"][0]["text"]["text"] == "mini-2 unreachable: nothing listens on mini-2:22", "the host is named once"
     await first.close()
 
     test_time.advance(300)  # restarted once mini-2 answers again
@@ -109,7 +109,7 @@ def test_the_title_counts_hosts_and_milestones_not_notices() -> None:
         probe("mini-1", T0, reachable=False), probe("mini-2", T0, reachable=False),
         probe("mini-1", T0 + 30, reachable=True), probe("mini-2", T0 + 30, reachable=True),
         started(1), succeeded(1, T0 + 40), started(2), succeeded(2, T0 + 40), started(3), succeeded(3, T0 + 40),
-        integrated("v2.0", T0 + 50), integrated("v2.0", T0 + 60),
+        integrated("v2.0", T0 + 50), integrated("v2.0", T0 + 60), integrated("v2.0", T0 + 70, again=True),
     ]
     events = numbered(history + batch)
     notices = finder.find(events[len(history):], snapshot_of(events))
@@ -117,6 +117,7 @@ def test_the_title_counts_hosts_and_milestones_not_notices() -> None:
     assert message.title == "2 hosts · 3 milestones", message.title
     lines = [(line.label, line.text) for section in message.sections for line in section.lines]
     assert len(lines) == len(set(lines)), f"a line is said once per message: {lines}"
+    assert not any("already up to date" in text for _, text in lines), "integrated again at the same head is no news"
 
 
 def test_one_host_down_and_back_in_one_message_is_titled_with_its_latest_news() -> None:
@@ -131,6 +132,12 @@ def test_a_pause_while_no_host_answers_and_its_end_are_told() -> None:
         ev.DispatcherResumed(ts=T0 + 60, by="mini-1 answers again"),
     ]
     assert told(NoticeFinder(kinds=["paused"]), [], batch) == [
-        ("paused", "dispatch", "dispatch paused (hosts down): no host can be reached: mini-1, mini-2"),
-        ("paused", "dispatch", "dispatch resumed (mini-1 answers again)"),
+        ("paused", "dispatch", "paused (hosts down): no host can be reached: mini-1, mini-2"),
+        ("paused", "dispatch", "resumed (mini-1 answers again)"),
+    ]
+    finder = NoticeFinder(kinds=["paused"])
+    message = compose(finder.find(numbered(batch), Snapshot()), now=T0)
+    assert message.title == "dispatch resumed (mini-1 answers again)"
+    assert message.plain_lines()[1:] == [
+        "dispatch:", "  dispatch paused (hosts down): no host can be reached: mini-1, mini-2", "  dispatch resumed (mini-1 answers again)",
     ]

@@ -20,6 +20,8 @@ OPERATOR_BY = frozenset({"operator", "command line"})
 """`DispatcherPaused.by` / `DispatcherResumed.by` of the operator's own pause and resume: not news to them.
 Every other pause (limit, budget, host failure, host check, hosts down) and its end is told."""
 CYCLE_WARNING = "dependency cycle"
+REUSED = "(already up to date)"
+"""In a `MilestoneIntegrated` summary: the integration branch was already at the same head."""
 
 
 class NoticeFinder:
@@ -83,18 +85,20 @@ class NoticeFinder:
                 return [Notice(f"{event.seq}:held", NoticeKind.OPERATOR, event.ts, event.seq, label, f"{title}: held, {reason}", url, "warning", needs_operator=task is not None)]
             case ev.Warned(message=message) if message.startswith(CYCLE_WARNING):
                 return [Notice(f"{event.seq}:cycle", NoticeKind.OPERATOR, event.ts, event.seq, "cycle", message, severity="warning", needs_operator=True)]
+            case ev.MilestoneIntegrated(summary=summary, published=published) if REUSED in summary and event.ok and not published:
+                return []  # integrated again at the same head (a restart): nothing new to tell
             case ev.MilestoneIntegrated() | ev.MilestoneConflict() | ev.MilestoneBlocked():
                 return [_integration_notice(event)]
             case ev.MilestoneClosed(milestone=milestone, pull_request=pull):
                 return [Notice(f"{event.seq}:milestone-closed", NoticeKind.MILESTONE, event.ts, event.seq, milestone,
                                f"closed: integration pull request #{pull} merged", severity="info")]
             case ev.DispatcherPaused(by=by, reason=reason, until=until) if by not in OPERATOR_BY:
-                text = f"dispatch paused ({by}): {reason or 'no reason given'}"
+                text = f"paused ({by}): {reason or 'no reason given'}"
                 if until:
                     text += f"; resumes at {_clock_time(until)}"
                 return [Notice(f"{event.seq}:paused", NoticeKind.PAUSED, event.ts, event.seq, "dispatch", text, severity="warning", needs_operator=until is None)]
             case ev.DispatcherResumed(by=by) if by not in OPERATOR_BY:
-                return [Notice(f"{event.seq}:resumed", NoticeKind.PAUSED, event.ts, event.seq, "dispatch", f"dispatch resumed ({by})", severity="info")]
+                return [Notice(f"{event.seq}:resumed", NoticeKind.PAUSED, event.ts, event.seq, "dispatch", f"resumed ({by})", severity="info")]
             case ev.HostProbed(host=host):
                 return self._host_change(host.name, host.reachable, host.error, event.ts, event.seq)
         return []
@@ -110,7 +114,8 @@ class NoticeFinder:
         self._reachable[name] = reachable
         key = f"{seq}:host:{name}" if seq else f"host:{name}:{ts}"
         if not reachable and before is not False:
-            return [Notice(f"{key}:down", NoticeKind.HOST_DOWN, ts, seq, name, f"unreachable: {error or 'no answer'}", severity="error", needs_operator=True)]
+            why = error.removeprefix(f"{name}: ") or "no answer"  # the host is the notice's label already
+            return [Notice(f"{key}:down", NoticeKind.HOST_DOWN, ts, seq, name, f"unreachable: {why}", severity="error", needs_operator=True)]
         if reachable and before is False:
             return [Notice(f"{key}:up", NoticeKind.HOST_DOWN, ts, seq, name, "reachable again", severity="info")]
         return []

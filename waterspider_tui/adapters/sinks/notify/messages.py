@@ -131,7 +131,7 @@ def _summary(section: Section, notices: list[Notice]) -> str:
         return section.heading
     if _things(notices) == 1:
         latest = notices[-1]
-        text = latest.text if section.kind is NoticeKind.PAUSED else f"{latest.label} {latest.text}"
+        text = f"{latest.label} {latest.text}"
         return clip(text.split(": ")[0] if section.kind is NoticeKind.PAUSED else text, 80)
     return f"{_things(notices)} {section.heading}"
 

@@ -31,7 +31,8 @@ the cancels it asked for (the operator's `x`, a queued deadline) from those, and
 GitHub cancelled for a newer run of the same issue as superseded (host_down: placed again, not
 charged), never as the operator's cancel or the agent's failure. A run cancelled on GitHub by
 someone (the web page's "Cancel workflow", the API) ends the session cancelled, as the
-operator's cancel here does, `cancelled on GitHub (run N)`: not a failure, not retried.
+operator's cancel here does (`cancelled on GitHub`, where `x` says `cancelled by operator`): not a
+failure, not retried.
 
 All sessions share one logical host (`actions` by default): the runners are GitHub's to choose.
 """
@@ -68,6 +69,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HOST_DOWN = "host_down"
+CANCELLED_ON_GITHUB = "cancelled on GitHub"
+"""Why a session ended whose run someone cancelled on GitHub (its page, the API), as `cancelled by operator` is an `x`'s."""
 ARTIFACT_NAME = "stream"
 STREAM_FILE = "stream.jsonl"
 CORRELATION_PREFIX = "ws-"
@@ -370,7 +373,7 @@ class ActionsExecutor:
                 try:
                     superseded, why = await self._who_cancelled(session, run)
                     by_hand = not superseded and not self._tracked[session.session_id].cancel_reason
-                    status = replace(status, error=why, cancelled=f"cancelled on GitHub (run {run.get('id')})" if by_hand else "")
+                    status = replace(status, error=why, cancelled=CANCELLED_ON_GITHUB if by_hand else "")
                 except GitHubError as error:
                     log.debug("%s: who cancelled run %s not found out: %s", self.repo, run.get("id"), error)
             return SessionState(alive=False, exit=status)
@@ -421,7 +424,7 @@ class ActionsExecutor:
                 if run.get("conclusion") == "cancelled" and not tracked.cancel_reason:
                     # Superseded raises (placed again); otherwise someone cancelled it on GitHub.
                     await self._cancelled_elsewhere(session, run)
-                    return replace(status, error_class="", cancelled=f"cancelled on GitHub (run {run.get('id')})")
+                    return replace(status, error_class="", cancelled=CANCELLED_ON_GITHUB)
                 return status
             queued_for = self._clock() - tracked.dispatched_at
             if run.get("status") in ("queued", "waiting", "pending", "requested") and queued_for >= self.queued_deadline_s:

@@ -205,8 +205,9 @@ async def drain_outboxes(engine: Engine, workers: list[asyncio.Task[None]], dead
         remaining = await outbox.drain(deadline_s=deadline_s, progress=progress, at_exit=True)
         if remaining:
             engine.record_transient(ev.Warned(ts=engine.clock.now(), message=f"{name}: {_updates(remaining, pending=False)} not yet written; the next start writes them"))
-    if any(getattr(sink, "sends_held_at_close", False) and getattr(sink, "held_back", lambda: 0)() for sink in engine.sinks):
-        engine.locks.say("sending held notifications before exit")
+    held = [(sink.name, count) for sink in engine.sinks if getattr(sink, "sends_held_at_close", False) and (count := sink.held_back())]  # type: ignore[attr-defined]
+    if held:  # sent by the sinks' close, next
+        engine.locks.say("; ".join(f"{name}: sending {count} held notice{'s' if count != 1 else ''} before exit" for name, count in held))
     if engine.sink_cursors is not None:
         engine.sink_cursors.close()
 

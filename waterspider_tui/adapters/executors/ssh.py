@@ -37,11 +37,8 @@ from waterspider_tui.adapters.executors.ssh_connection import CommandTimedOut, H
 from waterspider_tui.adapters.executors.ssh_errors import HOST_DOWN
 from waterspider_tui.adapters.executors.ssh_polling import ExitWatch, HostPump, OutputReads
 from waterspider_tui.adapters.executors.ssh_prepare import PrepareBatches, split_items
-from waterspider_tui.adapters.executors.ssh_scripts import GIT_ENV, git_script, install_script, prepare_script, run_command_script, stop_script
-from waterspider_tui.adapters.executors.ssh_stacking import (
-    bundle_of, check_script, conflict_in, heads_in, local_heads, ship_script, stack_arguments, stack_of, stacked_of,
-)
-from waterspider_tui.adapters.workspace_stacking import BlockersCheck
+from waterspider_tui.adapters.executors.ssh_scripts import git_script, install_script, prepare_script, run_command_script, stop_script
+from waterspider_tui.adapters.executors.ssh_stacking import HostStacking, conflict_in, stack_arguments, stack_of, stacked_of
 from waterspider_tui.adapters.workspace import branch_name
 from waterspider_tui.core.models import HostStatus
 
@@ -49,7 +46,7 @@ if TYPE_CHECKING:
     from waterspider_tui.adapters.agents.base import LaunchSpec
     from waterspider_tui.adapters.executors.ssh_config import HostConfig
     from waterspider_tui.core.models import SessionInfo
-    from waterspider_tui.adapters.workspace_stacking import Merge
+    from waterspider_tui.adapters.workspace_stacking import BlockersCheck, Merge
     from waterspider_tui.core.readiness import StackBase
 
 log = logging.getLogger(__name__)
@@ -103,9 +100,11 @@ class SshExecutor:
         self._installed: dict[str, str] = {}
         self._bases: dict[str, str] = {}
         """Session id -> the ref its branch was made from, as prepare found it on the host."""
-        self.local_repo = Path(local_repo) if local_repo is not None else None
-        """The orchestrator's repository, where blockers that ran on its machine left their branches."""
-        self.local_executor = local_executor
+        self.stacking = HostStacking(
+            name, Path(local_repo) if local_repo is not None else None, local_executor, self.config,
+            lambda host, script, stdin: self._connection(host).run(script, stdin=stdin, timeout_s=GIT_TIMEOUT_S),
+        )
+        """Stacked dependants' branches on the hosts: brought there, checked before a start."""
         self._stacks: dict[tuple[str, str], str] = {}
         """(host, worktree) -> the prepare script's stacking arguments of the session being prepared there."""
         self._bundle = runner_bundle()
@@ -146,7 +145,7 @@ class SshExecutor:
         self.config(session.host)
         stack = stack_of(session)
         if session.shipped_branches:
-            await self._ship(session.host, session.shipped_branches)
+            await self.stacking.ship(session.host, session.shipped_branches)
         key = (session.host, session.worktree)
         self._stacks[key] = stack_arguments(stack) if stack.start else ""
         try:
@@ -185,49 +184,15 @@ class SshExecutor:
         return answers
 
     def stacks_from(self, base: StackBase, host: str) -> bool:
-        """Whether a session on `host` can start from a blocker's branch: one made on that host, or
-        one in the orchestrator's repository (brought to the host at prepare)."""
-        return (base.executor, base.host) == (self.name, host) or (self.local_repo is not None and base.executor == self.local_executor)
+        """Whether a session on `host` can start from a blocker's branch (see `HostStacking`)."""
+        return self.stacking.stacks_from(base, host)
 
     async def check_blockers(
         self, branch: str, dependant: str, stacked_on: Merge, merges: Sequence[Merge], unless_heads: tuple[tuple[str, str], ...] = (),
         *, host: str = "", shipped: Sequence[str] = (),
     ) -> BlockersCheck:
-        """Whether a dependant's blockers' branches merge in `host`'s clone, before its session exists:
-        the orchestrator's own (`shipped`) brought there first when they changed. A host whose git
-        cannot tell (before 2.38) answers as if they merge, and prepare tells."""
-        stacked = [stacked_on, *merges]
-        local = await asyncio.to_thread(local_heads, self.local_repo, shipped) if shipped and self.local_repo is not None else {}
-        judged = dict(unless_heads)
-        if shipped and any(judged.get(name) != head for name, head in local.items()):
-            await self._ship(host, shipped)
-            unless_heads = ()
-        config = self.config(host)
-        script = check_script(config.repo_path, branch, stacked, unless_heads, config.base_branch)
-        result = await self._connection(host).run(script, timeout_s=GIT_TIMEOUT_S)
-        lines = result.text.splitlines()
-        if any(line.startswith("REFUSE ") for line in lines):
-            raise ExecutorError(f"{host}: {next(line[7:] for line in lines if line.startswith('REFUSE '))}", error_class="workspace")
-        heads = heads_in(lines)
-        if "UNCHANGED" in lines:
-            return BlockersCheck(heads, judged=False)
-        return BlockersCheck(heads, conflict_in(lines, dependant, stacked))
-
-    async def _ship(self, host: str, branches: Sequence[str]) -> None:
-        """The orchestrator's branches into the host's clone, over its SSH connection (`ssh_stacking`)."""
-        if self.local_repo is None:
-            raise ExecutorError(f"{host}: {', '.join(branches)} are on the orchestrator's machine, whose repository is not known here", error_class="workspace")
-        config = self.config(host)
-        said = ""
-        for whole in (False, True):
-            bundle = await asyncio.to_thread(bundle_of, self.local_repo, branches, whole=whole)
-            result = await self._connection(host).run(ship_script(config.repo_path, branches, GIT_ENV), stdin=bundle, timeout_s=GIT_TIMEOUT_S)
-            said = result.text.strip() or result.error_text.strip()
-            if said == "OK":
-                return
-            if said.startswith("REFUSE "):
-                break
-        raise ExecutorError(f"{host}: bringing {', '.join(branches)} from the orchestrator's repository failed: {said.removeprefix('REFUSE ').removeprefix('FAILED ')}", error_class="workspace")
+        """Whether a dependant's blockers' branches merge in `host`'s clone, before its session exists (see `HostStacking`)."""
+        return await self.stacking.check(host, branch, dependant, [stacked_on, *merges], unless_heads, shipped)
 
     def base_branch(self, session: SessionInfo) -> str:
         """The ref the issue branch started from: what prepare used, else (a session reattached

@@ -5,22 +5,30 @@ orchestrator's machine has its branch only in the orchestrator's repository: tha
 the host over the session's own SSH connection, as a `git bundle` the host fetches from (no other
 access between the machines is needed). The bundle leaves out what the orchestrator's remotes
 have, which the host's clone fetched too; where the host lacks some of it, the whole history goes.
-The host's branch of that name is only ever moved forward, never reset.
+The host's branch of that name is only ever moved forward, never reset. Before the start, the
+merges the worktree will need are tried on the host with `git merge-tree` (`HostStacking.check`),
+so a conflict holds the dependant without a session, as on the orchestrator's machine.
 """
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Awaitable, Callable, Sequence
 
 from waterspider_tui.adapters.executors.base import ExecutorError
-from waterspider_tui.adapters.executors.ssh_connection import remote_path
-from waterspider_tui.adapters.workspace_stacking import BlockersConflict, Merge, conflict_of, merge_message
-from waterspider_tui.core.models import SessionInfo
+from waterspider_tui.adapters.executors.ssh_connection import RemoteResult, remote_path
+from waterspider_tui.adapters.executors.ssh_scripts import GIT_ENV
+from waterspider_tui.adapters.workspace_stacking import BlockersCheck, BlockersConflict, Merge, conflict_of, merge_message
+
+if TYPE_CHECKING:
+    from waterspider_tui.adapters.executors.ssh_config import HostConfig
+    from waterspider_tui.core.models import SessionInfo
+    from waterspider_tui.core.readiness import StackBase
 
 SHIP = r"""
 set -u
@@ -104,9 +112,9 @@ def stack_arguments(stack: Stack) -> str:
     return f"{shlex.quote(stack.start)} {pairs}".rstrip()
 
 
-def ship_script(repo: str, branches: Sequence[str], git_env: str) -> str:
+def ship_script(repo: str, branches: Sequence[str]) -> str:
     refspecs = " ".join(shlex.quote(f"refs/heads/{branch}:refs/heads/{branch}") for branch in branches)
-    return SHIP % {"repo": remote_path(repo), "refspecs": refspecs, "git_env": git_env}
+    return SHIP % {"repo": remote_path(repo), "refspecs": refspecs, "git_env": GIT_ENV}
 
 
 def bundle_of(repo: Path, branches: Sequence[str], *, whole: bool = False) -> bytes:
@@ -166,3 +174,68 @@ def conflict_in(lines: Sequence[str], dependant: str, stacked: Sequence[Merge]) 
 def stacked_of(session: SessionInfo) -> list[Merge]:
     """The session's blockers as (issue, branch), the one its branch starts from first."""
     return [(session.stacked_on, session.base_branch), *session.merged_in] if session.stacked_on else []
+
+
+RunOnHost = Callable[[str, str, bytes], Awaitable[RemoteResult]]
+"""(host, script, stdin) -> the script's result on that host."""
+
+
+class HostStacking:
+    """Stacked dependants' branches on an SSH executor's hosts: the orchestrator's brought there, and
+    the merges a dependant's worktree will need tried on the host before its session exists."""
+
+    def __init__(
+        self, executor: str, local_repo: Path | None, local_executor: str, config: Callable[[str], HostConfig], run: RunOnHost,
+    ) -> None:
+        self.executor = executor
+        self.local_repo = local_repo
+        """The orchestrator's repository, where blockers that ran on its machine left their branches."""
+        self.local_executor = local_executor
+        self.config = config
+        self.run = run
+
+    def stacks_from(self, base: StackBase, host: str) -> bool:
+        """A branch made on that host, or one in the orchestrator's repository (brought over at prepare)."""
+        return (base.executor, base.host) == (self.executor, host) or (self.local_repo is not None and base.executor == self.local_executor)
+
+    async def ship(self, host: str, branches: Sequence[str]) -> None:
+        """The orchestrator's branches into the host's clone, over its SSH connection."""
+        if self.local_repo is None:
+            raise ExecutorError(f"{host}: {', '.join(branches)} are on the orchestrator's machine, whose repository is not known here", error_class="workspace")
+        config = self.config(host)
+        said = ""
+        for whole in (False, True):
+            bundle = await asyncio.to_thread(bundle_of, self.local_repo, branches, whole=whole)
+            result = await self.run(host, ship_script(config.repo_path, branches), bundle)
+            said = result.text.strip() or result.error_text.strip()
+            if said == "OK":
+                return
+            if said.startswith("REFUSE "):
+                break
+        raise ExecutorError(
+            f"{host}: bringing {', '.join(branches)} from the orchestrator's repository failed: {said.removeprefix('REFUSE ').removeprefix('FAILED ')}",
+            error_class="workspace",
+        )
+
+    async def check(
+        self, host: str, branch: str, dependant: str, stacked: Sequence[Merge], unless_heads: tuple[tuple[str, str], ...], shipped: Sequence[str],
+    ) -> BlockersCheck:
+        """Whether `stacked` (issue, branch; the first the start) merge for `branch` in `host`'s clone,
+        the orchestrator's branches (`shipped`) brought there first when they changed. A host whose
+        git cannot tell (before 2.38) answers as if they merge, and prepare tells."""
+        if shipped and self.local_repo is not None:
+            judged = dict(unless_heads)
+            local = await asyncio.to_thread(local_heads, self.local_repo, shipped)
+            if any(judged.get(name) != head for name, head in local.items()):
+                await self.ship(host, shipped)
+                unless_heads = ()
+        config = self.config(host)
+        result = await self.run(host, check_script(config.repo_path, branch, stacked, unless_heads, config.base_branch), b"")
+        lines = result.text.splitlines()
+        refused = next((line[7:] for line in lines if line.startswith("REFUSE ")), None)
+        if refused is not None:
+            raise ExecutorError(f"{host}: {refused}", error_class="workspace")
+        heads = heads_in(lines)
+        if "UNCHANGED" in lines:
+            return BlockersCheck(heads, judged=False)
+        return BlockersCheck(heads, conflict_in(lines, dependant, stacked))

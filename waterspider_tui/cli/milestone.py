@@ -127,7 +127,7 @@ async def _integrate(settings: Settings, state: Any, name: str, repo_name: str |
         if not progress.issues:
             click.echo(f"waterspider: {name}: nothing is done yet to integrate", err=True)
             return 1
-    client, closers = await _github_client(settings, publish, progress.repo)
+    client, closers, target, unpublished = await _github_client(settings, publish, progress.repo)
     section = settings.milestones.model_copy(update={
         "enabled": True, "gate": settings.milestones.gate and gate, "publish": settings.milestones.publish if client is not None else "none",
         "close_when_merged": False,
@@ -137,6 +137,8 @@ async def _integrate(settings: Settings, state: Any, name: str, repo_name: str |
             sink = build_milestone_sink(
                 section, repo_path=Path(settings.workspace.repo_path), base_branch=_base_branch(settings),
                 worktrees_dir=settings.workspace.worktrees_dir, gate_options=settings.pipeline.gate, github=client,
+                publish_repo=target, unpublished=unpublished,
+                push_remote=str(settings.pipeline.push.get("remote", "origin")) if "push" in settings.pipeline.steps else "",
             )
         except ValueError as error:
             fail(str(error))
@@ -159,19 +161,24 @@ def _done_part(progress: MilestoneProgress) -> MilestoneProgress:
     return replace(progress, issues=progress.done, running=(), queued=(), blocked=(), failed=(), awaiting_merge=())
 
 
-async def _github_client(settings: Settings, publish: bool, repo: str) -> tuple[Any, list[Any]]:
-    """The GitHub client to publish with, when publishing is asked for and the repository is on GitHub."""
-    if not publish or settings.milestones.publish == "none" or "/" not in repo:
-        return None, []
+async def _github_client(settings: Settings, publish: bool, repo: str) -> tuple[Any, list[Any], str, str]:
+    """The GitHub client to publish with, the repository to publish in (a local folder's: `[pipeline.pull_request]
+    repo`), and why nothing can be published when publishing is asked for but cannot be done."""
+    if not publish or settings.milestones.publish == "none":
+        return None, [], "", ""
+    target = repo if "/" in repo else str(settings.pipeline.pull_request.get("repo", "")).strip()
+    if not target:
+        return None, [], "", (f"not published: {repo} is a local issue folder and no GitHub repository is set for it"
+                              ' ([pipeline.pull_request] repo = "owner/name")')
     from waterspider_tui.adapters.github import GitHubClient, TokenNotFound, discover_token
 
     try:
         token = discover_token()
     except TokenNotFound as error:
-        click.echo(f"waterspider: not publishing: {error}", err=True)
-        return None, []
+        said = str(error)
+        return None, [], "", f"not published to {target}: {said[:1].lower()}{said[1:]}"
     client = GitHubClient(settings.github.api_url, token, min_write_interval=settings.github.min_write_interval_s)
-    return client, [client.aclose]
+    return client, [client.aclose], target, ""
 
 
 def _base_branch(settings: Settings) -> str:

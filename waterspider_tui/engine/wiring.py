@@ -138,6 +138,8 @@ def _after_work_sinks(
             settings.milestones, repo_path=workspace.root, base_branch=workspace.base_branch,
             worktrees_dir=settings.workspace.worktrees_dir, gate_options=settings.pipeline.gate,
             github=client, repos=settings.github.repos or None, check_interval_s=settings.github.poll_interval_s,
+            publish_repo=str(settings.pipeline.pull_request.get("repo", "")).strip(),
+            push_remote=str(settings.pipeline.push.get("remote", "origin")) if "push" in settings.pipeline.steps else "",
         )
     except ValueError as error:
         raise ConfigError(str(error)) from error
@@ -193,7 +195,7 @@ def build_engine(settings: Settings) -> Engine:
     except ValueError as error:
         raise ConfigError(str(error)) from error
     terminal_hold = TerminalHold()
-    sinks += _after_work_sinks(settings, store, store_path, workspace, client, title, closers, terminal_hold)
+    sinks += _after_work_sinks(settings, store, store_path, workspace, client or pull_request_client, title, closers, terminal_hold)
     if pull_request_client is not None and settings.pipeline.waits_for() == "merged":
         from waterspider_tui.adapters.pipeline.merge_watch import PullRequestMerges
 

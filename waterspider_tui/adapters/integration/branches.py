@@ -54,11 +54,13 @@ class BranchIntegrator:
         if self.remote:
             await self._fetch([member.branch for member in members])
         base = self._ref(self.base_branch)
-        refs = {member.issue: self._ref(member.branch) for member in members}
-        absent = [member for member in members if not (await git(repo, "rev-parse", "--verify", "--quiet", refs[member.issue] + "^{commit}")).ok]
+        remotes = [self.remote] if self.remote else await self._remotes()
+        found = {member.issue: await self._locate(member, remotes) for member in members}
+        absent = [member for member in members if found[member.issue] is None]
         missing = tuple(member for member in absent if not member.closed_upstream)
         if missing:
-            return Integration(milestone, branch, self.base_branch, missing=missing)
+            return Integration(milestone, branch, self.base_branch, missing=missing, looked_in=tuple(remotes))
+        refs = {issue: ref for issue, ref in found.items() if ref is not None}
         skipped = tuple(absent)
         members = [member for member in members if member not in skipped]
         worktree = self.worktree_for(milestone)
@@ -86,6 +88,36 @@ class BranchIntegrator:
         if branches and not (await git(repo, "fetch", "--no-tags", self.remote, *branches)).ok:
             for branch in branches:
                 await git(repo, "fetch", "--no-tags", self.remote, branch)
+
+    async def _remotes(self) -> list[str]:
+        """The repository's remotes, `origin` first."""
+        names = (await git(Path(self.repo_path), "remote")).lines()
+        return sorted(names, key=lambda name: name != "origin")
+
+    async def _locate(self, member: MemberBranch, remotes: list[str]) -> str | None:
+        """Where the member's branch is: a local branch, or a remote's (fetched now when no `remote` is
+        set, from where its host pushed it). A session that ran elsewhere is looked for on the remotes
+        first (a local branch of that name may be an older attempt's), one that ran here locally first."""
+        repo = Path(self.repo_path)
+        local = f"refs/heads/{member.branch}"
+
+        async def on_remote() -> str | None:
+            for name in remotes:
+                tracking = f"refs/remotes/{name}/{member.branch}"
+                if not self.remote:  # fetched by name: only this branch, and a branch gone there is no failure
+                    fetched = await git(repo, "fetch", "--no-tags", name, f"+refs/heads/{member.branch}:{tracking}")
+                    if not fetched.ok and "couldn't find remote ref" in fetched.error():
+                        continue  # deleted there: a remote-tracking ref left from before is not its work now
+                if await self._exists(tracking):
+                    return tracking
+            return None
+
+        if self.remote or member.ran_on:
+            return await on_remote() or (local if await self._exists(local) else None)
+        return local if await self._exists(local) else await on_remote()
+
+    async def _exists(self, ref: str) -> bool:
+        return (await git(Path(self.repo_path), "rev-parse", "--verify", "--quiet", ref + "^{commit}")).ok
 
     def _ref(self, branch: str) -> str:
         return f"refs/remotes/{self.remote}/{branch}" if self.remote else f"refs/heads/{branch}"

@@ -28,6 +28,14 @@ class MemberBranch:
     """The issue's own pull request (its URL), when the pipeline opened one."""
     closed_upstream: bool = False
     """Closed on GitHub (its pull request merged): a branch deleted after the merge is not missing."""
+    ran_on: str = ""
+    """The host its session ran on when that was not this machine (an SSH host, a CI runner): the
+    branch is looked for on the remotes it was pushed to before any local branch of that name."""
+
+    @property
+    def on_github(self) -> bool:
+        """Whether the issue is a GitHub issue (not one of a local folder, whose `#7` is not GitHub's)."""
+        return "/" in self.issue.rpartition("#")[0]
 
 
 def member_branches(snapshot: Snapshot, progress: MilestoneProgress) -> tuple[list[MemberBranch], list[str]]:
@@ -46,6 +54,7 @@ def member_branches(snapshot: Snapshot, progress: MilestoneProgress) -> tuple[li
         members.append(MemberBranch(
             key, f"#{task.issue.number}" if key.rpartition("#")[0] == progress.repo else key, task.issue.title, branch,
             str(facts.get("pr_url", "")), closed_upstream=task.issue.closed,
+            ran_on="" if good.executor == "local" else (good.host or good.executor),
         ))
     return members, without
 

@@ -66,6 +66,8 @@ class Integration:
     gate: GateVerdict | None = None
     pushed_to: str = ""
     error: str = ""
+    looked_in: tuple[str, ...] = ()
+    """The remotes the missing branches were looked for on."""
 
     @property
     def ok(self) -> bool:
@@ -76,13 +78,21 @@ class Integration:
         """git failed on a lock another git process held (a session's worktree being made): worth trying again."""
         return bool(_LOCKED.search(self.error))
 
+    def _missing(self, member: MemberBranch) -> str:
+        """A missing branch, and where it was looked for when its session ran elsewhere."""
+        named = f"{member.label} ({member.branch})"
+        if not member.ran_on:
+            return named
+        remotes = " or ".join(self.looked_in) or "a remote (this repository has none)"
+        return f"{named}: it ran on {member.ran_on}, and is neither in this repository nor on {remotes} (the push step sends it there)"
+
     def line(self) -> str:
         """One line for the event log."""
         head = f"milestone {self.milestone}: "
         if self.error:
             return head + f"integration failed: {self.error}"
         if self.missing:
-            return head + "not integrated: branch not found for " + ", ".join(f"{member.label} ({member.branch})" for member in self.missing)
+            return head + "not integrated: branch not found for " + ", ".join(self._missing(member) for member in self.missing)
         if self.conflict is not None:
             return head + "conflict: " + self.conflict.describe(self.branch, self.base)
         text = head + f"{len(self.merged)} issues integrated into {self.branch} at {self.head[:10]}" + (" (already up to date)" if self.reused else "")

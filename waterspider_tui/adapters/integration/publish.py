@@ -14,6 +14,7 @@ from waterspider_tui.adapters.github.pull_requests import PullRequests
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.github.client import GitHubClient
+    from waterspider_tui.adapters.integration.members import MemberBranch
     from waterspider_tui.adapters.integration.outcome import Integration
 
 PublishMode = Literal["pull_request", "milestone"]
@@ -31,7 +32,7 @@ def integration_body(integration: Integration, closed_upstream: Sequence[str] = 
     ]
     for index, member in enumerate(integration.merged, 1):
         pull = member.pull_request or "—"
-        lines.append(f"| {index} | {member.label} {_cell(member.title)} | `{member.branch}` | {pull} |")
+        lines.append(f"| {index} | {_named(member)} {_cell(member.title)} | `{member.branch}` | {pull} |")
     if closed_upstream:
         lines += ["", "Closed upstream without a branch here (nothing to merge): " + ", ".join(closed_upstream)]
     if integration.gate is not None:
@@ -82,7 +83,7 @@ class MilestonePublisher:
         body = integration_body(integration, closed_upstream)
         written: list[str] = []
         number: int | None = None
-        if integration.conflict is not None:
+        if integration.conflict is not None and integration.conflict.member.on_github:
             await self._comment_conflict(repo, integration)
             written.append(f"conflict told on {integration.conflict.member.label}")
         if self.mode == "milestone":
@@ -121,6 +122,11 @@ class MilestonePublisher:
             await self.client.post(f"/repos/{repo}/issues/{number}/comments", {"body": body})
         elif mine.get("body") != body:
             await self.client.patch(f"/repos/{repo}/issues/comments/{mine['id']}", {"body": body})
+
+
+def _named(member: MemberBranch) -> str:
+    """`#7` for a GitHub issue; a local folder's issue without a `#` GitHub would link to its own #7."""
+    return member.label if member.on_github else f"Local issue {member.issue.rpartition('#')[2]}:"
 
 
 def _marker(milestone: str) -> str:

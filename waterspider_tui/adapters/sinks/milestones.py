@@ -64,8 +64,13 @@ class MilestoneSink:
         gate: IntegrationGate | None = None, done_when: DoneWhen = "succeeded", repos: Iterable[str] | None = None,
         name: str = "milestones", clock: Callable[[], float] = time.time,
         closer: MilestoneCloser | None = None, check_interval_s: float = 10.0, on_conflict: Literal["report", "requeue_rebased"] = "report",
+        publish_repo: str = "", unpublished: str = "",
     ) -> None:
         self.name = name
+        self.publish_repo = publish_repo
+        """Where a local folder's milestones are published (`[pipeline.pull_request] repo`); its issues are not GitHub's."""
+        self.unpublished = unpublished
+        """Why nothing is published though publishing is asked for (no token), said with each integration."""
         self.integrator = integrator
         self.publisher = publisher
         self.gate = gate
@@ -137,9 +142,15 @@ class MilestoneSink:
             raise SinkUnavailable(f"integrating milestone {progress.name}: {integration.error}")
         self.results.append(integration)
         published, pull = "", None
-        if self.publisher is not None and "/" in progress.repo:
+        target = progress.repo if "/" in progress.repo else self.publish_repo
+        if self.publisher is not None and not target and not (integration.error or integration.missing):
+            published = (f"not published: {progress.repo} is a local issue folder and no GitHub repository is set for it"
+                         " ([pipeline.pull_request] repo = \"owner/name\")")
+        elif self.unpublished and not (integration.error or integration.missing):
+            published = self.unpublished
+        if self.publisher is not None and target:
             try:
-                published, pull = await self.publisher.publish_outcome(progress.repo, integration, without)
+                published, pull = await self.publisher.publish_outcome(target, integration, without)
             except RateLimited as error:
                 raise SinkUnavailable(f"publishing milestone {progress.name}: {error.message}", retry_at=error.until) from error
             except GitHubUnavailable as error:
@@ -166,17 +177,21 @@ class MilestoneSink:
 def build_milestone_sink(
     section: MilestonesSettings, *, repo_path: Path, base_branch: str, worktrees_dir: str = ".worktrees",
     gate_options: Mapping[str, Any] | None = None, github: GitHubClient | None = None, repos: Iterable[str] | None = None,
-    check_interval_s: float = 10.0,
+    check_interval_s: float = 10.0, publish_repo: str = "", push_remote: str = "", unpublished: str = "",
 ) -> MilestoneSink | None:
-    """The sink for `[milestones]`, or None when it is off; ValueError (one line) for settings that cannot work."""
+    """The sink for `[milestones]`, or None when it is off; ValueError (one line) for settings that cannot work.
+
+    `push_remote`: where the push step sends the issue branches; the integration branch goes there
+    too when `[milestones] remote` is unset and it is published as a pull request."""
     if not section.enabled:
         return None
-    if section.publish == "pull_request" and github is not None and not section.remote:
+    remote = section.remote or (push_remote if section.publish == "pull_request" and github is not None else "")
+    if section.publish == "pull_request" and github is not None and not remote:
         raise ValueError('milestones: publish = "pull_request" needs a remote to push the integration branch to (set [milestones] remote)')
     if section.close_when_merged and section.publish != "pull_request":
         raise ValueError('milestones: close_when_merged needs publish = "pull_request" (the milestone closes when that pull request is merged)')
     integrator = BranchIntegrator(
-        Path(repo_path), section.base_branch or base_branch, prefix=section.branch_prefix, worktrees_dir=worktrees_dir, remote=section.remote,
+        Path(repo_path), section.base_branch or base_branch, prefix=section.branch_prefix, worktrees_dir=worktrees_dir, remote=remote,
     )
     gate = PipelineGate(gate_options or {}) if section.gate else None
     publisher = None
@@ -185,5 +200,5 @@ def build_milestone_sink(
     closer = MilestoneCloser(github) if github is not None and section.close_when_merged else None
     return MilestoneSink(
         integrator, publisher=publisher, gate=gate, done_when=section.done_when, repos=repos, closer=closer, check_interval_s=check_interval_s,
-        on_conflict=section.on_conflict,
+        on_conflict=section.on_conflict, publish_repo=publish_repo, unpublished=unpublished,
     )

@@ -42,6 +42,12 @@ def branch_name(number: int, repo: str = "", multi_repo: bool = False) -> str:
     return f"feature/issue-{number}"
 
 
+def start_ref(branch: str) -> str:
+    """Where an issue branch that already existed stood when its latest session started: the
+    session's commits are the ones after it (the rest were there before, whatever a store says)."""
+    return f"refs/waterspider/start/{branch}"
+
+
 class WorkspaceManager:
     """Creates, reuses and removes issue worktrees; never touches the operator's checkout.
 
@@ -113,6 +119,7 @@ class WorkspaceManager:
         start = base or self.base_branch
         if found.found is Found.READY and found.head == f"ref: refs/heads/{branch}" and not found.lock_files:
             self._stack(path, branch, stacked_on, base, merge, number, repo, made_now=False)
+            self._mark_start(branch)
             return Workspace(path, branch, start, reused=True)
         with self._lock:
             found = self.inspect(path)
@@ -126,13 +133,23 @@ class WorkspaceManager:
                     clear_once_settled(path, [found.admin / name for name in found.lock_files])
                 self._switch_to(found, branch)
                 self._stack(path, branch, stacked_on, base, merge, number, repo, made_now=False)
+                self._mark_start(branch)
                 return Workspace(path, branch, start, reused=True)
             if found.found is Found.EMPTY:
                 path.rmdir()
             made_branch = branch not in self.repo.heads
             self._create(path, branch, base)
             self._stack(path, branch, stacked_on, base, merge, number, repo, made_now=made_branch)
+            if not made_branch:
+                self._mark_start(branch)
         return Workspace(path, branch, start, reused=False)
+
+    def _mark_start(self, branch: str) -> None:
+        """Remember where a branch that already existed stands as its session starts (`start_ref`).
+
+        A branch made just now needs no mark: its base already separates what came before, and an
+        old mark left by a deleted branch of that name reaches none of its new commits."""
+        git.Reference.create(self.repo, start_ref(branch), self.repo.heads[branch].commit, force=True)
 
     def _stack(self, path: Path, branch: str, stacked_on: str, base: str | None, merge: Sequence[Merge], number: int, repo: str, *, made_now: bool) -> None:
         """Merge the other blockers' branches in (see `prepare`)."""
@@ -269,6 +286,8 @@ class WorkspaceManager:
         """Delete a local branch under the dispatch lock (the caller checked its commits are kept elsewhere)."""
         with self._lock:
             self.repo.git.branch("-D", branch)
+            # Its start mark goes with it (a branch made later under that name needs none).
+            self.repo.git.update_ref("-d", start_ref(branch), with_exceptions=False)
 
     def ignore(self, folder: Path) -> None:
         """Keep a folder of ours (worktrees, state) out of the operator's `git status`.

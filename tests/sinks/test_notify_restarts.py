@@ -141,3 +141,12 @@ def test_a_pause_while_no_host_answers_and_its_end_are_told() -> None:
     assert message.plain_lines()[1:] == [
         "dispatch:", "  dispatch paused (hosts down): no host can be reached: mini-1, mini-2", "  dispatch resumed (mini-1 answers again)",
     ]
+
+
+def test_an_issue_failing_twice_in_one_message_is_one_issue_failed() -> None:
+    finder = NoticeFinder(kinds=["failed"])
+    history = seen(issue(1, milestone=None), issue(2, milestone=None))
+    batch = [started(1), failed(1, T0 + 10), started(2), failed(2, T0 + 10), started(1, T0 + 20, attempt=2), failed(1, T0 + 30, attempt=2)]
+    events = numbered(history + batch)
+    message = compose(finder.find(events[len(history):], snapshot_of(events)), now=T0)
+    assert message.title == "2 issues failed", message.title

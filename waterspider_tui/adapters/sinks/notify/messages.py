@@ -121,7 +121,8 @@ def _things(notices: list[Notice]) -> int:
 def _heading(kind: NoticeKind, notices: list[Notice]) -> str:
     one, many = HEADINGS[kind]
     if kind is NoticeKind.FAILED:
-        return f"{len(notices)} {one if len(notices) == 1 else many}"
+        issues = _things(notices)
+        return f"{issues} {one if issues == 1 else many}"
     return one if _things(notices) == 1 else many
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import resource
@@ -183,9 +184,16 @@ def run_level(concurrency: int, repo: Path, work: Path, agent_s: float, launcher
     """Every plan() of the run: its CPU seconds and how many starts it dispatched."""
     planner_plan = engine.planner.plan
 
+    profile = cProfile.Profile() if os.environ.get("WS_BENCH_PLAN_PROFILE") else None
+    """With WS_BENCH_PLAN_PROFILE=path.prof set, every plan() of the level is profiled into path.prof.<level>."""
+
     def counted_plan(snapshot, now):  # type: ignore[no-untyped-def]
         cpu_started = time.thread_time()
+        if profile is not None:
+            profile.enable()
         decided = planner_plan(snapshot, now)
+        if profile is not None:
+            profile.disable()
         plans.append((time.thread_time() - cpu_started, len(decided.dispatch)))
         return decided
 
@@ -195,6 +203,8 @@ def run_level(concurrency: int, repo: Path, work: Path, agent_s: float, launcher
     wall_started = time.perf_counter()
     asyncio.run(engine.run(until_idle=True))
     wall = time.perf_counter() - wall_started
+    if profile is not None:
+        profile.dump_stats(f"{os.environ['WS_BENCH_PLAN_PROFILE']}.{concurrency}")
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
 

@@ -13,6 +13,7 @@ from waterspider_tui.core.queue_verdicts import QueueVerdicts
 from waterspider_tui.core.readiness import BlockedTask, Readiness
 from waterspider_tui.core.scheduler import Plan, Planner, SchedulerConfig, plan
 from waterspider_tui.core.state import Snapshot, TaskRecord, apply_all
+from waterspider_tui.core.tasks_by_state import TasksByState
 
 ISSUES = 24
 
@@ -89,6 +90,36 @@ def test_a_kept_planner_plans_as_a_fresh_one_through_a_random_run(seed: int, wai
         now += rng.choice([0.0, 5.0, 60.0, 700.0])  # a backoff of 30 s or 600 s runs out sometimes, not always
         current = kept.plan(snap, now)
         assert figures(current) == figures(plan(snap, now, config)), f"seed {seed}, step {step}"
+
+
+def by_state_afresh(tasks: object) -> dict[str, list[tuple[str, TaskRecord]]]:
+    items = list(tasks.items())  # type: ignore[attr-defined]
+    return {
+        "queued": [(name, task) for name, task in items if task.state.value == "queued"],
+        "running": [(name, task) for name, task in items if task.state.value == "running"],
+        "open": [(name, task) for name, task in items if task.state.value in ("queued", "running")],
+        "succeeded": [(name, task) for name, task in items if task.state.value == "succeeded"],
+    }
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_tasks_by_state_kept_up_to_date_are_those_of_the_snapshot_in_its_order(seed: int) -> None:
+    rng = random.Random(seed)
+    snap = snapshot(*(random_issue(rng, number) for number in range(1, ISSUES + 1)))
+    by_state, planner = TasksByState(), Planner(SchedulerConfig(capacity=6))
+    now, started = T0, {}
+    for _ in range(200):
+        changed = by_state.update(snap.tasks)
+        kept = {name: list(getattr(by_state, name).items()) for name in ("queued", "running", "open", "succeeded")}
+        assert kept == by_state_afresh(snap.tasks)
+        current = planner.plan(snap, now)
+        event = next_event(rng, snap, current, now, started)
+        before, snap = snap, apply_all(snap, [event])
+        assert sorted(by_state.update(snap.tasks)) == sorted(name for name, task in snap.tasks.items() if before.tasks.get(name) is not task)
+        now += 60.0
+    fewer = dict(list(snap.tasks.items())[1:])  # a snapshot that lost a task: every group afresh
+    assert by_state.update(fewer) == [next(iter(snap.tasks))]
+    assert {name: list(getattr(by_state, name).items()) for name in ("queued", "running", "open", "succeeded")} == by_state_afresh(fewer)
 
 
 class CountingReadiness(Readiness):
@@ -178,3 +209,32 @@ def test_a_running_session_counts_as_past_its_estimate_exactly_when_it_is(second
     for tracker in (kept, SpreadTracker(PriorityConfig(), min_samples=1)):
         spread = tracker.observe({}, running, T0 + seconds)
         assert (spread.log_spread if spread is not None else None) == expected
+
+
+def started_now_with_every_slot(poles: list[tuple[float, float]], waits: list[float], free: int, filler: float) -> int:
+    """`long_poles._started_now` as it was: every slot in the heap (the reference the short heap must equal)."""
+    import heapq
+
+    for count in range(min(free, len(poles)) + 1):
+        slots = [*waits, *(minutes for _, minutes in poles[:count]), *([filler] * (free - count))]
+        heapq.heapify(slots)
+        for slack, minutes in poles[count:]:
+            at = heapq.heappop(slots)
+            if at > slack:
+                break
+            heapq.heappush(slots, at + minutes)
+        else:
+            return count
+    return min(free, len(poles))
+
+
+def test_the_poles_started_now_are_those_the_heap_of_every_slot_gives() -> None:
+    from waterspider_tui.core.long_poles import _started_now
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        waits = sorted(rng.choice([0.0, 5.0, 30.0, rng.uniform(0, 300)]) for _ in range(rng.randint(0, 12)))
+        free = rng.randint(0 if waits else 1, 8)
+        poles = sorted((rng.uniform(-30, 200), rng.choice([5.0, 30.0, rng.uniform(1, 240)])) for _ in range(rng.randint(1, 10)))
+        filler = rng.choice([5.0, 60.0])
+        assert _started_now(poles, waits, free, filler) == started_now_with_every_slot(poles, waits, free, filler)

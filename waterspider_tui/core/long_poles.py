@@ -86,8 +86,14 @@ def _started_now(poles: list[tuple[float, float]], waits: list[float], free: int
     """The fewest of the poles (slack, minutes; by slack) to start now so that each later one gets
     a slot in time: each takes the slot that frees first and holds it for its minutes; the free
     slots not given to a pole go to other work for `filler` minutes."""
+    pole_minutes = [minutes for _, minutes in poles]
+    fillers = [filler] * free
     for count in range(min(free, len(poles)) + 1):
-        slots = [*waits, *(minutes for _, minutes in poles[:count]), *([filler] * (free - count))]
+        # The later poles take at most `later` slots, each the smallest left; a slot pushed back is
+        # later than the one taken, so only the `later` soonest of the first slots can ever be taken:
+        # the rest (most running sessions) is left out of the heap, with the same result.
+        later = len(poles) - count
+        slots = waits[:later] + pole_minutes[:count] + fillers[:min(free - count, later)]
         heapq.heapify(slots)
         for slack, minutes in poles[count:]:
             at = heapq.heappop(slots)

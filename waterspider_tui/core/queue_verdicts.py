@@ -34,21 +34,26 @@ class QueueVerdicts:
         self._dependants: dict[str, set[str]] = {}
         """Issue key -> the tasks that name it as a dependency (known to the snapshot or not)."""
 
-    def begin(self, tasks: Mapping[str, TaskRecord], in_cycle: Mapping[str, tuple[str, ...]]) -> Mapping[str, Verdict]:
+    def begin(
+        self, tasks: Mapping[str, TaskRecord], in_cycle: Mapping[str, tuple[str, ...]], changed: list[str] | None = None,
+    ) -> Mapping[str, Verdict]:
         """Forget the verdicts this snapshot may change: those of tasks whose record was replaced,
         added or removed since the last call, and of the tasks that wait on them. The verdicts
         kept, by issue key: they hold for this snapshot, except a task's waiting out a backoff
-        (never kept), and the caller may read them without a call per task."""
+        (never kept), and the caller may read them without a call per task.
+
+        `changed`: those keys when the caller found them already, against the same last snapshot."""
         last = self._tasks
         self._tasks = tasks
         if in_cycle is not self._in_cycle:
             self._in_cycle = in_cycle
             self._verdicts.clear()
-        # map and compress, not a comprehension: this compares every record on every plan
-        changed = list(compress(tasks, map(is_not, map(last.get, tasks), tasks.values())))
-        added = sum(1 for key in changed if key not in last)
-        if len(tasks) - added != len(last):
-            changed += [key for key in last if key not in tasks]
+        if changed is None:
+            # map and compress, not a comprehension: this compares every record on every plan
+            changed = list(compress(tasks, map(is_not, map(last.get, tasks), tasks.values())))
+            added = sum(1 for key in changed if key not in last)
+            if len(tasks) - added != len(last):
+                changed += [key for key in last if key not in tasks]
         if not changed:
             return self._verdicts
         verdicts, dependants = self._verdicts, self._dependants

@@ -73,8 +73,6 @@ off (`learned_long_poles`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from itertools import compress, repeat
-from operator import attrgetter, is_, or_
 from typing import Mapping
 
 from waterspider_tui.core.estimate_spread import SpreadTracker
@@ -87,6 +85,7 @@ from waterspider_tui.core.priority import PartsMemo, PriorityConfig, Score, blen
 from waterspider_tui.core.readiness import BlockedTask, DependantsWaitFor, Readiness, short_key
 from waterspider_tui.core.schedule_structure import Analyser, Structure, Urgent
 from waterspider_tui.core.state import Snapshot, TaskRecord
+from waterspider_tui.core.tasks_by_state import TasksByState
 
 __all__ = ["ORDERINGS", "BlockedTask", "Plan", "Planner", "ReadyTask", "SchedulerConfig", "plan", "short_key"]
 
@@ -176,7 +175,6 @@ ScoreMemo = dict[str, tuple[TaskRecord, int, float, int, "Estimates | None", Sco
 FirstMemo = dict[str, tuple[Score, Urgent, Score]]
 MEMO_KEPT = 200_000
 """Entries a planner's memo keeps; past this it starts again."""
-_STATE_OF = attrgetter("state")
 
 
 class Planner:
@@ -198,6 +196,8 @@ class Planner:
         """Folds the finished tasks of successive snapshots."""
         self._spread = SpreadTracker(priority, self._config.pole_margin_samples) if self._config.learn_pole_margin else None
         """Folds how far the estimates of successive snapshots' finished tasks missed."""
+        self._by_state = TasksByState()
+        """The tasks by state, kept up to date from the records that change between plans."""
         self._verdicts = QueueVerdicts(Readiness(self._config.dependants_wait_for))
         """Each queued task's readiness verdict, kept while nothing it was judged on changed."""
         self._naturals: dict[str, tuple[str, int]] = {}
@@ -222,11 +222,13 @@ class Planner:
         tasks = snapshot.tasks
         estimates: Estimates | None = None
         margin, margin_note = config.pole_margin, ""
-        queued_tasks, running_tasks, open_tasks, succeeded = _by_state(tasks)
+        by_state = self._by_state
+        changed = by_state.update(tasks)
+        open_tasks, succeeded, running_tasks = by_state.open, by_state.succeeded, by_state.running
         if self._learner is not None:
             estimates = self._learner.observe(succeeded)
         if self._spread is not None:
-            spread = self._spread.observe(succeeded, [task for _, task in running_tasks], now)
+            spread = self._spread.observe(succeeded, list(running_tasks.values()), now)
             if spread is not None:
                 margin = spread.margin(config.pole_margin, config.pole_margin_max)
                 if margin > config.pole_margin:
@@ -240,12 +242,12 @@ class Planner:
         ready_tasks: list[tuple[str, TaskRecord]] = []
         blocked: list[BlockedTask] = []
         unknown: list[tuple[str, str]] = []
-        running = tuple(sorted(key for key, _ in running_tasks))
+        running = tuple(sorted(running_tasks))
         free = max(config.capacity - len(running), 0)
         in_cycle = structure.in_cycle
         verdicts = self._verdicts
-        kept = verdicts.begin(tasks, in_cycle)
-        for key, task in queued_tasks:
+        kept = verdicts.begin(tasks, in_cycle, changed)
+        for key, task in by_state.queued.items():
             verdict = None if task.not_before else kept.get(key)
             blocker, unknown_here = verdict if verdict is not None else verdicts.judge(key, task, snapshot, in_cycle, now)
             if unknown_here:
@@ -347,31 +349,14 @@ def plan(snapshot: Snapshot, now: float, config: SchedulerConfig | None = None) 
     return Planner(config).plan(snapshot, now)
 
 
-def _by_state(
-    tasks: Mapping[str, TaskRecord],
-) -> tuple[list[tuple[str, TaskRecord]], list[tuple[str, TaskRecord]], dict[str, TaskRecord], dict[str, TaskRecord]]:
-    """The queued and the running tasks, both of them (open) and the succeeded ones, each in the snapshot's order.
-
-    With maps and `compress` rather than a loop: this sorts every task on every plan."""
-    states = list(map(_STATE_OF, tasks.values()))
-    queued = list(map(is_, states, repeat(TaskState.QUEUED)))
-    running = list(map(is_, states, repeat(TaskState.RUNNING)))
-    succeeded = map(is_, states, repeat(TaskState.SUCCEEDED))
-    items = tasks.items()
-    return (
-        list(compress(items, queued)), list(compress(items, running)),
-        dict(compress(items, map(or_, queued, running))), dict(compress(items, succeeded)),
-    )
-
-
-def _work_done(running_tasks: list[tuple[str, TaskRecord]], structure: Structure, now: float) -> dict[str, float]:
+def _work_done(running_tasks: Mapping[str, TaskRecord], structure: Structure, now: float) -> dict[str, float]:
     """Minutes of their estimates that running sessions have already spent (at most 90% each), by key.
 
     Comparisons instead of `min` and `max`: this runs for every running session on every plan,
     where the two calls were most of its cost."""
     durations = structure.durations
     done: dict[str, float] = {}
-    for key, task in running_tasks:
+    for key, task in running_tasks.items():
         session = task.session
         if session is None:
             continue

@@ -135,3 +135,20 @@ def test_the_help_lists_the_diff_pagers_scrolling_keys() -> None:
     scopes = {scope.title: {binding.key for binding in scope.bindings} for scope in key_scopes()}
     assert {"home,g", "end,G", "pagedown,space"} <= scopes["Diff (D)"]
     assert scopes["Diff (D)"] >= scopes["Log pager (l)"] - {binding.key for binding in LogScreen.BINDINGS}
+
+
+async def test_while_typing_a_search_the_key_bar_offers_only_what_works_in_the_box() -> None:
+    from waterspider_tui.ui.widgets.key_bar import KeyBar
+
+    async with started("mid_run", size=(80, 24)) as (app, engine, pilot):
+        await select(pilot, key(441))
+        await pilot.press("l")
+        await settle(pilot)
+        await pilot.press("slash", *"py")
+        await pilot.pause()
+        bar = app.screen.query_one(KeyBar).render().plain
+        assert "find" in bar and "esc cancel" in bar, bar
+        assert "/ search" not in bar and "n next" not in bar, f"typed keys go into the box: {bar}"
+        await pilot.press("escape", "escape", "slash")
+        await pilot.pause()
+        assert "esc clear filter" in app.screen.query_one(KeyBar).render().plain

@@ -32,7 +32,7 @@ PAGER_LINE_WIDTH = 2000
 
 
 class _SearchInput(Input):
-    BINDINGS = [Binding("escape", "cancel", "cancel", show=False)]
+    BINDINGS = [Binding("enter", "submit", "find"), Binding("escape", "cancel", "cancel")]
 
     class Cancelled(Message):
         """The operator left the search box without searching."""

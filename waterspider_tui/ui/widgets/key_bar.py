@@ -83,10 +83,11 @@ class KeyBar(Widget):
                 continue
             seen.add((binding.action, binding.description))
             namespace = "app" if active.node is self.app else "screen"
-            if typing and namespace == "app":
+            display = self.app.get_key_display(binding)
+            if typing and (namespace == "app" or _typed(display)):
                 continue
             rank = _rank(binding.action, namespace)
-            entries.append(KeyEntry(self.app.get_key_display(binding), binding.description, active.enabled, f"{namespace}.{binding.action}", rank))
+            entries.append(KeyEntry(display, binding.description, active.enabled, f"{namespace}.{binding.action}", rank))
         return entries, palette_key
 
 
@@ -106,6 +107,11 @@ KEPT_FIRST = ("quit", "help", "detail", "open_log", "toggle_dispatcher", "requeu
 """The app's actions by how long they stay on a narrow bar: quit and help always, then a
 screen's own keys, then the rest in this order; the ones not listed (bumps, pin, problems)
 are the first to go."""
+
+
+def _typed(display: str) -> bool:
+    """A key a text box takes as text (`/`, `n`), so it does not act while one has the focus."""
+    return len(display) == 1 and display.isascii() and display.isprintable()
 
 
 def _rank(action: str, namespace: str) -> int:

@@ -138,7 +138,7 @@ async def _integrate(settings: Settings, state: Any, name: str, repo_name: str |
                 section, repo_path=Path(settings.workspace.repo_path), base_branch=_base_branch(settings),
                 worktrees_dir=settings.workspace.worktrees_dir, gate_options=settings.pipeline.gate, github=client,
                 publish_repo=target, unpublished=unpublished,
-                push_remote=str(settings.pipeline.push.get("remote", "origin")) if "push" in settings.pipeline.steps else "",
+                push_remote=str(settings.pipeline.push.get("remote", "origin")) if "push" in settings.pipeline.steps else "", hosts=settings.hosts,
             )
         except ValueError as error:
             fail(str(error))

@@ -139,7 +139,7 @@ def _after_work_sinks(
             worktrees_dir=settings.workspace.worktrees_dir, gate_options=settings.pipeline.gate,
             github=client, repos=settings.github.repos or None, check_interval_s=settings.github.poll_interval_s,
             publish_repo=str(settings.pipeline.pull_request.get("repo", "")).strip(),
-            push_remote=str(settings.pipeline.push.get("remote", "origin")) if "push" in settings.pipeline.steps else "",
+            push_remote=str(settings.pipeline.push.get("remote", "origin")) if "push" in settings.pipeline.steps else "", hosts=settings.hosts,
         )
     except ValueError as error:
         raise ConfigError(str(error)) from error

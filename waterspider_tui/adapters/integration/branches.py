@@ -19,6 +19,7 @@ from waterspider_tui.adapters.integration.outcome import Conflict, Integration
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.integration.gate_hook import IntegrationGate
+    from waterspider_tui.adapters.integration.host_branches import HostBranches
 
 FALLBACK_IDENTITY = ("-c", "user.name=waterspider", "-c", "user.email=waterspider@localhost")
 
@@ -33,6 +34,8 @@ class BranchIntegrator:
     worktrees_dir: str = ".worktrees"
     remote: str = ""
     """Fetch members and the base from it, and push the result to it; empty: local branches only."""
+    host_branches: HostBranches | None = None
+    """Brings a branch found nowhere else from the clone of the SSH host its session ran on."""
     _identity: tuple[str, ...] | None = field(default=None, repr=False)
 
     def branch_for(self, milestone: str) -> str:
@@ -59,7 +62,9 @@ class BranchIntegrator:
         absent = [member for member in members if found[member.issue] is None]
         missing = tuple(member for member in absent if not member.closed_upstream)
         if missing:
-            return Integration(milestone, branch, self.base_branch, missing=missing, looked_in=tuple(remotes))
+            why = self.host_branches.why_not if self.host_branches is not None else {}
+            notes = tuple((member.issue, why[(member.ran_on, member.branch)]) for member in missing if (member.ran_on, member.branch) in why)
+            return Integration(milestone, branch, self.base_branch, missing=missing, looked_in=tuple(remotes), host_notes=notes)
         refs = {issue: ref for issue, ref in found.items() if ref is not None}
         skipped = tuple(absent)
         members = [member for member in members if member not in skipped]
@@ -113,8 +118,13 @@ class BranchIntegrator:
             return None
 
         if self.remote or member.ran_on:
-            return await on_remote() or (local if await self._exists(local) else None)
-        return local if await self._exists(local) else await on_remote()
+            found = await on_remote() or (local if await self._exists(local) else None)
+        else:
+            found = local if await self._exists(local) else await on_remote()
+        if found is None and member.ran_on and self.host_branches is not None:
+            known = (await git(repo, "rev-parse", "--verify", "--quiet", self._ref(self.base_branch) + "^{commit}")).stdout.strip()
+            found = await self.host_branches.fetch(repo, member.ran_on, member.branch, known)
+        return found
 
     async def _exists(self, ref: str) -> bool:
         return (await git(Path(self.repo_path), "rev-parse", "--verify", "--quiet", ref + "^{commit}")).ok

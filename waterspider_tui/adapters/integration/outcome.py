@@ -68,6 +68,8 @@ class Integration:
     error: str = ""
     looked_in: tuple[str, ...] = ()
     """The remotes the missing branches were looked for on."""
+    host_notes: tuple[tuple[str, str], ...] = ()
+    """(issue, why) for missing branches the host they ran on could not give."""
 
     @property
     def ok(self) -> bool:
@@ -84,7 +86,9 @@ class Integration:
         if not member.ran_on:
             return named
         remotes = " or ".join(self.looked_in) or "a remote (this repository has none)"
-        return f"{named}: it ran on {member.ran_on}, and is neither in this repository nor on {remotes} (the push step sends it there)"
+        from_host = dict(self.host_notes).get(member.issue)
+        return f"{named}: it ran on {member.ran_on}, and is neither in this repository nor on {remotes}" + (
+            f", nor in {member.ran_on}'s clone: {from_host}" if from_host else " (the push step sends it there)")
 
     def line(self) -> str:
         """One line for the event log."""

@@ -18,6 +18,7 @@ from waterspider_tui.adapters.integration.branches import BranchIntegrator
 from waterspider_tui.adapters.integration.closing import MilestoneCloser, awaiting_merge
 from waterspider_tui.adapters.integration.members import member_branches
 from waterspider_tui.adapters.integration.gate_hook import PipelineGate
+from waterspider_tui.adapters.integration.host_branches import HostBranches
 from waterspider_tui.adapters.integration.publish import MilestonePublisher
 from waterspider_tui.adapters.integration.reported import MilestoneReport, integration_event
 from waterspider_tui.adapters.integration.rework import MAX_REWORKS, prepare_rework
@@ -27,6 +28,7 @@ from waterspider_tui.core.milestones import DoneWhen, completed_by, milestone_pr
 from waterspider_tui.core.models import Outcome
 
 if TYPE_CHECKING:
+    from waterspider_tui.adapters.executors.ssh_config import HostConfig
     from waterspider_tui.adapters.github.client import GitHubClient
     from waterspider_tui.adapters.integration.outcome import Integration
     from waterspider_tui.adapters.integration.gate_hook import IntegrationGate
@@ -177,7 +179,7 @@ class MilestoneSink:
 def build_milestone_sink(
     section: MilestonesSettings, *, repo_path: Path, base_branch: str, worktrees_dir: str = ".worktrees",
     gate_options: Mapping[str, Any] | None = None, github: GitHubClient | None = None, repos: Iterable[str] | None = None,
-    check_interval_s: float = 10.0, publish_repo: str = "", push_remote: str = "", unpublished: str = "",
+    check_interval_s: float = 10.0, publish_repo: str = "", push_remote: str = "", unpublished: str = "", hosts: Sequence[HostConfig] = (),
 ) -> MilestoneSink | None:
     """The sink for `[milestones]`, or None when it is off; ValueError (one line) for settings that cannot work.
 
@@ -192,6 +194,7 @@ def build_milestone_sink(
         raise ValueError('milestones: close_when_merged needs publish = "pull_request" (the milestone closes when that pull request is merged)')
     integrator = BranchIntegrator(
         Path(repo_path), section.base_branch or base_branch, prefix=section.branch_prefix, worktrees_dir=worktrees_dir, remote=remote,
+        host_branches=HostBranches(hosts) if hosts else None,
     )
     gate = PipelineGate(gate_options or {}) if section.gate else None
     publisher = None

@@ -46,5 +46,5 @@ def test_a_run_sums_up_its_own_sources_not_an_earlier_runs_in_the_same_store(tmp
     second = run_cli("run", "--no-ui", "--until-idle", "--issues", str(other), "--repo-path", str(repo), "--config", str(second_config))
     assert second.returncode == 0, second.stdout + second.stderr
     assert "summary: all done: 1 succeeded\n" in second.stdout
-    assert "results: 1 issues: 1 succeeded, 0 failed" in second.stdout
+    assert "results: 1 issue: 1 succeeded, 0 failed" in second.stdout
     assert "local#1" not in second.stdout.split("summary:")[1]

@@ -78,3 +78,16 @@ def test_a_store_with_nothing_finished_reports_nothing_without_failing() -> None
     assert results.figures()["totals"]["issues"] == 0 and results.figures()["cost_over_time"] == []
     assert "No session finished" in to_markdown(results)
     assert summary_lines(results)[0].startswith("0 issues")
+
+
+def test_the_summary_line_of_one_issue_and_one_session_is_in_the_singular() -> None:
+    events = night_events()
+    sessions = Counter(e.issue for e in events if isinstance(e, ev.SessionFinished))
+    issue = next(key for key, count in sessions.items() if count == 1)
+    one = collect(e for e in events if e.issue_key == issue)
+    figures = one.figures()["totals"]
+    line = summary_lines(one)[0]
+    assert figures["issues"] == 1, figures
+    assert line.startswith("1 issue: ") and " 1 issues" not in line
+    assert figures["sessions"] == 1 and " · 1 session ·" in line
+    assert (" 1 pull request" in line) == (figures["pull_requests"] == 1) and "1 pull requests" not in line

@@ -9,6 +9,7 @@ from typing import Any
 from waterspider_tui.reporting.results import Results
 from waterspider_tui.text.event_text import duration
 from waterspider_tui.text.milestone_text import milestones_markdown
+from waterspider_tui.text.plural import counted
 
 
 def utc(ts: float | None) -> str:
@@ -32,9 +33,9 @@ def summary_lines(results: Results) -> list[str]:
     figures = results.figures()
     totals = figures["totals"]
     lines = [
-        f"{totals['issues']} issues: {totals['succeeded']} succeeded, {totals['failed']} failed, "
-        f"{totals['retrying']} retrying, {totals['cancelled']} cancelled · {totals['sessions']} sessions · "
-        f"{money(totals['cost_usd'])} · {duration(totals['duration_s'])} of agent time · {totals['pull_requests']} pull requests",
+        f"{counted(totals['issues'], 'issue')}: {totals['succeeded']} succeeded, {totals['failed']} failed, "
+        f"{totals['retrying']} retrying, {totals['cancelled']} cancelled · {counted(totals['sessions'], 'session')} · "
+        f"{money(totals['cost_usd'])} · {duration(totals['duration_s'])} of agent time · {counted(totals['pull_requests'], 'pull request')}",
     ]
     lines += [f"  {f['error_class']} ×{f['sessions']}: {f['advice']}" for f in figures["failures"]]
     return lines

@@ -114,6 +114,7 @@ async def test_every_configured_host_is_listed_from_the_first_frame_checking_unt
         assert sorted(rows) == ["local", "mini-1", "mini-2"]
         assert [name for name, row in rows.items() if row.has_class("-checking")] == ["local", "mini-2"]
         assert not rows["mini-2"].has_class("-down"), "not probed yet is not down"
+        assert rows["mini-2"].size.height == 1, "one line: there is no load or memory to show yet"
         shown = "\n".join(screen_lines(app))
         assert "5 Hosts 1/3 up" in shown
         checking_lines = [line for line in shown.splitlines() if "checking…" in line]
@@ -144,3 +145,11 @@ def test_a_high_load_fits_its_column() -> None:
     assert [load_text(value) for value in (0.0, 3.94, 46.25, 99.94, 99.96, 462.99)] == ["0.0", "3.9", "46.2", "99.9", "100", "463"]
     busy = host_parts(HostStatus(name="local", slots_total=5, load=462.99, probed_at=1.0), 2.0, Palette.from_variables({}))
     assert busy.load.plain == "load 463" and len(busy.load.plain) <= 9, "the load column is 9 wide"
+
+
+def test_just_started_80x24(snap_compare: Compare) -> None:
+    """80x24 after 5 seconds after a start: a checking host takes one line, a probed one two."""
+    from .scenarios import just_started
+
+    app, _ = make_app(just_started())
+    assert snap_compare(app, terminal_size=(80, 24), press=["5"])

@@ -61,7 +61,7 @@ def test_a_local_folder_opens_its_pull_request_in_the_configured_repo(tmp_path: 
     assert issue.body.startswith("Local issue 1: Greet the user\n") and "Closes" not in issue.body
     assert "local#" not in issue.body.split("<!--")[0] and "Opened by waterspider for local issue 1 from `feature/issue-1`" in issue.body
     assert git(tmp_path / "origin.git", "branch", "--list", "feature/*").split() == ["feature/issue-1"]
-    assert "1 pull requests" in done.stdout
+    assert "1 pull request\n" in done.stdout
 
 
 def test_without_the_repo_the_run_says_what_to_set(tmp_path: Path, github: FakeGitHub) -> None:

@@ -209,3 +209,36 @@ def test_an_unreadable_entry_is_skipped(tmp_path: Path) -> None:
     result = poll(tmp_path)
     assert [issue.number for issue in result.issues] == [1]
     assert len(result.rejected) == 1 and result.rejected[0].error.startswith("002-folder.md: ")
+
+
+def test_a_file_that_breaks_keeps_its_issue_and_is_never_read_as_closed(tmp_path: Path) -> None:
+    from waterspider_tui.core import events as ev
+    from waterspider_tui.core.state import Snapshot, apply
+    from waterspider_tui.engine.collector import poll_events
+
+    source = LocalIssueSource(tmp_path)
+    write(tmp_path, "blocker.md", "---\nnumber: 7\ntitle: Blocker\n---\n")
+    first = asyncio.run(source.poll())
+    snapshot = Snapshot()
+    for event in poll_events(snapshot, source.repos, first, 1.0):
+        snapshot = apply(snapshot, event)
+    write(tmp_path, "blocker.md", "---\nnumber: 7\ntitle: [broken\n---\n")
+    broken = asyncio.run(source.poll())
+    [rejection] = broken.rejected
+    assert rejection.issue_key == "local#7", "the number the file held, though its name has none"
+    events = poll_events(snapshot, source.repos, broken, 2.0)
+    assert not [event for event in events if isinstance(event, ev.IssueGone)]
+    assert [event.issue for event in events if isinstance(event, ev.IssueRejected)] == ["local#7"]
+
+
+def test_an_issue_known_only_by_its_file_name_is_waited_for(tmp_path: Path) -> None:
+    write(tmp_path, "001-blocker.md", "---\ntitle: [broken\n---\n")
+    write(tmp_path, "002.md", "---\ntitle: Needs one\ndepends_on: [1]\n---\n")
+    write(tmp_path, "003.md", "---\ntitle: Refers in its body\n---\nBlocked by #1.\n")
+    write(tmp_path, "004.md", "---\ntitle: Unrelated\ndepends_on: [9]\n---\n")
+    result = poll(tmp_path)
+    assert [rejection.issue_key for rejection in result.rejected] == ["local#1"]
+    waits = {issue.number: issue.external_open for issue in result.issues}
+    assert waits == {2: ("local#1",), 3: ("local#1",), 4: ()}
+    write(tmp_path, "001-blocker.md", "---\ntitle: Fixed\n---\n")
+    assert all(issue.external_open == () for issue in poll(tmp_path).issues), "once read, it is an issue like any"

@@ -13,7 +13,10 @@ state: open           # open | closed
 ---
 The body. References count too: "depends on #7", "blocked by #9", "- [ ] #3".
 ```
-A file that cannot be read gets one error naming the file and what is wrong, and is skipped.
+A file that cannot be read gets one error naming the file and what is wrong, and is skipped. Its
+issue is not taken for closed: the rejection names it (the number the file held, or the one its
+name starts with), so the issue keeps its last good state, and one never read yet is still known
+to its dependants, which wait for it.
 Front matter is plain data: YAML aliases (`*name`) are refused, so a few bytes cannot expand
 into gigabytes, and so is front matter over 64 KB. Text fields lose control characters and
 terminal escapes on the way in (`core.safe_text`). A number belongs to the first file that
@@ -115,7 +118,11 @@ def parse_issue_file(path: Path, repo: str = "local", text: str | None = None) -
     if isinstance(number, bool) or not isinstance(number, int) or number <= 0:
         raise IssueFileError(f"'number' must be a positive whole number, got {_shown(number)}")
     title = meta.get("title")
-    title = one_line_text(title).strip() if isinstance(title, str) else ""
+    if isinstance(title, (bool, list, dict)):
+        shown = str(title).lower() if isinstance(title, bool) else _shown(title)
+        raise IssueFileError(f"'title' must be text, got {shown}: quote it (title: \"...\")")
+    # A bare number or date is text a user typed: `title: 2024` is a title, not a missing one.
+    title = one_line_text(str(title)).strip() if title is not None else ""
     if not title:
         raise IssueFileError("'title' is missing or empty")
     state = str(meta.get("state", "open")).lower()
@@ -176,13 +183,13 @@ class LocalIssueSource:
             if path.is_symlink() and not path.resolve().is_relative_to(inside):
                 # A link out of the folder could hand an agent any file this user can read, as an issue body.
                 outside = f"a symbolic link to {one_line_text(os.readlink(path))}, outside the issue folder: not read"
-                result.rejected.append(Rejection(one_line_text(str(path)), f"{one_line_text(path.name)}: {outside}"))
+                result.rejected.append(Rejection(one_line_text(str(path)), f"{one_line_text(path.name)}: {outside}", self._key_of(path)))
                 unreadable.add(path)
                 continue
             try:
                 issue = parse_issue_file(path, self.repo)
             except (IssueFileError, OSError) as error:
-                result.rejected.append(Rejection(one_line_text(str(path)), f"{one_line_text(path.name)}: {error}"))
+                result.rejected.append(Rejection(one_line_text(str(path)), f"{one_line_text(path.name)}: {error}", self._key_of(path)))
                 unreadable.add(path)
                 continue
             claims.setdefault(issue.number, []).append(path)
@@ -198,8 +205,17 @@ class LocalIssueSource:
                 result.warnings.append(f"{one_line_text(path.name)}: issue #{issue.number} depends on itself; that dependency is ignored")
                 issue = replace(issue, depends_on=tuple(dep for dep in issue.depends_on if dep != issue.key))
             result.issues.append(issue)
+        _wait_for_unreadable(result)
         result.rejected.sort(key=lambda rejection: rejection.path)
         return result
+
+    def _key_of(self, path: Path) -> str | None:
+        """The issue an unreadable file stands for: the number it held when last read, else its name's leading digits."""
+        held = next((number for number, holder in self._holders.items() if holder == path), None)
+        if held is None:
+            leading = _LEADING_NUMBER.match(path.name)
+            held = int(leading.group(1)) if leading else None
+        return issue_key(self.repo, held) if held else None
 
     def _settle_holders(self, claims: Mapping[int, list[Path]], unreadable: set[Path]) -> None:
         """Keep each holder that still claims its number (or cannot be read); give free numbers to the oldest claimant."""
@@ -212,6 +228,19 @@ class LocalIssueSource:
 
     async def close(self) -> None:
         return None
+
+
+def _wait_for_unreadable(result: PollResult) -> None:
+    """An issue whose file cannot be read, and that no readable file offers, is open as far as its
+    dependants know: they wait for it (`external_open`) instead of taking it for unknown."""
+    offered = {issue.key for issue in result.issues}
+    unreadable = {rejection.issue_key for rejection in result.rejected if rejection.issue_key} - offered
+    if not unreadable:
+        return
+    for index, issue in enumerate(result.issues):
+        waits_on = [dep for dep in dict.fromkeys((*issue.depends_on, *parse_references(issue.body, issue.repo))) if dep in unreadable]
+        if waits_on:
+            result.issues[index] = replace(issue, external_open=tuple(dict.fromkeys((*issue.external_open, *waits_on))))
 
 
 def _mtime(path: Path) -> float:

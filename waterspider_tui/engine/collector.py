@@ -24,7 +24,8 @@ def poll_events(snapshot: Snapshot, repos: tuple[str, ...], result: PollResult, 
     if not result.ok:
         return []
     events: list[ev.Event] = []
-    offered = set()
+    # An issue whose file or text cannot be read now is not gone: it keeps its last good state.
+    offered = {rejection.issue_key for rejection in result.rejected if rejection.issue_key}
     for issue in result.issues:
         offered.add(issue.key)
         task = snapshot.tasks.get(issue.key)

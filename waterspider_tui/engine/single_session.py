@@ -89,7 +89,7 @@ async def folder_issue(folder: Path, repo: str, number: int) -> Issue:
         raise ConfigError(polled.message)
     found = next((issue for issue in polled.issues if issue.number == number), None)
     if found is None:
-        refused = next((r.error for r in polled.rejected if r.issue_key.endswith(f"#{number}")), "")
+        refused = next((r.error for r in polled.rejected if (r.issue_key or "").endswith(f"#{number}")), "")
         raise ConfigError(refused or f"no issue #{number} in {folder}")
     return found
 

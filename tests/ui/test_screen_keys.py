@@ -152,3 +152,13 @@ async def test_while_typing_a_search_the_key_bar_offers_only_what_works_in_the_b
         await pilot.press("escape", "escape", "slash")
         await pilot.pause()
         assert "esc clear filter" in app.screen.query_one(KeyBar).render().plain
+
+
+async def test_the_help_at_80_columns_gives_the_descriptions_room() -> None:
+    from .pilots import screen_lines
+
+    async with started("mid_run", size=(80, 24)) as (app, engine, pilot):
+        await pilot.press("question_mark")
+        await pilot.pause()
+        shown = "\n".join(screen_lines(app))
+        assert "Pause or resume the selected issue" in shown and "pause_issue" in shown, shown

@@ -161,3 +161,8 @@ def test_cancel_question(snap_compare: Compare) -> None:
 def test_results_before_any_session(snap_compare: Compare) -> None:
     """R before anything finished: every heading with the same empty line under it."""
     assert snap_compare(app_for("empty"), terminal_size=(80, 24), press=["R"])
+
+
+def test_help_narrow(snap_compare: Compare) -> None:
+    """? at 80x24: no column of ids; each id follows its description."""
+    assert snap_compare(app_for("mid_run"), terminal_size=(80, 24), press=["question_mark"])

@@ -92,6 +92,10 @@ HelpRow = tuple[str, str, str, str]
 """(keys, action, what it does, binding id for `[ui] keymap`; empty for keys that cannot be remapped)."""
 
 
+NARROW_HELP_BELOW = 100
+"""Terminals narrower than this get the help without a column of ids (each follows its description)."""
+
+
 class HelpScreen(ModalScreen[None]):
     """Every key with what it does, as remapped by the keymap, by the screen or panel it works in."""
 
@@ -100,35 +104,50 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, sections: list[tuple[str, list[HelpRow]]]) -> None:
         super().__init__(classes="modal")
         self.sections = sections
+        self._narrow = False
 
     @property
     def rows(self) -> list[HelpRow]:
         return [row for _, rows in self.sections for row in rows]
 
-    def compose(self) -> ComposeResult:
+    def keys_table(self, narrow: bool) -> Group:
+        """Each section's keys; narrow, each id goes after its description instead of a column of its own."""
         parts: list[Text | Table] = []
         for number, (title, rows) in enumerate(self.sections):
             parts.append(Text(("\n" if number else "") + title, style="bold underline"))
             # Fixed widths, so the columns of every section line up.
             table = Table(box=None, padding=(0, 1), show_header=False, expand=True)
-            table.add_column("key", width=14, style="bold", overflow="fold")
-            table.add_column("action", width=14)
+            table.add_column("key", width=10 if narrow else 14, style="bold", overflow="fold")
+            table.add_column("action", width=12 if narrow else 14)
             table.add_column("what it does", ratio=1)
-            table.add_column("id", width=18, no_wrap=True, style="dim")
+            if not narrow:
+                table.add_column("id", width=18, no_wrap=True, style="dim")
             for key, description, tooltip, binding_id in rows:
-                table.add_row(key, description, tooltip, binding_id)
+                if narrow:
+                    table.add_row(key, description, Text(tooltip) + (Text(f"  {binding_id}", "dim") if binding_id else Text()))
+                else:
+                    table.add_row(key, description, tooltip, binding_id)
             parts.append(table)
+        return Group(*parts)
+
+    def compose(self) -> ComposeResult:
         intro = Text(
             "Queues, hosts and logs share the main screen; a narrow terminal shows one panel at a time. "
             "Actions apply to the issue under the cursor and go to the engine, which answers in a notification. "
-            "Greyed keys do not apply to the selection. The last column is the id to remap a key by in "
+            "Greyed keys do not apply to the selection. The id in grey remaps a key in "
             "[ui] keymap, e.g. keymap = { pause_dispatcher = \"P\" }.\n"
         )
         with VerticalScroll(id="help-box", classes="modal-box") as box:
             box.border_title = "Keys"
             box.border_subtitle = "esc close"
             yield Static(intro, id="help-intro")
-            yield Static(Group(*parts), id="help-keys")
+            yield Static(self.keys_table(narrow=False), id="help-keys")
+
+    def on_resize(self) -> None:
+        narrow = self.size.width < NARROW_HELP_BELOW
+        if narrow != self._narrow:
+            self._narrow = narrow
+            self.query_one("#help-keys", Static).update(self.keys_table(narrow))
 
 
 class ConfirmScreen(ModalScreen[bool]):

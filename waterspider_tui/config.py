@@ -13,6 +13,7 @@ from pydantic_settings import (
 
 from waterspider_tui.adapters.executors.ssh_config import HostConfig
 from waterspider_tui.config_errors import explain
+from waterspider_tui.config_strict import loose_number, unknown_env_section
 from waterspider_tui.core.priority import DEFAULT_LABEL_WEIGHTS, PriorityConfig
 from waterspider_tui.core.scheduler import SchedulerConfig
 
@@ -388,6 +389,7 @@ def load_settings(config_file: Path | None, overrides: dict[str, Any] | None = N
         raise ConfigError(f"config file {config_file} does not exist")
     _CONFIG_FILE[0] = config_file
     try:
+        _check_strictly(config_file)
         settings = Settings(**(overrides or {}))
         _check_step_options(settings.pipeline, config_file)
         return settings
@@ -403,6 +405,38 @@ def load_settings(config_file: Path | None, overrides: dict[str, Any] | None = N
         raise ConfigError(f"cannot read {config_file}: {error}") from error
     finally:
         _CONFIG_FILE[0] = None
+
+
+def _check_strictly(config_file: Path | None) -> None:
+    """Refuse what pydantic would let through: a misspelled section in the environment, and a
+    boolean or quoted string in the file where a number belongs (`capacity = true`)."""
+    import tomllib
+
+    problem = unknown_env_section(os.environ, list(Settings.model_fields))
+    if problem:
+        raise ConfigError(f"bad setting: {problem}")
+    if config_file is None:
+        return
+    try:
+        data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return  # reading it again below reports the problem in the usual words
+    found = loose_number(data, Settings)
+    if found:
+        loc, value, wanted = found
+        kind = "int_type" if wanted == "a whole number" else "float_type"
+        where = ".".join(str(part) for part in loc)
+        raise ConfigError(f"bad setting {where} in {config_file}: {explain({'type': kind, 'input': value, 'loc': loc}, Settings)}")
+
+
+def check_agent_options(settings: Settings, config_file: Path | None) -> None:
+    """The agent's options as `run` checks them, for a command that builds no agent (`plan`)."""
+    from waterspider_tui.adapters.agents.registry import build_options
+
+    try:
+        build_options(settings.agent.kind, dict(settings.agent.options))
+    except ValueError as error:
+        raise ConfigError(f"bad setting agent.options{_origin(('agent', 'options'), config_file)}: {error}") from error
 
 
 def _check_step_options(pipeline: PipelineSection, config_file: Path | None) -> None:

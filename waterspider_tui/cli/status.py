@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from waterspider_tui.cli.common import fail, overrides, read_store, scheduler_config, settings_from
-from waterspider_tui.config import ConfigError
+from waterspider_tui.config import ConfigError, check_agent_options
 
 _CONFIG_HELP = "waterspider.toml to read (default: ./waterspider.toml if present)."
 _STORE_HELP = "The run's state file (default: .waterspider/state.db in the repository)."
@@ -63,6 +63,10 @@ def plan(config: Path | None, issues: Path | None, store: Path | None, repo_path
     from waterspider_tui.cli.plan import plan_command
 
     settings = settings_from(config, overrides(issues=issues, store=store, repo_path=repo_path, capacity=capacity))
+    try:
+        check_agent_options(settings, config or next((path for path in [Path("waterspider.toml")] if path.is_file()), None))
+    except ConfigError as error:
+        fail(str(error))
     # --issues with --store: the folder's issues as that store left them.
     from_folder = settings.issues.dir is not None and (issues is not None or store is None)
     if not from_folder and store is None and not settings.github.repos and not settings.store_path().exists():

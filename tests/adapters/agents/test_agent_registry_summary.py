@@ -35,7 +35,7 @@ def test_make_agent_by_kind() -> None:
     ("kind", "options", "message"),
     [
         ("gemini", {}, "unknown agent kind 'gemini'; choose one of: simulated, command, claude, codex"),
-        ("claude", {"max_turn": 3}, "claude agent: unknown option(s) max_turn"),
+        ("claude", {"max_turn": 3}, "claude agent: unknown option max_turn (did you mean max_turns?)"),
         ("command", {}, "command agent:"),
         ("simulated", {"fail_mode": "explode"}, "fail_mode must be one of"),
     ],

@@ -250,8 +250,9 @@ def test_a_folder_issue_runs_without_a_token_and_says_why_no_pull_request_is_ope
     done = exec_issue(checkout, "--config", str(config), "--issues", str(issues), "--issue", "7", "--session", "try-1",
                       "--agent", "simulated", "--stream-file", str(tmp_path / "stream.jsonl"), env=env)
     assert done.returncode == 0, done.stdout + done.stderr
-    said = [line for line in done.stdout.splitlines() if "pull request" in line]
-    assert said and said[0].startswith("waterspider: no pull request in octo/app: no GitHub token"), done.stdout
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("waterspider: issue #7 Add a greeting")
+    assert lines[1].startswith("waterspider: no pull request in octo/app: no GitHub token"), done.stdout
     assert "Work on #7" in git(checkout, "log", "--format=%s", "feature/issue-7")
 
 

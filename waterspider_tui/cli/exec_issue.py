@@ -99,9 +99,9 @@ async def _run(settings: Settings, repo: str, number: int, session_id: str, atte
                 issue = await fetch_github_issue(client, repo, number)
             except GitHubError as error:
                 raise ConfigError(f"{repo}#{number}: the issue cannot be read: {error}") from error
+        _write(f"waterspider: issue #{issue.number} {issue.title} (session {session_id}, attempt {attempt}, agent {settings.agent.kind})")
         if client is None and "pull_request" in settings.pipeline.steps:
             client, settings = _pull_request_client(settings)
-        _write(f"waterspider: issue #{issue.number} {issue.title} (session {session_id}, attempt {attempt}, agent {settings.agent.kind})")
         return await run_single_session(
             settings, issue, session_id=session_id, attempt=attempt, stream_file=stream_file,
             write=_write, echo_stream=echo_stream, github=client, multi_repo=multi_repo,

@@ -38,6 +38,8 @@ class Placement:
     executor: str
     host: str
     reason: str
+    fresh_reason: str = ""
+    """Why the issue's agent session, which its retry would resume, cannot be resumed here: it starts afresh."""
 
 
 @dataclass(frozen=True)

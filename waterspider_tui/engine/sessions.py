@@ -97,7 +97,7 @@ class SessionSupervisor:
             session_id=session_id or f"{task.issue.number}-{order.attempt}-{order.token}", issue=key, attempt=order.attempt,
             executor=executor.name, host=placement.host, worktree=paths.worktree, branch=paths.branch,
             log_path=f"{paths.session_dir}/stdout.jsonl", session_dir=paths.session_dir, started_at=self.clock.now(),
-            agent=self.agent.name, agent_session_id=task.resume_agent_session, placement=placement.reason,
+            agent=self.agent.name, agent_session_id="" if placement.fresh_reason else task.resume_agent_session, placement=placement.reason,
         )
         # A blocker's branch is where its session ran: only those here are stacked on.
         bases = stack_bases(task, self.snapshot, self.policy.dependants_wait_for)
@@ -112,6 +112,10 @@ class SessionSupervisor:
         except DuplicateSession as error:
             log.error("refused to start %s twice: %s", key, error)
             return False
+        if placement.fresh_reason:
+            self.record(ev.Warned(ts=self.clock.now(), issue=key, message=(
+                f"{short_key(key, task.issue.repo)} starts afresh on {placement.host}, not resuming its agent's session: {placement.fresh_reason}"
+            )))
         self.tasks[key] = asyncio.create_task(self._guarded(key, session, self._run(task, session, executor)))
         return True
 
@@ -146,7 +150,7 @@ class SessionSupervisor:
         context = SessionContext(
             issue_key=key, number=task.issue.number, repo=task.issue.repo, title=task.issue.title,
             body=task.issue.body, labels=task.issue.labels, branch=workspace.branch, worktree=workspace.path,
-            session_dir=session.folder, attempt=session.attempt, resume_agent_session=task.resume_agent_session,
+            session_dir=session.folder, attempt=session.attempt, resume_agent_session=session.agent_session_id,
             seed=self.policy.seed, follow_up=follow_up_of(task),
         )
         try:

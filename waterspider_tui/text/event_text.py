@@ -78,6 +78,9 @@ def describe(event: ev.Event, key: KeyFormat = _short) -> str | None:
                 return f"{key(issue)} cancelled ({result.error or 'by operator'}) after {figures}"
             if result.error_class is ErrorClass.LOST:
                 return f"{key(issue)} will start again: {result.error or 'its agent never started'} (not counted as an attempt)"
+            if result.error_class is ErrorClass.GATE_FAILED and event.will_retry:
+                # A round of the gate, not the issue's end: the work goes back to the agent where it is.
+                return f"{key(issue)} gate failed after {figures}: sent back to the agent" + (f" ({result.error})" if result.error else "")
             error_class = result.error_class.value if result.error_class else "failed"
             advice = advice_for(result.error_class, will_retry=event.will_retry, limit=event.limit, host_wide=event.host_wide)
             detail = f": {result.error}" if result.error else ""
@@ -91,8 +94,8 @@ def describe(event: ev.Event, key: KeyFormat = _short) -> str | None:
             return f"{host} takes new sessions again ({by})"
         case ev.SessionDetached(issue=issue):
             return f"{key(issue)} left running, to be reattached on the next start"
-        case ev.RetryScheduled(error_class=ErrorClass.LOST.value):
-            return None  # its "starts again" line said it
+        case ev.RetryScheduled(error_class=ErrorClass.LOST.value | ErrorClass.GATE_FAILED.value):
+            return None  # its "starts again" or "sent back to the agent" line said it
         case ev.RetryScheduled(issue=issue, error_class=error_class, not_before=not_before):
             return f"{key(issue)} will retry ({error_class}) after {max(0.0, not_before - event.ts):.0f}s"
         case ev.DispatcherPaused(by=by, reason=reason, until=until):

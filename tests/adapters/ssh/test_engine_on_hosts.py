@@ -148,7 +148,10 @@ async def test_labels_choose_the_host_and_an_issue_no_host_fits_waits_without_ho
     assert hosts == {1: "mini-2", 2: "mini-1", 3: "mini-1", 4: "mini-2"}
     assert engine.snapshot.tasks["local#5"].state is TaskState.QUEUED
     said = [e.message for e in engine.store.log.read() if isinstance(e, ev.Warned) and e.issue == "local#5"]
-    assert said == ["#5 waits for a host: no host fits: mini-1 lacks windows; mini-2 lacks windows"], said
+    assert said == [
+        "#5 cannot run on any configured host: no host fits: mini-1 lacks windows; mini-2 lacks windows; "
+        "a configuration error of this issue (change its host:/needs: labels or the configured hosts)"
+    ], said
 
 
 async def test_the_last_free_slot_goes_past_an_issue_no_host_can_take(tmp_path: Path, make_server) -> None:

@@ -8,8 +8,8 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
 
-from waterspider_tui.core.models import HostStatus
-from waterspider_tui.core.placement import HostCandidate, NoPlace, Placement, choose_host
+from waterspider_tui.core.models import ErrorClass, HostStatus
+from waterspider_tui.core.placement import PIN_PREFIX, HostCandidate, NoPlace, Placement, choose_host
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.executors.base import Executor
@@ -72,7 +72,32 @@ class ExecutorPool:
         return candidates
 
     def place(self, snapshot: Snapshot, task: TaskRecord, agent: str) -> Placement | NoPlace:
-        return choose_host(self.candidates(snapshot), labels=task.issue.labels, agent=agent)
+        """Where the task starts; a retry that resumes its agent's session goes where that session and its
+        commits are, unless that host is gone (no longer configured, or down past its lost window): then afresh."""
+        resume_on, fresh = self.resume_host(task)
+        labels = (*task.issue.labels, PIN_PREFIX + resume_on) if resume_on else task.issue.labels
+        placement = choose_host(self.candidates(snapshot), labels=labels, agent=agent)
+        if isinstance(placement, Placement) and fresh:
+            return replace(placement, fresh_reason=fresh)
+        return placement
+
+    def resume_host(self, task: TaskRecord) -> tuple[str, str]:
+        """(the host a resumed retry must run on, '') or ('', why it starts afresh); ('', '') when it resumes nothing."""
+        last = task.history[-1] if task.history else None
+        if not task.resume_agent_session or last is None or not last.host:
+            return "", ""
+        executor = self._by_name.get(last.executor) if last.executor else self.executors[0]
+        if executor is None or last.host not in {host.name for host in executor.hosts}:
+            return "", f"its agent session and commits are on {last.host}, which is no longer configured"
+        if last.error_class is ErrorClass.HOST_DOWN:
+            return "", f"its agent session and commits are on {last.host}, which was lost"
+        since = self._down_since.get(last.host)
+        if since is not None:
+            lost_after = getattr(executor, "lost_after_s", None)
+            window = float(lost_after(last.host)) if lost_after is not None else 0.0
+            if time.monotonic() - since >= window:
+                return "", f"its agent session and commits are on {last.host}, out of reach for over {window:g}s"
+        return last.host, ""
 
     def has_room(self, snapshot: Snapshot) -> bool:
         """Some host could take a session now (reachable, not drained, a slot free)."""
@@ -115,8 +140,12 @@ class ExecutorPool:
     def unfit(self, snapshot: Snapshot, task: TaskRecord, agent: str) -> str:
         """Why no host can take the task even once slots free up ('' when one could, when it has room)."""
         idle = [replace(candidate, used=0) for candidate in self.candidates(snapshot)]
-        placement = choose_host(idle, labels=task.issue.labels, agent=agent)
-        return placement.reason if isinstance(placement, NoPlace) else ""
+        resume_on, _ = self.resume_host(task)
+        labels = (*task.issue.labels, PIN_PREFIX + resume_on) if resume_on else task.issue.labels
+        placement = choose_host(idle, labels=labels, agent=agent)
+        if not isinstance(placement, NoPlace):
+            return ""
+        return f"resumes on {resume_on}, where its agent session and commits are: {placement.reason}" if resume_on else placement.reason
 
     async def probe(self) -> list[HostStatus]:
         """Every host's status; an executor whose probe fails shows its hosts unreachable."""

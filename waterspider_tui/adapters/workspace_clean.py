@@ -11,6 +11,7 @@ import git
 
 from waterspider_tui.adapters.workspace import WorkspaceManager
 from waterspider_tui.adapters.workspace_checks import Found, WorkspaceError
+from waterspider_tui.adapters.workspace_ignored import describe_ignored, ignored_work
 from waterspider_tui.adapters.workspace_locks import describe, processes_in
 from waterspider_tui.adapters.workspace_losses import checkout_leftovers, pending_work, unmerged_commits
 
@@ -46,10 +47,11 @@ def clean_workspaces(
 ) -> CleanReport:
     """Remove issue worktrees (only `numbers`, or all and the warm pool), and with `delete_branches` their branches.
 
-    Refused unless `force`: a worktree with uncommitted changes, untracked files or commits on no
-    branch, and a branch with commits neither in the base nor pushed. Never, even with `force`:
-    the worktree of a running session (`running_issues`, `running_worktrees`, or any live process
-    working in it) and anything that is not a worktree of this repository.
+    Refused unless `force`: a worktree with uncommitted changes, untracked files, git-ignored files
+    that are not build output (`workspace_ignored`) or commits on no branch, and a branch with
+    commits neither in the base nor pushed. Never, even with `force`: the worktree of a running
+    session (`running_issues`, `running_worktrees`, or any live process working in it), anything
+    that is not a worktree of this repository, and one on a branch that is not its issue's.
     """
     report = CleanReport()
     running = {os.path.realpath(path) for path in running_worktrees}
@@ -100,6 +102,11 @@ def _clean_worktree(manager: WorkspaceManager, entry: Path, force: bool, users: 
     if found.found is Found.FOREIGN:
         report.left_alone.append(f"{name}: {found.reason}")
         return
+    if found.head.startswith("ref: refs/heads/") and found.head != f"ref: refs/heads/feature/{name}":
+        # `run` refuses such a worktree as not its own; it is someone's, so clean leaves it too.
+        other = found.head.removeprefix("ref: refs/heads/")
+        report.left_alone.append(f"{name}: on branch {other}, not feature/{name}: not made by waterspider — left alone (git worktree remove {entry} removes it)")
+        return
     if found.found is Found.EMPTY:
         manager.discard(entry)
         report.removed.append(f"{name}: empty folder removed")
@@ -109,7 +116,8 @@ def _clean_worktree(manager: WorkspaceManager, entry: Path, force: bool, users: 
             leftovers = checkout_leftovers(entry, has_index=found.admin is not None and (found.admin / "index").exists())
             loss = f"{len(leftovers)} file{'s' if len(leftovers) > 1 else ''} its interrupted checkout did not write" if leftovers else ""
         else:
-            loss = ", ".join(part for part in (pending_work(manager.repo, entry, found.head).describe(), f"locked ({found.locked})" if found.locked else "") if part)
+            parts = (pending_work(manager.repo, entry, found.head).describe(), describe_ignored(ignored_work(entry)), f"locked ({found.locked})" if found.locked else "")
+            loss = ", ".join(part for part in parts if part)
         if loss and not force:
             report.refused.append(f"{name}: {loss} — {FORCE_HINT}")
             return

@@ -33,12 +33,15 @@ def _running(config: Path | None, repo_path: Path) -> tuple[set[int], set[str]]:
 @click.option("--config", type=click.Path(path_type=Path))
 @click.option("--issue", "numbers", type=int, multiple=True, help="Only these issue numbers (default: all).")
 @click.option("--delete-branches", is_flag=True, help="Also delete the feature/issue-N branches (merged ones; unmerged ones need --force).")
-@click.option("--force", is_flag=True, help="Remove worktrees with uncommitted work and delete unmerged branches too (never a running session's).")
+@click.option("--force", is_flag=True, help="Remove worktrees with uncommitted, untracked or ignored work and delete unmerged branches too (never a running session's).")
 def clean(repo_path: Path, config: Path | None, numbers: tuple[int, ...], delete_branches: bool, force: bool) -> None:
     """Remove issue worktrees; what would lose work is refused and named, unless --force.
 
-    A running session's worktree is never touched, with or without --force. Exit 1 when
-    something was refused.
+    Work is uncommitted changes, untracked files, commits on no branch, and files git ignores
+    other than build output and caches (node_modules, __pycache__, .venv, build, dist, target,
+    *.pyc ...): a .env or notes.local is refused by name. A running session's worktree, and
+    one on a branch other than its issue's (not made by waterspider), is never touched, with or
+    without --force. Exit 1 when something was refused.
     """
     from waterspider_tui.adapters.workspace import WorkspaceError, WorkspaceManager
     from waterspider_tui.adapters.workspace_clean import clean_workspaces

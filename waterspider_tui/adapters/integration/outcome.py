@@ -101,7 +101,9 @@ class Integration:
             return head + "conflict: " + self.conflict.describe(self.branch, self.base)
         text = head + f"{len(self.merged)} issues integrated into {self.branch} at {self.head[:10]}" + (" (already up to date)" if self.reused else "")
         if self.gate is not None:
-            text += f"; gate {'passed' if self.gate.ok else 'FAILED'}: {self.gate.summary}"
+            # the gate step's summary already begins "gate passed:" / "gate failed:"; FAILED in capitals stays for readers of older stores
+            verdict = self.gate.summary.removeprefix("gate passed: ").removeprefix("gate failed: ")
+            text += f"; gate {'passed' if self.gate.ok else 'FAILED'}: {verdict}"
         if self.skipped:
             text += "; merged upstream already: " + ", ".join(member.label for member in self.skipped)
         if self.pushed_to:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -20,6 +21,8 @@ from waterspider_tui.adapters.workspace_stacking import BlockersConflict, Merge,
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.workspace_checks import Inspection
+
+log = logging.getLogger(__name__)
 
 
 ADD_ATTEMPTS = 3
@@ -149,7 +152,12 @@ class WorkspaceManager:
 
         A branch made just now needs no mark: its base already separates what came before, and an
         old mark left by a deleted branch of that name reaches none of its new commits."""
-        git.Reference.create(self.repo, start_ref(branch), self.repo.heads[branch].commit, force=True)
+        # git itself, not an in-process read: a ref read while another git rewrites it can come back empty.
+        try:
+            self.repo.git.update_ref(start_ref(branch), f"refs/heads/{branch}")
+        except git.GitCommandError as error:
+            # Only the count suffers (it includes what was there before): not worth failing the session.
+            log.warning("could not mark where %s starts: %s", branch, (error.stderr or str(error)).strip())
 
     def _stack(self, path: Path, branch: str, stacked_on: str, base: str | None, merge: Sequence[Merge], number: int, repo: str, *, made_now: bool) -> None:
         """Merge the other blockers' branches in (see `prepare`)."""

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from waterspider_tui.adapters.executors.actions_stream import RECORD_FILE, own_costs, write_record
+from waterspider_tui.adapters.executors.actions_stream import RECORD_FILE, write_record
 from waterspider_tui.cli.common import AGENT_KINDS, fail, overrides, settings_from
 from waterspider_tui.config import ConfigError
 from waterspider_tui.exit_codes import EXIT_DONE, EXIT_INTERRUPTED, EXIT_NOT_DONE
@@ -169,8 +169,8 @@ def _plain(facts: dict[str, Any]) -> dict[str, Any]:
 
 def round_entries(end: SessionEnd) -> list[dict[str, Any]]:
     """Each round for the record: an attempt of its own with its own cost (a round resuming the
-    conversation of the one before is charged only what it added), its turns and its part of the stream."""
-    costs = own_costs([(agent.cost_usd, agent.cost_counts_resumed) for agent in end.agent_rounds])
+    conversation of the one before is charged only what it added, as every session's end is), its
+    turns and its part of the stream."""
     entries = []
     for index, attempt in enumerate(end.round_attempts):
         agent = end.agent_rounds[index] if index < len(end.agent_rounds) else None
@@ -178,7 +178,7 @@ def round_entries(end: SessionEnd) -> list[dict[str, Any]]:
         entries.append({
             "session_id": attempt.session_id, "attempt": attempt.attempt, "outcome": attempt.outcome.value,
             "error_class": attempt.error_class.value if attempt.error_class else "", "error": attempt.error,
-            "cost_usd": costs[index] if index < len(costs) else attempt.cost_usd, "turns": agent.turns if agent else 0,
+            "cost_usd": attempt.cost_usd, "turns": agent.turns if agent else 0,
             "duration_s": attempt.duration_s, "stream_from": start, "stream_to": stop,
         })
     return entries

@@ -43,6 +43,8 @@ class Attempt:
     """The retry policy sent the issue round again after this attempt (its advice says so)."""
     host_wide: bool = False
     """It failed for the host, not the issue: dispatch paused, the attempt not charged."""
+    agent_session_id: str = ""
+    """The agent's conversation it ran in (a retry or a gate round resumes the one before)."""
 
     def advice(self) -> str:
         """What happens next, or what the operator can do, after this attempt's failure."""
@@ -216,7 +218,7 @@ def _finished(draft: _Draft, event: ev.SessionFinished) -> None:
     session = task.session
     where = {
         "log_path": session.log_path, "host": session.host, "executor": session.executor, "session_dir": session.folder,
-        "worktree": session.worktree, "branch": session.branch, "agent": session.agent,
+        "worktree": session.worktree, "branch": session.branch, "agent": session.agent, "agent_session_id": session.agent_session_id,
     }
     # Rounds a gate sent back to the agent where the session ran: attempts of their own, as local rounds are.
     rounds = tuple(

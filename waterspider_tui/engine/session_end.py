@@ -3,6 +3,7 @@ when the failure is host-wide, a usage limit, or the daily budget is spent."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from waterspider_tui.core import events as ev
@@ -13,7 +14,7 @@ from waterspider_tui.engine.after_agent import follow_up_of
 
 if TYPE_CHECKING:
     from waterspider_tui.core.models import SessionInfo, SessionResult
-    from waterspider_tui.core.state import Snapshot
+    from waterspider_tui.core.state import Snapshot, TaskRecord
     from waterspider_tui.engine.policy import SessionPolicy
 
 SHUTDOWN_REASON = "orchestrator shut down"
@@ -24,6 +25,7 @@ HOST_FAILURE = "host failure"
 def end_events(snapshot: Snapshot, key: str, session: SessionInfo, result: SessionResult, policy: SessionPolicy, now: float) -> list[ev.Event]:
     """SessionFinished for `session`, and the retry or pause its result calls for."""
     task = snapshot.tasks.get(key)
+    result = own_cost(result, task, session)
     ran = sum(1 for attempt in task.history if attempt.agent_ran and attempt.error_class not in NOT_CHARGED) if task is not None else 0
     this_ran = result.error_class not in NOT_CHARGED and (session.spawned or session.pid is not None or (task is not None and task.session is not None and task.session.spawned))
     attempts_used = ran + (1 + len(result.earlier_rounds) if this_ran else 0)  # a runner's gate rounds are attempts too
@@ -51,6 +53,18 @@ def end_events(snapshot: Snapshot, key: str, session: SessionInfo, result: Sessi
     if result.outcome is Outcome.CANCELLED and result.error == SHUTDOWN_REASON and not issue_closed:
         events.append(ev.RetryScheduled(ts=now, issue=key, not_before=now, error_class="shutdown", resume_agent_session=resume))
     return events
+
+
+def own_cost(result: SessionResult, task: TaskRecord | None, session: SessionInfo) -> SessionResult:
+    """The result charged only what this session cost: an agent that gave only a running total of its
+    conversation (`cost_counts_resumed`: Claude's `total_cost_usd` across `--resume`) counted the
+    earlier sessions of the conversation this one resumed, which the history holds already."""
+    if not result.cost_counts_resumed or task is None or not session.agent_session_id:
+        return result
+    earlier = sum(attempt.cost_usd for attempt in task.history if attempt.agent_session_id == session.agent_session_id)
+    if not earlier or result.cost_usd < earlier:
+        return result
+    return replace(result, cost_usd=result.cost_usd - earlier)
 
 
 def budget_pause(snapshot: Snapshot, policy: SessionPolicy, now: float) -> ev.DispatcherPaused | None:

@@ -251,7 +251,10 @@ class SessionSupervisor:
             result = replace(result, error=status.error)
         if status.earlier_rounds:
             # Rounds a gate sent back to the agent where it ran: attempts of their own; this result is the last round's.
-            result = replace(result, earlier_rounds=status.earlier_rounds, cost_usd=status.last_round_cost_usd or 0.0, turns=status.last_round_turns or 0)
+            result = replace(
+                result, earlier_rounds=status.earlier_rounds, cost_usd=status.last_round_cost_usd or 0.0, turns=status.last_round_turns or 0,
+                cost_counts_resumed=False,  # each round's own cost where it ran
+            )
         if status.error_class and result.outcome is Outcome.SUCCEEDED:
             # The work after the agent failed where the session ran (a step on a CI runner).
             result = replace(result, outcome=Outcome.FAILED, error_class=_error_class(status.error_class), error=status.error)
@@ -370,6 +373,9 @@ class SessionSupervisor:
             settle_by = asyncio.get_running_loop().time() + SPAWN_SETTLE_S
             while self.spawning and asyncio.get_running_loop().time() < settle_by:
                 await asyncio.sleep(0.01)
+            # Still being started now (an Actions run dispatched, its id not found yet): it exists, so it is
+            # left to be found again, not started a second time. Taken before the cancel, which ends the spawn.
+            still_spawning = set(self.spawning)
             for _, task in running:
                 task.cancel()
             await asyncio.gather(*(task for _, task in running), return_exceptions=True)
@@ -377,7 +383,7 @@ class SessionSupervisor:
                 record = self.snapshot.tasks.get(key)
                 if record is None or record.session is None or record.state is not TaskState.RUNNING:
                     continue
-                if record.session.spawned or key in self.spawning:
+                if record.session.spawned or key in still_spawning:
                     self.record(ev.SessionDetached(ts=now, issue=key, session_id=record.session.session_id))
                 else:
                     self.finish(key, record.session, never_started())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Collection, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any, Callable, Collection, Mapping
 
 from waterspider_tui.core.models import EarlierRound, ErrorClass
 
@@ -121,19 +121,6 @@ def round_output(record: Mapping[str, Any] | None, stream: bytes, round_number: 
         return b""
     start, stop = int(rounds[round_number - 1].get("stream_from") or 0), int(rounds[round_number - 1].get("stream_to") or 0)
     return stream[start:stop] if stop > start else b""
-
-
-def own_costs(reported: Sequence[tuple[float, bool]]) -> list[float]:
-    """Each round's own cost from (cost its stream gave, whether that is a running total), rounds in
-    order, each resuming the conversation of the one before: an agent that gives only a running
-    total (Claude's `total_cost_usd` counts a resumed conversation's earlier sessions) has the
-    round before taken off; one that gives each round's own part is taken as it is."""
-    own: list[float] = []
-    before: float | None = None
-    for cost, running_total in reported:
-        own.append(cost - before if running_total and before is not None and cost >= before else cost)
-        before = cost
-    return own
 
 
 def round_results(record: Mapping[str, Any] | None, session_id: str, attempt: int) -> tuple[tuple[EarlierRound, ...], Mapping[str, Any] | None]:

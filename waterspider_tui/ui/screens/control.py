@@ -70,6 +70,9 @@ class ControlScreen(Screen[None]):
         yield StatusBar(id="status")
         filter_input = Input(placeholder="filter: issue number, title or label  (enter keeps it, esc clears)", id="filter")
         filter_input.cursor_blink = False
+        # Focusable only while open: keys typed during start-up reach the app before the
+        # stylesheet hides the box, and Textual would focus (and type into) the first input.
+        filter_input.can_focus = False
         yield filter_input
         with Container(id="panels"):
             yield Panel(QueueTable(row_builders.RUNNING_COLUMNS, id="running-table", on_cursor=self._select, fixed_columns=1), id="running", title="1 Running", empty_note="Nothing running.")
@@ -219,15 +222,22 @@ class ControlScreen(Screen[None]):
         return focused.selected_key if isinstance(focused, QueueTable) else None
 
     def open_filter(self) -> None:
-        self.add_class("-filtering")
-        self.query_one("#filter", Input).focus()
+        filter_input = self.query_one("#filter", Input)
+        self._show_filter(True)
+        # Restyle and focus now, as show_panel does: a key typed right after `/` belongs in the box.
+        self.app.stylesheet.update_nodes([filter_input], animate=False)
+        self.set_focus(filter_input)
+
+    def _show_filter(self, shown: bool) -> None:
+        self.set_class(shown, "-filtering")
+        self.query_one("#filter", Input).can_focus = shown
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value.strip()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if not self.filter_text:
-            self.remove_class("-filtering")
+            self._show_filter(False)
         self.show_panel(self.current_panel if self.current_panel in _TABLE_PANELS else "ready")
 
     def watch_filter_text(self) -> None:
@@ -253,6 +263,6 @@ class ControlScreen(Screen[None]):
         filter_input = self.query_one("#filter", Input)
         filter_input.value = ""
         self.filter_text = ""
-        self.remove_class("-filtering")
+        self._show_filter(False)
         if self.focused is filter_input or self.focused is None:
             self.show_panel(self.current_panel)

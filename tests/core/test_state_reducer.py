@@ -134,6 +134,16 @@ def test_session_finished_outcomes(outcome: Outcome, state: TaskState) -> None:
     assert snap.tasks[key(1)].cancel_requested is False
 
 
+def test_a_session_stopped_before_its_agent_started_is_no_attempt() -> None:
+    lost = finished(1, Outcome.FAILED, error_class=ErrorClass.LOST, error="the orchestrator stopped before the session's agent started")
+    snap = snapshot(issue(1), events=[started(1), lost, ev.RetryScheduled(ts=T0, issue=key(1), not_before=T0, error_class="lost")])
+    task = snap.tasks[key(1)]
+    assert (task.state, task.attempts, task.history, task.result) == (TaskState.QUEUED, 0, (), None)
+    again = apply_all(snap, [started(1, attempt=1, session_id="s-1-1b"), ev.SessionSpawned(ts=T0, issue=key(1), session_id="s-1-1b", pid=7),
+                             finished(1, Outcome.FAILED, session_id="s-1-1b", error_class=ErrorClass.LOST)])
+    assert [attempt.attempt for attempt in again.tasks[key(1)].history] == [1], "one whose agent ran is an attempt, whatever its class"
+
+
 def test_session_events_for_a_stale_session_id_are_ignored() -> None:
     snap = snapshot(issue(1), events=[started(1, session_id="new")])
     after = apply_all(snap, [

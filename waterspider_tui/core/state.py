@@ -239,6 +239,12 @@ def _finished(draft: _Draft, event: ev.SessionFinished) -> None:
         state = TaskState.GONE  # closed while it ran: nothing is left to do, nothing to requeue
     if rounds:  # the session stands for its last round now: its log, its attempt
         session = replace(session, attempt=attempt.attempt)
+    if result.error_class is ErrorClass.LOST and not attempt.agent_ran:
+        # Stopped before its agent started: nothing was tried, so there is no attempt to show or
+        # count, and the retry that follows is this attempt again.
+        attempts = max((earlier.attempt for earlier in task.history), default=session.attempt - 1)
+        draft.tasks[event.issue] = replace(task, state=state, attempts=attempts, session=session, finished_at=event.ts, cancel_requested=False)
+        return
     draft.tasks[event.issue] = replace(
         task, state=state, result=result, attempts=max(task.attempts, attempt.attempt), session=session,
         history=task.history + rounds + (attempt,), finished_at=event.ts, cancel_requested=False,

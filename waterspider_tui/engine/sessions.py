@@ -89,7 +89,7 @@ class SessionSupervisor:
         task = self.snapshot.tasks[key]
         executor = self.pool.executor_named(placement.executor)
         order = WorkOrder(
-            issue_key=key, number=task.issue.number, repo=task.issue.repo, attempt=attempt or _next_attempt(task),
+            issue_key=key, number=task.issue.number, repo=task.issue.repo, attempt=attempt or task.attempts + 1,
             token=uuid.uuid4().hex[:8], multi_repo=self.multi_repo,
         )
         paths = executor.locate(order, placement.host)
@@ -396,14 +396,6 @@ class SessionSupervisor:
 def never_started() -> SessionResult:
     """The end of a session the orchestrator stopped before its agent started: started again at once, not charged."""
     return SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.LOST, error="the orchestrator stopped before the session's agent started")
-
-
-def _next_attempt(task: TaskRecord) -> int:
-    """The attempt a new session of the task is: one lost before its agent started is this one again."""
-    last = task.history[-1] if task.history else None
-    if last is not None and last.error_class is ErrorClass.LOST and not last.agent_ran:
-        return last.attempt
-    return task.attempts + 1
 
 
 def _external_reference(executor: Executor, session: SessionInfo) -> tuple[str, str]:

@@ -220,6 +220,7 @@ async def test_two_hundred_streaming_sessions_stay_responsive() -> None:
 async def test_snapshots_wait_for_the_rebuild_cap_but_commands_and_ticks_do_not() -> None:
     async with started() as (app, engine, pilot):
         app.snapshot_interval_s = 3600.0  # the cap, made long enough that no test run outlasts it
+        app.tick_timer.pause()  # the 1 s tick is called by hand below: on a loaded machine it could fire between two steps
         app.refresh_view()
         engine.push(ev.SessionProgressed(ts=NOW, issue=key(445), session_id="s-445-1", progress=_progress(9, 0.2, "Read README.md")))
         await pilot.pause()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import threading
 import time
 from pathlib import Path
@@ -21,6 +23,7 @@ from waterspider_tui.core import commands as cmd
 from waterspider_tui.core.models import TaskState
 from waterspider_tui.core.state import TaskRecord
 from waterspider_tui.engine.api import EngineHandle
+from waterspider_tui.exit_codes import EXIT_INTERRUPTED
 from waterspider_tui.ui import format as fmt
 from waterspider_tui.ui.commands import IssueCommands
 from waterspider_tui.ui.gc_pauses import GcPauses
@@ -50,6 +53,10 @@ _TASK_ACTIONS = ("toggle_issue", "bump", "pin", "requeue", "cancel_session", "de
 """Actions that apply to the selected issue; `check_action` greys them out when they do not."""
 _STATEFUL_ACTIONS = (*_TASK_ACTIONS, "problems")
 """Actions whose availability changes with the state; the key bar is refreshed when it does."""
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals that end the control center as quitting does: `kill`, and the terminal going away
+(tmux closing the pane). Left to their default, they end the process at once, with the terminal
+still in the alternate screen and the cursor hidden."""
 
 
 class WaterspiderApp(WorktreeKeys, App[int]):
@@ -111,6 +118,7 @@ class WaterspiderApp(WorktreeKeys, App[int]):
         keymap: dict[str, str] | None = None,
         clock: Callable[[], float] = time.time,
         freeze_old_objects: bool = True,
+        leave_running_on_signal: bool = True,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -134,6 +142,9 @@ class WaterspiderApp(WorktreeKeys, App[int]):
         self._action_states: tuple[bool | None, ...] = (None,) * len(_STATEFUL_ACTIONS)
         self._exit_code = 0
         self._stopping = False
+        self._leave_running_on_signal = leave_running_on_signal
+        """What a stop signal does with running sessions (`[sessions] on_exit`): no one is there to ask."""
+        self._signal_handlers_before: dict[int, object] = {}
         self._gc_pauses = GcPauses()
         self._freeze_old_objects = freeze_old_objects
         """Keep full garbage collections short (`gc_pauses`); off only to measure what it saves."""
@@ -152,12 +163,14 @@ class WaterspiderApp(WorktreeKeys, App[int]):
         self._unsubscribe.append(self.engine.subscribe(self._on_engine_snapshot))
         self._unsubscribe.append(self.engine.subscribe_logs(self._on_engine_logs))
         self.refresh_view()
-        self.set_interval(TICK_S, self.refresh_view)
+        self.tick_timer = self.set_interval(TICK_S, self.refresh_view)
+        """Redraws elapsed times and countdowns every TICK_S without a new snapshot."""
         if self._freeze_old_objects:
             self._gc_pauses.start()
             self.set_interval(GC_TICK_S, self._gc_pauses.tick)
         if self._run_engine_fn is not None:
             self._run_engine()
+        self._handle_stop_signals()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
@@ -165,10 +178,32 @@ class WaterspiderApp(WorktreeKeys, App[int]):
         await super().on_event(event)
 
     def on_unmount(self) -> None:
+        self._restore_signal_handlers()
         self._gc_pauses.stop()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
+
+    def _handle_stop_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # only the main thread may handle signals (an app run in a test's thread)
+        loop = asyncio.get_running_loop()
+        for signum in STOP_SIGNALS:
+            self._signal_handlers_before[signum] = signal.getsignal(signum)
+            loop.add_signal_handler(signum, self._stop_signalled)
+
+    def _restore_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum, handler in self._signal_handlers_before.items():
+            loop.remove_signal_handler(signum)
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+        self._signal_handlers_before.clear()
+
+    def _stop_signalled(self) -> None:
+        if self._stopping:
+            return  # a second signal while the engine stops: the first one's exit is on its way
+        self._exit_code = EXIT_INTERRUPTED
+        self._stop_and_exit(leave_running=self._leave_running_on_signal)
 
     def _install_themes(self) -> list[str]:
         """Register the shipped and the operator's themes and pick one; what went wrong, if anything.
@@ -604,8 +639,10 @@ class WaterspiderApp(WorktreeKeys, App[int]):
         if choice in ("leave", "stop"):
             self._stop_and_exit(leave_running=choice == "leave")
 
-    @work(group="shutdown", exclusive=True, exit_on_error=False)
+    @work(group="shutdown", exit_on_error=False)
     async def _stop_and_exit(self, leave_running: bool) -> None:
+        if self._stopping:
+            return
         self._stopping = True
         self.notify("Leaving sessions running…" if leave_running else "Stopping sessions…")
         try:

@@ -31,10 +31,10 @@ RECHECK_S = 5.0
 """How often a lost host is asked again about the sessions given up on there."""
 
 
-def waiting_for_host(session: SessionInfo, error: Exception) -> str:
-    """What a restart says of a session whose host it cannot ask: the issue waits for that host."""
+def waiting_for_host(label: str, session: SessionInfo, error: Exception) -> str:
+    """What a restart says of a session whose host it cannot ask: the issue (`label`) waits for that host."""
     return (
-        f"waits for {session.host}: session {session.session_id} was running there and the host cannot be reached "
+        f"{label} waits for {session.host}: session {session.session_id} was running there and the host cannot be reached "
         f"after the restart ({error}); it is taken as still running until the host answers or is lost"
     )
 

@@ -336,7 +336,7 @@ class SessionSupervisor:
                 if error.error_class == ErrorClass.HOST_DOWN.value:
                     # Unknown, not gone: the session may run on. Its host is waited for as a running
                     # orchestrator waits (up to its lost_after_s), so the issue never runs twice at once.
-                    self.record(ev.Warned(ts=self.clock.now(), issue=task.key, message=waiting_for_host(session, error)))
+                    self.record(ev.Warned(ts=self.clock.now(), issue=task.key, message=waiting_for_host(short_key(task.key, task.issue.repo), session, error)))
                     self.tasks[task.key] = asyncio.create_task(self._guarded(task.key, session, self._watch(task.key, session, executor)))
                     continue
                 log.warning("cannot reach %s for %s: %s", session.host, task.key, error)

@@ -64,8 +64,8 @@ async def test_a_restart_while_the_sessions_host_is_down_waits_for_it_and_counts
         task = second.snapshot.tasks["local#1"]
         assert task.state is TaskState.RUNNING and task.session is not None and task.session.session_id == session.session_id
         assert not [e for e in second.store.log.read() if isinstance(e, ev.SessionFinished)], "not taken for crashed"
-        assert any("waits for mini-1" in w for w in second.snapshot.warnings if isinstance(w, str)) or any(
-            isinstance(e, ev.Warned) and "waits for mini-1" in e.message for e in second.store.log.read())
+        said = [e.message for e in second.store.log.read() if isinstance(e, ev.Warned) and e.issue == "local#1"]
+        assert len(said) == 1 and said[0].startswith(f"#1 waits for mini-1: session {session.session_id} was running there"), said
         down.start()
         (tmp_path / "release").write_text("")
         await until(lambda: second.snapshot.tasks["local#1"].state is TaskState.SUCCEEDED, "the issue to succeed with its first session")

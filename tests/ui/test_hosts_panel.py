@@ -83,6 +83,10 @@ async def test_the_arrows_stop_at_the_first_and_last_host_and_the_down_host_is_m
         rows = _rows(app)
         assert [name for name, row in rows.items() if row.has_class("-highlight")] == ["mini-3"]
         assert rows["mini-2"].has_class("-down") and not rows["mini-2"].has_class("-drained")
+        await pilot.press("k")
+        assert panel.highlighted == "mini-2", "k moves up, as ↑"
+        await pilot.press("j")
+        assert panel.highlighted == "mini-3", "j moves down, as ↓"
 
 
 def test_a_row_says_up_drained_or_down_with_the_sessions_on_the_host() -> None:

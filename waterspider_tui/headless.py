@@ -126,10 +126,16 @@ def summary_lines(engine: Engine) -> list[str]:
     state = run_state(snapshot, current, engine.clock.now())
     unfinished = any(task.state in (TaskState.FAILED, TaskState.CANCELLED) for task in tasks)
     head = (FINISHED if unfinished else ALL_DONE) if state.word in (ALL_DONE, FINISHED) else "not done"
+    unanswered = engine.idle_end.never_answered()
+    if unanswered:
+        head = "not done"
     # Successes first: "finished: 2 succeeded, 2 failed" reads as the outcome, not as a verdict on it.
     order = [TaskState.SUCCEEDED.value, TaskState.FAILED.value, TaskState.CANCELLED.value]
     named = sorted(counts.items(), key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0]))
-    lines = [f"summary: {head}: " + (", ".join(f"{count} {name}" for name, count in named) or "no issues")]
+    # "no issues" only when the sources said so: one that never answered left its backlog unknown.
+    told = [", ".join(f"{count} {name}" for name, count in named)] if named else []
+    told += [f"{name} never answered" + (f" ({message})" if message else "") for name, message in unanswered]
+    lines = [f"summary: {head}: " + ("; ".join(told) or "no issues")]
     for item in current.blocked:
         if ours(item.issue):
             lines.append(f"  {engine.display_key(item.issue)} not run: {item.detail}")
@@ -196,4 +202,6 @@ async def run_headless(
         for line in [*summary_lines(engine), f"results: {totals}", *failure_lines]:
             safe.write(line + "\n")
     safe.flush()
-    return EXIT_INTERRUPTED if interrupted else exit_code(engine.snapshot, of_this_run(engine))
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_NOT_DONE if engine.idle_end.never_answered() else exit_code(engine.snapshot, of_this_run(engine))

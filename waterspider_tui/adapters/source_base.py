@@ -43,6 +43,8 @@ class PollResult:
     rate_limit: int | None = None
     wait_until: float | None = None
     """Set while a rate limit makes the source wait; shown to the operator."""
+    advice: str = ""
+    """What the operator can do about a failure (check the token), said once rather than on every poll."""
 
 
 class IssueSource(Protocol):

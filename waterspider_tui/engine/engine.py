@@ -278,7 +278,7 @@ class Engine:
 
     def is_idle(self) -> bool:
         """Nothing runs, nothing can start, nothing waits for a retry or a reset."""
-        if len(self.polled) < len(self.sources) or self.sessions.tasks:
+        if not self.idle_end.sources_known() or self.sessions.tasks:
             return False
         if any(outbox.keeps_run_busy() for outbox in self.outboxes):
             return False  # a milestone being integrated: announced before the end, and it may send an issue back

@@ -58,7 +58,8 @@ async def collect(engine: Engine, source: IssueSource, interval: float) -> None:
             engine.record_transient(status)
         if not result.ok and (previous is None or previous.message != result.message):
             kept = "keeping the last good list" if source.name in engine.snapshot.sources_ok_at else "no good poll yet: no issues from it"
-            engine.record(ev.Warned(ts=now, message=f"{source.name}: {result.message} ({kept})"))
+            advice = f"; {result.advice}" if result.advice else ""
+            engine.record(ev.Warned(ts=now, message=f"{source.name}: {result.message} ({kept}){advice}"))
         for event in events:
             if isinstance(event, ev.IssueGone):
                 engine.sessions.stop_closed(event.issue, f"issue {event.reason}")
@@ -67,6 +68,8 @@ async def collect(engine: Engine, source: IssueSource, interval: float) -> None:
         if result.ok:
             # Only a good poll makes the backlog known: `--until-idle` must not end on a failed first poll.
             engine.polled.add(source.name)
+        else:
+            engine.idle_end.poll_failed(source.name)
         engine.refresh.clear()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(engine.refresh.wait(), timeout=wait)

@@ -22,6 +22,8 @@ ALL_DONE = "all done"
 FINISHED = "finished"
 """Nothing is left to do, but some issues failed or were cancelled (requeue them to go on)."""
 NO_ISSUES = "no issues"
+NO_ANSWER = "no answer"
+"""No issue is known and a source's polls have only failed: whether there is work is not known."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class RunState:
 
     @property
     def mark(self) -> str:
-        return {DISPATCHING: "●", PAUSED: "‖", WAITING: "◌", STUCK: "◌", ALL_DONE: "✔", FINISHED: "■", NO_ISSUES: "○"}[self.word]
+        return {DISPATCHING: "●", PAUSED: "‖", WAITING: "◌", STUCK: "◌", ALL_DONE: "✔", FINISHED: "■", NO_ISSUES: "○", NO_ANSWER: "?"}[self.word]
 
 
 def run_state(snapshot: Snapshot, plan: Plan, now: float) -> RunState:
@@ -44,7 +46,9 @@ def run_state(snapshot: Snapshot, plan: Plan, now: float) -> RunState:
     if plan.running or plan.ready:
         return RunState(DISPATCHING)
     if not snapshot.tasks:
-        return RunState(NO_ISSUES, "waiting for the first poll")
+        if any(not status.ok and name not in snapshot.sources_ok_at for name, status in snapshot.sources.items()):
+            return RunState(NO_ANSWER, "no issue source has answered yet")
+        return RunState(NO_ISSUES, "waiting for the first poll" if not snapshot.sources else "")
     retries = [snapshot.tasks[item.issue].not_before or now for item in plan.blocked if item.reason == "retry_wait"]
     if retries:
         return RunState(WAITING, f"next retry in {duration(min(retries) - now)}")
@@ -109,4 +113,4 @@ def left_running_text(count: int, reattach: str) -> str:
     return f"{sessions} still running, to be reattached: {how}"
 
 
-__all__ = ["ALL_DONE", "DISPATCHING", "FINISHED", "NO_ISSUES", "PAUSED", "PollTrouble", "RunState", "STUCK", "WAITING", "left_running_text", "poll_line", "poll_troubles", "run_state"]
+__all__ = ["ALL_DONE", "DISPATCHING", "FINISHED", "NO_ANSWER", "NO_ISSUES", "PAUSED", "PollTrouble", "RunState", "STUCK", "WAITING", "left_running_text", "poll_line", "poll_troubles", "run_state"]

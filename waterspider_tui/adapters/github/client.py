@@ -133,16 +133,17 @@ class GitHubClient:
     async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return (await self.get(path, params)).data
 
-    async def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> tuple[list[Any], bool]:
+    async def paginate(self, path: str, params: Mapping[str, Any] | None = None, *, network_retries: int | None = None) -> tuple[list[Any], bool]:
         """All items across pages by following `Link: rel="next"` exactly; also whether nothing changed.
 
         Later pages live at URLs GitHub chooses (`/repositories/{id}/...`), never rebuilt here.
+        `network_retries` replaces `max_retries` for network errors (a caller that retries itself).
         """
         items: list[Any] = []
         unchanged = True
         next_url: str | None = self.url(path, params)
         while next_url:
-            page = await self._send("GET", next_url)
+            page = await self._send("GET", next_url, network_retries=network_retries)
             unchanged = unchanged and page.not_modified
             items.extend(page.data if isinstance(page.data, list) else [])
             next_url = page.next_url
@@ -214,7 +215,7 @@ class GitHubClient:
             raise RateLimited(until, url, method)
         await self._sleep(wait)
 
-    async def _send(self, method: str, url: str, json: Any = None) -> ApiResponse:
+    async def _send(self, method: str, url: str, json: Any = None, network_retries: int | None = None) -> ApiResponse:
         """Send with retries: limits are obeyed, 5xx and network errors back off, then give up."""
         failures = 0
         limited = 0
@@ -226,7 +227,7 @@ class GitHubClient:
                 response = await self._http.request(method, url, json=json, headers=headers)
             except httpx.TransportError as error:
                 failures += 1
-                if failures > self.max_retries:
+                if failures > (self.max_retries if network_retries is None else network_retries):
                     raise GitHubUnavailable(0, f"network error: {error.__class__.__name__}", url, method) from error
                 await self._back_off(failures, f"{error.__class__.__name__} on {method} {url}")
                 continue

@@ -23,6 +23,15 @@ log = logging.getLogger(__name__)
 DEFAULT_TRIGGER_LABEL = "trigger:agent-execute"
 
 
+def token_advice(status: int, repos: Iterable[str]) -> str:
+    """What to do when GitHub refuses the token (401) or what it may read (403, not a rate limit)."""
+    if status == 401:
+        return "check the token (GITHUB_TOKEN, or `gh auth token`): GitHub does not accept it"
+    if status == 403:
+        return f"check the token (GITHUB_TOKEN, or `gh auth token`): it may not read the issues of {', '.join(repos)}"
+    return ""
+
+
 class GitHubIssueSource:
     """Polls each repository with one conditional, paginated list call, then only what changed."""
 
@@ -59,7 +68,7 @@ class GitHubIssueSource:
         except RateLimited as error:
             result = PollResult(ok=False, message=str(error), wait_until=error.until)
         except GitHubError as error:
-            result = PollResult(ok=False, message=str(error))
+            result = PollResult(ok=False, message=str(error), advice=token_advice(error.status, self.repos))
         except Exception as error:  # a malformed answer must not stop the engine
             log.exception("GitHub poll failed")
             result = PollResult(ok=False, message=f"GitHub poll failed: {error.__class__.__name__}: {error}")
@@ -96,9 +105,12 @@ class GitHubIssueSource:
             # Oldest first by creation: a change to one issue then alters only its own page, so
             # the other pages stay 304 (free); sorted by update time, every change would move
             # the issue to the top and shift every page above where it was.
+            # No network retries inside the poll: the poll loop is the retry, so the failure is told
+            # now and its "retry in Ns" is when the next attempt really comes.
             items, _ = await self.client.paginate(
                 f"/repos/{repo}/issues",
                 {"labels": self.trigger_label, "state": "open", "sort": "created", "direction": "asc", "per_page": 100},
+                network_retries=0,
             )
             listed += [(repo, item) for item in items if isinstance(item, dict) and not is_pull_request(item)]
         result = PollResult()

@@ -61,11 +61,11 @@ def _poll_trouble(view: View, level: int) -> str:
         return " · ".join(part for part in (f"✘ poll failed{why}", retry, last) if part)
     if level == 1:
         return " · ".join(part for part in (f"✘ poll failed {age} ago" if worst.last_ok_at else "✘ poll failed", retry) if part)
-    return f"✘ poll {age}"
+    return f"✘ poll {age}" if worst.last_ok_at else "✘ no good poll"
 
 
 _STATE_SHORT = {
-    state.DISPATCHING: "●", state.WAITING: "◌ wait", state.STUCK: "◌ stuck", state.ALL_DONE: "✔ all done", state.FINISHED: "■ finished", state.NO_ISSUES: "○",
+    state.DISPATCHING: "●", state.WAITING: "◌ wait", state.STUCK: "◌ stuck", state.ALL_DONE: "✔ all done", state.FINISHED: "■ finished", state.NO_ISSUES: "○", state.NO_ANSWER: "?",
 }
 
 

@@ -218,6 +218,7 @@ def test_a_file_that_breaks_keeps_its_issue_and_is_never_read_as_closed(tmp_path
 
     source = LocalIssueSource(tmp_path)
     write(tmp_path, "blocker.md", "---\nnumber: 7\ntitle: Blocker\n---\n")
+    write(tmp_path, "dependant.md", "---\nnumber: 8\ntitle: Dependant\ndepends_on: [7]\n---\n")
     first = asyncio.run(source.poll())
     snapshot = Snapshot()
     for event in poll_events(snapshot, source.repos, first, 1.0):
@@ -229,6 +230,7 @@ def test_a_file_that_breaks_keeps_its_issue_and_is_never_read_as_closed(tmp_path
     events = poll_events(snapshot, source.repos, broken, 2.0)
     assert not [event for event in events if isinstance(event, ev.IssueGone)]
     assert [event.issue for event in events if isinstance(event, ev.IssueRejected)] == ["local#7"]
+    assert not [event for event in events if isinstance(event, ev.IssueSeen)], "the engine keeps #7 as it was: its dependant is unchanged"
 
 
 def test_an_issue_known_only_by_its_file_name_is_waited_for(tmp_path: Path) -> None:

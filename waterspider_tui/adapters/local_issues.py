@@ -168,6 +168,8 @@ class LocalIssueSource:
         self.name = f"folder {self.folder}"
         self._holders: dict[int, Path] = {number: Path(path) for number, path in (holders or {}).items()}
         """Issue number -> the file that holds it; `holders` hands over what a store remembers."""
+        self._read: set[str] = set()
+        """Issues read at least once: known to the engine, which keeps them as they were while their file is broken."""
 
     async def poll(self) -> PollResult:
         if not self.folder.is_dir():
@@ -205,7 +207,8 @@ class LocalIssueSource:
                 result.warnings.append(f"{one_line_text(path.name)}: issue #{issue.number} depends on itself; that dependency is ignored")
                 issue = replace(issue, depends_on=tuple(dep for dep in issue.depends_on if dep != issue.key))
             result.issues.append(issue)
-        _wait_for_unreadable(result)
+        self._read.update(issue.key for issue in result.issues)
+        _wait_for_unreadable(result, self._read)
         result.rejected.sort(key=lambda rejection: rejection.path)
         return result
 
@@ -230,11 +233,11 @@ class LocalIssueSource:
         return None
 
 
-def _wait_for_unreadable(result: PollResult) -> None:
-    """An issue whose file cannot be read, and that no readable file offers, is open as far as its
-    dependants know: they wait for it (`external_open`) instead of taking it for unknown."""
-    offered = {issue.key for issue in result.issues}
-    unreadable = {rejection.issue_key for rejection in result.rejected if rejection.issue_key} - offered
+def _wait_for_unreadable(result: PollResult, read: set[str]) -> None:
+    """An issue whose file cannot be read, and that was never read (so the engine knows it only by
+    its file name), is open as far as its dependants know: they wait for it (`external_open`)
+    instead of taking it for unknown. One read before needs nothing: the engine keeps it as it was."""
+    unreadable = {rejection.issue_key for rejection in result.rejected if rejection.issue_key} - read
     if not unreadable:
         return
     for index, issue in enumerate(result.issues):

@@ -19,6 +19,7 @@ from waterspider_tui.reporting import report_text
 from waterspider_tui.reporting.results import Results, collect
 from waterspider_tui.store.codec import event_to_dict
 from waterspider_tui.text.event_text import describe
+from waterspider_tui.text.not_run import BLOCKED_GROUPS, grouped_lines
 from waterspider_tui.text.run_state import ALL_DONE, FINISHED, poll_line, run_state
 
 _SKIPPED_IN_LINES = (ev.HostProbed,)
@@ -136,26 +137,28 @@ def summary_lines(engine: Engine) -> list[str]:
     told = [", ".join(f"{count} {name}" for name, count in named)] if named else []
     told += [f"{name} never answered" + (f" ({message})" if message else "") for name, message in unanswered]
     lines = [f"summary: {head}: " + ("; ".join(told) or "no issues")]
+    entries: list[tuple[str, str]] = []
     for item in current.blocked:
         if ours(item.issue):
-            lines.append(f"  {engine.display_key(item.issue)} not run: {item.detail}")
+            entries.append((BLOCKED_GROUPS.get(item.reason, "blocked"), f"  {engine.display_key(item.issue)} not run: {item.detail}"))
     for item in current.ready:
         task = snapshot.tasks.get(item.issue)
         if task is None or not ours(item.issue):
             continue
         never = engine.pool.never_fits(snapshot, task, engine.agent.name)
         if never:
-            lines.append(f"  {engine.display_key(item.issue)} not run: {never} (a configuration error of this issue)")
+            entries.append(("with a configuration error", f"  {engine.display_key(item.issue)} not run: {never} (a configuration error of this issue)"))
         elif snapshot.dispatcher_paused and snapshot.pause_reason:
-            lines.append(f"  {engine.display_key(item.issue)} not run: {snapshot.pause_reason}")
+            entries.append(("not run while dispatch is paused", f"  {engine.display_key(item.issue)} not run: {snapshot.pause_reason}"))
+        else:
+            entries.append(("ready, not started", f"  {engine.display_key(item.issue)} not started: ready, the run ended first"))
     for task in snapshot.tasks_in(TaskState.FAILED):
         if not ours(task.key):
             continue
         error_class = task.result.error_class.value if task.result and task.result.error_class else "failed"
-        lines.append(f"  {engine.display_key(task.key)} failed: {error_class}")
-    for path, error in snapshot.rejected.items():
-        lines.append(f"  skipped file: {error}")
-    return lines
+        entries.append(("failed", f"  {engine.display_key(task.key)} failed: {error_class}"))
+    entries += [("skipped files", f"  skipped file: {error}") for error in snapshot.rejected.values()]
+    return lines + grouped_lines(entries)
 
 
 def stored_results(engine: Engine) -> Results:

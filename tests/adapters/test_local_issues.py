@@ -244,3 +244,11 @@ def test_an_issue_known_only_by_its_file_name_is_waited_for(tmp_path: Path) -> N
     assert waits == {2: ("local#1",), 3: ("local#1",), 4: ()}
     write(tmp_path, "001-blocker.md", "---\ntitle: Fixed\n---\n")
     assert all(issue.external_open == () for issue in poll(tmp_path).issues), "once read, it is an issue like any"
+
+
+def test_after_a_restart_a_broken_file_of_an_issue_the_store_knows_changes_no_dependant(tmp_path: Path) -> None:
+    blocker = write(tmp_path, "blocker.md", "---\nnumber: 7\ntitle: [broken\n---\n")
+    write(tmp_path, "dependant.md", "---\nnumber: 8\ntitle: Dependant\ndepends_on: [7]\n---\n")
+    result = asyncio.run(LocalIssueSource(tmp_path, holders={7: str(blocker)}).poll())
+    assert [rejection.issue_key for rejection in result.rejected] == ["local#7"]
+    assert [issue.external_open for issue in result.issues] == [()], "the store keeps #7; #8 waits on it there"

@@ -168,7 +168,7 @@ class LocalIssueSource:
         self.name = f"folder {self.folder}"
         self._holders: dict[int, Path] = {number: Path(path) for number, path in (holders or {}).items()}
         """Issue number -> the file that holds it; `holders` hands over what a store remembers."""
-        self._read: set[str] = set()
+        self._read: set[str] = {issue_key(repo, number) for number in self._holders}
         """Issues read at least once: known to the engine, which keeps them as they were while their file is broken."""
 
     async def poll(self) -> PollResult:

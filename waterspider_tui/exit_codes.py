@@ -9,4 +9,5 @@ EXIT_NOT_DONE = 1
 EXIT_USAGE = 2
 """Nothing ran: a bad flag or setting, no issue source, no terminal for the control center."""
 EXIT_INTERRUPTED = 130
-"""Stopped from outside: Ctrl-C or SIGTERM in `--no-ui`, or its reader went away (`| head`)."""
+"""Stopped from outside: Ctrl-C or SIGTERM in `--no-ui`, or its reader went away (`| head`);
+SIGTERM or SIGHUP to the control center."""

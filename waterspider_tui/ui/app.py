@@ -32,6 +32,7 @@ from waterspider_tui.ui.palette import Palette
 from waterspider_tui.ui.screens.control import ControlScreen
 from waterspider_tui.ui.screens.dag import DagScreen
 from waterspider_tui.ui.screens.log_pager import LogScreen
+from waterspider_tui.ui.screens.summary import SummaryScreen
 from waterspider_tui.ui.key_map import key_names, key_scopes, keys_of
 from waterspider_tui.ui.screens.modals import ConfirmScreen, HelpRow, HelpScreen, ProblemsScreen, QuitScreen, TaskDetailScreen
 from waterspider_tui.ui.themes import BUILTIN_THEME_DIR, DEFAULT_THEME, load_themes
@@ -421,6 +422,8 @@ class WaterspiderApp(WorktreeKeys, App[int]):
             return True if snapshot is not None and (snapshot.warnings or snapshot.rejected) else None
         if action not in _TASK_ACTIONS:
             return True
+        if isinstance(self.screen, SummaryScreen):
+            return False  # the results show no selection: an issue key here would act on one out of sight
         task = self._selected_task()
         if task is None:
             return None
@@ -665,15 +668,18 @@ def run_ui(
     """Run the control center until the operator quits; the exit code (1 if the engine failed).
 
     `settings` may be the config's Settings: its `ui` section gives the theme, the operator's
-    theme folder and the keymap; the explicit arguments win over it.
+    theme folder and the keymap; the explicit arguments win over it. Its `[sessions] on_exit`
+    says what SIGTERM or SIGHUP does with running sessions (EXIT_INTERRUPTED then).
     """
     ui = getattr(settings, "ui", None)
+    sessions = getattr(settings, "sessions", None)
     app = WaterspiderApp(
         engine,
         run_engine=run_engine,
         theme=theme or getattr(ui, "theme", None),
         theme_dir=theme_dir or getattr(ui, "theme_dir", None),
         keymap=keymap if keymap is not None else dict(getattr(ui, "keymap", None) or {}),
+        leave_running_on_signal=getattr(sessions, "on_exit", "leave") != "stop",
     )
     result = app.run()
     if isinstance(result, int):

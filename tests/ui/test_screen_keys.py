@@ -162,3 +162,17 @@ async def test_the_help_at_80_columns_gives_the_descriptions_room() -> None:
         await pilot.pause()
         shown = "\n".join(screen_lines(app))
         assert "Pause or resume the selected issue" in shown and "pause_issue" in shown, shown
+
+
+async def test_the_results_offer_no_issue_keys_as_they_show_no_selection() -> None:
+    from waterspider_tui.ui.widgets.key_bar import KeyBar
+
+    async with started("mid_run", size=(120, 35)) as (app, engine, pilot):
+        await select(pilot, key(443))
+        await pilot.press("R")
+        await settle(pilot)
+        bar = app.screen.query_one(KeyBar).render().plain
+        assert "x cancel" not in bar and "detail" not in bar and "r reload" in bar, bar
+        await pilot.press("x", "enter", "space")
+        await settle(pilot)
+        assert isinstance(app.screen, SummaryScreen) and engine.submitted == []

@@ -250,7 +250,7 @@ def run_level(concurrency: int, repo: Path, work: Path, agent_s: float, launcher
         "decide_s": decide, "spawn_s": spawn, "wave": wave, "slot_idle_s": sum(spawn), "finish_lag_s": finish_lag,
         "wall_s": wall, "cpu_s": cpu, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "events_in": CountingStore.recorded, "events_stored": store.log.count(),
-        "stream_lines_written": written, "stream_lines_read": lines_read, "plans": plans,
+        "stream_lines_written": written, "stream_lines_read": lines_read, "plans": plans, "log": str(work / "state.db"),
     }
 
 
@@ -368,7 +368,8 @@ def main() -> None:
         print_cost(result)
     for result in results:
         level, lag = result["concurrency"], result["finish_lag_s"]
-        notes.append(f"{result['launcher']}, {level} at once: load average (1 min) {result['load'][0]:.1f} at its start, {result['load'][1]:.1f} at its end")
+        notes.append(f"{result['launcher']}, {level} at once: load average (1 min) {result['load'][0]:.1f} at its start, {result['load'][1]:.1f} at its end;"
+                     f" its event log {result['log']} (bench_plan_replay.py replays it)")
         projected = percentile(result["spawn_s"], 0.99) + 0.99 * level * statistics.median(add)
         notes.append(f"{result['launcher']}, {level} at once: agent process ended → its end recorded (slot free) p50 / p99"
                      f" {percentile(lag, 0.5) * 1000:.0f} / {percentile(lag, 0.99) * 1000:.0f} ms;"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -28,7 +29,7 @@ def log() -> None:
 @click.argument("issue")
 @click.option("--attempt", type=click.IntRange(1), help="Which attempt (default: the last one).")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until the session ends (Ctrl-C stops).")
-@click.option("--raw", is_flag=True, help="The agent's output as it wrote it, instead of readable lines.")
+@click.option("--raw", is_flag=True, help="The agent's output as it wrote it, instead of readable lines (on a terminal, its control sequences shown as \\x1b..., not obeyed).")
 @click.option("--config", type=click.Path(path_type=Path), help="waterspider.toml to read (default: ./waterspider.toml if present).")
 @click.option("--store", type=click.Path(path_type=Path), help="The run's state file (default .waterspider/state.db in the repository).")
 @click.option("--repo-path", type=click.Path(path_type=Path), help="The repository the run worked on (default: .).")
@@ -56,7 +57,7 @@ def log_show(issue: str, attempt: int | None, follow: bool, raw: bool, config: P
     if task.result is not None and task.result.error_class is not None and chosen == max(sessions):
         state += f" ({task.result.error_class.value})"
     width = max(shutil.get_terminal_size((200, 24)).columns - 1, 80)
-    printer = _Printer(parser_for(session.agent) if not raw else None, width)
+    printer = _Printer(parser_for(session.agent) if not raw else None, width, exact=not sys.stdout.isatty())
     heading = f"{label} {task.issue.title} · attempt {chosen} of {max(sessions)} · {session.agent} on {session.host or session.executor} · {state}"
     if session.executor == "ssh":
         _show_from_host(settings, session, attempt_label, heading, printer, follow, snapshot, task.key)
@@ -111,9 +112,12 @@ def _show_from_host(
 class _Printer:
     """Turns the agent's output into printed lines, a whole line at a time."""
 
-    def __init__(self, parser: object | None, width: int) -> None:
+    def __init__(self, parser: object | None, width: int, *, exact: bool = True) -> None:
         self.parser = parser
         self.width = width
+        self.exact = exact
+        """Raw lines byte for byte (into a pipe or file); else their control characters made visible,
+        so an agent's OSC 52 cannot write the operator's clipboard nor a sequence move the cursor."""
         self.partial = b""
 
     def feed(self, chunk: bytes) -> int:
@@ -126,10 +130,10 @@ class _Printer:
         return len(chunk)
 
     def _line(self, line: str) -> None:
-        from waterspider_tui.text.log_text import log_lines
+        from waterspider_tui.text.log_text import log_lines, visible_controls
 
         if self.parser is None:
-            click.echo(line)
+            click.echo(line if self.exact else visible_controls(line), color=True)
             return
         for text in log_lines(self.parser.feed(line), self.width):  # type: ignore[attr-defined]
             click.echo(text)

@@ -20,6 +20,18 @@ _CONTROL_CHARS[0x0D] = None
 _CONTROL_CHARS[0x09] = "    "
 
 
+_VISIBLE_CONTROLS: dict[int, str] = {
+    code: f"\\x{code:02x}" for code in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0))
+}
+_VISIBLE_CONTROLS.update({code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+
+
+def visible_controls(line: str) -> str:
+    """A raw line for a terminal: every control character (ESC, BEL, C1, bidi overrides) written
+    out as `\\x1b` or `\\u202e`, so the line shows what the agent sent and the terminal obeys none of it."""
+    return line.removesuffix("\r").translate(_VISIBLE_CONTROLS)  # a CRLF line's CR is its ending, not content
+
+
 def as_text(line: str | bytes) -> str:
     """A line as text, whatever the caller handed us (bytes decode with replacement)."""
     if isinstance(line, bytes):

@@ -101,3 +101,15 @@ def test_a_source_that_never_answered_is_not_told_as_no_issues() -> None:
     assert never.word != state.NO_ISSUES and never.mark
     answered = ev.SourcePolled(ts=NOW - 1, source="github", ok=True, next_poll=NOW + 9)
     assert _state(scenarios.Scenario("answered, nothing labeled", [failed, answered])).word == state.NO_ISSUES
+
+
+def test_a_retry_a_fraction_under_two_seconds_away_is_told_as_two() -> None:
+    trouble = state.PollTrouble("github", "network error: ConnectError", retry_at=NOW + 1.99, last_ok_at=None)
+    assert trouble.text(NOW) == "github: poll failed (network error: ConnectError), retry in 2s, no good poll yet"
+
+
+def test_a_network_error_has_no_status_number() -> None:
+    from waterspider_tui.adapters.github.errors import GitHubUnavailable
+
+    assert str(GitHubUnavailable(0, "network error: ConnectError", "http://127.0.0.1:9/x")) == "GitHub GET http://127.0.0.1:9/x failed: network error: ConnectError"
+    assert str(GitHubUnavailable(502, "Bad Gateway", "http://h/x")) == "GitHub GET http://h/x failed: 502 Bad Gateway"

@@ -3,6 +3,7 @@ paused, waiting for a retry, nothing can start, finished (some failed), all done
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from waterspider_tui.core import events as ev
@@ -75,7 +76,8 @@ class PollTrouble:
         """`github:acme/widgets: poll failed (timeout), retry in 8s, last good poll 3m ago`."""
         parts = [f"{self.source}: poll failed" + (f" ({self.message})" if self.message else "")]
         if self.retry_at is not None:
-            parts.append(f"retry in {duration(self.retry_at - now)}" if self.retry_at > now else "retrying now")
+            # Rounded up: "retry in 1s" for 1.9 s would come before the retry does.
+            parts.append(f"retry in {duration(math.ceil(self.retry_at - now))}" if self.retry_at > now else "retrying now")
         parts.append(f"last good poll {duration(now - self.last_ok_at)} ago" if self.last_ok_at else "no good poll yet")
         return ", ".join(parts)
 

@@ -10,7 +10,9 @@ class GitHubError(Exception):
     """GitHub answered with an error status (after any retries)."""
 
     def __init__(self, status: int, message: str, url: str, method: str = "GET", body: Any = None) -> None:
-        super().__init__(f"GitHub {method} {url} failed: {status} {message}".strip())
+        # Status 0 is no answer at all (a network error): no number to show.
+        answer = f"{status} {message}" if status else message
+        super().__init__(f"GitHub {method} {url} failed: {answer}".strip())
         self.status = status
         self.message = message
         self.url = url

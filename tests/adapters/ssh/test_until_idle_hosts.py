@@ -12,7 +12,7 @@ from waterspider_tui.adapters.executors.ssh import SshExecutor
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.models import TaskState
-from waterspider_tui.engine import Engine
+from waterspider_tui.engine import Engine, loops
 from waterspider_tui.engine.preflight import HOSTS_DOWN
 from waterspider_tui.exit_codes import EXIT_DONE, EXIT_NOT_DONE
 from waterspider_tui.headless import run_headless
@@ -49,7 +49,8 @@ async def test_an_issue_pinned_to_a_host_not_configured_is_said_once_and_the_run
     assert "  #2 not run: pinned to mini-9, which is not a configured host (a configuration error of this issue)" in text.splitlines(), text
 
 
-async def test_hosts_only_briefly_down_are_waited_for_and_the_run_ends_done(tmp_path: Path, make_server) -> None:
+async def test_hosts_only_briefly_down_are_waited_for_and_the_run_ends_done(tmp_path: Path, make_server, monkeypatch) -> None:
+    monkeypatch.setattr(loops, "HOST_PROBE_INTERVAL_S", 0.3)  # the host seen back soon
     server = make_server("mini-1")
     server.stop()
     engine = _engine(tmp_path, server, lost_after_s=60.0)

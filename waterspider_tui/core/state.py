@@ -149,7 +149,8 @@ class _Draft:
         self.integrations = dict(snapshot.integrations)
         self.milestones_closed = dict(snapshot.milestones_closed)
         self.flags: dict[str, object] = {}
-        self.warnings = list(snapshot.warnings)
+        self.warnings = dict.fromkeys(snapshot.warnings)
+        """Each warning once (a dict keeps order): every start warns again about the cycle it finds."""
         self.recent = list(snapshot.recent)
         self.seq = snapshot.seq
         self.now = snapshot.now
@@ -177,7 +178,7 @@ class _Draft:
             sources_ok_at=MappingProxyType(self.sources_ok_at),
             integrations=MappingProxyType(self.integrations),
             milestones_closed=MappingProxyType(self.milestones_closed),
-            warnings=tuple(self.warnings[-WARNINGS_KEPT:]),
+            warnings=tuple(self.warnings)[-WARNINGS_KEPT:],
             recent=tuple(self.recent[-RECENT_EVENTS_KEPT:]),
             **self.flags,  # type: ignore[arg-type]
         )
@@ -305,7 +306,8 @@ def _apply_specific(draft: _Draft, event: ev.Event) -> None:
         case ev.BlockersConflicted(issue=key, reason=reason):
             draft.update(key, blockers_conflict=event if reason else None)
         case ev.Warned(message=message, notice=False):
-            draft.warnings.append(message)
+            draft.warnings.pop(message, None)  # told again: listed where it was last told
+            draft.warnings[message] = None
         case ev.SessionStarted(issue=key, session=session):
             task = draft.tasks.get(key)
             if task is not None:

@@ -12,7 +12,7 @@ from waterspider_tui.adapters.executors.host_check import check_hosts
 from waterspider_tui.adapters.executors.ssh import SshExecutor
 
 from remote_sessions import new_session
-from sshd_server import SshServer
+from sshd_server import SshServer, keygen
 
 from tests.ports import reserve_port
 
@@ -51,3 +51,13 @@ async def test_an_alias_missing_from_known_hosts_shows_the_fingerprint_and_a_key
     assert "SHA256:" in line.line, "the key the host presents now, to compare with the host's own"
     assert f"ssh-keyscan -p {server.port} 127.0.0.1 >>" in line.line, line.line
     assert f"[127.0.0.1]:{server.port} is not in" in line.line
+
+
+async def test_a_changed_key_behind_an_alias_is_refused_with_the_fingerprint_it_now_shows(server: SshServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _alias_home(tmp_path, monkeypatch, "mini-3", server.port)
+    server.host_key.unlink()
+    Path(f"{server.host_key}.pub").unlink()
+    keygen(server.host_key)  # the host now presents another key; known_hosts still has the old one
+    server.restart()
+    [line] = await check_hosts([_aliased(server, "mini-3")])
+    assert not line.ok and f"REFUSED, the host key of [127.0.0.1]:{server.port} has CHANGED (it now presents SHA256:" in line.line, line.line

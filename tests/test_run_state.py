@@ -97,7 +97,7 @@ def test_a_broken_pipe_is_told_once_and_later_writes_go_nowhere() -> None:
 def test_a_source_that_never_answered_is_not_told_as_no_issues() -> None:
     failed = ev.SourcePolled(ts=NOW - 3, source="github", ok=False, message="GitHub GET … failed: 401 Bad credentials", next_poll=NOW + 6)
     never = _state(scenarios.Scenario("never answered", [failed]))
-    assert never == state.RunState(state.NO_ANSWER, "no issue source has answered yet")
+    assert never == state.RunState(state.NO_ANSWER, "no source has answered yet")
     assert never.word != state.NO_ISSUES and never.mark
     answered = ev.SourcePolled(ts=NOW - 1, source="github", ok=True, next_poll=NOW + 9)
     assert _state(scenarios.Scenario("answered, nothing labeled", [failed, answered])).word == state.NO_ISSUES

@@ -48,7 +48,7 @@ def run_state(snapshot: Snapshot, plan: Plan, now: float) -> RunState:
         return RunState(DISPATCHING)
     if not snapshot.tasks:
         if any(not status.ok and name not in snapshot.sources_ok_at for name, status in snapshot.sources.items()):
-            return RunState(NO_ANSWER, "no issue source has answered yet")
+            return RunState(NO_ANSWER, "no source has answered yet")
         return RunState(NO_ISSUES, "waiting for the first poll" if not snapshot.sources else "")
     retries = [snapshot.tasks[item.issue].not_before or now for item in plan.blocked if item.reason == "retry_wait"]
     if retries:

@@ -10,10 +10,11 @@ from waterspider_tui.ui.screens.diff_pager import DiffScreen
 from waterspider_tui.ui.screens.log_pager import LogScreen
 from waterspider_tui.ui.screens.modals import ConfirmScreen, HelpScreen, ProblemsScreen, QuitScreen, TaskDetailScreen
 from waterspider_tui.ui.screens.summary import SummaryScreen
+from waterspider_tui.ui.widgets.key_bar import KeyBar
 from waterspider_tui.ui.widgets.pager_log import PagerLog
 from waterspider_tui.ui.widgets.panel import PANELS
 
-from .pilots import notifications, select, settle, started
+from .pilots import notifications, screen_lines, select, settle, started
 from .scenarios import NOW, key
 
 WAYS_OUT = [
@@ -41,6 +42,9 @@ async def test_each_way_out_of_each_screen_leads_back_to_the_queues() -> None:
                 await pilot.press(*opening)
                 await settle(pilot)
                 assert isinstance(app.screen, screen), f"{opening} opens {screen.__name__}"
+                if screen is HelpScreen:
+                    shown = "\n".join(screen_lines(app))
+                    assert "Pause or resume the selected issue" in shown and "pause_issue" in shown, "at 80 columns the ids follow the descriptions"
                 await pilot.press(close_key)
                 await settle(pilot)
                 assert isinstance(app.screen, ControlScreen), f"{close_key} leaves {screen.__name__}"
@@ -78,7 +82,7 @@ async def test_tab_shows_the_next_panel_by_number_and_panel_keys_work_from_any_s
         assert isinstance(app.screen, ControlScreen) and app.screen.current_panel == "blocked"
 
 
-async def test_the_log_pager_steps_back_to_errors_and_forward_through_attempts() -> None:
+async def test_the_log_pager_steps_through_errors_and_attempts_and_its_search_box_keys() -> None:
     async with started("mid_run", size=(100, 30)) as (app, engine, pilot):
         await select(pilot, key(441))
         await pilot.press("l")
@@ -100,11 +104,27 @@ async def test_the_log_pager_steps_back_to_errors_and_forward_through_attempts()
         await settle(pilot)
         assert pager.attempt == 2 and "No newer attempt." in notifications(app)
 
+        # While a search is typed, the key bar offers what works in the box, not keys it takes as text.
+        await pilot.press("slash", *"py")
+        await pilot.pause()
+        bar = pager.query_one(KeyBar).render().plain
+        assert "find" in bar and "esc cancel" in bar, bar
+        assert "/ search" not in bar and "n next" not in bar, f"typed keys go into the box: {bar}"
+        await pilot.press("escape", "escape", "slash")
+        await pilot.pause()
+        assert "esc clear filter" in app.screen.query_one(KeyBar).render().plain
 
-async def test_r_reloads_the_results_and_the_diff() -> None:
+
+async def test_the_results_offer_no_issue_keys_and_r_reloads_them_and_the_diff() -> None:
     async with started("mid_run", size=(120, 35)) as (app, engine, pilot):
+        await select(pilot, key(443))
         await pilot.press("R")
         await settle(pilot)
+        bar = app.screen.query_one(KeyBar).render().plain
+        assert "x cancel" not in bar and "detail" not in bar and "r reload" in bar, "the results show no selection for them to act on"
+        await pilot.press("x", "enter", "space")
+        await settle(pilot)
+        assert isinstance(app.screen, SummaryScreen) and engine.submitted == []
         calls: list[str] = []
         original = engine.load_results
 
@@ -135,44 +155,3 @@ def test_the_help_lists_the_diff_pagers_scrolling_keys() -> None:
     scopes = {scope.title: {binding.key for binding in scope.bindings} for scope in key_scopes()}
     assert {"home,g", "end,G", "pagedown,space"} <= scopes["Diff (D)"]
     assert scopes["Diff (D)"] >= scopes["Log pager (l)"] - {binding.key for binding in LogScreen.BINDINGS}
-
-
-async def test_while_typing_a_search_the_key_bar_offers_only_what_works_in_the_box() -> None:
-    from waterspider_tui.ui.widgets.key_bar import KeyBar
-
-    async with started("mid_run", size=(80, 24)) as (app, engine, pilot):
-        await select(pilot, key(441))
-        await pilot.press("l")
-        await settle(pilot)
-        await pilot.press("slash", *"py")
-        await pilot.pause()
-        bar = app.screen.query_one(KeyBar).render().plain
-        assert "find" in bar and "esc cancel" in bar, bar
-        assert "/ search" not in bar and "n next" not in bar, f"typed keys go into the box: {bar}"
-        await pilot.press("escape", "escape", "slash")
-        await pilot.pause()
-        assert "esc clear filter" in app.screen.query_one(KeyBar).render().plain
-
-
-async def test_the_help_at_80_columns_gives_the_descriptions_room() -> None:
-    from .pilots import screen_lines
-
-    async with started("mid_run", size=(80, 24)) as (app, engine, pilot):
-        await pilot.press("question_mark")
-        await pilot.pause()
-        shown = "\n".join(screen_lines(app))
-        assert "Pause or resume the selected issue" in shown and "pause_issue" in shown, shown
-
-
-async def test_the_results_offer_no_issue_keys_as_they_show_no_selection() -> None:
-    from waterspider_tui.ui.widgets.key_bar import KeyBar
-
-    async with started("mid_run", size=(120, 35)) as (app, engine, pilot):
-        await select(pilot, key(443))
-        await pilot.press("R")
-        await settle(pilot)
-        bar = app.screen.query_one(KeyBar).render().plain
-        assert "x cancel" not in bar and "detail" not in bar and "r reload" in bar, bar
-        await pilot.press("x", "enter", "space")
-        await settle(pilot)
-        assert isinstance(app.screen, SummaryScreen) and engine.submitted == []

@@ -129,6 +129,10 @@ async def test_every_configured_host_is_listed_from_the_first_frame_checking_unt
         assert not _rows(app)["mini-2"].has_class("-checking")
         assert "5 Hosts 2/3 up" in "\n".join(screen_lines(app))
 
+        engine.push(ev.HostDrained(ts=NOW, host="local", by="operator"))
+        await settle(pilot)
+        assert _rows(app)["local"].has_class("-drained") and not _rows(app)["local"].has_class("-checking"), "drained before its first probe shows as drained"
+
 
 def test_a_host_not_probed_yet_says_checking() -> None:
     parts = host_parts(HostStatus(name="mini-2", slots_total=3), 115.0, Palette.from_variables({}), checking=True)

@@ -211,7 +211,7 @@ class HostsPanel(VerticalScroll):
         for index, name in enumerate(names):
             host = hosts[name]
             drained = name in draining
-            unprobed = name in checking
+            unprobed = name in checking and not drained  # a drain is the operator's word: it is shown first
             parts = host_parts(host, now, palette, drained=drained, sessions=sessions.get(name, ()), checking=unprobed)
             down = not host.reachable and not unprobed
             row = self._rows.get(name)

@@ -10,6 +10,8 @@ from waterspider_tui.adapters.agents.base import LogEntry
 from waterspider_tui.adapters.sinks.terminal_hold import TerminalHold
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core import events as ev
+from waterspider_tui.core.models import TaskState
+from waterspider_tui.core.placement import HostCandidate, NoPlace, choose_host
 from waterspider_tui.core.scheduler import Plan, Planner, SchedulerConfig
 from waterspider_tui.core.state import Snapshot, apply_all, replay
 from waterspider_tui.engine import worktree_access
@@ -89,6 +91,19 @@ class FakeEngine:
         if self._plan is None or self._plan[0] != id(self._snapshot):
             self._plan = (id(self._snapshot), self._planner.plan(self._snapshot, self.now))
         return self._plan[1]
+
+    def waits_for_host(self, issue_key: str) -> str:
+        """The engine's answer through the core's own placement rules, over the probed hosts of the snapshot."""
+        task = self._snapshot.tasks.get(issue_key)
+        if task is None or task.state is not TaskState.QUEUED or not self._snapshot.hosts:
+            return ""
+        candidates = [
+            HostCandidate(executor="ssh", host=name, slots=status.slots_total, used=status.slots_used, labels=status.labels,
+                          reachable=status.reachable, load=status.load, cores=status.cores, draining=name in self._snapshot.draining)
+            for name, status in self._snapshot.hosts.items()
+        ]
+        placement = choose_host(candidates, labels=task.issue.labels, agent="claude")
+        return f"waits for a host: {placement.reason.removeprefix('no host fits: ')}" if isinstance(placement, NoPlace) else ""
 
     def subscribe(self, listener: Callable[[Snapshot], None]) -> Callable[[], None]:
         self._listeners.append(listener)

@@ -47,6 +47,11 @@ class EngineHandle(Protocol):
         """The scheduler's view of the current snapshot (cached per snapshot)."""
         ...
 
+    def waits_for_host(self, issue_key: str) -> str:
+        """Why no host can take this queued issue now ('' when one can): 'waits for a host: mini-1 unreachable'
+        (a host down, drained or full, its pin or needs) or 'cannot run on any configured host: ...'."""
+        ...
+
     def subscribe(self, listener: SnapshotListener) -> Callable[[], None]:
         """Call `listener` with each new snapshot; returns an unsubscribe function."""
         ...

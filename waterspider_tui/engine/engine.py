@@ -17,6 +17,8 @@ from waterspider_tui.adapters.sinks.terminal_hold import TerminalHold
 from waterspider_tui.core import commands as cmd
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.clock import Clock, SystemClock
+from waterspider_tui.core.models import TaskState
+from waterspider_tui.core.placement import NoPlace
 from waterspider_tui.core.scheduler import Plan, Planner, SchedulerConfig
 from waterspider_tui.core.state import Snapshot
 from waterspider_tui.engine import loops, worktree_access
@@ -29,6 +31,9 @@ from waterspider_tui.engine.policy import SessionPolicy
 from waterspider_tui.engine.preflight import HOSTS_DOWN
 from waterspider_tui.engine.session_logs import read_log, sessions_of
 from waterspider_tui.engine.sessions import SessionSupervisor
+
+NO_HOST_FITS = "no host fits: "
+"""How a placement's refusal starts; said after 'waits for a host:' it repeats itself."""
 
 if TYPE_CHECKING:
     from typing import Any
@@ -135,6 +140,19 @@ class Engine:
         current = self.planner.plan(self.store.snapshot, now)
         self._plan_cache = (seq, int(now), current)
         return current
+
+    def waits_for_host(self, issue_key: str) -> str:
+        """Why no host can take this queued issue now, as the dispatcher logs it ('' when one can):
+        'waits for a host: mini-1 unreachable' (a host down, drained or full, its pin or needs), or
+        'cannot run on any configured host: ...' when none ever could. The plan counts slots, not hosts."""
+        task = self.snapshot.tasks.get(issue_key)
+        if task is None or task.state is not TaskState.QUEUED:
+            return ""
+        never = self.pool.never_fits(self.snapshot, task, self.agent.name)
+        if never:
+            return f"cannot run on any configured host: {never.removeprefix(NO_HOST_FITS)}"
+        placement = self.pool.place(self.snapshot, task, self.agent.name)
+        return f"waits for a host: {placement.reason.removeprefix(NO_HOST_FITS)}" if isinstance(placement, NoPlace) else ""
 
     def remember_plan(self, current: Plan, now: float) -> None:
         """Keep the plan the dispatcher just made: the front ends' `plan()` reuses it until the next change."""

@@ -50,8 +50,12 @@ def _worktree(path: str, executor: str, palette: Palette) -> Text:
     return Text(path)
 
 
-def detail_renderable(view: View, key: str, palette: Palette) -> RenderableType:
-    """Everything about one issue, for the detail modal."""
+def detail_renderable(view: View, key: str, palette: Palette, waits_for_host: str = "") -> RenderableType:
+    """Everything about one issue, for the detail modal.
+
+    `waits_for_host`: why no host can take it now (the engine's `waits_for_host`), said instead of
+    its place in the dispatch order: the plan would "start next" an issue no host can take.
+    """
     task = view.task(key)
     if task is None:
         return Text(f"{key} is no longer known.", style=palette.muted)
@@ -76,7 +80,7 @@ def detail_renderable(view: View, key: str, palette: Palette) -> RenderableType:
     if ranked is not None:
         rank, item = ranked
         score = item.score
-        dispatch = "starts next" if key in view.plan.dispatch else f"#{rank} in dispatch order"
+        dispatch = waits_for_host or ("starts next" if key in view.plan.dispatch else f"#{rank} in dispatch order")
         parts.append(_heading(f"Score {score.total:.2f} · {dispatch}", palette))
         table = Table.grid(padding=(0, 2))
         table.add_column(no_wrap=True)

@@ -48,7 +48,8 @@ class TaskDetailScreen(ModalScreen[None]):
             self.render_view(app.view, app.palette)
 
     def render_view(self, view: View, palette: Palette) -> None:
-        self.query_one("#detail-body", Static).update(detail_renderable(view, self.issue_key, palette))
+        waits_for_host = cast("WaterspiderApp", self.app).engine.waits_for_host(self.issue_key)
+        self.query_one("#detail-body", Static).update(detail_renderable(view, self.issue_key, palette, waits_for_host))
         self.query_one("#detail-box").border_title = f"Detail {view.label(self.issue_key)}"
 
 

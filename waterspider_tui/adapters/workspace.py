@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Sequence
 import git
 
 from waterspider_tui.adapters.workspace_checks import Found, WorkspaceError, inspect_worktree
+from waterspider_tui.adapters.workspace_exclude import add_exclude, exclude_entry
 from waterspider_tui.adapters.workspace_locks import clear_once_settled, describe, users_once_settled
 from waterspider_tui.adapters.workspace_losses import checkout_leftovers, loose_commits
 from waterspider_tui.adapters.workspace_pool import WarmPool
@@ -302,18 +303,9 @@ class WorkspaceManager:
 
         It goes in `.git/info/exclude`, so no tracked file of the operator's is edited.
         """
-        exclude = Path(self.repo.git_dir) / "info" / "exclude"
-        try:
-            entry = f"/{folder.resolve().relative_to(self.root)}/"
-        except ValueError:
-            return
-        try:
-            text = exclude.read_text() if exclude.exists() else ""
-            if entry not in text.splitlines():
-                exclude.parent.mkdir(parents=True, exist_ok=True)
-                exclude.write_text(text + ("" if text.endswith("\n") or not text else "\n") + entry + "\n")
-        except (OSError, ValueError):
-            pass
+        entry = exclude_entry(self.root, folder)
+        if entry is not None:
+            add_exclude(Path(self.repo.git_dir) / "info" / "exclude", entry)
 
     def commits_since_base(self, branch: str) -> tuple[int, int]:
         """Commits on the branch beyond the base, and files they changed."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Sequence
 from waterspider_tui.adapters.integration.git_commands import GitFailed, git, must
 from waterspider_tui.adapters.integration.members import MemberBranch, branch_slug
 from waterspider_tui.adapters.integration.outcome import Conflict, Integration
+from waterspider_tui.adapters.workspace_exclude import add_exclude, exclude_entry
 
 if TYPE_CHECKING:
     from waterspider_tui.adapters.integration.gate_hook import IntegrationGate
@@ -154,10 +155,21 @@ class BranchIntegrator:
         if registered:
             await must(repo, "worktree", "remove", "--force", str(worktree))
         worktree.parent.mkdir(parents=True, exist_ok=True)
+        await self._keep_out_of_status(worktree.parent)
         if reset:
             await must(repo, "worktree", "add", "--force", "-B", branch, str(worktree), base)
         else:
             await must(repo, "worktree", "add", "--force", str(worktree), branch)
+
+    async def _keep_out_of_status(self, folder: Path) -> None:
+        """The worktrees folder in `.git/info/exclude`, as a local session puts it: a run whose sessions
+        were all on other hosts made none here, and `git add -A` would commit the integration worktree."""
+        repo = Path(self.repo_path)
+        top = (await git(repo, "rev-parse", "--show-toplevel")).stdout.strip()
+        exclude_file = (await git(repo, "rev-parse", "--path-format=absolute", "--git-path", "info/exclude")).stdout.strip()
+        entry = exclude_entry(Path(top), folder) if top and exclude_file else None
+        if entry is not None:
+            add_exclude(Path(exclude_file), entry)
 
     async def _merge(
         self, worktree: Path, member: MemberBranch, refs: dict[str, str], base: str,

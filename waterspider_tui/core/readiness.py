@@ -205,7 +205,13 @@ def dependency_blocker(
 
 def _detail(dep: str, snapshot: Snapshot, repo: str) -> str:
     task = snapshot.tasks.get(dep)
-    state = task.state.value if task else "open, not queued here"
+    state = task.state.value if task else (unreadable_file(dep, snapshot) or "open, not queued here")
     if task is not None and task.state is TaskState.SUCCEEDED and not task.pr_merged and pull_request_url(task):
         state = "succeeded, its pull request not merged yet"
     return f"{short_key(dep, repo)} ({state})"
+
+
+def unreadable_file(key: str, snapshot: Snapshot) -> str:
+    """'its file cannot be read: <why>' for an issue known only from a file its source rejects ('' otherwise)."""
+    error = snapshot.rejected.get(snapshot.rejected_issues.get(key, ""))
+    return f"its file cannot be read: {error}" if error is not None else ""

@@ -97,6 +97,8 @@ class Snapshot:
     hosts: Mapping[str, HostStatus] = field(default_factory=lambda: MappingProxyType({}))
     rejected: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Source path -> why it was skipped, for files and bodies that could not be read."""
+    rejected_issues: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Issue key -> the source path of its file that could not be read (`rejected` says why), until it reads again."""
     dispatcher_paused: bool = False
     pause_reason: str = ""
     paused_until: float | None = None
@@ -143,6 +145,7 @@ class _Draft:
         self.tasks = dict(snapshot.tasks)
         self.hosts = dict(snapshot.hosts)
         self.rejected = dict(snapshot.rejected)
+        self.rejected_issues = dict(snapshot.rejected_issues)
         self.spend = dict(snapshot.spend_by_day)
         self.sources = dict(snapshot.sources)
         self.sources_ok_at = dict(snapshot.sources_ok_at)
@@ -173,6 +176,7 @@ class _Draft:
             tasks=MappingProxyType(self.tasks),
             hosts=MappingProxyType(self.hosts),
             rejected=MappingProxyType(self.rejected),
+            rejected_issues=MappingProxyType(self.rejected_issues),
             spend_by_day=MappingProxyType(self.spend),
             sources=MappingProxyType(self.sources),
             sources_ok_at=MappingProxyType(self.sources_ok_at),
@@ -200,6 +204,9 @@ def _seen(draft: _Draft, event: ev.IssueSeen) -> None:
             state = TaskState.GONE
         draft.tasks[issue.key] = replace(existing, issue=issue, deps=deps, state=state)
     draft.rejected.pop(issue.source_path, None)
+    draft.rejected_issues.pop(issue.key, None)
+    for key in [key for key, path in draft.rejected_issues.items() if path == issue.source_path]:
+        del draft.rejected_issues[key]  # its file reads again, as another issue
 
 
 _OUTCOME_STATE = {
@@ -299,8 +306,10 @@ def _apply_specific(draft: _Draft, event: ev.Event) -> None:
             elif task is not None and task.state is TaskState.RUNNING:
                 # Its session ends as the policy says; it is not retried or requeued after that.
                 draft.update(key, issue=replace(task.issue, closed=True))
-        case ev.IssueRejected(path=path, error=error):
+        case ev.IssueRejected(path=path, error=error, issue=rejected_key):
             draft.rejected[path] = error
+            if rejected_key:
+                draft.rejected_issues[rejected_key] = path
         case ev.IssueHeld(issue=key, reason=reason):
             draft.update(key, held_reason=reason)
         case ev.BlockersConflicted(issue=key, reason=reason):

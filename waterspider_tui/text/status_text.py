@@ -7,7 +7,7 @@ from typing import Any, Callable, Container, Mapping
 
 from waterspider_tui.core.milestones import DoneWhen
 from waterspider_tui.core.models import TaskState, split_issue_key
-from waterspider_tui.core.readiness import BlockedTask
+from waterspider_tui.core.readiness import BlockedTask, unreadable_file
 from waterspider_tui.core.scheduler import Plan
 from waterspider_tui.core.state import Snapshot
 from waterspider_tui.text.event_text import duration
@@ -76,7 +76,7 @@ def state_word(snapshot: Snapshot, key: str, ready: Container[str], blocked: Map
     """An issue's state as the control center names it: `running`, `ready`, `waiting`, `paused`, `failed`, ..."""
     task = snapshot.tasks.get(key)
     if task is None:
-        return "unknown here"
+        return unreadable_file(key, snapshot) or "unknown here"
     if task.state is TaskState.QUEUED:
         if key in ready:
             return "ready"

@@ -16,6 +16,7 @@ from tests.reporting.browser import chromium, dom, screenshot
 from tests.reporting.report_fixture import night_events
 from waterspider_tui.cli import cli
 from waterspider_tui.core import events as ev
+from waterspider_tui.core.models import ErrorClass
 from waterspider_tui.store.event_log import EventLog
 
 REQUIRE_BROWSER = os.environ.get("WATERSPIDER_REQUIRE_BROWSER") == "1"
@@ -41,7 +42,9 @@ def test_the_json_report_adds_up_the_stored_events(store: Path) -> None:
     figures = json.loads(_report("--store", str(store), "--format", "json"))
     stored = list(EventLog(store, read_only=True).read())
     finished = [e for e in stored if isinstance(e, ev.SessionFinished)]
-    assert figures["totals"]["sessions"] == len(finished)
+    # Gate rounds sent back to the agent are rounds of one attempt, not sessions of their own.
+    sent_back = [e for e in finished if e.result.error_class is ErrorClass.GATE_FAILED and e.will_retry]
+    assert sent_back and figures["totals"]["sessions"] == len(finished) - len(sent_back)
     assert figures["totals"]["cost_usd"] == pytest.approx(sum(e.result.cost_usd for e in finished))
     assert figures["totals"]["issues"] == len({e.issue for e in finished})
     everything = json.loads(_report("--store", str(store), "--format", "json", "--since", "2000-01-01"))
@@ -51,7 +54,8 @@ def test_the_json_report_adds_up_the_stored_events(store: Path) -> None:
 
 def test_markdown_is_the_default_and_a_bad_since_is_one_line(store: Path) -> None:
     text = _report("--store", str(store))
-    assert text.startswith("# Waterspider results") and "## Failures" in text and "| gate_failed | 4 | 2 |" in text
+    assert text.startswith("# Waterspider results") and "## Failures" in text and "| gate_failed after 3 rounds | 1 | 1 |" in text
+    assert "| 1 round sent back, then passed |" in text and "| failed after 3 rounds |" in text
     bad = CliRunner().invoke(cli, ["report", "--store", str(store), "--since", "yesterday"])
     assert bad.exit_code == 2 and "neither a span" in bad.output
     missing = CliRunner().invoke(cli, ["report", "--store", str(store.parent / "none.db")])

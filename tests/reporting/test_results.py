@@ -22,8 +22,14 @@ def _expected(events: list[ev.Event], since: float | None = None) -> dict:
     last = {e.issue: e for e in finished}
     prs = {e.facts["pr_url"] for e in events if isinstance(e, ev.StepFinished) and "pr_url" in e.facts
            and e.session_id in {f.session_id for f in finished}}
+    gate_round = {e.session_id for e in finished if e.result.error_class is ErrorClass.GATE_FAILED and e.will_retry}
+    previous: dict[str, ev.SessionFinished] = {}
+    sessions = 0
+    for e in finished:
+        sessions += not (e.issue in previous and previous[e.issue].session_id in gate_round)
+        previous[e.issue] = e
     return {
-        "issues": len(last), "sessions": len(finished),
+        "issues": len(last), "sessions": sessions,
         "succeeded": sum(1 for e in last.values() if e.result.outcome.value == "succeeded"),
         "failed": sum(1 for e in last.values() if e.result.outcome.value == "failed" and not e.will_retry),
         "retrying": sum(1 for e in last.values() if e.result.outcome.value == "failed" and e.will_retry),
@@ -31,7 +37,7 @@ def _expected(events: list[ev.Event], since: float | None = None) -> dict:
         "cost_usd": sum(e.result.cost_usd for e in finished), "duration_s": sum(e.result.duration_s for e in finished),
         "turns": sum(e.result.turns for e in finished), "pull_requests": len(prs),
         "hosts": Counter(started[e.session_id].host for e in finished),
-        "failures": Counter(e.result.error_class.value for e in finished if e.result.error_class),
+        "failures": Counter(e.result.error_class.value for e in finished if e.result.error_class and e.session_id not in gate_round),
     }
 
 
@@ -91,3 +97,17 @@ def test_the_summary_line_of_one_issue_and_one_session_is_in_the_singular() -> N
     assert line.startswith("1 issue: ") and " 1 issues" not in line
     assert figures["sessions"] == 1 and " · 1 session ·" in line
     assert (" 1 pull request" in line) == (figures["pull_requests"] == 1) and "1 pull requests" not in line
+
+
+def test_gate_rounds_sent_back_are_rounds_of_one_attempt_not_failed_sessions() -> None:
+    events = night_events()
+    results = collect(events)
+    lines = summary_lines(results)
+    assert "  gate_failed after 3 rounds ×1: " + advice_for(ErrorClass.GATE_FAILED) in lines
+    by_issue = {i.issue: i for i in results.issues}
+    sent_back_then_passed, failed_after_three = by_issue["acme/widgets#5"], by_issue["acme/widgets#8"]
+    assert (sent_back_then_passed.sessions, sent_back_then_passed.gate) == (1, "1 round sent back, then passed")
+    assert (failed_after_three.sessions, failed_after_three.outcome, failed_after_three.gate) == (1, "failed", "failed after 3 rounds")
+    in_progress = collect([e for e in events if not (isinstance(e, ev.SessionFinished) and e.session_id == "8-3-s")])
+    assert {i.issue: i.gate for i in in_progress.issues}["acme/widgets#8"] == "2 rounds sent back so far"
+    assert not [f for f in in_progress.figures()["failures"] if f["error_class"] == "gate_failed"]

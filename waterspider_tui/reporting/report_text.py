@@ -37,8 +37,14 @@ def summary_lines(results: Results) -> list[str]:
         f"{totals['retrying']} retrying, {totals['cancelled']} cancelled · {counted(totals['sessions'], 'session')} · "
         f"{money(totals['cost_usd'])} · {duration(totals['duration_s'])} of agent time · {counted(totals['pull_requests'], 'pull request')}",
     ]
-    lines += [f"  {f['error_class']} ×{f['sessions']}: {f['advice']}" for f in figures["failures"]]
+    lines += [f"  {failure_name(f)} ×{f['sessions']}: {f['advice']}" for f in figures["failures"]]
     return lines
+
+
+def failure_name(failure: dict[str, Any]) -> str:
+    """The failure class, with the rounds a gate took before it failed the issue ('gate_failed after 3 rounds')."""
+    rounds = failure.get("rounds", 1)
+    return f"{failure['error_class']} after {rounds} rounds" if rounds > 1 else failure["error_class"]
 
 
 def to_json(results: Results) -> str:
@@ -87,7 +93,7 @@ def to_markdown(results: Results) -> str:
     if figures["failures"]:
         parts.append("## Failures\n\n" + _table(
             ["Class", "Sessions", "Issues", "What to do"],
-            [[f["error_class"], f["sessions"], f["issues"], f["advice"]] for f in figures["failures"]]))
+            [[failure_name(f), f["sessions"], f["issues"], f["advice"]] for f in figures["failures"]]))
     head = ["Issue", "Title", "Outcome", "Took", "Cost", "Sessions"]
     parts.append("## Slowest issues\n\n" + _table(head, _issue_rows(figures["slowest"])))
     parts.append("## Most expensive issues\n\n" + _table(head, _issue_rows(figures["most_expensive"])))

@@ -10,11 +10,12 @@ the events they come from.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from waterspider_tui.core import events as ev
 from waterspider_tui.core.advice import advice_for
 from waterspider_tui.core.models import ErrorClass, Issue, SessionInfo
+from waterspider_tui.text.plural import counted
 
 TOP_N = 5
 DAY_S = 86_400.0
@@ -69,6 +70,8 @@ class IssueResult:
     files_changed: int
     gate: str
     pr_url: str
+    rounds: int = 1
+    """Rounds of its latest attempt: each gate round that sent the work back to the agent, and the last."""
 
 
 @dataclass
@@ -155,6 +158,40 @@ def _row(event: ev.SessionFinished, issue: Issue | None, session: SessionInfo | 
     )
 
 
+def sent_back(row: SessionRow) -> bool:
+    """A gate round that sent the work back to the agent: a round of the attempt, not a failure of the issue."""
+    return row.outcome == "failed" and row.error_class == ErrorClass.GATE_FAILED.value and row.will_retry
+
+
+def attempts(rows: Sequence[SessionRow]) -> int:
+    """Sessions with the gate rounds of one attempt counted once: a row begins an attempt unless the row before sent it back."""
+    return sum(1 for index, row in enumerate(rows) if index == 0 or not sent_back(rows[index - 1]))
+
+
+def last_attempt_rounds(rows: Sequence[SessionRow]) -> int:
+    """How many rounds the issue's latest attempt has had (1 when its gate sent nothing back)."""
+    rounds = 1
+    for row in reversed(rows[:-1]):
+        if not sent_back(row):
+            break
+        rounds += 1
+    return rounds
+
+
+def gate_text(last: SessionRow, rounds: int) -> str:
+    """The gate's verdict with the rounds it took: '2 rounds sent back, then passed', 'failed after 3 rounds'."""
+    if rounds == 1 and not sent_back(last):
+        return last.gate
+    if sent_back(last):
+        return f"{counted(rounds, 'round')} sent back so far"
+    back = counted(rounds - 1, "round")
+    if last.gate == "passed":
+        return f"{back} sent back, then passed"
+    if last.error_class == ErrorClass.GATE_FAILED.value:
+        return f"failed after {rounds} rounds"
+    return f"{back} sent back, then {last.gate or last.outcome}"
+
+
 def _issues(rows: list[SessionRow]) -> list[IssueResult]:
     by_issue: dict[str, list[SessionRow]] = {}
     for row in rows:
@@ -165,9 +202,11 @@ def _issues(rows: list[SessionRow]) -> list[IssueResult]:
         outcome = "retrying" if last.outcome == "failed" and last.will_retry else last.outcome
         found.append(IssueResult(
             issue=key, title=last.title, labels=last.labels, milestone=last.milestone, outcome=outcome,
-            error_class=last.error_class, sessions=len(own), duration_s=sum(r.duration_s for r in own),
+            error_class=last.error_class, sessions=attempts(own), duration_s=sum(r.duration_s for r in own),
             turns=sum(r.turns for r in own), cost_usd=sum(r.cost_usd for r in own), host=last.host,
-            files_changed=last.files_changed, gate=last.gate, pr_url=next((r.pr_url for r in reversed(own) if r.pr_url), ""),
+            files_changed=last.files_changed, gate=gate_text(last, last_attempt_rounds(own)),
+            pr_url=next((r.pr_url for r in reversed(own) if r.pr_url), ""),
+            rounds=last_attempt_rounds(own),
         ))
     return found
 
@@ -187,10 +226,13 @@ def cost_over_time(rows: tuple[SessionRow, ...]) -> list[dict[str, float]]:
     step = DAY_S if last - first > 3 * DAY_S else 3600.0
     start = first - first % step
     buckets = [{"start": start + i * step, "cost_usd": 0.0, "sessions": 0} for i in range(int((last - start) // step) + 1)]
+    previous: dict[str, SessionRow] = {}
     for row in rows:
         bucket = buckets[int((row.finished_at - start) // step)]
         bucket["cost_usd"] += row.cost_usd
-        bucket["sessions"] += 1
+        # A gate round after one sent back continues its attempt: counted once, where it began.
+        bucket["sessions"] += not (row.issue in previous and sent_back(previous[row.issue]))
+        previous[row.issue] = row
     return buckets
 
 
@@ -198,16 +240,19 @@ def report_figures(results: Results) -> dict[str, Any]:
     rows, issues = results.rows, results.issues
     outcomes = {name: sum(1 for i in issues if i.outcome == name) for name in ("succeeded", "failed", "retrying", "cancelled")}
     failures: dict[str, dict[str, Any]] = {}
+    rounds_of = {i.issue: i.rounds for i in issues}
     for row in rows:
-        if row.outcome == "failed":
-            entry = failures.setdefault(row.error_class or "unknown", {"sessions": 0, "issues": set()})
+        if row.outcome == "failed" and not sent_back(row):
+            entry = failures.setdefault(row.error_class or "unknown", {"sessions": 0, "issues": set(), "rounds": set()})
             entry["sessions"] += 1
             entry["issues"].add(row.issue)
+            if row.error_class == ErrorClass.GATE_FAILED.value:
+                entry["rounds"].add(rounds_of.get(row.issue, 1))
     known = ErrorClass._value2member_map_
     return {
         "since": results.since, "until": results.until,
         "totals": {
-            "issues": len(issues), "sessions": len(rows), **outcomes,
+            "issues": len(issues), "sessions": sum(i.sessions for i in issues), **outcomes,
             "cost_usd": sum(r.cost_usd for r in rows), "duration_s": sum(r.duration_s for r in rows),
             "turns": sum(r.turns for r in rows), "commits": sum(r.commits for r in rows),
             "pull_requests": len({i.pr_url for i in issues if i.pr_url}),
@@ -215,11 +260,11 @@ def report_figures(results: Results) -> dict[str, Any]:
         },
         "by_label": _grouped((label, i.outcome, i.cost_usd, i.duration_s) for i in issues for label in (i.labels or ("(none)",))),
         "by_milestone": _grouped((i.milestone or "(none)", i.outcome, i.cost_usd, i.duration_s) for i in issues),
-        "by_host": _grouped((r.host or "(unknown)", r.outcome, r.cost_usd, r.duration_s) for r in rows),
+        "by_host": _grouped((r.host or "(unknown)", "sent back" if sent_back(r) else r.outcome, r.cost_usd, r.duration_s) for r in rows),
         "slowest": [asdict(i) for i in sorted(issues, key=lambda i: (-i.duration_s, i.issue))[:TOP_N]],
         "most_expensive": [asdict(i) for i in sorted(issues, key=lambda i: (-i.cost_usd, i.issue))[:TOP_N]],
         "failures": [
-            {"error_class": name, "sessions": entry["sessions"], "issues": len(entry["issues"]),
+            {"error_class": name, "sessions": entry["sessions"], "issues": len(entry["issues"]), "rounds": max(entry["rounds"], default=1),
              "advice": advice_for(ErrorClass(name) if name in known else None)}
             for name, entry in sorted(failures.items(), key=lambda item: (-item[1]["sessions"], item[0]))
         ],

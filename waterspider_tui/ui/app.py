@@ -1,66 +1,46 @@
-"""WaterspiderApp: modes, keys, the engine worker, and snapshots and logs routed to the screens."""
+"""WaterspiderApp: the control center's modes, keys, themes and lifetime; what its keys do lives
+in the mixins it is made of (`app_*` modules, one job each)."""
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import threading
 import time
 from pathlib import Path
 from typing import Awaitable, Callable
 
-from textual import events, work
+from textual import events
 from textual.app import App
 from textual.binding import Binding
-from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.theme import Theme
 from textual.timer import Timer
-from textual.worker import Worker, WorkerState
 
 from waterspider_tui.core.models import LogEntry
-from waterspider_tui.core import commands as cmd
-from waterspider_tui.core.models import TaskState
-from waterspider_tui.core.state import TaskRecord
 from waterspider_tui.engine.api import EngineHandle
-from waterspider_tui.exit_codes import EXIT_INTERRUPTED
-from waterspider_tui.ui import format as fmt
+from waterspider_tui.ui.app_commands import EngineCommandKeys
+from waterspider_tui.ui.app_ending import STOP_SIGNALS, Ending
+from waterspider_tui.ui.app_engine_bridge import SNAPSHOT_INTERVAL_S, EngineBridge
+from waterspider_tui.ui.app_log_panel import LogPanelFeed
+from waterspider_tui.ui.app_navigation import NavigationKeys
+from waterspider_tui.ui.app_selection import STATEFUL_ACTIONS, TASK_ACTIONS, IssueSelection
 from waterspider_tui.ui.commands import IssueCommands
 from waterspider_tui.ui.gc_pauses import GcPauses
-from waterspider_tui.ui.messages import IssueSelected, LogsPending, SnapshotReady
 from waterspider_tui.ui.palette import Palette
 from waterspider_tui.ui.screens.control import ControlScreen
 from waterspider_tui.ui.screens.dag import DagScreen
-from waterspider_tui.ui.screens.log_pager import LogScreen
-from waterspider_tui.ui.screens.summary import SummaryScreen
-from waterspider_tui.ui.key_map import key_names, key_scopes, keys_of
-from waterspider_tui.ui.screens.modals import ConfirmScreen, HelpRow, HelpScreen, ProblemsScreen, QuitScreen, TaskDetailScreen
 from waterspider_tui.ui.themes import BUILTIN_THEME_DIR, DEFAULT_THEME, load_themes
 from waterspider_tui.ui.view import View
-from waterspider_tui.ui.widgets.hosts import HostsPanel
-from waterspider_tui.ui.worktree_keys import WORKTREE_ACTIONS, WorktreeKeys, worktree_action_applies
+from waterspider_tui.ui.worktree_keys import WorktreeKeys
 
 TICK_S = 1.0
 """How often elapsed times and countdowns are redrawn without a new snapshot."""
 GC_TICK_S = 1.0
 """How often the garbage-collection policy (`gc_pauses`) does what is due."""
-SNAPSHOT_INTERVAL_S = 0.25
-"""Snapshots rebuild the view at most this often (the engine can publish hundreds a second).
-
-An operator's command and the 1 s tick rebuild at once, so a key's effect never waits for it.
-"""
-
-_TASK_ACTIONS = ("toggle_issue", "bump", "pin", "requeue", "cancel_session", "detail", "open_log", *WORKTREE_ACTIONS)
-"""Actions that apply to the selected issue; `check_action` greys them out when they do not."""
-_STATEFUL_ACTIONS = (*_TASK_ACTIONS, "problems")
-"""Actions whose availability changes with the state; the key bar is refreshed when it does."""
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-"""Signals that end the control center as quitting does: `kill`, and the terminal going away
-(tmux closing the pane). Left to their default, they end the process at once, with the terminal
-still in the alternate screen and the cursor hidden."""
 
 
-class WaterspiderApp(WorktreeKeys, App[int]):
+class WaterspiderApp(
+    EngineBridge, LogPanelFeed, IssueSelection, EngineCommandKeys, NavigationKeys, Ending, WorktreeKeys, App[int],
+):
     """The control center: renders engine snapshots and turns keys into engine commands."""
 
     TITLE = "waterspider"
@@ -140,7 +120,7 @@ class WaterspiderApp(WorktreeKeys, App[int]):
         """`time.monotonic()` of the last view rebuild."""
         self._rebuild_timer: Timer | None = None
         """The deferred rebuild for snapshots that came within SNAPSHOT_INTERVAL_S of the last one."""
-        self._action_states: tuple[bool | None, ...] = (None,) * len(_STATEFUL_ACTIONS)
+        self._action_states: tuple[bool | None, ...] = (None,) * len(STATEFUL_ACTIONS)
         self._exit_code = 0
         self._stopping = False
         self._leave_running_on_signal = leave_running_on_signal
@@ -152,8 +132,6 @@ class WaterspiderApp(WorktreeKeys, App[int]):
         self._theme_errors = self._install_themes()
         self.palette = Palette.from_theme(self.current_theme)
         """Styles of the current theme for the panels' text."""
-
-    # Start and stop
 
     def on_mount(self) -> None:
         for message in self._theme_errors:
@@ -185,27 +163,6 @@ class WaterspiderApp(WorktreeKeys, App[int]):
             unsubscribe()
         self._unsubscribe.clear()
 
-    def _handle_stop_signals(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return  # only the main thread may handle signals (an app run in a test's thread)
-        loop = asyncio.get_running_loop()
-        for signum in STOP_SIGNALS:
-            self._signal_handlers_before[signum] = signal.getsignal(signum)
-            loop.add_signal_handler(signum, self._stop_signalled)
-
-    def _restore_signal_handlers(self) -> None:
-        loop = asyncio.get_running_loop()
-        for signum, handler in self._signal_handlers_before.items():
-            loop.remove_signal_handler(signum)
-            signal.signal(signum, handler)  # type: ignore[arg-type]
-        self._signal_handlers_before.clear()
-
-    def _stop_signalled(self) -> None:
-        if self._stopping:
-            return  # a second signal while the engine stops: the first one's exit is on its way
-        self._exit_code = EXIT_INTERRUPTED
-        self._stop_and_exit(leave_running=self._leave_running_on_signal)
-
     def _install_themes(self) -> list[str]:
         """Register the shipped and the operator's themes and pick one; what went wrong, if anything.
 
@@ -225,435 +182,6 @@ class WaterspiderApp(WorktreeKeys, App[int]):
     def _on_theme_changed(self, theme: Theme) -> None:
         self.palette = Palette.from_theme(theme)
         self.refresh_view()
-
-    @work(group="engine", exit_on_error=False)
-    async def _run_engine(self) -> None:
-        assert self._run_engine_fn is not None
-        await self._run_engine_fn()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker.group != "engine":
-            return
-        if event.state is WorkerState.ERROR:
-            error = worker.error
-            self._exit_code = 1
-            self.engine_note = f"✘ engine stopped: {type(error).__name__}: {error}"
-            self.notify(f"{type(error).__name__}: {error}", title="The engine stopped", severity="error", timeout=60)
-            self.refresh_view()
-        elif event.state is WorkerState.SUCCESS and not self._stopping:
-            self.engine_note = "engine finished"
-            self.refresh_view()
-
-    # Snapshots and logs
-
-    def _on_engine_snapshot(self, snapshot: object) -> None:
-        """Engine callback (any thread): hand the snapshot to the UI loop, coalescing bursts."""
-        self.post_message(SnapshotReady(snapshot))  # type: ignore[arg-type]
-
-    def on_snapshot_ready(self, message: SnapshotReady) -> None:
-        """Rebuild now, or once SNAPSHOT_INTERVAL_S has passed since the last rebuild.
-
-        Bursts of snapshots collapse into one rebuild from the newest, at most ~4 a second.
-        """
-        if self._rebuild_timer is not None or self._shows_newest_snapshot():
-            return
-        wait = self._built_at + self.snapshot_interval_s - time.monotonic()
-        if wait <= 0:
-            self.refresh_view()
-        else:
-            self._rebuild_timer = self.set_timer(wait, self._deferred_refresh)
-
-    def _deferred_refresh(self) -> None:
-        self._rebuild_timer = None
-        if not self._shows_newest_snapshot():
-            self.refresh_view()
-
-    def _shows_newest_snapshot(self) -> bool:
-        """The view already shows the engine's newest snapshot (a command's rebuild got there first)."""
-        return self.view is not None and self.view.snapshot is self.engine.snapshot
-
-    def refresh_view(self) -> None:
-        """Build the view from the engine's newest snapshot and plan, at the clock's time."""
-        if not self.is_running:
-            return
-        if self._rebuild_timer is not None:
-            # This rebuild shows the newest snapshot: the deferred one has nothing left to do.
-            self._rebuild_timer.stop()
-            self._rebuild_timer = None
-        self._built_at = time.monotonic()
-        snapshot = self.engine.snapshot
-        plan = self.engine.plan()
-        self.view = View.build(snapshot, plan, self.clock(), self.engine.capacity, self.engine.title, self.engine.configured_hosts)
-
-    def watch_view(self, view: View | None) -> None:
-        if view is None:
-            return
-        for screen in self.screen_stack:
-            render = getattr(screen, "render_view", None)
-            if render is None or not screen.is_mounted:
-                continue
-            try:
-                render(view, self.palette)
-            except NoMatches:
-                # A tick can land while the app shuts down and the screen loses its widgets.
-                if self.is_running:
-                    raise
-        if self.log_issue is None:
-            first = next(iter(sorted(view.plan.running)), None)
-            if first is not None:
-                self.log_issue = first
-        elif self._log_session != self._session_of(self.log_issue):
-            # The followed issue started another attempt: the panel shows that one alone, from its start.
-            self._show_log()
-        self._refresh_action_states()
-
-    def _session_of(self, key: str | None) -> str | None:
-        task = self.view.task(key) if self.view and key else None
-        return task.session.session_id if task is not None and task.session is not None else None
-
-    def _on_engine_logs(self, issue_key: str, entries: list[LogEntry]) -> None:
-        """Engine callback (any thread): keep only the followed session's lines, post one message."""
-        if issue_key != self.log_issue or not entries:
-            return
-        with self._log_lock:
-            self._pending_logs.append((issue_key, entries))
-        self.post_message(LogsPending())
-
-    def on_logs_pending(self, message: LogsPending) -> None:
-        with self._log_lock:
-            pending, self._pending_logs = self._pending_logs, []
-        followed = self.log_issue
-        entries = [entry for key, batch in pending if key == followed for entry in batch]
-        if entries and self._control is not None:
-            self._control.append_log(fmt.log_lines(entries))
-
-    def attach_control(self, control: ControlScreen) -> None:
-        """The control screen is mounted: it holds the log panel."""
-        self._control = control
-        self._show_log()
-
-    def watch_log_issue(self) -> None:
-        with self._log_lock:
-            self._pending_logs.clear()
-        self._show_log()
-
-    def _show_log(self) -> None:
-        """Show the followed issue's log: a live session's lines at once, any other read in a worker."""
-        if self._control is None:
-            return
-        key = self.log_issue
-        task = self.view.task(key) if self.view else None
-        if key is None or task is None or task.session is None:
-            self._log_session = None
-            self._control.show_log(None, "", [])
-            return
-        session = task.session
-        self._log_session = session.session_id
-        title = f"{self.view.label(key) if self.view else key} {fmt.truncate(task.issue.title, 40)} · {session.agent} · {session.host or session.executor} · attempt {session.attempt}"
-        live = self.engine.session_log(key)
-        if task.state is TaskState.RUNNING and live:
-            self._control.show_log(key, title, fmt.log_lines(live))
-            return
-        self._control.show_log(key, title, [], note=f"Reading the log of {self.view.label(key) if self.view else key}…")
-        self._load_log(key, title)
-
-    @work(group="log-panel", exclusive=True, exit_on_error=False)
-    async def _load_log(self, key: str, title: str) -> None:
-        """Read an ended (or just reattached) session's log from wherever it ran."""
-        try:
-            entries = await self.engine.load_session_log(key)
-        except Exception as error:  # a host that cannot be read is a line in the panel, not a crash
-            entries = [LogEntry("error", f"the log cannot be read: {type(error).__name__}: {error}")]
-        if self.log_issue != key or self._control is None:
-            return
-        lines = fmt.log_lines(entries)
-        self._control.show_log(key, title, lines, note="" if lines else "This session wrote nothing to its log.")
-
-    # Selection
-
-    def on_issue_selected(self, message: IssueSelected) -> None:
-        self.select_issue(message.key)
-
-    def on_hosts_panel_drain_requested(self, message: HostsPanel.DrainRequested) -> None:
-        self.submit(cmd.DrainHost(host=message.host) if message.drain else cmd.RestoreHost(host=message.host))
-
-    def select_issue(self, key: str | None) -> None:
-        """The operator moved to an issue: actions now apply to it, the log follows its session."""
-        self.selected_issue = key
-        task = self.view.task(key) if self.view else None
-        if task is not None and (task.session is not None or task.history):
-            self.log_issue = key
-
-    def watch_selected_issue(self) -> None:
-        self._refresh_action_states()
-
-    def _refresh_action_states(self) -> None:
-        """Refresh the footer only when an issue action became (in)applicable.
-
-        Why not on every change: the footer rebuilds itself on each refresh, and the selection
-        moves with every cursor step.
-        """
-        states = tuple(self.check_action(action, ()) for action in _STATEFUL_ACTIONS)
-        if states != self._action_states:
-            self._action_states = states
-            self.refresh_bindings()
-
-    def current_issue(self) -> str | None:
-        """The issue under the cursor right now.
-
-        Read from the focused table when there is one: keys typed fast can arrive before the
-        table's highlight message has updated `selected_issue`.
-        """
-        screen = self.screen
-        if isinstance(screen, ControlScreen):
-            key = screen.selected_in_table()
-            if key is not None:
-                return key
-        return self.selected_issue
-
-    def _selected_task(self) -> TaskRecord | None:
-        return self.view.task(self.current_issue()) if self.view else None
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out issue actions that do not apply to the selected issue's state."""
-        if action == "problems":
-            snapshot = self.view.snapshot if self.view else None
-            return True if snapshot is not None and (snapshot.warnings or snapshot.rejected) else None
-        if action not in _TASK_ACTIONS:
-            return True
-        if isinstance(self.screen, SummaryScreen):
-            return False  # the results show no selection: an issue key here would act on one out of sight
-        task = self._selected_task()
-        if task is None:
-            return None
-        if action == "detail":
-            return True
-        if action == "open_log":
-            return True if task.session is not None or task.history else None
-        if action in WORKTREE_ACTIONS:
-            return worktree_action_applies(action, task)
-        if action in ("toggle_issue", "bump", "pin"):
-            return True if task.state is TaskState.QUEUED else None
-        if action == "requeue":
-            return True if task.state in (TaskState.FAILED, TaskState.CANCELLED) else None
-        if action == "cancel_session":
-            return True if task.state is TaskState.RUNNING and not task.cancel_requested else None
-        return True
-
-    # Commands
-
-    def submit(self, command: cmd.Command) -> Worker[None]:
-        """Send a command to the engine in the background; its answer becomes a notification."""
-        return self.run_worker(self._submit(command), group="commands", exit_on_error=False)
-
-    async def _submit(self, command: cmd.Command) -> None:
-        try:
-            confirmation = await self.engine.submit(command)
-        except ValueError as error:
-            self.notify(str(error), title="Not done", severity="warning")
-            return
-        except Exception as error:  # the engine failing must not take the UI down
-            self.notify(f"{type(error).__name__}: {error}", title="Command failed", severity="error", timeout=15)
-            return
-        # The engine has carried the command out: show its effect now, not at the next rebuild slot.
-        self.refresh_view()
-        # The confirmation toast lays out the screen; it follows the frame that shows the effect.
-        self.call_after_refresh(self.notify, confirmation or "done")
-
-    def requeue_failed(self, error_class: str | None = None) -> Worker[None]:
-        """Requeue every failed issue (of one error class, if given), one command each; one notification."""
-        snapshot = self.engine.snapshot
-        keys = [
-            task.key for task in snapshot.tasks_in(TaskState.FAILED)
-            if error_class is None or (task.result is not None and task.result.error_class is not None and task.result.error_class.value == error_class)
-        ]
-        return self.run_worker(self._submit_all([cmd.Requeue(issue=key) for key in keys]), group="commands", exit_on_error=False)
-
-    async def _submit_all(self, commands: list[cmd.Command]) -> None:
-        done = 0
-        refused: list[str] = []
-        for command in commands:
-            try:
-                await self.engine.submit(command)
-                done += 1
-            except Exception as error:  # one refusal does not stop the rest
-                refused.append(str(error))
-        self.refresh_view()
-        message = f"{done} issue{'s' if done != 1 else ''} requeued" if done else "Nothing was requeued."
-        if refused:
-            message += f"; {len(refused)} refused: {refused[0]}"
-        self.call_after_refresh(self.notify, message, severity="warning" if refused else "information")
-
-    def action_toggle_dispatcher(self) -> None:
-        paused = self.view is not None and self.view.snapshot.dispatcher_paused
-        self.submit(cmd.ResumeDispatcher() if paused else cmd.PauseDispatcher())
-
-    def action_toggle_issue(self) -> None:
-        task = self._selected_task()
-        if task is not None:
-            self.submit(cmd.ResumeIssue(issue=task.key) if task.overrides.paused else cmd.PauseIssue(issue=task.key))
-
-    def action_bump(self, delta: int) -> None:
-        task = self._selected_task()
-        if task is not None:
-            self.submit(cmd.Bump(issue=task.key, delta=delta))
-
-    def action_pin(self) -> None:
-        task = self._selected_task()
-        if task is not None:
-            self.submit(cmd.Pin(issue=task.key, pinned=not task.overrides.pinned))
-
-    def action_requeue(self) -> None:
-        task = self._selected_task()
-        if task is not None:
-            self.submit(cmd.Requeue(issue=task.key))
-
-    def action_cancel_session(self) -> None:
-        task = self._selected_task()
-        if task is not None:
-            self.confirm_cancel(task.key)
-
-    def confirm_cancel(self, key: str) -> None:
-        """Ask before cancelling a running session; submit Cancel only on yes."""
-        task = self.view.task(key) if self.view else None
-        title = f" {fmt.truncate(task.issue.title, 50)}" if task else ""
-        label = self.view.label(key) if self.view else key
-        question = f"Cancel the running session of {label}{title}?\nIts worktree is kept; requeue it later with r."
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.submit(cmd.Cancel(issue=key))
-
-        self.push_screen(ConfirmScreen(question, "Cancel session", "Keep running"), answered)
-
-    def action_refresh(self) -> None:
-        self.submit(cmd.Refresh())
-
-    # Navigation
-
-    def action_detail(self) -> None:
-        key = self.current_issue()
-        if key:
-            self.open_detail(key)
-
-    def open_detail(self, key: str) -> None:
-        self.push_screen(TaskDetailScreen(key))
-
-    def action_open_log(self) -> None:
-        key = self.current_issue()
-        if key:
-            self.open_log(key)
-
-    def open_log(self, key: str, attempt: int | None = None) -> None:
-        """The issue's session log full screen (the last attempt unless one is named)."""
-        task = self.view.task(key) if self.view else None
-        if task is None or (task.session is None and not task.history):
-            self.notify(f"{self.view.label(key) if self.view else key} has not run yet: there is no log.", severity="warning")
-            return
-        self.push_screen(LogScreen(key, attempt))
-
-    def _to_control(self) -> ControlScreen | None:
-        """Bring the queues to the front: from the DAG, and from any screen opened over them
-        (results, a pager, a modal), so a panel key or the filter acts where it can be seen."""
-        if self.current_mode != "control":
-            self.switch_mode("control")
-        while self._control is not None and self.screen is not self._control and len(self.screen_stack) > 1:
-            self.pop_screen()
-        return self._control
-
-    def action_show_panel(self, panel_id: str) -> None:
-        control = self._to_control()
-        if control is not None:
-            control.show_panel(panel_id)
-
-    def action_filter(self) -> None:
-        control = self._to_control()
-        if control is not None:
-            control.open_filter()
-
-    def action_show_dag(self) -> None:
-        if self.current_mode == "dag":
-            self.switch_mode("control")
-        else:
-            if self._control is not None and self._control.selected_in_table():
-                self.selected_issue = self._control.selected_in_table()
-            self.switch_mode("dag")
-
-    def jump_to(self, key: str) -> None:
-        """Show the panel that lists an issue, with the cursor on it."""
-        control = self._to_control()
-        if control is None or not control.reveal(key):
-            self.notify(f"{key} is not listed in any queue.", severity="warning")
-
-    def help_rows(self) -> list[HelpRow]:
-        """Every key of the control center itself (the first section of the help)."""
-        return self.help_sections()[0][1]
-
-    def help_sections(self) -> list[tuple[str, list[HelpRow]]]:
-        """(where, rows) for the control center and each screen or panel with keys of its own,
-        each row (keys, action, what it does, binding id), the keys as the keymap remaps them."""
-        sections = []
-        for scope in key_scopes():
-            rows: list[HelpRow] = []
-            moves: list[Binding] = []
-            for binding in scope.bindings:
-                if binding.id:
-                    rows.append((self._keys_shown(keys_of(binding, self._config_keymap)), binding.description,
-                                 binding.tooltip or binding.description, binding.id))
-                else:
-                    moves.append(binding)
-            if moves:
-                rows.append((self._keys_shown([key for binding in moves for key in key_names(binding.key)]), "move",
-                             ", ".join(binding.description for binding in moves), ""))
-            sections.append((scope.title, rows))
-        sections[0][1].extend([
-            ("ctrl+p", "palette", "Every action by name: \"requeue #12\", \"jump to #7\", \"pause dispatcher\"", ""),
-            ("arrows", "move", "Move the cursor; in the DAG, between issues and layers", ""),
-            ("tab, shift+tab", "next panel", "Show and focus the next panel in number order (shift+tab: the previous one)", ""),
-        ])
-        return sections
-
-    def _keys_shown(self, keys: list[str]) -> str:
-        return ", ".join(self.get_key_display(Binding(key, "")) for key in keys)
-
-    def action_problems(self) -> None:
-        self.push_screen(ProblemsScreen())
-
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.help_sections()))
-
-    # Quit
-
-    async def action_help_quit(self) -> None:
-        """Ctrl-C asks the same question as q (Textual's default only says which key quits)."""
-        if not isinstance(self.screen, QuitScreen):
-            await self.action_quit()
-
-    async def action_quit(self) -> None:
-        """Quit; with sessions running, ask whether to leave them running or stop them first."""
-        running = len(self.view.plan.running) if self.view else 0
-        if running:
-            self.push_screen(QuitScreen(running), self._quit_chosen)
-        else:
-            self._stop_and_exit(leave_running=True)
-
-    def _quit_chosen(self, choice: str | None) -> None:
-        if choice in ("leave", "stop"):
-            self._stop_and_exit(leave_running=choice == "leave")
-
-    @work(group="shutdown", exit_on_error=False)
-    async def _stop_and_exit(self, leave_running: bool) -> None:
-        if self._stopping:
-            return
-        self._stopping = True
-        self.notify("Leaving sessions running…" if leave_running else "Stopping sessions…")
-        try:
-            await self.engine.stop(leave_running=leave_running)
-        except Exception as error:  # still quit, but say so and fail the exit code
-            self.exit(1, return_code=1, message=f"The engine did not stop cleanly: {type(error).__name__}: {error}")
-            return
-        self.exit(self._exit_code, return_code=self._exit_code)
 
 
 def run_ui(
@@ -687,4 +215,4 @@ def run_ui(
     return app.return_code or 0
 
 
-__all__ = ["WaterspiderApp", "run_ui"]
+__all__ = ["STOP_SIGNALS", "SNAPSHOT_INTERVAL_S", "TASK_ACTIONS", "TICK_S", "WaterspiderApp", "run_ui"]

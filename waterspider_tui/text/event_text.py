@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Callable
 
@@ -39,6 +40,15 @@ def _local_time(ts: float) -> str:
 
 def _money(value: float) -> str:
     return f"${value:.2f}"
+
+
+_ROUND = re.compile(r"\(round (?P<number>\d+) of (?P<of>\d+)\)")
+
+
+def step_error(error: str) -> str:
+    """A failed step's error with its name said once: 'gate: gate failed: tests' reads 'gate failed: tests'."""
+    step, _, rest = error.partition(": ")
+    return rest if step and rest.startswith(f"{step} failed") else error
 
 
 def describe(event: ev.Event, key: KeyFormat = _short) -> str | None:
@@ -80,14 +90,20 @@ def describe(event: ev.Event, key: KeyFormat = _short) -> str | None:
                 return f"{key(issue)} will start again: {result.error or 'its agent never started'} (not counted as an attempt)"
             if result.error_class is ErrorClass.GATE_FAILED and event.will_retry:
                 # A round of the gate, not the issue's end: the work goes back to the agent where it is.
-                return f"{key(issue)} gate failed after {figures}: sent back to the agent" + (f" ({result.error})" if result.error else "")
+                # The gate's own line just said what failed; this one says which round it was.
+                round_ = _ROUND.search(result.error)
+                said = f" (round {round_['number']} of {round_['of']})" if round_ else (f" ({step_error(result.error)})" if result.error else "")
+                return f"{key(issue)} gate failed after {figures}: sent back to the agent{said}"
             error_class = result.error_class.value if result.error_class else "failed"
             advice = advice_for(result.error_class, will_retry=event.will_retry, limit=event.limit, host_wide=event.host_wide)
-            detail = f": {result.error}" if result.error else ""
+            detail = f": {step_error(result.error)}" if result.error else ""
             return f"{key(issue)} failed ({error_class}){detail} after {figures}" + (f" — {advice}" if advice else "")
         case ev.StepFinished(issue=issue, step=step, ok=ok, summary=summary) if not ok or step != "commits":
             # Counting commits is every session's first step; its figure is in the "finished" line.
-            return f"{key(issue)} {step}: {summary or 'done'}" if ok else f"{key(issue)} {step} failed: {summary}"
+            if ok:
+                return f"{key(issue)} {step}: {summary or 'done'}"
+            # The gate's summary names the step itself ("gate failed: ..."): said once.
+            return f"{key(issue)} {summary}" if summary.startswith(f"{step} failed") else f"{key(issue)} {step} failed: {summary}"
         case ev.HostDrained(host=host, by=by):
             return f"{host} drained by {by}: no new sessions there"
         case ev.HostRestored(host=host, by=by):

@@ -89,9 +89,42 @@ def test_branches_pushed_by_the_hosts_are_integrated_and_published_to_the_config
 def test_without_a_token_the_output_says_why_nothing_was_published(tmp_path: Path, github: FakeGitHub) -> None:
     root, origin = hosts_project(tmp_path, github.base_url)
     result = _integrate(root, tmp_path, None)
-    assert result.returncode == 0, result.stdout + result.stderr
+    # Asked to publish (README: 1 is also "not published as asked") and could not: the branch is built, the exit says so.
+    assert result.returncode == 1, result.stdout + result.stderr
     assert "2 issues integrated into integration/v1.0" in result.stdout
     assert "not published to acme/widgets: no GitHub token" in result.stdout
+    branch_only = _integrate(root, tmp_path, None, "--no-publish")
+    assert branch_only.returncode == 0 and "not published" not in branch_only.stdout, branch_only.stdout + branch_only.stderr
+
+
+async def test_a_run_without_a_token_says_on_the_milestone_line_why_nothing_was_published(
+    tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run's own integration (the engine's milestone sink, as the wiring builds it) names the missing token too."""
+    from waterspider_tui.adapters.sinks.milestones import MilestoneSink
+    from waterspider_tui.config import Settings
+    from waterspider_tui.core.milestones import milestone_progress
+    from waterspider_tui.engine.wiring import build_engine
+    from waterspider_tui.store.state_store import StateStore
+
+    root, _ = hosts_project(tmp_path, github.base_url)
+    for name, value in _environment(tmp_path, None).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("GH_TOKEN", raising=False)
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    settings = Settings(
+        issues={"dir": issues}, workspace={"repo_path": root}, milestones={"enabled": True},
+        pipeline={"steps": ["commits", "push"], "pull_request": {"repo": "acme/widgets"}}, store={"path": tmp_path / "state" / "state.db"},
+    )
+    engine = build_engine(settings)
+    [sink] = [sink for sink in engine.sinks if isinstance(sink, MilestoneSink)]
+    stored = StateStore(EventLog(root / ".waterspider" / "state.db"))
+    [progress] = [item for item in milestone_progress(stored.snapshot) if item.name == "v1.0"]
+    report = await sink.integrate(progress, stored.snapshot)
+    assert "2 issues integrated into integration/v1.0" in report.summary
+    assert "; not published to acme/widgets: no GitHub token" in report.summary, report.summary
 
 
 def test_a_branch_found_nowhere_names_the_host_it_ran_on(tmp_path: Path, github: FakeGitHub) -> None:

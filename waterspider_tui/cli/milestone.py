@@ -153,7 +153,9 @@ async def _integrate(settings: Settings, state: Any, name: str, repo_name: str |
             await close()
     state.record([replace(report, ts=time.time())])
     click.echo(report.summary)
-    return 0 if isinstance(report, ev.MilestoneIntegrated) and report.ok else 1
+    # Asked to publish and could not: the branch is built, but what was asked for is not done.
+    asked = bool(unpublished) and bool(target)  # a local folder with no repository to publish in was never asked to
+    return 0 if isinstance(report, ev.MilestoneIntegrated) and report.ok and not asked else 1
 
 
 def _done_part(progress: MilestoneProgress) -> MilestoneProgress:
@@ -166,17 +168,16 @@ async def _github_client(settings: Settings, publish: bool, repo: str) -> tuple[
     repo`), and why nothing can be published when publishing is asked for but cannot be done."""
     if not publish or settings.milestones.publish == "none":
         return None, [], "", ""
-    target = repo if "/" in repo else str(settings.pipeline.pull_request.get("repo", "")).strip()
-    if not target:
-        return None, [], "", (f"not published: {repo} is a local issue folder and no GitHub repository is set for it"
-                              ' ([pipeline.pull_request] repo = "owner/name")')
     from waterspider_tui.adapters.github import GitHubClient, TokenNotFound, discover_token
+    from waterspider_tui.adapters.integration.unpublished import not_published_reason
 
+    target = repo if "/" in repo else str(settings.pipeline.pull_request.get("repo", "")).strip()
     try:
+        if not target:
+            raise TokenNotFound("no repository to publish in")
         token = discover_token()
-    except TokenNotFound as error:
-        said = str(error)
-        return None, [], "", f"not published to {target}: {said[:1].lower()}{said[1:]}"
+    except TokenNotFound:
+        return None, [], target, not_published_reason(repo, target)
     client = GitHubClient(settings.github.api_url, token, min_write_interval=settings.github.min_write_interval_s)
     return client, [client.aclose], target, ""
 

@@ -140,10 +140,21 @@ def _after_work_sinks(
             github=client, repos=settings.github.repos or None, check_interval_s=settings.github.poll_interval_s,
             publish_repo=str(settings.pipeline.pull_request.get("repo", "")).strip(),
             push_remote=str(settings.pipeline.push.get("remote", "origin")) if "push" in settings.pipeline.steps else "", hosts=settings.hosts,
+            unpublished=_milestones_unpublished(settings) if client is None else "",
         )
     except ValueError as error:
         raise ConfigError(str(error)) from error
     return sinks + ([milestone_sink] if milestone_sink is not None else [])
+
+
+def _milestones_unpublished(settings: Settings) -> str:
+    """Why this run cannot publish its milestones as `[milestones] publish` asks (no client): said on each milestone's line."""
+    if not settings.milestones.enabled or settings.milestones.publish == "none":
+        return ""
+    from waterspider_tui.adapters.integration.unpublished import not_published_reason
+
+    target = str(settings.pipeline.pull_request.get("repo", "")).strip()
+    return not_published_reason(settings.issues.repo_name, target) if target else ""
 
 
 def session_policy(settings: Settings) -> SessionPolicy:

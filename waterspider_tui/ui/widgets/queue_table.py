@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from itertools import count
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -11,11 +11,53 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
+from textual.widgets.data_table import Column, ColumnKey, RowDoesNotExist, RowKey
 
 Row = tuple[str, tuple[Text, ...]]
 RowLines = tuple[list[list[Segment]], list[list[Segment]]]
 """A rendered line of a row: the fixed cells' segments and the scrollable cells' segments."""
+
+
+DROP_ORDER = ("turns", "activity", "cost", "took", "pr", "score", "elapsed", "host", "level", "marks", "result", "phase")
+"""Columns left out first when a table is wider than its panel, by key (least important first); the
+issue and its title always stay."""
+SHRINK_TO = {"title": 12, "reason": 20, "activity": 16, "phase": 12, "result": 12, "marks": 8}
+"""Columns cut short (ending in '…') before any is left out, and the width each keeps at least."""
+
+
+class FittedColumn(Column):
+    """A column the table may cut to `cap` cells of content, or leave out (`cap` 0)."""
+
+    cap: int | None = None
+
+    def get_render_width(self, data_table: DataTable[Any]) -> int:
+        natural = self.content_width if self.auto_width else self.width
+        if self.cap is None:
+            return 2 * data_table.cell_padding + natural
+        if self.cap == 0:
+            return 0
+        return 2 * data_table.cell_padding + min(natural, self.cap)
+
+
+def fitted_caps(widths: Sequence[tuple[str, int]], available: int, padding: int) -> dict[str, int]:
+    """Content width caps so the columns (key, natural content width) fit `available` cells: the
+    flexible ones (`SHRINK_TO`) cut first, widest first, then columns left out by `DROP_ORDER`."""
+    dropped: list[str] = []
+    droppable = [key for key in DROP_ORDER if key in dict(widths)]
+    while True:
+        shown = [(key, width) for key, width in widths if key not in dropped]
+        excess = sum(width + 2 * padding for _, width in shown) - available
+        caps = {key: 0 for key in dropped}
+        flexible = sorted(((width - SHRINK_TO[key], key, width) for key, width in shown if key in SHRINK_TO and width > SHRINK_TO[key]), reverse=True)
+        if excess <= sum(room for room, _, _ in flexible) or not droppable:
+            for room, key, width in flexible:
+                if excess <= 0:
+                    break
+                cut = min(room, excess)
+                caps[key] = width - cut
+                excess -= cut
+            return caps
+        dropped.append(droppable.pop(0))
 
 
 def text_signature(cell: Text) -> tuple[object, ...]:
@@ -66,7 +108,30 @@ class QueueTable(DataTable[Text], inherit_bindings=False):
         """Bumped whenever a row's cells change: the key its rendered lines are cached under."""
         self._next_version = count()
         for label, key in self._column_spec:
-            self.add_column(label, key=key)
+            column_key = self.add_column(label, key=key)
+            column = self.columns[column_key]
+            self.columns[column_key] = FittedColumn(column.key, column.label, column.width, column.content_width, column.auto_width)
+        self._caps: dict[str, int] = {}
+
+    def on_resize(self) -> None:
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Cut or leave out columns by priority so the table is no wider than its panel."""
+        available = self.scrollable_content_region.width
+        if available <= 0:
+            return
+        widths = [(column.key.value or "", column.content_width) for column in self.ordered_columns]
+        caps = fitted_caps(widths, available, self.cell_padding)
+        if caps == self._caps:
+            return
+        self._caps = caps
+        for column in self.ordered_columns:
+            assert isinstance(column, FittedColumn)
+            column.cap = caps.get(column.key.value or "")
+        self._clear_caches()
+        self._require_update_dimensions = True
+        self.refresh()
 
     @property
     def selected_key(self) -> str | None:
@@ -105,6 +170,8 @@ class QueueTable(DataTable[Text], inherit_bindings=False):
         for key, cells in rows:
             if self._cells.get(key) is cells:
                 continue
+            for cell in cells:
+                cell.overflow = "ellipsis"  # a cell cut to its column's width says so
             signatures = tuple(text_signature(cell) for cell in cells)
             old = self._signatures.get(key)
             if old is None:
@@ -127,6 +194,7 @@ class QueueTable(DataTable[Text], inherit_bindings=False):
                 cell_position = {id(self.get_cell(key, first)): position[key] for key in order}
                 self.sort(first, key=lambda cell: cell_position[id(cell)])
             self._order = order
+        self.fit_columns()
         if self.has_focus and selected is not None and selected in wanted:
             # The operator works in this table: the cursor stays on their issue as rows move.
             # Elsewhere it keeps its place, so the newest rows greet them when they come back.

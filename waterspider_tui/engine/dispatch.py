@@ -29,6 +29,8 @@ class Dispatcher:
         """(issue, warning) pairs already said, so a plan's warnings are logged once."""
         self.unplaced: dict[str, str] = {}
         """Issue key -> why no host can take it, as last said in the log."""
+        self.fit_checked: set[str] = set()
+        """Ready issues whose pin or needs were checked against the configured hosts (they do not change in a run)."""
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Plan and start until `stopping` is set."""
@@ -48,6 +50,7 @@ class Dispatcher:
             plan_s = (time.perf_counter() - planned, time.thread_time() - planned_cpu)
             engine.remember_plan(current, now)
             loops.warn_once(engine, current, self.warned, now)
+            self._warn_never_fitting(current.ready_keys())
             if current.dispatch:
                 count = len(current.dispatch)
                 share = (plan_s[0] / count, plan_s[1] / count)
@@ -100,6 +103,18 @@ class Dispatcher:
                     engine.sessions.spans.add(session.session_id, "plan", *plan_share_s)
                     engine.sessions.spans.add(session.session_id, "place", *place_s)
         return unplaced
+
+    def _warn_never_fitting(self, keys: Sequence[str]) -> None:
+        """Say at once that a ready issue no configured host can ever take cannot run: waiting for a slot
+        first, the plan reaches it only when one frees, and the operator heard of it at the summary."""
+        engine = self.engine
+        for key in keys:
+            if key in self.fit_checked:
+                continue
+            self.fit_checked.add(key)
+            task = engine.snapshot.tasks.get(key)
+            if task is not None and _restricted(task.issue.labels) and engine.pool.never_fits(engine.snapshot, task, engine.agent.name):
+                self._say_unplaced(key, "")
 
     def _say_unplaced(self, key: str, reason: str) -> None:
         """Once per reason: an issue no host can take even with a free slot (labels, a pinned host down or drained)."""

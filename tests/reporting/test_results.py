@@ -111,3 +111,14 @@ def test_gate_rounds_sent_back_are_rounds_of_one_attempt_not_failed_sessions() -
     in_progress = collect([e for e in events if not (isinstance(e, ev.SessionFinished) and e.session_id == "8-3-s")])
     assert {i.issue: i.gate for i in in_progress.issues}["acme/widgets#8"] == "2 rounds sent back so far"
     assert not [f for f in in_progress.figures()["failures"] if f["error_class"] == "gate_failed"]
+
+
+def test_issues_seen_with_no_session_ended_are_said_in_the_summary() -> None:
+    events = night_events()
+    first_finished = next(i for i, e in enumerate(events) if isinstance(e, ev.SessionFinished))
+    stopped_early = events[:first_finished]
+    seen = len({e.issue_data.key for e in stopped_early if isinstance(e, ev.IssueSeen)})
+    [totals] = summary_lines(collect(stopped_early))
+    assert totals.startswith("0 issues: ") and totals.endswith(f" · {seen} more seen, no session of theirs ended"), totals
+    [everything, *_] = summary_lines(collect(events))
+    assert "more seen" not in everything

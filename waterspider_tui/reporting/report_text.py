@@ -35,7 +35,9 @@ def summary_lines(results: Results) -> list[str]:
     lines = [
         f"{counted(totals['issues'], 'issue')}: {totals['succeeded']} succeeded, {totals['failed']} failed, "
         f"{totals['retrying']} retrying, {totals['cancelled']} cancelled · {counted(totals['sessions'], 'session')} · "
-        f"{money(totals['cost_usd'])} · {duration(totals['duration_s'])} of agent time · {counted(totals['pull_requests'], 'pull request')}",
+        f"{money(totals['cost_usd'])} · {duration(totals['duration_s'])} of agent time · {counted(totals['pull_requests'], 'pull request')}"
+        # The counts are of issues a session ended for: the others seen are said, not left out unsaid.
+        + (f" · {results.unfinished} more seen, no session of theirs ended" if results.unfinished else ""),
     ]
     lines += [f"  {failure_name(f)} ×{f['sessions']}: {f['advice']}" for f in figures["failures"]]
     return lines

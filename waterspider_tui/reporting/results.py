@@ -99,6 +99,8 @@ class Results:
     until: float | None = None
     issues: tuple[IssueResult, ...] = field(default=())
     milestones: tuple[dict[str, Any], ...] = ()
+    unfinished: int = 0
+    """Open issues seen in the slice with no session finished in it (a run stopped right after dispatch)."""
     """Where each milestone stands now (`text.milestone_text.milestone_rows`), when the caller had a snapshot."""
 
     def figures(self) -> dict[str, Any]:
@@ -112,10 +114,13 @@ def collect(events: Iterable[ev.Event], *, since: float | None = None, until: fl
     sessions: dict[str, SessionInfo] = {}
     facts: dict[str, dict[str, int | float | str]] = {}
     rows: list[SessionRow] = []
+    seen_in_window: set[str] = set()
     for event in events:
         match event:
             case ev.IssueSeen(issue_data=issue):
                 issues[issue.key] = issue
+                if (since is None or event.ts >= since) and (until is None or event.ts < until):
+                    seen_in_window.add(issue.key)
             case ev.SessionStarted(session=session):
                 sessions[session.session_id] = session
             case ev.StepFinished(session_id=session_id, facts=step_facts):
@@ -124,7 +129,9 @@ def collect(events: Iterable[ev.Event], *, since: float | None = None, until: fl
                 pass  # its agent never started: no session to count, started again
             case ev.SessionFinished() if (since is None or event.ts >= since) and (until is None or event.ts < until):
                 rows += _rows(event, issues.get(event.issue), sessions.get(event.session_id), facts.get(event.session_id, {}))
-    return Results(rows=tuple(rows), since=since, until=until, issues=tuple(_issues(rows)))
+    in_window = {key for key, issue in issues.items() if not issue.closed and key in seen_in_window}
+    unfinished = len(in_window - {row.issue for row in rows})
+    return Results(rows=tuple(rows), since=since, until=until, issues=tuple(_issues(rows)), unfinished=unfinished)
 
 
 def _rows(event: ev.SessionFinished, issue: Issue | None, session: SessionInfo | None, facts: dict[str, int | float | str]) -> list[SessionRow]:

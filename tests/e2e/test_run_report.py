@@ -69,7 +69,7 @@ def test_report_out_in_the_config_writes_html_and_json_lines_stay_pure(tmp_path:
     assert done.returncode == 1, done.stderr[-2000:]
     assert all(json.loads(line) for line in done.stdout.splitlines() if line.strip()), "stdout holds only JSON lines"
     page = out.read_text()
-    assert page.startswith("<!doctype html>") and "local#2" in page and "gate_failed" in page
+    assert page.startswith("<!doctype html>") and ">#2<" in page and "local#2" not in page and "gate_failed" in page
     assert "report written to" in done.stderr
 
 

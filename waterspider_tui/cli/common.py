@@ -117,6 +117,7 @@ def start_run(settings: Settings, *, no_ui: bool, json_lines: bool, until_idle: 
         engine = build_engine(settings)
     except (ConfigError, StoreError) as error:
         fail(str(error))
+    engine.locks.keep_until_exit()
     leave_running = settings.sessions.on_exit == "leave"
     try:
         if headless:
@@ -133,7 +134,10 @@ def start_run(settings: Settings, *, no_ui: bool, json_lines: bool, until_idle: 
         _write_run_report(engine, settings.report.out)
     left = len(engine.snapshot.running())
     if left:
-        click.echo(f"waterspider: {left_running_text(left, this_command() if reattach is None else reattach)}", err=True)
+        try:
+            click.echo(f"waterspider: {left_running_text(left, this_command() if reattach is None else reattach)}", err=True)
+        except OSError:  # the terminal went away (the hangup that ended the run): the exit code still tells
+            pass
     return RunEnd(code, left)
 
 

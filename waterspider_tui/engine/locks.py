@@ -24,8 +24,20 @@ class RunLocks:
         self.paths = list(paths)
         """(lock file, what it guards, for the message)."""
         self._held: list[int] = []
+        self._until_exit = False
+
+    def keep_until_exit(self) -> None:
+        """Hold the locks until the process ends, whatever `release` is called by.
+
+        Why: what follows the engine's end (the control center closing, threads joined at exit)
+        can still take a while, or hang; meanwhile the store is open, and `status` or a second
+        `run` must see an orchestrator, not a free store.
+        """
+        self._until_exit = True
 
     def acquire(self) -> None:
+        if self._held:
+            return  # still held from an earlier run of this process (`keep_until_exit`)
         for path, what in self.paths:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
@@ -54,6 +66,9 @@ class RunLocks:
         return bool(self._held)
 
     def release(self) -> None:
+        if self._until_exit and self._held:
+            self.say("the engine has stopped; the process is exiting")
+            return  # the kernel lets go of the locks when the process ends
         for handle in self._held:
             try:
                 os.ftruncate(handle, 0)

@@ -210,6 +210,8 @@ def run_ui(
         leave_running_on_signal=getattr(sessions, "on_exit", "leave") != "stop",
     )
     result = app.run()
+    if app.exit_deadline is not None:
+        app.exit_deadline.waiting_for = "the threads the process waits for at exit"
     if isinstance(result, int):
         return result
     return app.return_code or 0

@@ -9,9 +9,12 @@ import threading
 from typing import TYPE_CHECKING
 
 from textual import work
+from textual.driver import Driver
 
 from waterspider_tui.exit_codes import EXIT_INTERRUPTED
+from waterspider_tui.ui.exit_deadline import ExitDeadline
 from waterspider_tui.ui.screens.modals import QuitScreen
+from waterspider_tui.ui.terminal_loss import LosableTerminal, TerminalLossDriver
 
 if TYPE_CHECKING:
     from waterspider_tui.ui.app import WaterspiderApp
@@ -20,14 +23,27 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """Signals that end the control center as quitting does: `kill`, and the terminal going away
 (tmux closing the pane). Left to their default, they end the process at once, with the terminal
 still in the alternate screen and the cursor hidden."""
+SIGNAL_EXIT_DEADLINE_S = 30.0
+"""How long the process may take to end after a stop signal (the engine stopping sessions, the
+screen closing, threads joined) before it ends anyway, saying what it still waited for."""
 
 
 class Ending:
     """The App's quitting and stop-signal handling (mixed into WaterspiderApp)."""
 
+    exit_deadline: ExitDeadline | None = None
+    """Armed by a stop signal: no one is at the terminal to see a stop that hangs."""
+
+    def get_driver_class(self: WaterspiderApp) -> type[Driver]:
+        """Textual's terminal driver, but one a vanished terminal cannot block (`terminal_loss`)."""
+        driver = super().get_driver_class()  # type: ignore[safe-super]
+        return TerminalLossDriver if driver.__name__ == "LinuxDriver" else driver
+
     def _handle_stop_signals(self: WaterspiderApp) -> None:
         if threading.current_thread() is not threading.main_thread():
             return  # only the main thread may handle signals (an app run in a test's thread)
+        # What Textual prints after the screen is gone must not fail the exit when the terminal is gone too
+        self.error_console.file = LosableTerminal(self.error_console.file)
         loop = asyncio.get_running_loop()
         for signum in STOP_SIGNALS:
             self._signal_handlers_before[signum] = signal.getsignal(signum)
@@ -44,6 +60,8 @@ class Ending:
         if self._stopping:
             return  # a second signal while the engine stops: the first one's exit is on its way
         self._exit_code = EXIT_INTERRUPTED
+        self.exit_deadline = ExitDeadline(SIGNAL_EXIT_DEADLINE_S, EXIT_INTERRUPTED, waiting_for="the engine to stop")
+        self.exit_deadline.start()
         self._stop_and_exit(leave_running=self._leave_running_on_signal)
 
     async def action_help_quit(self: WaterspiderApp) -> None:
@@ -71,6 +89,8 @@ class Ending:
         self.notify("Leaving sessions running…" if leave_running else "Stopping sessions…")
         try:
             await self.engine.stop(leave_running=leave_running)
+            if self.exit_deadline is not None:
+                self.exit_deadline.waiting_for = "the control center to close"
         except Exception as error:  # still quit, but say so and fail the exit code
             self.exit(1, return_code=1, message=f"The engine did not stop cleanly: {type(error).__name__}: {error}")
             return

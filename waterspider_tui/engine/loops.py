@@ -140,16 +140,23 @@ async def probe(engine: Engine) -> None:
 
 
 def warn_once(engine: Engine, current: Plan, warned: set[tuple[str, str]], now: float) -> None:
+    """Warn about what the plan finds wrong, once: a warning the store already holds, from an
+    earlier start, is still true (the plan finds it now) and is not recorded again."""
     fresh: list[ev.Event] = []
+    told = set(engine.snapshot.warnings)
     for task, ref in current.unknown_refs:
         if (task, ref) not in warned:
             warned.add((task, ref))
-            fresh.append(ev.Warned(ts=now, issue=task, message=unknown_ref_warning(task, ref, engine.display_key)))
+            message = unknown_ref_warning(task, ref, engine.display_key)
+            if message not in told:
+                fresh.append(ev.Warned(ts=now, issue=task, message=message))
     for cycle in current.cycles:
         signature = ("cycle", " ".join(cycle))
         if signature not in warned:
             warned.add(signature)
-            fresh.append(ev.Warned(ts=now, message=cycle_warning(cycle, engine.display_key)))
+            message = cycle_warning(cycle, engine.display_key)
+            if message not in told:
+                fresh.append(ev.Warned(ts=now, message=message))
     if fresh:
         engine.record(*fresh)
 

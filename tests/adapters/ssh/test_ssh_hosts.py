@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import time
+import socket
 from pathlib import Path
 from typing import Callable
 
@@ -57,15 +57,17 @@ async def test_a_dead_host_fails_fast_and_then_at_once(server: SshServer) -> Non
     executor = SshExecutor([server.host("mini-dead", port=dead_port)])
     session = new_session(executor, host="mini-dead")
     try:
-        started = time.monotonic()
         with pytest.raises(ExecutorError) as down:
             await executor.prepare(session)
         assert down.value.error_class == "host_down" and "nothing listens" in str(down.value)
-        assert time.monotonic() - started < 2
-        started = time.monotonic()
-        with pytest.raises(ExecutorError):
-            await executor.state(session)
-        assert time.monotonic() - started < 0.1, "while backing off, refused without trying"
+        # Something listens there now: a call that tried to connect would knock on it.
+        with socket.create_server(("127.0.0.1", dead_port)) as listener:
+            listener.setblocking(False)
+            with pytest.raises(ExecutorError) as again:
+                await executor.state(session)
+            assert again.value.error_class == "host_down"
+            with pytest.raises(BlockingIOError):
+                listener.accept()  # while backing off, refused without trying
         assert await executor.read_output(session, 0) == b""
         status = (await executor.probe())[0]
         assert (status.name, status.reachable, status.slots_total) == ("mini-dead", False, 2)
@@ -106,9 +108,7 @@ async def test_hosts_check_says_per_host_what_is_wrong_and_how_to_fix_it(make_se
         bare.host("mini-2", agents=["claude"], repo_path=str(bare.home / "nowhere")),
         good.host("mini-3", port=dead_port),
     ]
-    started = time.monotonic()
     checks = await check_hosts(hosts)
-    assert time.monotonic() - started < 8
     lines = {check.name: check for check in checks}
     assert [check.name for check in checks] == ["mini-1", "mini-2", "mini-3"]
     assert lines["mini-1"].ok and lines["mini-1"].line.startswith("mini-1: ok (git ")

@@ -6,18 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.helpers import git, run_cli
+from tests.e2e.helpers import empty_project, run_cli
 from waterspider_tui.cli.common import events_at
 from waterspider_tui.core import events as ev
 
 
 def test_a_restart_does_not_tell_the_same_cycle_again(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-q", "--allow-empty", "-m", "init")
-    issues = tmp_path / "issues"
-    issues.mkdir()
+    repo, issues = empty_project(tmp_path)
     (issues / "001.md").write_text("---\nnumber: 1\ntitle: One\ndepends_on: [2]\n---\nb\n")
     (issues / "002.md").write_text("---\nnumber: 2\ntitle: Two\ndepends_on: [1]\n---\nb\n")
     store = tmp_path / "state.db"

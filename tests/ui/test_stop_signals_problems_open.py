@@ -4,20 +4,16 @@ quitting does (exit 130), and the store's lock goes with the process, not before
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import select
 import signal
-import struct
 import subprocess
-import termios
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import WATERSPIDER, clean_env, git
+from tests.e2e.helpers import empty_project, run_on_terminal
 from tests.waiting import WAIT_S
 from waterspider_tui.exit_codes import EXIT_INTERRUPTED
 
@@ -28,21 +24,10 @@ screens than Textual's output queue holds (30 writes), so its writer is behind w
 
 
 def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-q", "--allow-empty", "-m", "init")
-    issues = tmp_path / "issues"
-    issues.mkdir()
+    repo, issues = empty_project(tmp_path)
     for name, text in _CYCLE.items():
         (issues / name).write_text(text)
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    process = subprocess.Popen(
-        [*WATERSPIDER, "run", "--issues", str(issues), "--repo-path", str(repo), "--store", str(tmp_path / "state.db"), "--agent", "simulated"],
-        stdin=slave, stdout=slave, stderr=slave, env={**clean_env(), "TERM": "xterm-256color"}, start_new_session=True,
-    )
-    os.close(slave)
+    process, master = run_on_terminal("run", "--issues", str(issues), "--repo-path", str(repo), "--store", str(tmp_path / "state.db"), "--agent", "simulated")
     return process, master
 
 

@@ -3,34 +3,20 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import select
 import signal
-import struct
 import subprocess
-import termios
 import time
 from pathlib import Path
 
-from tests.e2e.helpers import WATERSPIDER, clean_env, git
+from tests.e2e.helpers import empty_project, run_on_terminal
 from tests.waiting import WAIT_S
 from waterspider_tui.exit_codes import EXIT_INTERRUPTED
 
 ENTER_ALTERNATE_SCREEN = b"\x1b[?1049h"
 LEAVE_ALTERNATE_SCREEN = b"\x1b[?1049l"
 SHOW_CURSOR = b"\x1b[?25h"
-
-
-def _repository(tmp_path: Path) -> tuple[Path, Path]:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-q", "--allow-empty", "-m", "init")
-    issues = tmp_path / "issues"
-    issues.mkdir()
-    return repo, issues
 
 
 def _drain(master: int, output: bytearray, process: subprocess.Popen[bytes], until: bytes | None) -> bool:
@@ -55,14 +41,8 @@ def _drain(master: int, output: bytearray, process: subprocess.Popen[bytes], unt
 
 def test_sigterm_gives_the_terminal_back(tmp_path: Path) -> None:
     """SIGHUP takes the same way out (tests/ui/test_stop_signals.py): one start of the real command is enough."""
-    repo, issues = _repository(tmp_path)
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    process = subprocess.Popen(
-        [*WATERSPIDER, "run", "--issues", str(issues), "--repo-path", str(repo), "--store", str(tmp_path / "state.db"), "--agent", "simulated"],
-        stdin=slave, stdout=slave, stderr=slave, env={**clean_env(), "TERM": "xterm-256color"}, start_new_session=True,
-    )
-    os.close(slave)
+    repo, issues = empty_project(tmp_path)
+    process, master = run_on_terminal("run", "--issues", str(issues), "--repo-path", str(repo), "--store", str(tmp_path / "state.db"), "--agent", "simulated")
     output = bytearray()
     try:
         assert _drain(master, output, process, b"Running"), bytes(output[-2000:])

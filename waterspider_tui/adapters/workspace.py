@@ -247,9 +247,11 @@ class WorkspaceManager:
             raise WorkspaceError(f"worktree {path.name} is not on {branch} and cannot be switched: {detail}") from error
 
     def _base_commit(self) -> str | None:
+        # git itself, not GitPython's one shared object reader: threads reading through it at once
+        # read each other's answers, and one waited for ever (tests/adapters/test_workspace_concurrent_starts.py).
         try:
-            return self.repo.commit(self.base_branch).hexsha
-        except (ValueError, git.BadName):
+            return self.repo.git.rev_parse("--verify", "--quiet", f"{self.base_branch}^{{commit}}") or None
+        except git.GitCommandError:
             return None
 
     def refill(self) -> int:

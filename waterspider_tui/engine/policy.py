@@ -11,6 +11,9 @@ from waterspider_tui.core.readiness import DependantsWaitFor
 class SessionPolicy:
     stall_timeout_s: float = 600.0
     """No output this long: the session is stopped as stalled."""
+    start_timeout_s: float = 600.0
+    """One step of a start (its worktree, the agent's launch, its process) not done in this long is
+    given up on: the session ends crashed, not charged (its agent never ran), and is tried again."""
     timeout_s: float = 3 * 3600.0
     grace_s: float = 10.0
     """Between asking a session to stop and killing what is left of it."""

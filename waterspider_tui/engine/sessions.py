@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections import deque
 from dataclasses import replace
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Coroutine, TypeVar
 
 from waterspider_tui.adapters.agents.base import LaunchError, SessionContext
 from waterspider_tui.adapters.executors.base import ExecutorError, WorkOrder
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from waterspider_tui.store.state_store import StateStore
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 TAIL_INTERVAL_S = 0.2
 PROGRESS_INTERVAL_S = 1.0
@@ -143,7 +146,10 @@ class SessionSupervisor:
     async def _run(self, task: TaskRecord, session: SessionInfo, executor: Executor) -> None:
         key = task.key
         try:
-            workspace = await executor.prepare(session)
+            workspace = await self._within_limit("preparing its worktree", executor.prepare(session))
+        except StartHung as hung:
+            self._give_up(key, session, hung)
+            return
         except ExecutorError as error:
             self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=_error_class(error.error_class), error=str(error)))
             return
@@ -155,7 +161,10 @@ class SessionSupervisor:
         )
         try:
             # Off the loop: a launch may write the issue body, slow on a disk busy with starting sessions.
-            spec = await asyncio.to_thread(self.spans.timed, session.session_id, "launch", self.agent.launch, context)
+            spec = await self._within_limit("the agent's launch", asyncio.to_thread(self.spans.timed, session.session_id, "launch", self.agent.launch, context))
+        except StartHung as hung:
+            self._give_up(key, session, hung)
+            return
         except LaunchError as error:
             self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=error.error_class, error=str(error)))
             return
@@ -164,7 +173,10 @@ class SessionSupervisor:
             return
         self.spawning.add(key)
         try:
-            pid = await executor.start(session, spec)
+            pid = await self._within_limit("starting its process", executor.start(session, spec), late=lambda _pid: self._stop_late(executor, session))
+        except StartHung as hung:
+            self._give_up(key, session, hung)
+            return
         except ExecutorError as error:
             self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=_error_class(error.error_class), error=str(error)))
             return
@@ -184,6 +196,34 @@ class SessionSupervisor:
         )
         self.spans.timed(session.session_id, "session_spawned", self.record, spawned)
         await self._watch(key, replace(session, spawned=True), executor)
+
+    async def _within_limit(self, step: str, work: Coroutine[Any, Any, T], *, late: Callable[[T], Awaitable[None]] | None = None) -> T:
+        """`work`, or StartHung once it has taken `start_timeout_s`.
+
+        Why: a start step that never returns (a git that hangs, a thread that never gets its answer)
+        left the issue "starting" for good, with nothing to say so. What finishes after the give-up
+        is dropped, but a process started that late is stopped (`late`): nobody watches it.
+        """
+        limit = self.policy.start_timeout_s
+        running = asyncio.ensure_future(work)
+        try:
+            done, _ = await asyncio.wait({running}, timeout=limit)
+        except asyncio.CancelledError:
+            running.cancel()
+            raise
+        if not done:
+            running.add_done_callback(functools.partial(_after_give_up, late))
+            raise StartHung(step, limit)
+        return running.result()
+
+    def _give_up(self, key: str, session: SessionInfo, hung: StartHung) -> None:
+        log.error("session %s: %s", session.session_id, hung)
+        # Unspawned, so not charged to the issue (end_events): it is tried again after the backoff.
+        self.finish(key, session, SessionResult(outcome=Outcome.FAILED, error_class=ErrorClass.CRASHED, error=str(hung)))
+
+    async def _stop_late(self, executor: Executor, session: SessionInfo) -> None:
+        log.warning("session %s started after it was given up on: stopping it", session.session_id)
+        await executor.stop(session, self.policy.grace_s)
 
     # -- watch ----------------------------------------------------------------------------
     async def _watch(self, key: str, session: SessionInfo, executor: Executor) -> None:
@@ -391,6 +431,22 @@ class SessionSupervisor:
         for key, _ in running:
             self.cancel_reasons[key] = SHUTDOWN_REASON
         await asyncio.gather(*(task for _, task in running), return_exceptions=True)
+
+
+class StartHung(Exception):
+    """A step of a session's start that did not return within its limit: the agent never ran."""
+
+    def __init__(self, step: str, seconds: float) -> None:
+        super().__init__(f"start hung in {step} for {seconds:.0f}s: given up on, its agent never ran")
+        self.step = step
+
+
+def _after_give_up(late: Callable[[Any], Awaitable[None]] | None, running: asyncio.Future[Any]) -> None:
+    """What a start step given up on returned at last: a started process is stopped, anything else dropped."""
+    if running.cancelled() or running.exception() is not None or late is None:
+        return
+    stopping = asyncio.ensure_future(late(running.result()))
+    stopping.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 def never_started() -> SessionResult:

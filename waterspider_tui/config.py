@@ -138,6 +138,9 @@ class AgentSection(_Section):
 class SessionsSection(_Section):
     stall_timeout_s: float = Field(600.0, gt=0)
     """A session with no output for this long is stopped as stalled."""
+    start_timeout_s: float = Field(600.0, gt=0)
+    """One step of a start (its worktree, the agent's launch, its process) taking longer is given up
+    on: the attempt ends crashed, uncharged (its agent never ran), and is tried again."""
     timeout_s: float = Field(3 * 3600.0, gt=0)
     """Wall-clock limit of one session."""
     grace_s: float = Field(10.0, ge=0)

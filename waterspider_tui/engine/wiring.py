@@ -161,7 +161,7 @@ def session_policy(settings: Settings) -> SessionPolicy:
     """The `[sessions]` limits as the sessions supervisor keeps them (here and in `exec-issue`)."""
     sessions = settings.sessions
     return SessionPolicy(
-        stall_timeout_s=sessions.stall_timeout_s, timeout_s=sessions.timeout_s, grace_s=sessions.grace_s,
+        stall_timeout_s=sessions.stall_timeout_s, start_timeout_s=sessions.start_timeout_s, timeout_s=sessions.timeout_s, grace_s=sessions.grace_s,
         max_attempts=sessions.max_attempts, retry_backoff_s=sessions.retry_backoff_s,
         per_issue_budget_usd=sessions.per_issue_budget_usd, daily_budget_usd=sessions.daily_budget_usd,
         on_issue_gone=sessions.on_issue_gone, dependants_wait_for=settings.pipeline.waits_for(),

@@ -271,8 +271,10 @@ async def serve_command_requests(engine: Engine) -> None:
     try:
         while True:
             try:
-                for request in requests.pending():
-                    requests.answer(request.id, [await _carry_out(engine, command) for command in request.commands])
+                # In a thread: a store locked by another process makes SQLite wait up to its busy timeout.
+                for request in await asyncio.to_thread(requests.pending):
+                    replies = [await _carry_out(engine, command) for command in request.commands]
+                    await asyncio.to_thread(requests.answer, request.id, replies)
             except sqlite3.Error:  # a busy or briefly locked store: asked again on the next round
                 log.warning("command requests could not be read this round", exc_info=True)
             await asyncio.sleep(COMMAND_REQUEST_INTERVAL_S)

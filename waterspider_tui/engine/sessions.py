@@ -446,7 +446,17 @@ def _after_give_up(late: Callable[[Any], Awaitable[None]] | None, running: async
     if running.cancelled() or running.exception() is not None or late is None:
         return
     stopping = asyncio.ensure_future(late(running.result()))
-    stopping.add_done_callback(lambda done: done.cancelled() or done.exception())
+    _LATE_STOPS.add(stopping)  # the loop keeps only a weak reference to a task: this stop must not vanish midway
+    stopping.add_done_callback(_late_stop_done)
+
+
+_LATE_STOPS: set[asyncio.Future[None]] = set()
+
+
+def _late_stop_done(done: asyncio.Future[None]) -> None:
+    _LATE_STOPS.discard(done)
+    if not done.cancelled() and done.exception() is not None:
+        log.warning("stopping a session started after it was given up on failed: %s", done.exception())
 
 
 def never_started() -> SessionResult:

@@ -99,9 +99,9 @@ class Results:
     until: float | None = None
     issues: tuple[IssueResult, ...] = field(default=())
     milestones: tuple[dict[str, Any], ...] = ()
+    """Where each milestone stands now (`text.milestone_text.milestone_rows`), when the caller had a snapshot."""
     unfinished: int = 0
     """Open issues seen in the slice with no session finished in it (a run stopped right after dispatch)."""
-    """Where each milestone stands now (`text.milestone_text.milestone_rows`), when the caller had a snapshot."""
 
     def figures(self) -> dict[str, Any]:
         """Everything a report shows, as plain data (what `--format json` prints)."""
@@ -206,14 +206,15 @@ def _issues(rows: list[SessionRow]) -> list[IssueResult]:
     found = []
     for key, own in by_issue.items():
         last = own[-1]
+        rounds = last_attempt_rounds(own)
         outcome = "retrying" if last.outcome == "failed" and last.will_retry else last.outcome
         found.append(IssueResult(
             issue=key, title=last.title, labels=last.labels, milestone=last.milestone, outcome=outcome,
             error_class=last.error_class, sessions=attempts(own), duration_s=sum(r.duration_s for r in own),
             turns=sum(r.turns for r in own), cost_usd=sum(r.cost_usd for r in own), host=last.host,
-            files_changed=last.files_changed, gate=gate_text(last, last_attempt_rounds(own)),
+            files_changed=last.files_changed, gate=gate_text(last, rounds),
             pr_url=next((r.pr_url for r in reversed(own) if r.pr_url), ""),
-            rounds=last_attempt_rounds(own),
+            rounds=rounds,
         ))
     return found
 

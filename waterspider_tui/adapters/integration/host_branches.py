@@ -3,7 +3,9 @@ git bundle over the host's SSH connection, under `refs/waterspider/hosts/HOST/BR
 
 from __future__ import annotations
 
+import asyncio
 import shlex
+import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -58,10 +60,14 @@ class HostBranches:
             self.why_not[(host, branch)] = result.error_text or f"git bundle ended with exit {result.returncode}"
             return None
         target = f"refs/waterspider/hosts/{host}/{branch}"
-        with tempfile.TemporaryDirectory(prefix="waterspider-bundle-") as folder:
-            bundle = Path(folder) / "branch.bundle"
-            bundle.write_bytes(result.stdout)
+        # The bundle can be large: written and removed in a thread, off the event loop.
+        folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="waterspider-bundle-"))
+        try:
+            bundle = folder / "branch.bundle"
+            await asyncio.to_thread(bundle.write_bytes, result.stdout)
             fetched = await git(repo, "fetch", "--no-tags", str(bundle), f"+{ref}:{target}")
+        finally:
+            await asyncio.to_thread(shutil.rmtree, folder, True)
         if not fetched.ok:
             self.why_not[(host, branch)] = f"the branch from {host} could not be fetched here: {fetched.error()}"
             return None

@@ -21,6 +21,7 @@ from waterspider_tui.adapters.integration.gate_hook import PipelineGate
 from waterspider_tui.adapters.integration.host_branches import HostBranches
 from waterspider_tui.adapters.integration.publish import MilestonePublisher
 from waterspider_tui.adapters.integration.reported import MilestoneReport, integration_event
+from waterspider_tui.adapters.integration.unpublished import not_published_reason
 from waterspider_tui.adapters.integration.rework import MAX_REWORKS, prepare_rework
 from waterspider_tui.adapters.sinks.base import SinkUnavailable
 from waterspider_tui.core import events as ev
@@ -146,8 +147,7 @@ class MilestoneSink:
         published, pull = "", None
         target = progress.repo if "/" in progress.repo else self.publish_repo
         if self.publisher is not None and not target and not (integration.error or integration.missing):
-            published = (f"not published: {progress.repo} is a local issue folder and no GitHub repository is set for it"
-                         " ([pipeline.pull_request] repo = \"owner/name\")")
+            published = not_published_reason(progress.repo, "")
         elif self.unpublished and not (integration.error or integration.missing):
             published = self.unpublished
         if self.publisher is not None and target:

@@ -1,5 +1,6 @@
-"""The detail of a ready issue no host can take now says why it waits (the placement's reason), never
-"starts next": the plan counts slots, not which hosts are up or fit the issue."""
+"""The detail of a ready issue no host can take now says why it waits (the engine's answer), never
+"starts next": the plan counts slots, not which hosts are up or fit the issue. What the engine
+answers for each case is tested on the real engine and pool: tests/engine/test_waits_for_host.py."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def _hosts_scenario() -> Scenario:
 
 async def test_the_detail_says_why_a_ready_issue_waits_for_a_host() -> None:
     async with started(_hosts_scenario(), size=(160, 50)) as (app, engine, pilot):
+        engine.waits = {key(701): "waits for a host: mini-2 unreachable", key(702): "waits for a host: mini-1 lacks gpu; mini-2 unreachable"}
         shown = {}
         for number in (701, 702, 703):
             await select(pilot, key(number))

@@ -22,11 +22,3 @@ def test_past_the_deadline_it_ends_saying_what_it_waited_for() -> None:
     assert codes == [130]
     assert said == ["not ended 0.05s after the stop signal; still waiting for the control center to close (threads: notifier-drain); ending now"]
 
-
-def test_a_cancelled_deadline_ends_nothing() -> None:
-    codes: list[int] = []
-    deadline = ExitDeadline(0.01, 130, waiting_for="x", say=lambda words: None, end=codes.append)
-    deadline.cancel()
-    deadline.start()
-    deadline._thread.join(WAIT_S)
-    assert codes == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from typing import Callable
 
 
@@ -36,18 +37,14 @@ class ExitDeadline:
         self.waiting_for = waiting_for
         self._say = say
         self._end = end
-        self._cancelled = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="exit-deadline", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def cancel(self) -> None:
-        self._cancelled.set()
-
     def _watch(self) -> None:
-        if self._cancelled.wait(self.seconds):
-            return
+        # Never called off: the process ends either way, by itself or by this
+        time.sleep(self.seconds)
         threads = _threads_still_running()
         words = f"not ended {self.seconds:g}s after the stop signal; still waiting for {self.waiting_for}"
         if threads:

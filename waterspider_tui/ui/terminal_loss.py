@@ -36,12 +36,6 @@ class LosableTerminal:
             except (OSError, ValueError):
                 self.lost = True
 
-    def fileno(self) -> int:
-        return self._file.fileno()
-
-    def isatty(self) -> bool:
-        return self._file.isatty()
-
     def __getattr__(self, name: str) -> Any:
         return getattr(self._file, name)
 

@@ -189,3 +189,20 @@ async def test_a_look_leaves_running_sessions_unread_but_not_the_one_asking(tmp_
     finally:
         leader.kill()
         leader.wait()
+
+
+async def test_a_session_whose_pid_file_is_not_written_yet_is_found_running_by_its_mark(tmp_path: Path) -> None:
+    """An orchestrator killed between the spawn and the pid file's write (before the shell's own): the
+    restart must find the session running by the mark in its environment, not start the issue again."""
+    session = tmp_path / "session"
+    session.mkdir()
+    executor = DetachedProcesses(niceness=0, launcher="direct")
+    assert not await executor.runs_unrecorded(session), "nothing runs for it yet"
+    started = subprocess.Popen(["sleep", "30"], env={**os.environ, MARK_VARIABLE: str(session)}, start_new_session=True)
+    try:
+        assert not executor.was_spawned(session)
+        assert await executor.runs_unrecorded(session)
+    finally:
+        started.kill()
+        started.wait()
+    assert not await executor.runs_unrecorded(session), "an ended process is no session"

@@ -159,7 +159,10 @@ class LocalExecutor:
             return SessionState(alive=False, exit=status)
         if self.processes.is_alive(session_dir):
             return SessionState(alive=True)
-        return SessionState(alive=False, spawned=self.processes.was_spawned(session_dir))
+        spawned = self.processes.was_spawned(session_dir)
+        if not spawned and await self.processes.runs_unrecorded(session_dir):
+            return SessionState(alive=True)
+        return SessionState(alive=False, spawned=spawned)
 
     async def wait(self, session: SessionInfo) -> ExitStatus:
         return await self.processes.wait(self._session_dir(session))

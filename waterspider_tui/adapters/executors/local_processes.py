@@ -172,6 +172,12 @@ class DetachedProcesses:
     def was_spawned(self, session_dir: Path) -> bool:
         return (session_dir / "runner.pid").exists()
 
+    async def runs_unrecorded(self, session_dir: Path) -> bool:
+        """Whether a process carrying the session's mark runs though no pid file says so: an orchestrator
+        killed between the spawn and its write of the pid, before the shell wrote its own. Such a
+        session is running; taking it as never started would run its issue twice."""
+        return bool(await self.marked.find(mark_of(session_dir), 0.0))
+
     async def wait(self, session_dir: Path) -> ExitStatus:
         """Returns once the runner ended: at once for our own child, by polling for a reattached one."""
         child = self._children.get(session_dir)
